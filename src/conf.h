@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * conf: parse and validate /etc/etrnd.conf.  Pure: no logging, no I/O but
+ * reading the file.  Every error is collected as "file:line: message" and
+ * the parse goes on, so a user sees all of them at once.
+ */
+#ifndef ETRND_CONF_H
+#define ETRND_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONF_DOMAIN_MAX		255	/* RFC 5321 domain length */
+#define CONF_ETRN_PER_SESSION	7	/* Sendmail throttles from the 8th */
+#define CONF_DURATION_MAX	(8760ULL * 3600 * 1000)	/* 1 year, in ms */
+
+enum conf_linkup {
+	CONF_LINKUP_RUNNING,	/* up + carrier + global address */
+	CONF_LINKUP_ADDRESS,	/* also: a new global address while up */
+};
+
+enum conf_command {
+	CONF_CMD_ETRN,
+	CONF_CMD_QSND,		/* Post.Office's proprietary verb */
+};
+
+struct conf_relay {
+	char		 *name;		/* [relay NAME] */
+	char		 *host;		/* DNS name or literal; default NAME */
+	uint16_t	  port;		/* default 25 */
+	char		**domains;	/* ETRN arguments, validated */
+	size_t		  ndomains;
+	enum conf_command command;
+	char		 *source;	/* local address literal or NULL */
+	unsigned	  line;		/* line of the section header */
+};
+
+struct conf {
+	char		 *path;
+	char		**watch;	/* names or fnmatch(3) globs */
+	size_t		  nwatch;	/* 0 = every non-loopback interface */
+	enum conf_linkup  linkup;
+	uint64_t	  settle_ms;		/* default 2s */
+	uint64_t	  interval_ms;		/* default 0 = off */
+	bool		  run_at_start;		/* default yes */
+	char		 *helo;			/* NULL = host's FQDN */
+	uint64_t	  retry_min_ms;		/* default 30s */
+	uint64_t	  retry_max_ms;		/* default 30m */
+	uint64_t	  give_up_ms;		/* default 6h */
+	uint64_t	  connect_timeout_ms;	/* default 30s */
+	uint64_t	  reply_timeout_ms;	/* default 5m */
+	unsigned	  max_sessions;		/* default 64 */
+	char		 *local_smtp_host;	/* local-smtp = ADDR:PORT, or NULL */
+	uint16_t	  local_smtp_port;
+	struct conf_relay *relays;
+	size_t		  nrelays;
+};
+
+/*
+ * Parse a file.  On success return the config and set *errors to NULL.
+ * On failure return NULL and set *errors to a malloc'd text of one
+ * "file:line: message\n" per problem (line 0 is omitted: "file: message").
+ */
+struct conf	*conf_load(const char *path, char **errors);
+/* The same from memory; path is only used in messages.  For tests, fuzzing. */
+struct conf	*conf_parse(const char *path, const char *text, size_t len,
+		    char **errors);
+void		 conf_free(struct conf *);
+
+/* Same host, port, source, command and domains: keep the relay's state. */
+bool		 conf_relay_equal(const struct conf_relay *,
+		    const struct conf_relay *);
+const struct conf_relay *conf_relay_find(const struct conf *, const char *name);
+
+/* "90", "30s", "5m", "6h", "250ms" -> milliseconds; 0 or -1 (EINVAL/ERANGE). */
+int		 conf_parse_duration(const char *, uint64_t *ms);
+/*
+ * Check one ETRN argument: "example.org", "@example.org" or "#queue".
+ * NULL if valid, else a static message ("contains a control character").
+ */
+const char	*conf_domain_check(const char *arg);
+
+/* The -t summary: relays, domains, watched links, timings. */
+void		 conf_print_summary(const struct conf *, FILE *);
+
+#endif

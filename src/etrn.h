@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * etrn: the ETRN client protocol (RFC 1985) as a pure state machine.  It
+ * takes complete replies and says what to send next; it knows nothing of
+ * sockets or time.  The session module does the I/O and the deadlines.
+ *
+ *   GREETING -> EHLO -> [HELO] -> ETRN (once per domain) -> QUIT -> DONE
+ */
+#ifndef ETRND_ETRN_H
+#define ETRND_ETRN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "reply.h"
+
+#define ETRN_CMD_MAX	512	/* RFC 5321 command line limit incl. CRLF */
+#define ETRN_TEXT_MAX	256	/* reply text kept per domain */
+
+enum etrn_state {
+	ETRN_S_GREETING,
+	ETRN_S_EHLO,
+	ETRN_S_HELO,
+	ETRN_S_ETRN,
+	ETRN_S_QUIT,
+	ETRN_S_DONE,
+};
+
+/* What happened to one domain: the unit of retry. */
+enum etrn_class {
+	ETRN_R_NONE,		/* not asked yet */
+	ETRN_R_OK,		/* 250-253 */
+	ETRN_R_TEMP,		/* 4xx, timeout, connection or protocol error */
+	ETRN_R_REFUSED,		/* policy: 459 502 530 550 554, other 5xx */
+	ETRN_R_UNSUPPORTED,	/* 500 501: verb or argument form unknown */
+};
+
+struct etrn_result {
+	enum etrn_class	 cls;
+	int		 code;		/* reply code, 0 if none */
+	char		 text[ETRN_TEXT_MAX];	/* server text or our reason */
+	long		 pending;	/* 253 count, -1 unknown */
+};
+
+enum etrn_action {
+	ETRN_SEND,		/* send etrn.cmd and wait for a reply */
+	ETRN_CLOSE,		/* close the connection now */
+};
+
+struct etrn {
+	enum etrn_state		 state;
+	const char		*helo;
+	const char		*verb;		/* "ETRN" or "QSND" */
+	char * const		*domains;
+	size_t			 ndomains;
+	size_t			 next;		/* next domain to ask */
+	struct etrn_result	*results;	/* ndomains, caller's memory */
+	bool			 esmtp;		/* EHLO accepted */
+	bool			 etrn_advertised;
+	char			 cmd[ETRN_CMD_MAX];	/* with CRLF */
+};
+
+const char	*etrn_state_name(enum etrn_state);
+const char	*etrn_class_name(enum etrn_class);
+
+/* results[] is reset to ETRN_R_NONE, pending -1. */
+void		 etrn_init(struct etrn *, const char *helo,
+		    enum conf_command, char * const *domains, size_t ndomains,
+		    struct etrn_result *results);
+/* Feed one complete reply; fills etrn.cmd when returning ETRN_SEND. */
+enum etrn_action etrn_on_reply(struct etrn *, const struct reply *);
+/*
+ * The session failed (timeout, EOF, protocol or connection error): every
+ * domain still ETRN_R_NONE becomes ETRN_R_TEMP with this reason.
+ */
+void		 etrn_fail(struct etrn *, const char *reason);
+/* A known fix for a refusal, or NULL ("domain not in fast_flush_domains"). */
+const char	*etrn_hint(const struct etrn_result *);
+
+#endif

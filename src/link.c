@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * link: rtnetlink in the libevent loop, feeding a linkstate table.
+ *
+ * One non-blocking socket subscribed to link and address notifications
+ * lives in a persistent EV_READ event.  Full state comes from dumps on a
+ * separate, blocking, short-lived socket: the kernel answers a local dump
+ * at once, and a dump never mixes with notifications.  Each dump is
+ * collected whole before it is applied, so the table only ever sees
+ * complete dumps.  Recovery is always the same: drain the notification
+ * socket, dump, resync.  It runs at start, after an overrun (ENOBUFS) and
+ * after the socket is reopened.  Nothing wakes the loop while nothing
+ * happens: the only timer is armed on failure.
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/rtnetlink.h>
+
+#include <event2/event.h>
+
+#include <netlink/netlink.h>
+#include <netlink/msg.h>
+#include <netlink/object.h>
+#include <netlink/socket.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/rtnl.h>
+
+#include "link.h"
+#include "linkstate.h"
+#include "log.h"
+#include "util.h"
+
+#define LINKMON_RCVBUF		(1024 * 1024)	/* bursts of ppp/veth churn */
+#define LINKMON_DUMP_TRIES	5		/* on NLM_F_DUMP_INTR */
+#define LINKMON_DUMP_TIMEOUT_S	5		/* a local dump answers at once */
+#define LINKMON_READ_MAX	64		/* datagrams per callback */
+#define LINKMON_DRAIN_MAX	65536		/* datagrams per drain */
+#define LINKMON_RETRY_MIN_MS	1000
+#define LINKMON_RETRY_MAX_MS	60000
+#define LINKMON_OVERRUN_WARN_MS	60000		/* then debug until quiet */
+
+struct linkmon;
+
+/* One dumped object, held until the whole dump is in. */
+struct linkmon_obj {
+	struct nl_object	*obj;
+	int			 type;
+};
+
+struct linkmon_dump {
+	struct linkmon_obj	*objs;
+	size_t			 n;
+	size_t			 cap;
+};
+
+/* What a parse callback needs: nl_msg_parse() hands over objects only. */
+struct linkmon_parse {
+	struct linkmon		*lm;
+	struct linkmon_dump	*dump;		/* NULL: apply at once */
+	int			 type;
+};
+
+struct linkmon {
+	struct event_base	*base;
+	struct linkstate	*ls;
+	linkstate_cb		 cb;
+	void			*arg;
+	bool			 started;	/* forward events to cb */
+
+	struct nl_sock		*sk;		/* notifications; NULL if dead */
+	struct event		*ev;		/* EV_READ on sk */
+	int			 rcvbuf;
+
+	struct event		*retry;		/* reopen or re-dump */
+	uint64_t		 retry_ms;	/* backoff; 0 = healthy */
+	bool			 failing;	/* warned, not yet recovered */
+
+	unsigned		 overruns;
+	uint64_t		 overrun_warned;	/* now_ms() of last warning */
+	struct linkmon_parse	 parse;		/* for sk's NL_CB_VALID */
+};
+
+static int	linkmon_open(struct linkmon *);
+static void	linkmon_close(struct linkmon *);
+static void	linkmon_recover(struct linkmon *);
+
+/* libnl errors as errno, for callers of linkmon_new(). */
+static int
+linkmon_errno(int nlerr)
+{
+	switch (nlerr < 0 ? -nlerr : nlerr) {
+	case NLE_NOMEM:
+		return ENOMEM;
+	case NLE_AGAIN:
+		return EAGAIN;
+	case NLE_PERM:
+		return EPERM;
+	case NLE_NOACCESS:
+		return EACCES;
+	case NLE_AF_NOSUPPORT:
+	case NLE_PROTO_MISMATCH:
+		return EAFNOSUPPORT;
+	case NLE_BAD_SOCK:
+		return EBADF;
+	default:
+		return EIO;
+	}
+}
+
+static const char *
+linkmon_msgtype(int type)
+{
+	switch (type) {
+	case RTM_NEWLINK:
+		return "RTM_NEWLINK";
+	case RTM_DELLINK:
+		return "RTM_DELLINK";
+	case RTM_NEWADDR:
+		return "RTM_NEWADDR";
+	case RTM_DELADDR:
+		return "RTM_DELADDR";
+	default:
+		return "RTM_?";
+	}
+}
+
+/* The -v trace of one object about to be applied. */
+static void
+linkmon_trace(struct nl_object *obj, int type)
+{
+	struct rtnl_link	*link;
+	struct rtnl_addr	*ra;
+	const char		*otype;
+	char			 f[128], o[32], a[INET6_ADDRSTRLEN + 8], s[32];
+
+	if ((otype = nl_object_get_type(obj)) == NULL)
+		return;
+	if (strcmp(otype, "route/link") == 0) {
+		link = (struct rtnl_link *)obj;
+		if (rtnl_link_get_family(link) != AF_UNSPEC)
+			return;		/* ignored copies: trivial */
+		log_debug("link %s: %s index %d flags <%s> operstate %s mtu %u",
+		    rtnl_link_get_name(link) != NULL ?
+		    rtnl_link_get_name(link) : "?", linkmon_msgtype(type),
+		    rtnl_link_get_ifindex(link),
+		    rtnl_link_flags2str((int)rtnl_link_get_flags(link), f,
+		    sizeof(f)),
+		    rtnl_link_operstate2str(rtnl_link_get_operstate(link), o,
+		    sizeof(o)), rtnl_link_get_mtu(link));
+	} else if (strcmp(otype, "route/addr") == 0) {
+		ra = (struct rtnl_addr *)obj;
+		if (rtnl_addr_get_local(ra) == NULL)
+			return;
+		log_debug("netlink: %s index %d %s scope %s flags <%s>",
+		    linkmon_msgtype(type), rtnl_addr_get_ifindex(ra),
+		    nl_addr2str(rtnl_addr_get_local(ra), a, sizeof(a)),
+		    rtnl_scope2str(rtnl_addr_get_scope(ra), s, sizeof(s)),
+		    rtnl_addr_flags2str((int)rtnl_addr_get_flags(ra), f,
+		    sizeof(f)));
+	}
+}
+
+static void
+linkmon_parse_cb(struct nl_object *obj, void *arg)
+{
+	struct linkmon_parse	*p = arg;
+	struct linkmon_dump	*d = p->dump;
+
+	if (d == NULL) {
+		if (log_getverbose())
+			linkmon_trace(obj, p->type);
+		linkstate_apply(p->lm->ls, obj, p->type);
+		return;
+	}
+	if (d->n == d->cap) {
+		d->cap = d->cap == 0 ? 64 : d->cap * 2;
+		d->objs = xreallocarray(d->objs, d->cap, sizeof(*d->objs));
+	}
+	nl_object_get(obj);
+	d->objs[d->n].obj = obj;
+	d->objs[d->n].type = p->type;
+	d->n++;
+}
+
+/* NL_CB_VALID: one rtnetlink message, as libnl route objects. */
+static int
+linkmon_valid_cb(struct nl_msg *msg, void *arg)
+{
+	struct linkmon_parse	 p = *(struct linkmon_parse *)arg;
+	int			 err;
+
+	p.type = nlmsg_hdr(msg)->nlmsg_type;
+	switch (p.type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		break;
+	default:
+		return NL_OK;
+	}
+	if ((err = nl_msg_parse(msg, linkmon_parse_cb, &p)) < 0)
+		log_debug("netlink: %s not parsed: %s",
+		    linkmon_msgtype(p.type), nl_geterror(err));
+	return NL_OK;
+}
+
+static void
+linkmon_dump_clear(struct linkmon_dump *d)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->n; i++)
+		nl_object_put(d->objs[i].obj);
+	d->n = 0;
+}
+
+/* Dump links then addresses into d: 0, or a negative NLE_* code. */
+static int
+linkmon_dump_once(struct linkmon *lm, struct linkmon_dump *d)
+{
+	static const int	 types[] = { RTM_GETLINK, RTM_GETADDR };
+	struct linkmon_parse	 p = { .lm = lm, .dump = d };
+	struct timeval		 tv = { .tv_sec = LINKMON_DUMP_TIMEOUT_S };
+	struct nl_sock		*sk;
+	size_t			 i;
+	int			 err, intr = 0;
+
+	if ((sk = nl_socket_alloc()) == NULL)
+		return -NLE_NOMEM;
+	if ((err = nl_connect(sk, NETLINK_ROUTE)) < 0)
+		goto out;
+	/* Blocking, but never forever. */
+	if (setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)) == -1) {
+		err = -NLE_BAD_SOCK;
+		goto out;
+	}
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, linkmon_valid_cb,
+	    &p);
+	for (i = 0; i < nitems(types); i++) {
+		if ((err = nl_rtgen_request(sk, types[i], AF_UNSPEC,
+		    NLM_F_DUMP)) < 0)
+			goto out;
+		/* On DUMP_INTR libnl reads the rest before saying so. */
+		if ((err = nl_recvmsgs_default(sk)) == -NLE_DUMP_INTR)
+			intr = 1;
+		else if (err < 0)
+			goto out;
+	}
+	err = intr ? -NLE_DUMP_INTR : 0;
+out:
+	nl_socket_free(sk);
+	return err;
+}
+
+/*
+ * Dump and resync: 0, 1 if every try was interrupted (the last one is
+ * applied anyway, a retry is due), -1 with errno if no dump came in.
+ */
+static int
+linkmon_dump(struct linkmon *lm)
+{
+	struct linkmon_dump	 d = { 0 };
+	size_t			 i;
+	int			 err = 0, try;
+
+	for (try = 0; try < LINKMON_DUMP_TRIES; try++) {
+		linkmon_dump_clear(&d);
+		if ((err = linkmon_dump_once(lm, &d)) != -NLE_DUMP_INTR)
+			break;
+		log_debug("netlink: dump interrupted, dumping again");
+	}
+	if (err < 0 && err != -NLE_DUMP_INTR) {
+		linkmon_dump_clear(&d);
+		free(d.objs);
+		log_debug("netlink: dump failed: %s", nl_geterror(err));
+		errno = linkmon_errno(err);
+		return -1;
+	}
+	linkstate_resync_begin(lm->ls);
+	for (i = 0; i < d.n; i++) {
+		if (log_getverbose())
+			linkmon_trace(d.objs[i].obj, d.objs[i].type);
+		linkstate_apply(lm->ls, d.objs[i].obj, d.objs[i].type);
+	}
+	linkstate_resync_end(lm->ls);
+	linkmon_dump_clear(&d);
+	free(d.objs);
+	return err == -NLE_DUMP_INTR ? 1 : 0;
+}
+
+/* Discard what is queued: the dump that follows supersedes it. */
+static void
+linkmon_drain(struct linkmon *lm)
+{
+	char	 buf[8192];
+	ssize_t	 n;
+	int	 fd, i;
+
+	fd = nl_socket_get_fd(lm->sk);
+	for (i = 0; i < LINKMON_DRAIN_MAX; i++) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+		if (n >= 0 || errno == EINTR || errno == ENOBUFS)
+			continue;
+		break;
+	}
+}
+
+static void
+linkmon_schedule(struct linkmon *lm)
+{
+	struct timeval	 tv;
+
+	if (lm->retry_ms == 0)
+		lm->retry_ms = LINKMON_RETRY_MIN_MS;
+	else if ((lm->retry_ms *= 2) > LINKMON_RETRY_MAX_MS)
+		lm->retry_ms = LINKMON_RETRY_MAX_MS;
+	tv = ms_to_tv(lm->retry_ms);
+	evtimer_add(lm->retry, &tv);
+}
+
+/* Warn when trouble starts, then debug until it is over. */
+static void
+linkmon_fail(struct linkmon *lm, const char *what, int nlerr)
+{
+	char	 d[32];
+
+	linkmon_schedule(lm);
+	fmt_duration(lm->retry_ms, d, sizeof(d));
+	if (!lm->failing)
+		log_warnx("netlink: %s: %s, retrying in %s", what,
+		    nl_geterror(nlerr), d);
+	else
+		log_debug("netlink: %s: %s, retrying in %s", what,
+		    nl_geterror(nlerr), d);
+	lm->failing = true;
+}
+
+static void
+linkmon_ok(struct linkmon *lm)
+{
+	if (lm->failing)
+		log_notice("netlink: recovered, link state re-read");
+	lm->failing = false;
+	lm->retry_ms = 0;
+	evtimer_del(lm->retry);
+}
+
+/* Drain, dump, resync; on failure try again from the retry timer. */
+static void
+linkmon_recover(struct linkmon *lm)
+{
+	int	 rv;
+
+	linkmon_drain(lm);
+	if ((rv = linkmon_dump(lm)) == -1)
+		linkmon_fail(lm, "dump failed", -NLE_FAILURE);
+	else if (rv == 1)
+		linkmon_fail(lm, "dump interrupted", -NLE_DUMP_INTR);
+	else
+		linkmon_ok(lm);
+}
+
+static void
+linkmon_overrun(struct linkmon *lm)
+{
+	uint64_t	 now = now_ms();
+
+	lm->overruns++;
+	if (lm->overrun_warned == 0 ||
+	    now - lm->overrun_warned >= LINKMON_OVERRUN_WARN_MS) {
+		log_warnx("netlink: receive buffer overrun, "
+		    "re-reading link state");
+		lm->overrun_warned = now;
+	} else
+		log_debug("netlink: receive buffer overrun, "
+		    "re-reading link state");
+	linkmon_recover(lm);
+}
+
+static void
+linkmon_read_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct linkmon	*lm = arg;
+	int		 err, i;
+
+	(void)fd;
+	(void)events;
+	for (i = 0; i < LINKMON_READ_MAX; i++) {
+		err = nl_recvmsgs_default(lm->sk);
+		if (err == 0 || err == -NLE_DUMP_INTR)
+			continue;
+		if (err == -NLE_AGAIN)
+			return;
+		if (err == -NLE_NOMEM) {
+			/* ENOBUFS: notifications were lost. */
+			linkmon_overrun(lm);
+			return;
+		}
+		/* Anything else: start over with a fresh socket. */
+		linkmon_close(lm);
+		linkmon_fail(lm, "receive failed, reopening socket", err);
+		return;
+	}
+}
+
+static void
+linkmon_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct linkmon	*lm = arg;
+
+	(void)fd;
+	(void)events;
+	if (lm->sk == NULL && linkmon_open(lm) == -1) {
+		linkmon_fail(lm, "cannot open socket", -NLE_FAILURE);
+		return;
+	}
+	linkmon_recover(lm);
+}
+
+/* The notification socket, subscribed before any dump, in the loop. */
+static int
+linkmon_open(struct linkmon *lm)
+{
+	struct nl_sock	*sk;
+	int		 err;
+
+	if ((sk = nl_socket_alloc()) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if ((err = nl_connect(sk, NETLINK_ROUTE)) < 0 ||
+	    (err = nl_socket_add_memberships(sk, RTNLGRP_LINK,
+	    RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0)) < 0 ||
+	    (err = nl_socket_set_nonblocking(sk)) < 0)
+		goto fail;
+	nl_socket_disable_seq_check(sk);
+	nl_socket_enable_msg_peek(sk);
+	/* Capped at net.core.rmem_max; a smaller buffer still works. */
+	(void)nl_socket_set_buffer_size(sk, lm->rcvbuf, 0);
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, linkmon_valid_cb,
+	    &lm->parse);
+	lm->ev = event_new(lm->base, nl_socket_get_fd(sk),
+	    EV_READ | EV_PERSIST, linkmon_read_cb, lm);
+	if (lm->ev == NULL || event_add(lm->ev, NULL) == -1) {
+		if (lm->ev != NULL)
+			event_free(lm->ev);
+		lm->ev = NULL;
+		err = -NLE_NOMEM;
+		goto fail;
+	}
+	lm->sk = sk;
+	return 0;
+fail:
+	nl_socket_free(sk);
+	errno = linkmon_errno(err);
+	return -1;
+}
+
+static void
+linkmon_close(struct linkmon *lm)
+{
+	if (lm->ev != NULL)
+		event_free(lm->ev);
+	lm->ev = NULL;
+	nl_socket_free(lm->sk);
+	lm->sk = NULL;
+}
+
+static void
+linkmon_fmt_addr(const struct linkstate_addr *la, bool prefix, char *buf,
+    size_t len)
+{
+	char	 a[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(la->family, la->addr, a, sizeof(a)) == NULL)
+		snprintf(a, sizeof(a), "?");
+	if (prefix)
+		snprintf(buf, len, "%s/%u", a, la->prefixlen);
+	else
+		snprintf(buf, len, "%s", a);
+}
+
+/*
+ * "192.0.2.1/24 2001:db8::1/64", or only the newest, without prefix; a
+ * long list ends in "(+N more)".
+ */
+static const char *
+linkmon_addrs(struct linkmon *lm, const char *ifname, bool newest, char *buf,
+    size_t len)
+{
+	struct linkstate_addr	 la;
+	char			 one[INET6_ADDRSTRLEN + 8];
+	size_t			 i, used = 0, more = 0;
+
+	buf[0] = '\0';
+	for (i = 0; linkstate_get_addr(lm->ls, ifname, i, &la); i++) {
+		if (newest && !la.newest)
+			continue;
+		linkmon_fmt_addr(&la, !newest, one, sizeof(one));
+		/* Leave room for the count. */
+		if (more > 0 || used + 1 + strlen(one) + 16 > len) {
+			more++;
+			continue;
+		}
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+		    used > 0 ? " " : "", one);
+	}
+	if (more > 0)
+		snprintf(buf + used, len - used, " (+%zu more)", more);
+	return buf;
+}
+
+/* Log each transition once, then hand it to the owner. */
+static void
+linkmon_event_cb(enum linkstate_event ev, const char *ifname, void *arg)
+{
+	struct linkmon	*lm = arg;
+	char		 buf[256];
+
+	switch (ev) {
+	case LINKSTATE_UP:
+		log_info("link %s: up (%s)", ifname,
+		    linkmon_addrs(lm, ifname, false, buf, sizeof(buf)));
+		break;
+	case LINKSTATE_DOWN:
+		log_info("link %s: down", ifname);
+		break;
+	case LINKSTATE_ADDRESS:
+		log_info("link %s: new address %s", ifname,
+		    linkmon_addrs(lm, ifname, true, buf, sizeof(buf)));
+		break;
+	}
+	if (lm->started && lm->cb != NULL)
+		lm->cb(ev, ifname, lm->arg);
+}
+
+struct linkmon *
+linkmon_new(struct event_base *base, char * const *watch, size_t nwatch,
+    linkstate_cb cb, void *arg)
+{
+	struct linkmon	*lm;
+	int		 saved;
+
+	lm = xcalloc(1, sizeof(*lm));
+	lm->base = base;
+	lm->cb = cb;
+	lm->arg = arg;
+	lm->rcvbuf = LINKMON_RCVBUF;
+	lm->parse.lm = lm;
+	lm->ls = linkstate_new(watch, nwatch, linkmon_event_cb, lm);
+	if ((lm->retry = evtimer_new(base, linkmon_retry_cb, lm)) == NULL) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	if (linkmon_open(lm) == -1)
+		goto fail;
+	/* Drain is a no-op here; an interrupted dump has armed the retry. */
+	linkmon_drain(lm);
+	switch (linkmon_dump(lm)) {
+	case -1:
+		goto fail;
+	case 1:
+		linkmon_fail(lm, "dump interrupted", -NLE_DUMP_INTR);
+		break;
+	default:
+		break;
+	}
+	lm->started = true;
+	return lm;
+fail:
+	saved = errno;
+	linkmon_free(lm);
+	errno = saved;
+	return NULL;
+}
+
+void
+linkmon_free(struct linkmon *lm)
+{
+	if (lm == NULL)
+		return;
+	linkmon_close(lm);
+	if (lm->retry != NULL)
+		event_free(lm->retry);
+	linkstate_free(lm->ls);
+	free(lm);
+}
+
+struct linkstate *
+linkmon_state(struct linkmon *lm)
+{
+	return lm->ls;
+}
+
+void
+linkmon_test_set_rcvbuf(struct linkmon *lm, int bytes)
+{
+	lm->rcvbuf = bytes;
+	if (lm->sk != NULL)
+		(void)nl_socket_set_buffer_size(lm->sk, bytes, 0);
+}
+
+unsigned
+linkmon_test_overruns(const struct linkmon *lm)
+{
+	return lm->overruns;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * log: the daemon's one logging dialect.  Lines go to stderr; when stderr is
+ * the journal (JOURNAL_STREAM names it) each line carries an sd-daemon "<N>"
+ * priority prefix.  Pure modules never call this: only the boundaries do.
+ */
+#ifndef ETRND_LOG_H
+#define ETRND_LOG_H
+
+#include <stdarg.h>
+
+#define LOG_FMT(a, b) __attribute__((format(printf, a, b)))
+
+/* verbose: 0 = info and up, 1 = debug (the -v trace). */
+void	log_init(int verbose);
+void	log_setverbose(int verbose);
+int	log_getverbose(void);
+
+/* log_warn appends ": strerror(errno)"; the x variants do not. */
+void	log_warn(const char *, ...) LOG_FMT(1, 2);
+void	log_warnx(const char *, ...) LOG_FMT(1, 2);
+void	log_err(const char *, ...) LOG_FMT(1, 2);	/* LOG_ERR, no errno */
+void	log_notice(const char *, ...) LOG_FMT(1, 2);
+void	log_info(const char *, ...) LOG_FMT(1, 2);
+void	log_debug(const char *, ...) LOG_FMT(1, 2);
+
+/* Broken invariants and out-of-memory only; never for peer input. */
+__attribute__((noreturn)) void fatal(const char *, ...) LOG_FMT(1, 2);
+__attribute__((noreturn)) void fatalx(const char *, ...) LOG_FMT(1, 2);
+
+#endif

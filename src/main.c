@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * etrnd: ask secondary MX servers to flush their queues (ETRN, RFC 1985)
+ * the moment a watched link comes up, on an interval, or on request.
+ *
+ * main owns the event base, the resolver, the configuration, the link
+ * monitor and the scheduler; it turns signals into events and tears down
+ * in the reverse order of start-up.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+
+#include "config.h"
+#include "conf.h"
+#include "link.h"
+#include "log.h"
+#include "notify.h"
+#include "sched.h"
+#include "util.h"
+
+#define STOP_DEADLINE_MS	3000	/* SIGTERM: QUIT, then exit by this */
+
+struct etrnd {
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	const char		*conf_path;
+	struct conf		*conf;
+	char			*helo;
+	struct sched		*sched;
+	struct linkmon		*link;
+	struct event		*sig_hup;
+	struct event		*sig_term;
+	struct event		*sig_int;
+	struct event		*sig_usr1;
+	struct event		*stop_ev;
+	bool			 once;
+	bool			 starting;
+	bool			 stopping;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: etrnd [-c FILE] [-t] [--once] [-v] [-V] [-h]\n"
+	    "  -c, --config FILE  configuration file (default %s)\n"
+	    "  -t, --test         check the configuration, print a summary, exit\n"
+	    "      --once         ask every relay now, print the results, exit\n"
+	    "  -v, --verbose      trace SMTP conversations and state changes\n"
+	    "  -V, --version      print the version and exit\n"
+	    "  -h, --help         print this help and exit\n",
+	    ETRND_CONF_PATH);
+}
+
+/* Print a parse error text line by line, so each gets a priority. */
+static void
+log_conf_errors(const char *errors)
+{
+	const char	*p = errors, *nl;
+
+	while (p != NULL && *p != '\0') {
+		nl = strchr(p, '\n');
+		log_err("%.*s", (int)(nl != NULL ? nl - p : (long)strlen(p)), p);
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+}
+
+/* The name to greet with: helo=, else the host's FQDN, else its name. */
+static char *
+helo_name(const struct conf *conf)
+{
+	struct addrinfo	 hints, *ai = NULL;
+	char		 host[256], *name;
+
+	if (conf->helo != NULL)
+		return xstrdup(conf->helo);
+	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
+		return xstrdup("localhost");
+	host[sizeof(host) - 1] = '\0';
+	if (strchr(host, '.') != NULL)
+		return xstrdup(host);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_CANONNAME;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &ai) == 0 && ai != NULL &&
+	    ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.') != NULL)
+		name = xstrdup(ai->ai_canonname);
+	else {
+		log_notice("host name \"%s\" is not fully qualified; set helo "
+		    "in %s if a secondary insists", host, conf->path);
+		name = xstrdup(host);
+	}
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	return name;
+}
+
+static void
+etrnd_update_status(struct etrnd *d)
+{
+	struct linkstate_info	 li;
+	char			 links[160] = "", relays[320];
+	size_t			 i, off = 0, up = 0, n = 0;
+
+	if (d->sched == NULL)
+		return;
+	sched_status(d->sched, relays, sizeof(relays));
+	if (d->link == NULL) {
+		notify_status("%s", relays);
+		return;
+	}
+	for (i = 0; linkstate_get(linkmon_state(d->link), i, &li); i++) {
+		n++;
+		up += li.usable;
+		if (n <= 3 && off < sizeof(links))
+			off += (size_t)snprintf(links + off,
+			    sizeof(links) - off, "%s%s %s", off ? ", " : "",
+			    li.name, li.usable ? "up" : "down");
+	}
+	if (n == 0)
+		snprintf(links, sizeof(links), "no watched link");
+	else if (n > 3)
+		snprintf(links, sizeof(links), "%zu of %zu links up", up, n);
+	notify_status("%s; %s", links, relays);
+}
+
+static void
+etrnd_changed(void *arg)
+{
+	etrnd_update_status(arg);
+}
+
+static void
+etrnd_idle(void *arg)
+{
+	struct etrnd	*d = arg;
+
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+etrnd_link_cb(enum linkstate_event ev, const char *ifname, void *arg)
+{
+	struct etrnd	*d = arg;
+
+	(void)ifname;
+	/* The first dump is the state at start, not a change. */
+	if (d->starting || d->stopping)
+		return;
+	sched_set_online(d->sched, linkstate_online(linkmon_state(d->link)));
+	switch (ev) {
+	case LINKSTATE_UP:
+		sched_on_link_up(d->sched);
+		break;
+	case LINKSTATE_ADDRESS:
+		if (d->conf->linkup == CONF_LINKUP_ADDRESS)
+			sched_on_link_up(d->sched);
+		break;
+	case LINKSTATE_DOWN:
+		break;
+	}
+	etrnd_update_status(d);
+}
+
+static void
+etrnd_reload(struct etrnd *d)
+{
+	struct conf	*conf;
+	char		*errors = NULL, *helo;
+
+	notify_reloading();
+	log_info("reloading %s", d->conf_path);
+	if ((conf = conf_load(d->conf_path, &errors)) == NULL) {
+		log_conf_errors(errors);
+		log_err("%s: not reloaded; keeping the previous configuration",
+		    d->conf_path);
+		free(errors);
+		notify_ready();
+		etrnd_update_status(d);
+		return;
+	}
+	helo = helo_name(conf);
+	sched_reconfigure(d->sched, conf, helo);
+	free(d->helo);
+	d->helo = helo;
+	conf_free(d->conf);
+	d->conf = conf;
+	if (d->link != NULL) {
+		linkstate_set_watch(linkmon_state(d->link), conf->watch,
+		    conf->nwatch);
+		sched_set_online(d->sched,
+		    linkstate_online(linkmon_state(d->link)));
+	}
+	log_info("reloaded %s: %zu relay%s", d->conf_path, conf->nrelays,
+	    conf->nrelays == 1 ? "" : "s");
+	notify_ready();
+	etrnd_update_status(d);
+}
+
+static void
+etrnd_stop_deadline_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct etrnd	*d = arg;
+
+	(void)fd;
+	(void)ev;
+	log_warnx("sessions still open after %d ms; exiting anyway",
+	    STOP_DEADLINE_MS);
+	event_base_loopbreak(d->base);
+}
+
+static void
+etrnd_stop(struct etrnd *d, const char *why)
+{
+	struct timeval	tv = ms_to_tv(STOP_DEADLINE_MS);
+
+	if (d->stopping) {
+		log_info("%s again: exiting now", why);
+		event_base_loopbreak(d->base);
+		return;
+	}
+	d->stopping = true;
+	log_info("%s: stopping", why);
+	notify_stopping();
+	d->stop_ev = evtimer_new(d->base, etrnd_stop_deadline_cb, d);
+	if (d->stop_ev != NULL)
+		evtimer_add(d->stop_ev, &tv);
+	sched_shutdown(d->sched);
+}
+
+static void
+etrnd_signal_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct etrnd	*d = arg;
+
+	(void)ev;
+	switch (sig) {
+	case SIGHUP:
+		if (!d->once && !d->stopping)
+			etrnd_reload(d);
+		break;
+	case SIGUSR1:
+		if (!d->stopping) {
+			log_info("SIGUSR1: asking every relay now");
+			sched_trigger_all(d->sched, SCHED_MANUAL);
+		}
+		break;
+	case SIGTERM:
+		etrnd_stop(d, "SIGTERM");
+		break;
+	case SIGINT:
+		etrnd_stop(d, "SIGINT");
+		break;
+	}
+}
+
+static struct event *
+etrnd_signal(struct etrnd *d, int sig)
+{
+	struct event	*ev;
+
+	if ((ev = evsignal_new(d->base, sig, etrnd_signal_cb, d)) == NULL ||
+	    evsignal_add(ev, NULL) == -1)
+		fatalx("evsignal_new");
+	return ev;
+}
+
+static void
+etrnd_free(struct etrnd *d)
+{
+	sched_free(d->sched);
+	linkmon_free(d->link);
+	notify_deinit();
+	if (d->stop_ev != NULL)
+		event_free(d->stop_ev);
+	if (d->sig_hup != NULL)
+		event_free(d->sig_hup);
+	if (d->sig_term != NULL)
+		event_free(d->sig_term);
+	if (d->sig_int != NULL)
+		event_free(d->sig_int);
+	if (d->sig_usr1 != NULL)
+		event_free(d->sig_usr1);
+	if (d->dns != NULL)
+		evdns_base_free(d->dns, 0);
+	if (d->base != NULL)
+		event_base_free(d->base);
+	conf_free(d->conf);
+	free(d->helo);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "test",	no_argument,		NULL, 't' },
+		{ "once",	no_argument,		NULL, 'o' },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 },
+	};
+	struct etrnd		 d;
+	struct sched_hooks	 hooks;
+	char			*errors = NULL;
+	int			 ch, verbose = 0, test = 0, status = 0;
+
+	memset(&d, 0, sizeof(d));
+	d.conf_path = ETRND_CONF_PATH;
+	while ((ch = getopt_long(argc, argv, "c:thvV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			d.conf_path = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'o':
+			d.once = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("etrnd %s\n", ETRND_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "etrnd: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		return EX_USAGE;
+	}
+	log_init(verbose);
+
+	if ((d.conf = conf_load(d.conf_path, &errors)) == NULL) {
+		log_conf_errors(errors);
+		free(errors);
+		notify_failure(EINVAL, "invalid configuration");
+		return EX_CONFIG;
+	}
+	if (test) {
+		conf_print_summary(d.conf, stdout);
+		conf_free(d.conf);
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	d.helo = helo_name(d.conf);
+
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	if ((d.dns = evdns_base_new(d.base, 0)) == NULL)
+		fatalx("evdns_base_new");
+	/* A missing resolv.conf still leaves /etc/hosts and literals. */
+	if (evdns_base_resolv_conf_parse(d.dns, DNS_OPTIONS_ALL,
+	    "/etc/resolv.conf") != 0)
+		log_debug("/etc/resolv.conf: not read; using defaults");
+	d.sig_hup = etrnd_signal(&d, SIGHUP);
+	d.sig_term = etrnd_signal(&d, SIGTERM);
+	d.sig_int = etrnd_signal(&d, SIGINT);
+	d.sig_usr1 = etrnd_signal(&d, SIGUSR1);
+
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.changed = etrnd_changed;
+	hooks.idle = etrnd_idle;
+	hooks.arg = &d;
+	d.sched = sched_new(d.base, d.dns, d.conf, d.helo, d.once, &hooks);
+
+	if (d.once) {
+		sched_trigger_all(d.sched, SCHED_MANUAL);
+		if (sched_busy(d.sched))
+			event_base_dispatch(d.base);
+		sched_print_results(d.sched, stdout);
+		status = sched_exit_status(d.sched);
+		etrnd_free(&d);
+		return status;
+	}
+
+	if (notify_init(d.base) == -1)
+		log_warn("systemd watchdog");
+	d.starting = true;
+	d.link = linkmon_new(d.base, d.conf->watch, d.conf->nwatch,
+	    etrnd_link_cb, &d);
+	d.starting = false;
+	if (d.link == NULL) {
+		ch = errno;
+		log_warn("netlink: cannot watch links");
+		notify_failure(ch, "cannot open a netlink socket");
+		etrnd_free(&d);
+		return 1;
+	}
+	sched_set_online(d.sched, linkstate_online(linkmon_state(d.link)));
+	log_info("etrnd %s started: %zu relay%s, %s", ETRND_VERSION,
+	    d.conf->nrelays, d.conf->nrelays == 1 ? "" : "s",
+	    linkstate_online(linkmon_state(d.link)) ? "a watched link is up" :
+	    "no watched link is up");
+	if (d.conf->run_at_start && linkstate_online(linkmon_state(d.link)))
+		sched_trigger_all(d.sched, SCHED_START);
+	notify_ready();
+	etrnd_update_status(&d);
+
+	if (event_base_dispatch(d.base) == -1)
+		log_warnx("event loop failed");
+	log_info("stopped");
+	etrnd_free(&d);
+	return 0;
+}

@@ -1,0 +1,820 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * sched: triggers, coalescing, backoff and the session cap; see sched.h.
+ * A relay's domains carry their last result, which is the one source of
+ * truth for what a retry asks again and for what status shows.
+ */
+#include <sys/queue.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "backoff.h"
+#include "etrn.h"
+#include "log.h"
+#include "sched.h"
+#include "session.h"
+#include "util.h"
+
+enum relay_state {
+	RELAY_IDLE,
+	RELAY_QUEUED,
+	RELAY_RUNNING,
+	RELAY_BACKOFF,
+	RELAY_WAITLINK,
+	RELAY_FAILED,
+};
+
+static const char *relay_state_names[] = {
+	[RELAY_IDLE] = "IDLE",
+	[RELAY_QUEUED] = "QUEUED",
+	[RELAY_RUNNING] = "RUNNING",
+	[RELAY_BACKOFF] = "BACKOFF",
+	[RELAY_WAITLINK] = "WAITLINK",
+	[RELAY_FAILED] = "FAILED",
+};
+
+struct domain {
+	char			*arg;
+	struct etrn_result	 last;		/* cls NONE: never asked */
+	bool			 todo;		/* due in this run */
+	int64_t			 last_ok;	/* wall clock, 0 = never */
+};
+
+struct relay {
+	struct sched		*sched;
+	const struct conf_relay	*conf;		/* NULL once removed */
+	char			*name;
+	enum relay_state	 state;
+	struct domain		*doms;
+	size_t			 ndoms;
+	size_t			 chunk[CONF_ETRN_PER_SESSION];
+	size_t			 nchunk;	/* domains in the session */
+	struct session		*session;
+	struct event		*retry_ev;
+	unsigned		 failures;	/* consecutive failed runs */
+	uint64_t		 fail_since;	/* monotonic ms, 0 = ok */
+	uint64_t		 retry_at;	/* monotonic ms */
+	bool			 rerun;
+	enum sched_reason	 rerun_reason;
+	bool			 warned_no_etrn;
+	TAILQ_ENTRY(relay)	 entry;		/* relays or dying */
+	TAILQ_ENTRY(relay)	 qentry;	/* queue */
+};
+
+TAILQ_HEAD(relay_list, relay);
+
+struct sched {
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	const struct conf	*conf;
+	char			*helo;
+	bool			 once;
+	bool			 online;
+	bool			 shutting_down;
+	struct sched_hooks	 hooks;
+	struct relay_list	 relays;
+	struct relay_list	 dying;		/* removed, session in flight */
+	struct relay_list	 queue;		/* waiting for a session slot */
+	unsigned		 nsessions;
+	struct event		*settle_ev;
+	struct event		*interval_ev;
+};
+
+static void	relay_trigger(struct relay *, enum sched_reason);
+static void	sched_pump(struct sched *);
+
+static void
+sched_changed(struct sched *sc)
+{
+	if (sc->hooks.changed != NULL)
+		sc->hooks.changed(sc->hooks.arg);
+}
+
+static void
+sched_check_idle(struct sched *sc)
+{
+	if ((sc->once || sc->shutting_down) && !sched_busy(sc) &&
+	    sc->hooks.idle != NULL)
+		sc->hooks.idle(sc->hooks.arg);
+}
+
+static void
+relay_set_state(struct relay *r, enum relay_state state)
+{
+	if (r->state != state)
+		log_debug("relay %s: %s -> %s", r->name,
+		    relay_state_names[r->state], relay_state_names[state]);
+	r->state = state;
+	sched_changed(r->sched);
+}
+
+static const char *
+relay_verb(const struct relay *r)
+{
+	return r->conf != NULL && r->conf->command == CONF_CMD_QSND ?
+	    "QSND" : "ETRN";
+}
+
+static bool
+domain_is_permanent(const struct domain *d)
+{
+	return d->last.cls == ETRN_R_REFUSED ||
+	    d->last.cls == ETRN_R_UNSUPPORTED;
+}
+
+/* Reply text on one line, for logs and status. */
+static const char *
+flat(const char *text, char *buf, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; text[i] != '\0' && i + 1 < len; i++)
+		buf[i] = text[i] == '\n' ? ' ' : text[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+static void
+relay_retry_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	relay_trigger(arg, SCHED_RETRY);
+}
+
+static struct relay *
+relay_new(struct sched *sc, const struct conf_relay *cr)
+{
+	struct relay	*r;
+	size_t		 i;
+
+	r = xcalloc(1, sizeof(*r));
+	r->sched = sc;
+	r->conf = cr;
+	r->name = xstrdup(cr->name);
+	r->ndoms = cr->ndomains;
+	r->doms = xcalloc(cr->ndomains, sizeof(*r->doms));
+	for (i = 0; i < cr->ndomains; i++) {
+		r->doms[i].arg = xstrdup(cr->domains[i]);
+		r->doms[i].last.pending = -1;
+	}
+	if ((r->retry_ev = evtimer_new(sc->base, relay_retry_cb, r)) == NULL)
+		fatalx("evtimer_new");
+	return r;
+}
+
+static void
+relay_free(struct relay *r)
+{
+	size_t	i;
+
+	if (r == NULL)
+		return;
+	session_free(r->session);
+	event_free(r->retry_ev);
+	for (i = 0; i < r->ndoms; i++)
+		free(r->doms[i].arg);
+	free(r->doms);
+	free(r->name);
+	free(r);
+}
+
+/* Mark what this run asks; false if there is nothing to ask. */
+static bool
+relay_mark(struct relay *r, enum sched_reason reason)
+{
+	bool	any = false;
+	size_t	i;
+
+	for (i = 0; i < r->ndoms; i++) {
+		struct domain *d = &r->doms[i];
+
+		switch (reason) {
+		case SCHED_RETRY:
+			d->todo = d->last.cls == ETRN_R_TEMP ||
+			    d->last.cls == ETRN_R_NONE;
+			break;
+		case SCHED_INTERVAL:
+			/* Refusals wait for a link-up or a config change. */
+			d->todo = !domain_is_permanent(d);
+			break;
+		default:
+			d->todo = true;
+			break;
+		}
+		any |= d->todo;
+	}
+	return any;
+}
+
+/* Open one session for up to CONF_ETRN_PER_SESSION due domains. */
+static void	sched_on_session_done(struct session *,
+		    const struct etrn_result *, size_t, const struct etrn *,
+		    void *);
+
+static void
+relay_open(struct relay *r)
+{
+	struct sched		*sc = r->sched;
+	const struct conf	*conf = sc->conf;
+	struct session_params	 p;
+	char			*args[CONF_ETRN_PER_SESSION];
+	size_t			 i;
+
+	r->nchunk = 0;
+	for (i = 0; i < r->ndoms && r->nchunk < nitems(r->chunk); i++) {
+		if (!r->doms[i].todo)
+			continue;
+		r->doms[i].todo = false;
+		args[r->nchunk] = r->doms[i].arg;
+		r->chunk[r->nchunk++] = i;
+	}
+	memset(&p, 0, sizeof(p));
+	p.relay = r->name;
+	p.host = r->conf->host;
+	p.port = r->conf->port;
+	p.source = r->conf->source;
+	p.helo = sc->helo;
+	p.command = r->conf->command;
+	p.domains = args;
+	p.ndomains = r->nchunk;
+	p.connect_timeout_ms = conf->connect_timeout_ms;
+	p.reply_timeout_ms = conf->reply_timeout_ms;
+	if ((r->session = session_new(sc->base, sc->dns, &p,
+	    sched_on_session_done, r)) == NULL)
+		fatal("session_new");
+	sc->nsessions++;
+	relay_set_state(r, RELAY_RUNNING);
+}
+
+static void
+relay_start(struct relay *r)
+{
+	struct sched	*sc = r->sched;
+
+	if (sc->nsessions >= sc->conf->max_sessions) {
+		if (r->state != RELAY_QUEUED) {
+			TAILQ_INSERT_TAIL(&sc->queue, r, qentry);
+			relay_set_state(r, RELAY_QUEUED);
+		}
+		return;
+	}
+	relay_open(r);
+}
+
+/* Reasons that mean "the situation changed": forget refusals and backoff. */
+static bool
+reason_is_fresh(enum sched_reason reason)
+{
+	return reason != SCHED_RETRY && reason != SCHED_INTERVAL;
+}
+
+static void
+relay_trigger(struct relay *r, enum sched_reason reason)
+{
+	struct sched	*sc = r->sched;
+
+	if (sc->shutting_down || r->conf == NULL)
+		return;
+	if (r->state == RELAY_RUNNING) {
+		/* Coalesce: one more run when this one ends. */
+		if (!r->rerun || reason < r->rerun_reason)
+			r->rerun_reason = reason;
+		r->rerun = true;
+		return;
+	}
+	if (r->state == RELAY_QUEUED) {
+		relay_mark(r, reason);
+		return;
+	}
+	evtimer_del(r->retry_ev);
+	if (reason == SCHED_RETRY && !sc->online && !sc->once) {
+		relay_set_state(r, RELAY_WAITLINK);
+		return;
+	}
+	if (reason_is_fresh(reason)) {
+		r->failures = 0;
+		r->fail_since = 0;
+	}
+	if (!relay_mark(r, reason)) {
+		log_debug("relay %s: every domain was refused; waiting for "
+		    "a link-up or a configuration change", r->name);
+		relay_set_state(r, RELAY_IDLE);
+		return;
+	}
+	relay_start(r);
+}
+
+/* Log one domain's result: warnings once per change, then debug. */
+static void
+relay_log_result(struct relay *r, const struct domain *d,
+    const struct etrn_result *res)
+{
+	char		 text[ETRN_TEXT_MAX], count[48] = "";
+	const char	*hint;
+
+	flat(res->text, text, sizeof(text));
+	switch (res->cls) {
+	case ETRN_R_OK:
+		if (res->pending >= 0)
+			snprintf(count, sizeof(count), " (%ld pending)",
+			    res->pending);
+		log_info("relay %s: %s %s: %d %s%s", r->name, relay_verb(r),
+		    d->arg, res->code, text, count);
+		break;
+	case ETRN_R_TEMP:
+		if (d->last.cls == ETRN_R_TEMP && d->last.code == res->code)
+			log_debug("relay %s: %s %s: still failing: %s",
+			    r->name, relay_verb(r), d->arg, text);
+		else if (res->code != 0)
+			log_warnx("relay %s: %s %s: temporary failure: %d %s",
+			    r->name, relay_verb(r), d->arg, res->code, text);
+		else
+			log_warnx("relay %s: %s %s: temporary failure: %s",
+			    r->name, relay_verb(r), d->arg, text);
+		break;
+	case ETRN_R_REFUSED:
+	case ETRN_R_UNSUPPORTED:
+		hint = etrn_hint(res);
+		log_err("relay %s: %s %s %s: %d %s%s%s; not asking again "
+		    "until the next link-up or configuration change", r->name,
+		    relay_verb(r), d->arg, res->cls == ETRN_R_REFUSED ?
+		    "refused" : "not supported", res->code, text,
+		    hint != NULL ? " (" : "", hint != NULL ? hint : "");
+		if (hint != NULL)
+			log_err("relay %s: hint: %s", r->name, hint);
+		break;
+	case ETRN_R_NONE:
+		break;
+	}
+}
+
+/* The run is over: success resets the backoff, failure arms it. */
+static void
+relay_run_done(struct relay *r)
+{
+	struct sched	*sc = r->sched;
+	bool		 temp = false;
+	uint64_t	 now = now_ms(), d;
+	size_t		 i, n = 0;
+	char		 buf[32];
+
+	for (i = 0; i < r->ndoms; i++)
+		if (r->doms[i].last.cls == ETRN_R_TEMP) {
+			temp = true;
+			n++;
+		}
+	if (!temp) {
+		r->failures = 0;
+		r->fail_since = 0;
+		relay_set_state(r, RELAY_IDLE);
+	} else {
+		r->failures++;
+		if (r->fail_since == 0)
+			r->fail_since = now;
+		if (sc->once || sc->shutting_down) {
+			relay_set_state(r, RELAY_IDLE);
+		} else if (now - r->fail_since >= sc->conf->give_up_ms) {
+			log_err("relay %s: failing for %s; giving up until the "
+			    "next link-up or interval run", r->name,
+			    fmt_duration(now - r->fail_since, buf, sizeof(buf)));
+			relay_set_state(r, RELAY_FAILED);
+		} else if (!sc->online) {
+			log_info("relay %s: no watched link is up; retrying "
+			    "when one comes up", r->name);
+			relay_set_state(r, RELAY_WAITLINK);
+		} else {
+			struct timeval	tv;
+
+			d = backoff_delay(sc->conf->retry_min_ms,
+			    sc->conf->retry_max_ms, r->failures, arc4random());
+			r->retry_at = now + d;
+			tv = ms_to_tv(d);
+			evtimer_add(r->retry_ev, &tv);
+			log_info("relay %s: asking again for %zu domain%s in %s",
+			    r->name, n, n == 1 ? "" : "s",
+			    fmt_duration(d, buf, sizeof(buf)));
+			relay_set_state(r, RELAY_BACKOFF);
+		}
+	}
+	if (r->rerun) {
+		r->rerun = false;
+		relay_trigger(r, r->rerun_reason);
+	}
+}
+
+static void
+sched_on_session_done(struct session *s, const struct etrn_result *res,
+    size_t nres, const struct etrn *etrn, void *arg)
+{
+	struct relay	*r = arg;
+	struct sched	*sc = r->sched;
+	size_t		 i;
+	bool		 more = false;
+
+	(void)s;
+	r->session = NULL;
+	sc->nsessions--;
+
+	if (r->conf == NULL) {
+		/* Removed by a reload while this session ran. */
+		TAILQ_REMOVE(&sc->dying, r, entry);
+		relay_free(r);
+		sched_pump(sc);
+		sched_check_idle(sc);
+		return;
+	}
+	if (etrn->esmtp && !etrn->etrn_advertised && !r->warned_no_etrn) {
+		log_warnx("relay %s: the server does not list ETRN in its EHLO "
+		    "reply; asking anyway", r->name);
+		r->warned_no_etrn = true;
+	}
+	for (i = 0; i < nres && i < r->nchunk; i++) {
+		struct domain *d = &r->doms[r->chunk[i]];
+
+		relay_log_result(r, d, &res[i]);
+		d->last = res[i];
+		if (res[i].cls == ETRN_R_OK)
+			d->last_ok = wall_s();
+	}
+	r->nchunk = 0;
+	for (i = 0; i < r->ndoms; i++)
+		more |= r->doms[i].todo;
+	if (more && !sc->shutting_down) {
+		/* More than CONF_ETRN_PER_SESSION: the next session. */
+		relay_set_state(r, RELAY_IDLE);
+		relay_start(r);
+	} else {
+		for (i = 0; i < r->ndoms; i++)
+			r->doms[i].todo = false;
+		relay_run_done(r);
+	}
+	sched_pump(sc);
+	sched_changed(sc);
+	sched_check_idle(sc);
+}
+
+/* Hand free session slots to queued relays, oldest first. */
+static void
+sched_pump(struct sched *sc)
+{
+	struct relay	*r;
+
+	while (sc->nsessions < sc->conf->max_sessions &&
+	    (r = TAILQ_FIRST(&sc->queue)) != NULL) {
+		TAILQ_REMOVE(&sc->queue, r, qentry);
+		relay_open(r);
+	}
+}
+
+static void
+sched_settle_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct sched	*sc = arg;
+
+	(void)fd;
+	(void)ev;
+	/* The connection itself is the final test; this is the cheap one. */
+	if (!sc->online) {
+		log_debug("settle: no watched link is up any more");
+		return;
+	}
+	sched_trigger_all(sc, SCHED_LINKUP);
+}
+
+static void
+sched_interval_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	log_debug("interval: running every relay");
+	sched_trigger_all(arg, SCHED_INTERVAL);
+}
+
+static void
+sched_arm_interval(struct sched *sc)
+{
+	struct timeval	tv;
+
+	evtimer_del(sc->interval_ev);
+	if (sc->once || sc->conf->interval_ms == 0)
+		return;
+	tv = ms_to_tv(sc->conf->interval_ms);
+	event_add(sc->interval_ev, &tv);
+}
+
+struct sched *
+sched_new(struct event_base *base, struct evdns_base *dns,
+    const struct conf *conf, const char *helo, bool once,
+    const struct sched_hooks *hooks)
+{
+	struct sched	*sc;
+	struct relay	*r;
+	size_t		 i;
+
+	sc = xcalloc(1, sizeof(*sc));
+	sc->base = base;
+	sc->dns = dns;
+	sc->conf = conf;
+	sc->helo = xstrdup(helo);
+	sc->once = once;
+	sc->online = once;
+	if (hooks != NULL)
+		sc->hooks = *hooks;
+	TAILQ_INIT(&sc->relays);
+	TAILQ_INIT(&sc->dying);
+	TAILQ_INIT(&sc->queue);
+	sc->settle_ev = evtimer_new(base, sched_settle_cb, sc);
+	sc->interval_ev = event_new(base, -1, EV_PERSIST, sched_interval_cb,
+	    sc);
+	if (sc->settle_ev == NULL || sc->interval_ev == NULL)
+		fatalx("event_new");
+	for (i = 0; i < conf->nrelays; i++) {
+		r = relay_new(sc, &conf->relays[i]);
+		TAILQ_INSERT_TAIL(&sc->relays, r, entry);
+	}
+	sched_arm_interval(sc);
+	return sc;
+}
+
+void
+sched_free(struct sched *sc)
+{
+	struct relay	*r;
+
+	if (sc == NULL)
+		return;
+	while ((r = TAILQ_FIRST(&sc->relays)) != NULL) {
+		TAILQ_REMOVE(&sc->relays, r, entry);
+		relay_free(r);
+	}
+	while ((r = TAILQ_FIRST(&sc->dying)) != NULL) {
+		TAILQ_REMOVE(&sc->dying, r, entry);
+		relay_free(r);
+	}
+	event_free(sc->settle_ev);
+	event_free(sc->interval_ev);
+	free(sc->helo);
+	free(sc);
+}
+
+void
+sched_reconfigure(struct sched *sc, const struct conf *conf,
+    const char *helo)
+{
+	struct relay_list	 keep;
+	struct relay		*r;
+	const struct conf_relay	*cr;
+	size_t			 i;
+	bool			 interval_changed;
+
+	interval_changed = sc->conf->interval_ms != conf->interval_ms;
+	free(sc->helo);
+	sc->helo = xstrdup(helo);
+
+	/* Rebuild the list in the new file's order. */
+	TAILQ_INIT(&keep);
+	for (i = 0; i < conf->nrelays; i++) {
+		cr = &conf->relays[i];
+		TAILQ_FOREACH(r, &sc->relays, entry)
+			if (strcmp(r->name, cr->name) == 0)
+				break;
+		if (r != NULL && conf_relay_equal(r->conf, cr)) {
+			TAILQ_REMOVE(&sc->relays, r, entry);
+			r->conf = cr;
+			TAILQ_INSERT_TAIL(&keep, r, entry);
+			continue;
+		}
+		r = relay_new(sc, cr);
+		TAILQ_INSERT_TAIL(&keep, r, entry);
+	}
+	/* What is left was removed or changed: finish in-flight sessions. */
+	while ((r = TAILQ_FIRST(&sc->relays)) != NULL) {
+		TAILQ_REMOVE(&sc->relays, r, entry);
+		if (r->state == RELAY_QUEUED)
+			TAILQ_REMOVE(&sc->queue, r, qentry);
+		r->conf = NULL;
+		if (r->session != NULL) {
+			log_info("relay %s: removed or changed; letting its "
+			    "session finish", r->name);
+			TAILQ_INSERT_TAIL(&sc->dying, r, entry);
+		} else
+			relay_free(r);
+	}
+	TAILQ_CONCAT(&sc->relays, &keep, entry);
+	sc->conf = conf;
+	if (interval_changed)
+		sched_arm_interval(sc);
+
+	/* New and changed relays run now if a link is up. */
+	TAILQ_FOREACH(r, &sc->relays, entry)
+		if (r->state == RELAY_IDLE && r->failures == 0 &&
+		    r->doms[0].last.cls == ETRN_R_NONE && sc->online)
+			relay_trigger(r, SCHED_RELOAD);
+	sched_pump(sc);
+	sched_changed(sc);
+}
+
+void
+sched_set_online(struct sched *sc, bool online)
+{
+	struct relay	*r;
+
+	if (sc->online == online)
+		return;
+	sc->online = online;
+	if (online) {
+		sched_changed(sc);
+		return;
+	}
+	evtimer_del(sc->settle_ev);
+	TAILQ_FOREACH(r, &sc->relays, entry) {
+		if (r->state != RELAY_BACKOFF)
+			continue;
+		evtimer_del(r->retry_ev);
+		log_info("relay %s: no watched link is up; retrying when one "
+		    "comes up", r->name);
+		relay_set_state(r, RELAY_WAITLINK);
+	}
+	sched_changed(sc);
+}
+
+void
+sched_on_link_up(struct sched *sc)
+{
+	struct timeval	tv = ms_to_tv(sc->conf->settle_ms);
+
+	if (sc->shutting_down)
+		return;
+	/* Re-arming restarts the wait: a flapping link runs once. */
+	evtimer_add(sc->settle_ev, &tv);
+}
+
+void
+sched_trigger_all(struct sched *sc, enum sched_reason reason)
+{
+	struct relay	*r;
+
+	TAILQ_FOREACH(r, &sc->relays, entry)
+		relay_trigger(r, reason);
+	sched_check_idle(sc);
+}
+
+void
+sched_shutdown(struct sched *sc)
+{
+	struct relay	*r;
+
+	sc->shutting_down = true;
+	evtimer_del(sc->settle_ev);
+	evtimer_del(sc->interval_ev);
+	while ((r = TAILQ_FIRST(&sc->queue)) != NULL) {
+		TAILQ_REMOVE(&sc->queue, r, qentry);
+		r->state = RELAY_IDLE;
+	}
+	TAILQ_FOREACH(r, &sc->relays, entry) {
+		evtimer_del(r->retry_ev);
+		if (r->session != NULL)
+			session_shutdown(r->session);
+	}
+	TAILQ_FOREACH(r, &sc->dying, entry)
+		session_shutdown(r->session);
+	sched_check_idle(sc);
+}
+
+bool
+sched_busy(const struct sched *sc)
+{
+	return sc->nsessions > 0 || !TAILQ_EMPTY(&sc->queue);
+}
+
+void
+sched_print_results(const struct sched *sc, FILE *fp)
+{
+	const struct relay	*r;
+	char			 text[ETRN_TEXT_MAX];
+	size_t			 i;
+
+	TAILQ_FOREACH(r, &sc->relays, entry)
+		for (i = 0; i < r->ndoms; i++) {
+			const struct etrn_result *res = &r->doms[i].last;
+
+			if (res->code != 0)
+				fprintf(fp, "%s %s %s %d %s\n", r->name,
+				    r->doms[i].arg, etrn_class_name(res->cls),
+				    res->code, flat(res->text, text,
+				    sizeof(text)));
+			else
+				fprintf(fp, "%s %s %s - %s\n", r->name,
+				    r->doms[i].arg, etrn_class_name(res->cls),
+				    flat(res->text, text, sizeof(text)));
+		}
+}
+
+int
+sched_exit_status(const struct sched *sc)
+{
+	const struct relay	*r;
+	int			 status = 0;
+	size_t			 i;
+
+	TAILQ_FOREACH(r, &sc->relays, entry)
+		for (i = 0; i < r->ndoms; i++)
+			switch (r->doms[i].last.cls) {
+			case ETRN_R_OK:
+				break;
+			case ETRN_R_REFUSED:
+			case ETRN_R_UNSUPPORTED:
+				return 1;
+			case ETRN_R_TEMP:
+			case ETRN_R_NONE:
+				status = 75;	/* EX_TEMPFAIL */
+				break;
+			}
+	return status;
+}
+
+/* "isp ok; mx2 421 retry in 4m": one relay's part of the status line. */
+static size_t
+relay_status(const struct relay *r, char *buf, size_t len)
+{
+	const struct etrn_result	*worst = NULL;
+	char				 d[32];
+	long				 pending = -1;
+	size_t				 i;
+
+	for (i = 0; i < r->ndoms; i++) {
+		const struct etrn_result *res = &r->doms[i].last;
+
+		if (res->pending >= 0)
+			pending = (pending < 0 ? 0 : pending) + res->pending;
+		if (res->cls != ETRN_R_OK && res->cls != ETRN_R_NONE &&
+		    (worst == NULL || res->cls > worst->cls))
+			worst = res;
+	}
+	switch (r->state) {
+	case RELAY_QUEUED:
+		return (size_t)snprintf(buf, len, "%s queued", r->name);
+	case RELAY_RUNNING:
+		return (size_t)snprintf(buf, len, "%s running", r->name);
+	case RELAY_BACKOFF: {
+		uint64_t now = now_ms();
+		return (size_t)snprintf(buf, len, "%s %d, retry in %s",
+		    r->name, worst != NULL ? worst->code : 0,
+		    fmt_duration(r->retry_at > now ? r->retry_at - now : 0,
+		    d, sizeof(d)));
+	}
+	case RELAY_WAITLINK:
+		return (size_t)snprintf(buf, len, "%s %d, waiting for link",
+		    r->name, worst != NULL ? worst->code : 0);
+	case RELAY_FAILED:
+		return (size_t)snprintf(buf, len, "%s failed (%d)", r->name,
+		    worst != NULL ? worst->code : 0);
+	case RELAY_IDLE:
+		break;
+	}
+	if (worst != NULL)
+		return (size_t)snprintf(buf, len, "%s %s %d", r->name,
+		    etrn_class_name(worst->cls), worst->code);
+	if (r->doms[0].last.cls == ETRN_R_NONE)
+		return (size_t)snprintf(buf, len, "%s idle", r->name);
+	if (pending >= 0)
+		return (size_t)snprintf(buf, len, "%s ok, %ld pending",
+		    r->name, pending);
+	return (size_t)snprintf(buf, len, "%s ok", r->name);
+}
+
+void
+sched_status(const struct sched *sc, char *buf, size_t len)
+{
+	const struct relay	*r;
+	size_t			 off = 0, n = 0;
+	unsigned		 counts[RELAY_FAILED + 1] = { 0 };
+
+	TAILQ_FOREACH(r, &sc->relays, entry) {
+		counts[r->state]++;
+		n++;
+	}
+	if (n > 4) {
+		snprintf(buf, len, "%zu relays: %u running, %u queued, "
+		    "%u retrying, %u failed", n, counts[RELAY_RUNNING],
+		    counts[RELAY_QUEUED], counts[RELAY_BACKOFF] +
+		    counts[RELAY_WAITLINK], counts[RELAY_FAILED]);
+		return;
+	}
+	buf[0] = '\0';
+	TAILQ_FOREACH(r, &sc->relays, entry) {
+		if (off + 3 >= len)
+			break;
+		if (off > 0) {
+			memcpy(buf + off, "; ", 3);
+			off += 2;
+		}
+		off += relay_status(r, buf + off, len - off);
+	}
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * sched: when to ask which relay for what.  Owns the relays, their retry
+ * timers and their sessions, the settle and interval timers, and the cap
+ * on concurrent sessions.  Triggers (link-up after settle, interval, a
+ * signal or a reload) coalesce: never two sessions to one relay.
+ *
+ * Relay states:
+ *   IDLE     nothing to do
+ *   QUEUED   a run is due, waiting for a session slot (max-sessions)
+ *   RUNNING  a session is open; domains beyond 7 use further sessions
+ *   BACKOFF  some domains failed temporarily; the retry timer is armed
+ *   WAITLINK like BACKOFF, but retries wait for a watched link
+ *   FAILED   failing for longer than give-up; waits for the next trigger
+ */
+#ifndef ETRND_SCHED_H
+#define ETRND_SCHED_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "conf.h"
+
+struct event_base;
+struct evdns_base;
+struct sched;
+
+/* Ordered by strength: a coalesced rerun keeps the strongest reason. */
+enum sched_reason {
+	SCHED_START,		/* run-at-start */
+	SCHED_LINKUP,		/* a watched link came up (after settle) */
+	SCHED_MANUAL,		/* SIGUSR1, --once */
+	SCHED_RELOAD,		/* a relay was added or changed */
+	SCHED_INTERVAL,		/* the interval timer */
+	SCHED_RETRY,		/* backoff timer */
+};
+
+struct sched_hooks {
+	void	(*changed)(void *arg);	/* something a status shows changed */
+	void	(*idle)(void *arg);	/* --once or shutdown: all done */
+	void	 *arg;
+};
+
+/*
+ * once: no retries, no timers; idle fires when every relay is done.
+ * helo: the name to greet with (conf's helo or the host's FQDN).
+ */
+struct sched	*sched_new(struct event_base *, struct evdns_base *,
+		    const struct conf *, const char *helo, bool once,
+		    const struct sched_hooks *);
+void		 sched_free(struct sched *);
+
+/* Swap in a new, valid configuration (owned by the caller, who then frees
+ * the old one).  Relays with an unchanged definition keep their state. */
+void		 sched_reconfigure(struct sched *, const struct conf *,
+		    const char *helo);
+
+/* Link state, from the link monitor. */
+void		 sched_set_online(struct sched *, bool online);
+/* A watched link came up or got a new address: run after settle. */
+void		 sched_on_link_up(struct sched *);
+void		 sched_trigger_all(struct sched *, enum sched_reason);
+
+/* QUIT open sessions; idle fires once none is left. */
+void		 sched_shutdown(struct sched *);
+bool		 sched_busy(const struct sched *);
+
+/* --once: one line per relay and domain; and the exit status. */
+void		 sched_print_results(const struct sched *, FILE *);
+int		 sched_exit_status(const struct sched *);
+/* The relay part of systemd's STATUS= line. */
+void		 sched_status(const struct sched *, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * session: bufferevent glue around the etrn state machine.  One timer does
+ * every job that needs one (the deferred start, each phase's deadline and
+ * the deferred end), so there is exactly one event to cancel and one path
+ * to the done callback.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "etrn.h"
+#include "log.h"
+#include "reply.h"
+#include "session.h"
+#include "util.h"
+
+#define SESSION_QUIT_WAIT_MS	5000	/* how long we wait for 221 */
+
+enum session_state {
+	SESSION_START,
+	SESSION_RESOLVE,
+	SESSION_CONNECT,
+	SESSION_SMTP,
+	SESSION_DONE,
+};
+
+static const char *session_state_names[] = {
+	[SESSION_START] = "START",
+	[SESSION_RESOLVE] = "RESOLVE",
+	[SESSION_CONNECT] = "CONNECT",
+	[SESSION_SMTP] = "SMTP",
+	[SESSION_DONE] = "DONE",
+};
+
+struct session {
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	char			*relay;
+	char			*host;
+	char			*source;
+	char			*helo;
+	uint16_t		 port;
+	enum conf_command	 command;
+	char			**domains;
+	size_t			 ndomains;
+	uint64_t		 connect_timeout_ms;
+	uint64_t		 reply_timeout_ms;
+
+	enum session_state	 state;
+	bool			 ending;	/* end from the timer */
+	struct event		*timer;
+	struct evdns_getaddrinfo_request *req;
+	struct evutil_addrinfo	*ai;		/* all addresses */
+	struct evutil_addrinfo	*cur;		/* the one being tried */
+	char			 peer[INET6_ADDRSTRLEN + 8];
+	char			 lasterr[192];
+	struct bufferevent	*bev;
+	struct reply_parser	 rp;
+	struct etrn		 etrn;
+	struct etrn_result	*results;
+
+	session_done_cb		 cb;
+	void			*cb_arg;
+};
+
+static void	session_timer_cb(evutil_socket_t, short, void *);
+static void	session_read_cb(struct bufferevent *, void *);
+static void	session_event_cb(struct bufferevent *, short, void *);
+static void	session_connect_next(struct session *);
+
+static void
+session_set_state(struct session *s, enum session_state state)
+{
+	log_debug("relay %s: session %s -> %s", s->relay,
+	    session_state_names[s->state], session_state_names[state]);
+	s->state = state;
+}
+
+static void
+session_deadline(struct session *s, uint64_t ms)
+{
+	struct timeval	tv = ms_to_tv(ms);
+
+	evtimer_add(s->timer, &tv);
+}
+
+/* Copy a peer's line for a log, replacing what a terminal would act on. */
+static const char *
+session_printable(const char *in, size_t len, char *out, size_t outlen)
+{
+	size_t	i, j;
+
+	for (i = 0, j = 0; i < len && j + 1 < outlen; i++) {
+		unsigned char c = (unsigned char)in[i];
+		out[j++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	out[j] = '\0';
+	return out;
+}
+
+/* Ask the timer to end us on the next loop turn: never free mid-callback. */
+static void
+session_end_soon(struct session *s)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (s->ending)
+		return;
+	s->ending = true;
+	if (s->bev != NULL)
+		bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+	evtimer_add(s->timer, &tv);
+}
+
+/* A courtesy QUIT that never blocks and never queues behind a reply. */
+static void
+session_quit_now(struct session *s)
+{
+	evutil_socket_t	fd;
+
+	if (s->bev == NULL || s->state != SESSION_SMTP)
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) != 0)
+		return;
+	if ((fd = bufferevent_getfd(s->bev)) == -1)
+		return;
+	if (send(fd, "QUIT\r\n", 6, MSG_DONTWAIT | MSG_NOSIGNAL) == 6)
+		log_debug("relay %s: -> QUIT", s->relay);
+}
+
+/* The session failed: every unanswered domain becomes temporary. */
+static void
+session_fail(struct session *s, bool quit, const char *fmt, ...)
+{
+	char	reason[ETRN_TEXT_MAX];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	log_debug("relay %s: %s", s->relay, reason);
+	if (quit && s->etrn.state != ETRN_S_QUIT)
+		session_quit_now(s);
+	etrn_fail(&s->etrn, reason);
+	session_end_soon(s);
+}
+
+static void
+session_end(struct session *s)
+{
+	session_done_cb	cb = s->cb;
+	void		*arg = s->cb_arg;
+
+	session_set_state(s, SESSION_DONE);
+	evtimer_del(s->timer);
+	if (s->bev != NULL) {
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+	}
+	cb(s, s->results, s->ndomains, &s->etrn, arg);
+	session_free(s);
+}
+
+static void
+session_resolve_cb(int result, struct evutil_addrinfo *ai, void *arg)
+{
+	struct session	*s = arg;
+
+	if (result == EVUTIL_EAI_CANCEL)
+		return;		/* session_free or the deadline did it */
+	s->req = NULL;
+	if (result != 0) {
+		session_fail(s, false, "cannot resolve %s: %s", s->host,
+		    evutil_gai_strerror(result));
+		return;
+	}
+	s->ai = ai;
+	s->cur = ai;
+	snprintf(s->lasterr, sizeof(s->lasterr), "no address for %s", s->host);
+	session_connect_next(s);
+}
+
+static void
+session_resolve(struct session *s)
+{
+	struct evutil_addrinfo			 hints;
+	struct evdns_getaddrinfo_request	*req;
+	char					 port[8];
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	snprintf(port, sizeof(port), "%u", s->port);
+
+	session_set_state(s, SESSION_RESOLVE);
+	session_deadline(s, s->connect_timeout_ms);
+	/* Literals and /etc/hosts answer at once, inside this call. */
+	req = evdns_getaddrinfo(s->dns, s->host, port, &hints,
+	    session_resolve_cb, s);
+	if (req != NULL && s->state == SESSION_RESOLVE && !s->ending)
+		s->req = req;
+}
+
+static void
+session_addr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char		 host[INET6_ADDRSTRLEN];
+	uint16_t	 port;
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		port = ntohs(sin6->sin6_port);
+		snprintf(buf, len, "[%s]:%u", host, port);
+	} else {
+		const struct sockaddr_in *sin = (const void *)sa;
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		port = ntohs(sin->sin_port);
+		snprintf(buf, len, "%s:%u", host, port);
+	}
+}
+
+/* A socket for one address, bound to the source address if one is set. */
+static int
+session_socket(struct session *s, const struct evutil_addrinfo *ai)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sslen = 0;
+	int			fd, saved;
+
+	memset(&ss, 0, sizeof(ss));
+	if (s->source != NULL) {
+		struct sockaddr_in	*sin = (void *)&ss;
+		struct sockaddr_in6	*sin6 = (void *)&ss;
+
+		if (ai->ai_family == AF_INET &&
+		    inet_pton(AF_INET, s->source, &sin->sin_addr) == 1) {
+			sin->sin_family = AF_INET;
+			sslen = sizeof(*sin);
+		} else if (ai->ai_family == AF_INET6 &&
+		    inet_pton(AF_INET6, s->source, &sin6->sin6_addr) == 1) {
+			sin6->sin6_family = AF_INET6;
+			sslen = sizeof(*sin6);
+		} else {
+			errno = EAFNOSUPPORT;
+			return -1;
+		}
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    IPPROTO_TCP);
+	if (fd == -1)
+		return -1;
+	if (s->source != NULL && bind(fd, (struct sockaddr *)&ss, sslen) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* Try the addresses in turn; each gets connect-timeout. */
+static void
+session_connect_next(struct session *s)
+{
+	struct evutil_addrinfo	*ai;
+	int			 fd;
+
+	for (; (ai = s->cur) != NULL; s->cur = ai->ai_next) {
+		session_addr_str(ai->ai_addr, s->peer, sizeof(s->peer));
+		if ((fd = session_socket(s, ai)) == -1) {
+			snprintf(s->lasterr, sizeof(s->lasterr), "%s: %s%s",
+			    s->peer, strerror(errno), errno == EAFNOSUPPORT ?
+			    " (source address of another family)" : "");
+			continue;
+		}
+		s->bev = bufferevent_socket_new(s->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (s->bev == NULL) {
+			close(fd);
+			fatalx("bufferevent_socket_new");
+		}
+		bufferevent_setcb(s->bev, session_read_cb, NULL,
+		    session_event_cb, s);
+		if (bufferevent_socket_connect(s->bev, ai->ai_addr,
+		    (int)ai->ai_addrlen) == -1) {
+			snprintf(s->lasterr, sizeof(s->lasterr), "%s: %s",
+			    s->peer, strerror(errno));
+			bufferevent_free(s->bev);
+			s->bev = NULL;
+			continue;
+		}
+		log_debug("relay %s: connecting to %s", s->relay, s->peer);
+		session_set_state(s, SESSION_CONNECT);
+		session_deadline(s, s->connect_timeout_ms);
+		return;
+	}
+	session_fail(s, false, "%s", s->lasterr);
+}
+
+/* This address failed; move on to the next. */
+static void
+session_connect_failed(struct session *s, const char *why)
+{
+	snprintf(s->lasterr, sizeof(s->lasterr), "%s: %s", s->peer, why);
+	log_debug("relay %s: %s", s->relay, s->lasterr);
+	bufferevent_free(s->bev);
+	s->bev = NULL;
+	if (s->cur != NULL)
+		s->cur = s->cur->ai_next;
+	session_connect_next(s);
+}
+
+static void
+session_send(struct session *s)
+{
+	size_t	len = strlen(s->etrn.cmd);
+
+	log_debug("relay %s: -> %.*s", s->relay,
+	    (int)(len >= 2 ? len - 2 : len), s->etrn.cmd);
+	bufferevent_write(s->bev, s->etrn.cmd, len);
+	session_deadline(s, s->etrn.state == ETRN_S_QUIT &&
+	    s->reply_timeout_ms > SESSION_QUIT_WAIT_MS ?
+	    SESSION_QUIT_WAIT_MS : s->reply_timeout_ms);
+}
+
+/* One complete reply: let the protocol core choose what comes next. */
+static void
+session_on_reply(struct session *s, struct evbuffer *in)
+{
+	enum etrn_action	action;
+
+	action = etrn_on_reply(&s->etrn, &s->rp.reply);
+	reply_init(&s->rp);
+	if (action == ETRN_CLOSE) {
+		session_end_soon(s);
+		return;
+	}
+	/* One command outstanding at a time: nothing may follow a reply. */
+	if (evbuffer_get_length(in) != 0) {
+		session_fail(s, true, "protocol error: unsolicited data after "
+		    "a reply, before %s", etrn_state_name(s->etrn.state));
+		return;
+	}
+	session_send(s);
+}
+
+static void
+session_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct session		*s = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_ptr	 p;
+	char			 line[REPLY_LINE_MAX], shown[REPLY_LINE_MAX];
+	size_t			 eol_len;
+
+	while (!s->ending) {
+		p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+		if (p.pos == -1) {
+			if (evbuffer_get_length(in) > REPLY_LINE_MAX - 2)
+				session_fail(s, true, "protocol error: reply "
+				    "line longer than %d bytes",
+				    REPLY_LINE_MAX - 2);
+			return;
+		}
+		if ((size_t)p.pos > REPLY_LINE_MAX - 2) {
+			session_fail(s, true, "protocol error: reply line "
+			    "longer than %d bytes", REPLY_LINE_MAX - 2);
+			return;
+		}
+		evbuffer_remove(in, line, (size_t)p.pos);
+		line[p.pos] = '\0';
+		evbuffer_drain(in, eol_len);
+		log_debug("relay %s: <- %s", s->relay,
+		    session_printable(line, (size_t)p.pos, shown, sizeof(shown)));
+
+		switch (reply_feed(&s->rp, line, (size_t)p.pos)) {
+		case REPLY_MORE:
+			break;
+		case REPLY_ERROR:
+			session_fail(s, true, "protocol error: %s (in reply "
+			    "to %s)", s->rp.error,
+			    etrn_state_name(s->etrn.state));
+			return;
+		case REPLY_DONE:
+			session_on_reply(s, in);
+			break;
+		}
+	}
+}
+
+static void
+session_event_cb(struct bufferevent *bev, short events, void *arg)
+{
+	struct session	*s = arg;
+	int		 err = EVUTIL_SOCKET_ERROR();
+
+	(void)bev;
+	if (s->ending)
+		return;
+	if (events & BEV_EVENT_CONNECTED) {
+		log_debug("relay %s: connected to %s", s->relay, s->peer);
+		session_set_state(s, SESSION_SMTP);
+		reply_init(&s->rp);
+		session_deadline(s, s->reply_timeout_ms);
+		bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+		return;
+	}
+	if (s->state == SESSION_CONNECT) {
+		session_connect_failed(s, (events & BEV_EVENT_ERROR) ?
+		    evutil_socket_error_to_string(err) : "connection closed");
+		return;
+	}
+	if (s->etrn.state == ETRN_S_QUIT || s->etrn.state == ETRN_S_DONE) {
+		session_end_soon(s);
+		return;
+	}
+	if (events & BEV_EVENT_EOF)
+		session_fail(s, false, "connection closed by %s while waiting "
+		    "for the %s reply", s->peer, etrn_state_name(s->etrn.state));
+	else
+		session_fail(s, false, "connection to %s failed while waiting "
+		    "for the %s reply: %s", s->peer,
+		    etrn_state_name(s->etrn.state),
+		    evutil_socket_error_to_string(err));
+}
+
+static void
+session_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+	char		 d[32];
+
+	(void)fd;
+	(void)ev;
+	if (s->ending) {
+		session_end(s);
+		return;
+	}
+	switch (s->state) {
+	case SESSION_START:
+		session_resolve(s);
+		break;
+	case SESSION_RESOLVE:
+		if (s->req != NULL) {
+			struct evdns_getaddrinfo_request *req = s->req;
+			s->req = NULL;
+			evdns_getaddrinfo_cancel(req);
+		}
+		session_fail(s, false, "resolving %s timed out after %s",
+		    s->host, fmt_duration(s->connect_timeout_ms, d, sizeof(d)));
+		break;
+	case SESSION_CONNECT:
+		session_connect_failed(s, "connection timed out");
+		break;
+	case SESSION_SMTP:
+		if (s->etrn.state == ETRN_S_QUIT) {
+			session_end_soon(s);
+			break;
+		}
+		session_fail(s, true, "no %s reply from %s within %s",
+		    etrn_state_name(s->etrn.state), s->peer,
+		    fmt_duration(s->reply_timeout_ms, d, sizeof(d)));
+		break;
+	case SESSION_DONE:
+		break;
+	}
+}
+
+struct session *
+session_new(struct event_base *base, struct evdns_base *dns,
+    const struct session_params *p, session_done_cb cb, void *arg)
+{
+	struct session	*s;
+	struct timeval	 tv = { 0, 0 };
+	size_t		 i;
+
+	s = xcalloc(1, sizeof(*s));
+	s->base = base;
+	s->dns = dns;
+	s->relay = xstrdup(p->relay);
+	s->host = xstrdup(p->host);
+	s->source = p->source != NULL ? xstrdup(p->source) : NULL;
+	s->helo = xstrdup(p->helo);
+	s->port = p->port;
+	s->command = p->command;
+	s->ndomains = p->ndomains;
+	s->domains = xcalloc(p->ndomains + 1, sizeof(*s->domains));
+	for (i = 0; i < p->ndomains; i++)
+		s->domains[i] = xstrdup(p->domains[i]);
+	s->connect_timeout_ms = p->connect_timeout_ms;
+	s->reply_timeout_ms = p->reply_timeout_ms;
+	s->results = xcalloc(p->ndomains + 1, sizeof(*s->results));
+	s->cb = cb;
+	s->cb_arg = arg;
+	s->state = SESSION_START;
+	etrn_init(&s->etrn, s->helo, s->command, s->domains, s->ndomains,
+	    s->results);
+
+	if ((s->timer = evtimer_new(base, session_timer_cb, s)) == NULL)
+		goto fail;
+	if (evtimer_add(s->timer, &tv) == -1)
+		goto fail;
+	return s;
+fail:
+	session_free(s);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void
+session_shutdown(struct session *s)
+{
+	if (s->ending || s->state == SESSION_DONE)
+		return;
+	session_fail(s, true, "daemon shutting down");
+}
+
+void
+session_free(struct session *s)
+{
+	size_t	i;
+
+	if (s == NULL)
+		return;
+	if (s->req != NULL) {
+		struct evdns_getaddrinfo_request *req = s->req;
+		s->req = NULL;
+		evdns_getaddrinfo_cancel(req);
+	}
+	if (s->ai != NULL)
+		evutil_freeaddrinfo(s->ai);
+	if (s->timer != NULL)
+		event_free(s->timer);
+	if (s->bev != NULL)
+		bufferevent_free(s->bev);
+	for (i = 0; i < s->ndomains; i++)
+		free(s->domains[i]);
+	free(s->domains);
+	free(s->results);
+	free(s->relay);
+	free(s->host);
+	free(s->source);
+	free(s->helo);
+	free(s);
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * session: one SMTP connection to one relay, asking ETRN for up to
+ * CONF_ETRN_PER_SESSION domains.  The I/O half of etrn.c: resolving without
+ * blocking, trying each address in turn, reading lines with limits, a
+ * deadline on every phase.
+ *
+ *   START -> RESOLVE -> CONNECT (per address) -> SMTP -> DONE
+ *
+ * A session ends in one place (session_end): it reports its per-domain
+ * results once through the done callback and then frees itself.
+ */
+#ifndef ETRND_SESSION_H
+#define ETRND_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "etrn.h"
+
+struct event_base;
+struct evdns_base;
+struct session;
+
+struct session_params {
+	const char		*relay;		/* name, for log lines */
+	const char		*host;
+	uint16_t		 port;
+	const char		*source;	/* local address or NULL */
+	const char		*helo;
+	enum conf_command	 command;
+	char * const		*domains;	/* copied */
+	size_t			 ndomains;
+	uint64_t		 connect_timeout_ms;
+	uint64_t		 reply_timeout_ms;
+};
+
+/* Called exactly once; results are valid only during the call. */
+typedef void (*session_done_cb)(struct session *,
+    const struct etrn_result *results, size_t nresults,
+    const struct etrn *etrn, void *arg);
+
+/*
+ * Starts from a zero-timeout timer, so the callback never fires from
+ * inside session_new().  NULL with errno on failure.
+ */
+struct session	*session_new(struct event_base *, struct evdns_base *,
+		    const struct session_params *, session_done_cb, void *arg);
+/* Send QUIT if connected, end at once; the callback still fires. */
+void		 session_shutdown(struct session *);
+/* Drop without calling back (teardown of the owner).  NULL is a no-op. */
+void		 session_free(struct session *);
+
+#endif

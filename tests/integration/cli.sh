@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# etrnd's command line: -t, exit statuses, --once against a local listener.
+# Needs no root: everything is on loopback.
+. "$(dirname "$0")/lib.sh"
+SRC=$(cd "$TESTS_DIR/../.." && pwd)
+
+check "-t accepts the shipped conf/etrnd.conf" \
+	"$ETRND" -t -c "$SRC/conf/etrnd.conf"
+"$ETRND" -t -c "$SRC/conf/etrnd.conf" >"$T/summary"
+check "-t prints the relays it understood" grep -q "^relay " "$T/summary"
+check "-V prints the version" bash -c "'$ETRND' -V | grep -q '^etrnd [0-9]'"
+check "-h prints usage" bash -c "'$ETRND' -h | grep -q 'usage: etrnd'"
+"$ETRND" --bogus >/dev/null 2>&1
+check "an unknown option exits 64" test $? -eq 64
+"$ETRND" -c "$T/missing.conf" -t 2>"$T/err"
+check "a missing config exits 78" test $? -eq 78
+check "... and names the file" grep -q "missing.conf" "$T/err"
+
+cat >"$T/bad.conf" <<CONF
+[daemon]
+settle = soon
+colour = blue
+
+[relay isp]
+host = 127.0.0.1
+CONF
+"$ETRND" -t -c "$T/bad.conf" 2>"$T/err"
+check "a bad config exits 78" test $? -eq 78
+check "... with file:line for the bad value" grep -q "^$T/bad.conf:2: " "$T/err"
+check "... and for the unknown key" grep -q "^$T/bad.conf:3: " "$T/err"
+check "... and for the relay without domains" grep -q "^$T/bad.conf:5: " "$T/err"
+
+# --once against listeners on loopback.
+port=$((20000 + $$ % 20000))
+once_conf() {
+	cat >"$T/once.conf" <<CONF
+[daemon]
+connect-timeout = 5s
+reply-timeout = 5s
+
+[relay isp]
+host = 127.0.0.1
+port = $1
+domains = example.org @example.net
+CONF
+}
+listen() {
+	rm -f "$T/ready"
+	python3 "$LISTENER" 127.0.0.1 "$port" --log "$T/l.log" \
+		--ready "$T/ready" --exit-after 1 --lifetime 20 "$@" &
+	PIDS+=($!)
+	wait_for 10 test -e "$T/ready"
+}
+
+once_conf "$port"
+listen
+"$ETRND" --once -c "$T/once.conf" >"$T/out" 2>"$T/err"
+check "--once: all accepted exits 0" test $? -eq 0
+check "--once: one result line per domain" test "$(wc -l <"$T/out")" -eq 2
+check "--once: result line format" \
+	grep -qx "isp @example.net ok 250 Queuing started" "$T/out"
+
+port=$((port + 1))
+once_conf "$port"
+"$ETRND" --once -c "$T/once.conf" >"$T/out" 2>"$T/err"
+check "--once: connection refused exits 75" test $? -eq 75
+check "--once: refused connection is temporary" \
+	grep -q "^isp example.org temporary - .*refused" "$T/out"
+
+listen --reply "459 <example.org>: service unavailable"
+"$ETRND" --once -c "$T/once.conf" >"$T/out" 2>"$T/err"
+check "--once: a 459 refusal exits 1" test $? -eq 1
+check "--once: 459 is shown with the server's text" \
+	grep -qx "isp example.org refused 459 <example.org>: service unavailable" "$T/out"
+check "--once: 459 logs the fast_flush_domains hint" \
+	grep -q "fast_flush_domains" "$T/err"
+
+finish

@@ -1,0 +1,1113 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * test_conf: the config parser, checked by exact error texts (file:line
+ * included), tables of values, and the shipped example file.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+#include "util.h"
+
+#define RELAY	"[relay r]\ndomains = a.example\n"
+
+static struct conf *
+parse(const char *text, char **errors)
+{
+	return conf_parse("t.conf", text, strlen(text), errors);
+}
+
+/* Parse text that must succeed. */
+static struct conf *
+parse_ok(const char *text)
+{
+	struct conf	*conf;
+	char		*errors = (char *)1;
+
+	conf = parse(text, &errors);
+	if (conf == NULL)
+		fail_msg("unexpected errors for:\n%s\n---\n%s", text, errors);
+	assert_null(errors);
+	return conf;
+}
+
+/* Parse text that must fail with exactly this error text. */
+static void
+parse_fail(const char *text, size_t len, const char *expected)
+{
+	struct conf	*conf;
+	char		*errors = NULL;
+
+	conf = conf_parse("t.conf", text, len, &errors);
+	assert_null(conf);
+	assert_non_null(errors);
+	if (strcmp(errors, expected) != 0)
+		fail_msg("for:\n%s\n--- expected:\n%s--- got:\n%s", text,
+		    expected, errors);
+	free(errors);
+}
+
+/* The example from the issue. */
+static void
+test_issue_example(void **state)
+{
+	const struct conf_relay	*r;
+	struct conf		*conf;
+
+	(void)state;
+	conf = parse_ok(
+	    "[daemon]\n"
+	    "watch = site0 ppp*\n"
+	    "settle = 0\n"
+	    "interval = 0\n"
+	    "\n"
+	    "[relay isp]\n"
+	    "host = 192.0.2.2\n"
+	    "domains = example.org @example.net\n");
+	assert_string_equal(conf->path, "t.conf");
+	assert_int_equal(conf->nwatch, 2);
+	assert_string_equal(conf->watch[0], "site0");
+	assert_string_equal(conf->watch[1], "ppp*");
+	assert_int_equal(conf->settle_ms, 0);
+	assert_int_equal(conf->interval_ms, 0);
+	assert_int_equal(conf->nrelays, 1);
+	r = &conf->relays[0];
+	assert_string_equal(r->name, "isp");
+	assert_string_equal(r->host, "192.0.2.2");
+	assert_int_equal(r->port, 25);
+	assert_int_equal(r->ndomains, 2);
+	assert_string_equal(r->domains[0], "example.org");
+	assert_string_equal(r->domains[1], "@example.net");
+	assert_int_equal(r->command, CONF_CMD_ETRN);
+	assert_null(r->source);
+	assert_int_equal(r->line, 6);
+	conf_free(conf);
+}
+
+static void
+test_defaults(void **state)
+{
+	const struct conf_relay	*r;
+	struct conf		*conf;
+
+	(void)state;
+	conf = parse_ok("[relay mx2.isp.example]\ndomains = example.org\n");
+	assert_int_equal(conf->nwatch, 0);
+	assert_null(conf->watch);
+	assert_int_equal(conf->linkup, CONF_LINKUP_RUNNING);
+	assert_int_equal(conf->settle_ms, 2000);
+	assert_int_equal(conf->interval_ms, 0);
+	assert_true(conf->run_at_start);
+	assert_null(conf->helo);
+	assert_int_equal(conf->retry_min_ms, 30 * 1000);
+	assert_int_equal(conf->retry_max_ms, 30 * 60 * 1000);
+	assert_int_equal(conf->give_up_ms, 6 * 3600 * 1000);
+	assert_int_equal(conf->connect_timeout_ms, 30 * 1000);
+	assert_int_equal(conf->reply_timeout_ms, 5 * 60 * 1000);
+	assert_int_equal(conf->max_sessions, 64);
+	assert_null(conf->local_smtp_host);
+	assert_int_equal(conf->local_smtp_port, 0);
+	assert_int_equal(conf->nrelays, 1);
+	r = &conf->relays[0];
+	assert_string_equal(r->name, "mx2.isp.example");
+	assert_string_equal(r->host, "mx2.isp.example");
+	assert_int_equal(r->port, 25);
+	assert_int_equal(r->command, CONF_CMD_ETRN);
+	assert_null(r->source);
+	assert_int_equal(r->line, 1);
+	conf_free(conf);
+}
+
+/* Every key set to something other than its default. */
+static void
+test_all_keys(void **state)
+{
+	const struct conf_relay	*r;
+	struct conf		*conf;
+
+	(void)state;
+	conf = parse_ok(
+	    "# comment\n"
+	    "  [ daemon ]  \n"
+	    "\twatch\t=\teth0   wlan*\t\n"
+	    "link-up = address\n"
+	    "settle = 500ms\n"
+	    "interval = 1h\n"
+	    "run-at-start = no\n"
+	    "helo = site.example.org\n"
+	    "retry-min = 1m\n"
+	    "retry-max = 2h\n"
+	    "give-up = 12h\n"
+	    "connect-timeout = 10s\n"
+	    "reply-timeout = 90\n"
+	    "max-sessions = 4096\n"
+	    "local-smtp = [::1]:2525\n"
+	    "  ; indented comment\n"
+	    "[relay a]\n"
+	    "host = mx.a.example\n"
+	    "port = 587\n"
+	    "domains = #queue @example.org\n"
+	    "command = qsnd\n"
+	    "source = 2001:db8::1\n"
+	    "[relay b]\n"
+	    "domains = b.example\n");
+	assert_int_equal(conf->nwatch, 2);
+	assert_string_equal(conf->watch[0], "eth0");
+	assert_string_equal(conf->watch[1], "wlan*");
+	assert_int_equal(conf->linkup, CONF_LINKUP_ADDRESS);
+	assert_int_equal(conf->settle_ms, 500);
+	assert_int_equal(conf->interval_ms, 3600 * 1000);
+	assert_false(conf->run_at_start);
+	assert_string_equal(conf->helo, "site.example.org");
+	assert_int_equal(conf->retry_min_ms, 60 * 1000);
+	assert_int_equal(conf->retry_max_ms, 2 * 3600 * 1000);
+	assert_int_equal(conf->give_up_ms, 12 * 3600 * 1000);
+	assert_int_equal(conf->connect_timeout_ms, 10 * 1000);
+	assert_int_equal(conf->reply_timeout_ms, 90 * 1000);
+	assert_int_equal(conf->max_sessions, 4096);
+	assert_string_equal(conf->local_smtp_host, "::1");
+	assert_int_equal(conf->local_smtp_port, 2525);
+	assert_int_equal(conf->nrelays, 2);
+	r = conf_relay_find(conf, "a");
+	assert_non_null(r);
+	assert_string_equal(r->host, "mx.a.example");
+	assert_int_equal(r->port, 587);
+	assert_int_equal(r->ndomains, 2);
+	assert_string_equal(r->domains[0], "#queue");
+	assert_string_equal(r->domains[1], "@example.org");
+	assert_int_equal(r->command, CONF_CMD_QSND);
+	assert_string_equal(r->source, "2001:db8::1");
+	assert_int_equal(r->line, 17);
+	r = conf_relay_find(conf, "b");
+	assert_non_null(r);
+	assert_string_equal(r->host, "b");
+	assert_int_equal(r->line, 23);
+	assert_null(conf_relay_find(conf, "c"));
+	conf_free(conf);
+}
+
+/* Valid values of the [daemon] keys that are not durations. */
+static void
+test_daemon_values(void **state)
+{
+	static const struct {
+		const char	*line;
+		int		 linkup;	/* -1: not checked */
+		int		 run_at_start;	/* -1: not checked */
+		const char	*helo;
+		const char	*smtp_host;
+		uint16_t	 smtp_port;
+		unsigned	 max_sessions;
+	} t[] = {
+		{ "link-up = running", CONF_LINKUP_RUNNING, -1, NULL, NULL, 0, 64 },
+		{ "link-up = address", CONF_LINKUP_ADDRESS, -1, NULL, NULL, 0, 64 },
+		{ "run-at-start = yes", -1, 1, NULL, NULL, 0, 64 },
+		{ "run-at-start = True", -1, 1, NULL, NULL, 0, 64 },
+		{ "run-at-start = on", -1, 1, NULL, NULL, 0, 64 },
+		{ "run-at-start = 1", -1, 1, NULL, NULL, 0, 64 },
+		{ "run-at-start = NO", -1, 0, NULL, NULL, 0, 64 },
+		{ "run-at-start = false", -1, 0, NULL, NULL, 0, 64 },
+		{ "run-at-start = off", -1, 0, NULL, NULL, 0, 64 },
+		{ "run-at-start = 0", -1, 0, NULL, NULL, 0, 64 },
+		{ "helo = mail.example.org", -1, -1, "mail.example.org", NULL, 0, 64 },
+		{ "helo = [192.0.2.1]", -1, -1, "[192.0.2.1]", NULL, 0, 64 },
+		{ "helo = [IPv6:2001:db8::1]", -1, -1, "[IPv6:2001:db8::1]",
+		    NULL, 0, 64 },
+		{ "local-smtp = 127.0.0.1:25", -1, -1, NULL, "127.0.0.1", 25, 64 },
+		{ "local-smtp = [::1]:25", -1, -1, NULL, "::1", 25, 64 },
+		{ "local-smtp = localhost:65535", -1, -1, NULL, "localhost",
+		    65535, 64 },
+		{ "local-smtp = mail.example.org:1", -1, -1, NULL,
+		    "mail.example.org", 1, 64 },
+		{ "max-sessions = 1", -1, -1, NULL, NULL, 0, 1 },
+		{ "max-sessions = 4096", -1, -1, NULL, NULL, 0, 4096 },
+		{ "max-sessions = 007", -1, -1, NULL, NULL, 0, 7 },
+	};
+	struct conf	*conf;
+	char		 text[512];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < nitems(t); i++) {
+		snprintf(text, sizeof text, "[daemon]\n%s\n" RELAY, t[i].line);
+		conf = parse_ok(text);
+		if (t[i].linkup != -1)
+			assert_int_equal(conf->linkup, t[i].linkup);
+		if (t[i].run_at_start != -1)
+			assert_int_equal(conf->run_at_start,
+			    t[i].run_at_start);
+		if (t[i].helo == NULL)
+			assert_null(conf->helo);
+		else
+			assert_string_equal(conf->helo, t[i].helo);
+		if (t[i].smtp_host == NULL)
+			assert_null(conf->local_smtp_host);
+		else
+			assert_string_equal(conf->local_smtp_host,
+			    t[i].smtp_host);
+		assert_int_equal(conf->local_smtp_port, t[i].smtp_port);
+		assert_int_equal(conf->max_sessions, t[i].max_sessions);
+		conf_free(conf);
+	}
+}
+
+/* Every duration key accepts durations; the zero rule differs. */
+static void
+test_duration_keys(void **state)
+{
+	static const struct {
+		const char	*key;
+		size_t		 off;
+		bool		 zero_ok;
+	} t[] = {
+		{ "settle", offsetof(struct conf, settle_ms), true },
+		{ "interval", offsetof(struct conf, interval_ms), true },
+		{ "retry-min", offsetof(struct conf, retry_min_ms), false },
+		{ "retry-max", offsetof(struct conf, retry_max_ms), false },
+		{ "give-up", offsetof(struct conf, give_up_ms), false },
+		{ "connect-timeout", offsetof(struct conf, connect_timeout_ms),
+		    false },
+		{ "reply-timeout", offsetof(struct conf, reply_timeout_ms),
+		    false },
+	};
+	struct conf	*conf;
+	uint64_t	 ms;
+	char		 text[512], expected[256];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < nitems(t); i++) {
+		/* 45m: above the default retry-min, below retry-max's. */
+		snprintf(text, sizeof text, "[daemon]\n%s = 45m\n"
+		    "retry-max = 1h\n" RELAY, t[i].key);
+		if (strcmp(t[i].key, "retry-max") == 0)
+			snprintf(text, sizeof text, "[daemon]\n%s = 45m\n"
+			    RELAY, t[i].key);
+		conf = parse_ok(text);
+		memcpy(&ms, (char *)conf + t[i].off, sizeof ms);
+		assert_int_equal(ms, 45 * 60 * 1000);
+		conf_free(conf);
+
+		snprintf(text, sizeof text, "[daemon]\n%s = 0\n" RELAY,
+		    t[i].key);
+		if (t[i].zero_ok) {
+			conf = parse_ok(text);
+			memcpy(&ms, (char *)conf + t[i].off, sizeof ms);
+			assert_int_equal(ms, 0);
+			conf_free(conf);
+		} else {
+			snprintf(expected, sizeof expected,
+			    "t.conf:2: %s: must be greater than 0\n",
+			    t[i].key);
+			parse_fail(text, strlen(text), expected);
+		}
+
+		snprintf(text, sizeof text, "[daemon]\n%s = 5x\n" RELAY,
+		    t[i].key);
+		snprintf(expected, sizeof expected, "t.conf:2: %s: invalid "
+		    "duration \"5x\" (use a number with s, m, h or ms)\n",
+		    t[i].key);
+		parse_fail(text, strlen(text), expected);
+	}
+}
+
+static void
+test_relay_values(void **state)
+{
+	static const struct {
+		const char	*lines;
+		const char	*host;
+		uint16_t	 port;
+		int		 command;
+		const char	*source;
+	} t[] = {
+		{ "", "r", 25, CONF_CMD_ETRN, NULL },
+		{ "host = 192.0.2.2", "192.0.2.2", 25, CONF_CMD_ETRN, NULL },
+		{ "host = 2001:db8::2", "2001:db8::2", 25, CONF_CMD_ETRN, NULL },
+		{ "host = [2001:db8::2]", "2001:db8::2", 25, CONF_CMD_ETRN, NULL },
+		{ "host = MX2.ISP.example.", "MX2.ISP.example.", 25,
+		    CONF_CMD_ETRN, NULL },
+		{ "port = 1", "r", 1, CONF_CMD_ETRN, NULL },
+		{ "port = 65535", "r", 65535, CONF_CMD_ETRN, NULL },
+		{ "command = ETRN", "r", 25, CONF_CMD_ETRN, NULL },
+		{ "command = etrn", "r", 25, CONF_CMD_ETRN, NULL },
+		{ "command = QSND", "r", 25, CONF_CMD_QSND, NULL },
+		{ "command = Qsnd", "r", 25, CONF_CMD_QSND, NULL },
+		{ "source = 192.0.2.1", "r", 25, CONF_CMD_ETRN, "192.0.2.1" },
+		{ "source = ::1", "r", 25, CONF_CMD_ETRN, "::1" },
+	};
+	const struct conf_relay	*r;
+	struct conf		*conf;
+	char			 text[512];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < nitems(t); i++) {
+		snprintf(text, sizeof text, "[relay r]\n%s\ndomains = a.b\n",
+		    t[i].lines);
+		conf = parse_ok(text);
+		r = &conf->relays[0];
+		assert_string_equal(r->host, t[i].host);
+		assert_int_equal(r->port, t[i].port);
+		assert_int_equal(r->command, t[i].command);
+		if (t[i].source == NULL)
+			assert_null(r->source);
+		else
+			assert_string_equal(r->source, t[i].source);
+		conf_free(conf);
+	}
+}
+
+/* Domains: separators, the three forms, and '#' not being a comment. */
+static void
+test_domains_values(void **state)
+{
+	const struct conf_relay	*r;
+	struct conf		*conf;
+
+	(void)state;
+	conf = parse_ok("[relay r]\ndomains =  #queue\t@example.org  "
+	    "example.net\t\n");
+	r = &conf->relays[0];
+	assert_int_equal(r->ndomains, 3);
+	assert_string_equal(r->domains[0], "#queue");
+	assert_string_equal(r->domains[1], "@example.org");
+	assert_string_equal(r->domains[2], "example.net");
+	conf_free(conf);
+}
+
+static const struct {
+	const char	*text;
+	const char	*errors;
+} error_tests[] = {
+	/* Structure. */
+	{ "[daemon]\nfoo = 1\n" RELAY,
+	  "t.conf:2: unknown key \"foo\" in [daemon]\n" },
+	{ RELAY "foo = 1\n",
+	  "t.conf:3: unknown key \"foo\" in [relay r]\n" },
+	{ "[daemon]\nSettle = 1\n" RELAY,
+	  "t.conf:2: unknown key \"Settle\" in [daemon]\n" },
+	{ "[daemon]\nhost = x\n" RELAY,
+	  "t.conf:2: unknown key \"host\" in [daemon]\n" },
+	{ RELAY "settle = 1\n",
+	  "t.conf:3: unknown key \"settle\" in [relay r]\n" },
+	{ "[foo]\nx = 1\n" RELAY,
+	  "t.conf:1: unknown section \"foo\" (use [daemon] or [relay NAME])\n" },
+	{ "[relayr]\n" RELAY,
+	  "t.conf:1: unknown section \"relayr\" (use [daemon] or "
+	  "[relay NAME])\n" },
+	{ "[daemon\n" RELAY,
+	  "t.conf:1: malformed section header (use [daemon] or "
+	  "[relay NAME])\n" },
+	{ "[daemon] x\n" RELAY,
+	  "t.conf:1: malformed section header (use [daemon] or "
+	  "[relay NAME])\n" },
+	{ "[daemon]\nsettle = 1\nsettle = 2\n" RELAY,
+	  "t.conf:3: duplicate key \"settle\" in [daemon] (first at line 2)\n" },
+	{ RELAY "host = a\nhost = b\n",
+	  "t.conf:4: duplicate key \"host\" in [relay r] (first at line 3)\n" },
+	{ "[daemon]\nsettle = 1\n[daemon]\nsettle = 2\n" RELAY,
+	  "t.conf:3: duplicate [daemon] section (first at line 1)\n"
+	  "t.conf:4: duplicate key \"settle\" in [daemon] (first at line 2)\n" },
+	{ "settle = 1\n" RELAY,
+	  "t.conf:1: key \"settle\" outside any section\n" },
+	{ "[daemon]\nsettle\n" RELAY,
+	  "t.conf:2: malformed line (use key = value, [section] or a # "
+	  "comment)\n" },
+	{ "[daemon]\n= 5\n" RELAY,
+	  "t.conf:2: missing key before \"=\"\n" },
+	{ "[daemon]\nsettle =\n" RELAY,
+	  "t.conf:2: settle: empty value\n" },
+	{ "[daemon]\nsettle = \t \n" RELAY,
+	  "t.conf:2: settle: empty value\n" },
+	{ RELAY "[relay r]\ndomains = b.example\n",
+	  "t.conf:3: duplicate relay \"r\" (first defined at line 1)\n" },
+	{ "[relay isp]\nhost = 192.0.2.2\n",
+	  "t.conf:1: relay \"isp\" has no domains\n" },
+	{ "[relay x]\n" RELAY,
+	  "t.conf:1: relay \"x\" has no domains\n" },
+	{ "", "t.conf: no [relay NAME] section\n" },
+	{ "# nothing\n[daemon]\n", "t.conf: no [relay NAME] section\n" },
+	{ "[relay ]\ndomains = a\n" RELAY,
+	  "t.conf:1: relay without a name (use [relay NAME])\n" },
+	{ "[relay]\n" RELAY,
+	  "t.conf:1: relay without a name (use [relay NAME])\n" },
+	{ "[relay a b]\n" RELAY,
+	  "t.conf:1: invalid relay name \"a b\" (no spaces or control "
+	  "characters)\n" },
+	{ "[relay a\x01z]\n" RELAY,
+	  "t.conf:1: invalid relay name \"a\\x01z\" (no spaces or control "
+	  "characters)\n" },
+	{ "[relay a/b]\ndomains = x\n",
+	  "t.conf:1: relay \"a/b\" has no host and its name is not a valid "
+	  "host name\n" },
+	{ "a = b\r\r\n" RELAY,
+	  "t.conf:1: key \"a\" outside any section\n" },
+
+	/* [daemon] values. */
+	{ "[daemon]\nwatch = abcdefghijklmnop\n" RELAY,
+	  "t.conf:2: watch: interface name \"abcdefghijklmnop\" is longer "
+	  "than 15 bytes\n" },
+	{ "[daemon]\nwatch = eth0 a/b\n" RELAY,
+	  "t.conf:2: watch: invalid interface name \"a/b\" (no \"/\" or "
+	  "control characters)\n" },
+	{ "[daemon]\nwatch = ..\n" RELAY,
+	  "t.conf:2: watch: invalid interface name \"..\" (no \"/\" or "
+	  "control characters)\n" },
+	{ "[daemon]\nwatch = eth\x7f\n" RELAY,
+	  "t.conf:2: watch: invalid interface name \"eth\\x7f\" (no \"/\" or "
+	  "control characters)\n" },
+	{ "[daemon]\nwatch = eth0 ppp* eth0\n" RELAY,
+	  "t.conf:2: watch: \"eth0\" is listed twice\n" },
+	{ "[daemon]\nlink-up = up\n" RELAY,
+	  "t.conf:2: link-up: invalid value \"up\" (use running or "
+	  "address)\n" },
+	{ "[daemon]\nlink-up = Running\n" RELAY,
+	  "t.conf:2: link-up: invalid value \"Running\" (use running or "
+	  "address)\n" },
+	{ "[daemon]\nsettle = 5x\n" RELAY,
+	  "t.conf:2: settle: invalid duration \"5x\" (use a number with s, m, "
+	  "h or ms)\n" },
+	{ "[daemon]\nsettle = -5\n" RELAY,
+	  "t.conf:2: settle: invalid duration \"-5\" (use a number with s, m, "
+	  "h or ms)\n" },
+	{ "[daemon]\ninterval = 99999999999999999999999h\n" RELAY,
+	  "t.conf:2: interval: duration \"99999999999999999999999h\" is too "
+	  "long (at most 8760h)\n" },
+	{ "[daemon]\ninterval = 8761h\n" RELAY,
+	  "t.conf:2: interval: duration \"8761h\" is too long (at most "
+	  "8760h)\n" },
+	{ "[daemon]\nretry-min = 5m\nretry-max = 1m\n" RELAY,
+	  "t.conf:3: retry-max: 1m is less than retry-min (5m)\n" },
+	{ "[daemon]\nretry-max = 1m\nretry-min = 5m\n" RELAY,
+	  "t.conf:2: retry-max: 1m is less than retry-min (5m)\n" },
+	{ "[daemon]\nretry-max = 10s\n" RELAY,
+	  "t.conf:2: retry-max: 10s is less than retry-min (default 30s)\n" },
+	{ "[daemon]\nretry-min = 1h\n" RELAY,
+	  "t.conf:2: retry-min: 1h is greater than retry-max (default 30m)\n" },
+	{ "[daemon]\nrun-at-start = maybe\n" RELAY,
+	  "t.conf:2: run-at-start: invalid value \"maybe\" (use yes or no)\n" },
+	{ "[daemon]\nhelo = a b\n" RELAY,
+	  "t.conf:2: helo: invalid name \"a b\" (no spaces or control "
+	  "characters)\n" },
+	{ "[daemon]\nhelo = a\x1b\n" RELAY,
+	  "t.conf:2: helo: invalid name \"a\\x1b\" (no spaces or control "
+	  "characters)\n" },
+	{ "[daemon]\nhelo = [192.0.2]\n" RELAY,
+	  "t.conf:2: helo: invalid address literal \"[192.0.2]\" (use "
+	  "[192.0.2.1] or [IPv6:2001:db8::1])\n" },
+	{ "[daemon]\nhelo = [2001:db8::1]\n" RELAY,
+	  "t.conf:2: helo: invalid address literal \"[2001:db8::1]\" (use "
+	  "[192.0.2.1] or [IPv6:2001:db8::1])\n" },
+	{ "[daemon]\nhelo = [\n" RELAY,
+	  "t.conf:2: helo: invalid address literal \"[\" (use "
+	  "[192.0.2.1] or [IPv6:2001:db8::1])\n" },
+	{ "[daemon]\nmax-sessions = 0\n" RELAY,
+	  "t.conf:2: max-sessions: invalid value \"0\" (use a number from 1 "
+	  "to 4096)\n" },
+	{ "[daemon]\nmax-sessions = 4097\n" RELAY,
+	  "t.conf:2: max-sessions: invalid value \"4097\" (use a number from "
+	  "1 to 4096)\n" },
+	{ "[daemon]\nmax-sessions = -1\n" RELAY,
+	  "t.conf:2: max-sessions: invalid value \"-1\" (use a number from 1 "
+	  "to 4096)\n" },
+	{ "[daemon]\nmax-sessions = 99999999999999999999999\n" RELAY,
+	  "t.conf:2: max-sessions: invalid value \"99999999999999999999999\" "
+	  "(use a number from 1 to 4096)\n" },
+	{ "[daemon]\nlocal-smtp = localhost\n" RELAY,
+	  "t.conf:2: local-smtp: invalid value \"localhost\" (use "
+	  "ADDRESS:PORT or [IPv6]:PORT)\n" },
+	{ "[daemon]\nlocal-smtp = 127.0.0.1:0\n" RELAY,
+	  "t.conf:2: local-smtp: invalid port \"0\" (use a number from 1 to "
+	  "65535)\n" },
+	{ "[daemon]\nlocal-smtp = 127.0.0.1:65536\n" RELAY,
+	  "t.conf:2: local-smtp: invalid port \"65536\" (use a number from 1 "
+	  "to 65535)\n" },
+	{ "[daemon]\nlocal-smtp = 127.0.0.1:\n" RELAY,
+	  "t.conf:2: local-smtp: invalid port \"\" (use a number from 1 to "
+	  "65535)\n" },
+	{ "[daemon]\nlocal-smtp = ::1:25\n" RELAY,
+	  "t.conf:2: local-smtp: put an IPv6 address in brackets: "
+	  "\"[::1]:PORT\"\n" },
+	{ "[daemon]\nlocal-smtp = [::1]25\n" RELAY,
+	  "t.conf:2: local-smtp: invalid value \"[::1]25\" (use "
+	  "ADDRESS:PORT or [IPv6]:PORT)\n" },
+	{ "[daemon]\nlocal-smtp = [127.0.0.1]:25\n" RELAY,
+	  "t.conf:2: local-smtp: address \"127.0.0.1\" is not a valid IPv6 "
+	  "address\n" },
+	{ "[daemon]\nlocal-smtp = 256.0.0.1:25\n" RELAY,
+	  "t.conf:2: local-smtp: address \"256.0.0.1\" is not a valid IPv4 "
+	  "address\n" },
+	{ "[daemon]\nlocal-smtp = bad!host:25\n" RELAY,
+	  "t.conf:2: local-smtp: address \"bad!host\" is not a valid host "
+	  "name\n" },
+	{ "[daemon]\nlocal-smtp = :25\n" RELAY,
+	  "t.conf:2: local-smtp: address \"\" is empty\n" },
+
+	/* [relay] values. */
+	{ RELAY "host = a..example\n",
+	  "t.conf:3: host: \"a..example\" is not a valid host name\n" },
+	{ RELAY "host = .example\n",
+	  "t.conf:3: host: \".example\" is not a valid host name\n" },
+	{ RELAY "host = mx\"2\n",
+	  "t.conf:3: host: \"mx\\\"2\" is not a valid host name\n" },
+	{ RELAY "host = 192.0.2.256\n",
+	  "t.conf:3: host: \"192.0.2.256\" is not a valid IPv4 address\n" },
+	{ RELAY "host = 2001:db8::g\n",
+	  "t.conf:3: host: \"2001:db8::g\" is not a valid IPv6 address\n" },
+	{ RELAY "host = [mx.example]\n",
+	  "t.conf:3: host: \"[mx.example]\" is not a valid IPv6 address\n" },
+	{ RELAY "host = a.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	  "bbbb.c\n",
+	  "t.conf:3: host: \"a.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb...\" "
+	  "has a label longer than 63 bytes\n" },
+	{ RELAY "port = 0\n",
+	  "t.conf:3: port: invalid port \"0\" (use a number from 1 to "
+	  "65535)\n" },
+	{ RELAY "port = 65536\n",
+	  "t.conf:3: port: invalid port \"65536\" (use a number from 1 to "
+	  "65535)\n" },
+	{ RELAY "port = smtp\n",
+	  "t.conf:3: port: invalid port \"smtp\" (use a number from 1 to "
+	  "65535)\n" },
+	{ RELAY "port = 25 26\n",
+	  "t.conf:3: port: invalid port \"25 26\" (use a number from 1 to "
+	  "65535)\n" },
+	{ RELAY "command = TURN\n",
+	  "t.conf:3: command: invalid value \"TURN\" (use ETRN or QSND)\n" },
+	{ RELAY "source = mx.example\n",
+	  "t.conf:3: source: invalid address \"mx.example\" (use an IPv4 or "
+	  "IPv6 address of this host)\n" },
+	{ RELAY "source = 192.0.2.1:25\n",
+	  "t.conf:3: source: invalid address \"192.0.2.1:25\" (use an IPv4 or "
+	  "IPv6 address of this host)\n" },
+	{ "[relay r]\ndomains = exa\x01mple\n",
+	  "t.conf:2: domains: \"exa\\x01mple\" contains a control character\n" },
+	{ "[relay r]\ndomains = a.example exa\rmple\n",
+	  "t.conf:2: domains: \"exa\\rmple\" contains a control character\n" },
+	{ "[relay r]\ndomains = @\n",
+	  "t.conf:2: domains: \"@\" needs a domain after \"@\"\n" },
+	{ "[relay r]\ndomains = a.example #\n",
+	  "t.conf:2: domains: \"#\" needs a queue name after \"#\"\n" },
+	{ "[relay r]\ndomains = a.example b.example A.EXAMPLE\n",
+	  "t.conf:2: domains: \"A.EXAMPLE\" is listed twice\n" },
+	{ "[relay r]\ndomains =\n",
+	  "t.conf:2: domains: empty value\n" },
+};
+
+static void
+test_errors(void **state)
+{
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < nitems(error_tests); i++)
+		parse_fail(error_tests[i].text, strlen(error_tests[i].text),
+		    error_tests[i].errors);
+}
+
+/* The parse goes on after an error and reports all of them in line order. */
+static void
+test_many_errors(void **state)
+{
+	static const char	text[] =
+	    "[daemon]\n"				/* 1 */
+	    "settle = 5x\n"				/* 2 */
+	    "bogus = 1\n"				/* 3 */
+	    "retry-max = 10s\n"			/* 4 */
+	    "retry-min = 1m\n"				/* 5 */
+	    "[daemon]\n"				/* 6 */
+	    "settle = 1\n"				/* 7 */
+	    "\n"					/* 8 */
+	    "[relay isp]\n"				/* 9 */
+	    "host = 192.0.2.2\n"			/* 10 */
+	    "this is not a key\n"			/* 11 */
+	    "[relay isp]\n"				/* 12 */
+	    "domains = ok.example bad\x7f.example\n"	/* 13 */
+	    "port = 0\n"				/* 14 */
+	    "[mystery]\n"				/* 15 */
+	    "ignored = because the section is unknown\n";	/* 16 */
+
+	(void)state;
+	parse_fail(text, sizeof text - 1,
+	    "t.conf:2: settle: invalid duration \"5x\" (use a number with s, m, "
+	    "h or ms)\n"
+	    "t.conf:3: unknown key \"bogus\" in [daemon]\n"
+	    "t.conf:4: retry-max: 10s is less than retry-min (1m)\n"
+	    "t.conf:6: duplicate [daemon] section (first at line 1)\n"
+	    "t.conf:7: duplicate key \"settle\" in [daemon] (first at line 2)\n"
+	    "t.conf:9: relay \"isp\" has no domains\n"
+	    "t.conf:11: malformed line (use key = value, [section] or a # "
+	    "comment)\n"
+	    "t.conf:12: duplicate relay \"isp\" (first defined at line 9)\n"
+	    "t.conf:13: domains: \"bad\\x7f.example\" contains a control "
+	    "character\n"
+	    "t.conf:14: port: invalid port \"0\" (use a number from 1 to "
+	    "65535)\n"
+	    "t.conf:15: unknown section \"mystery\" (use [daemon] or "
+	    "[relay NAME])\n");
+}
+
+static void
+test_durations(void **state)
+{
+	static const struct {
+		const char	*in;
+		int		 ret;
+		uint64_t	 ms;
+		int		 err;
+	} t[] = {
+		{ "0", 0, 0, 0 },
+		{ "90", 0, 90000, 0 },
+		{ "250ms", 0, 250, 0 },
+		{ "0ms", 0, 0, 0 },
+		{ "30s", 0, 30000, 0 },
+		{ "5m", 0, 300000, 0 },
+		{ "6h", 0, 21600000, 0 },
+		{ "1h30m", 0, 5400000, 0 },
+		{ "1m30s500ms", 0, 90500, 0 },
+		{ "007s", 0, 7000, 0 },
+		{ "8760h", 0, CONF_DURATION_MAX, 0 },
+		{ "525600m", 0, CONF_DURATION_MAX, 0 },
+		{ "", -1, 0, EINVAL },
+		{ "s", -1, 0, EINVAL },
+		{ "ms", -1, 0, EINVAL },
+		{ "5x", -1, 0, EINVAL },
+		{ "-5", -1, 0, EINVAL },
+		{ "+5", -1, 0, EINVAL },
+		{ " 5", -1, 0, EINVAL },
+		{ "5 ", -1, 0, EINVAL },
+		{ "5 s", -1, 0, EINVAL },
+		{ "1.5h", -1, 0, EINVAL },
+		{ "1h30", -1, 0, EINVAL },
+		{ "5S", -1, 0, EINVAL },
+		{ "5sec", -1, 0, EINVAL },
+		{ "5mss", -1, 0, EINVAL },
+		{ "h5", -1, 0, EINVAL },
+		{ "0x10", -1, 0, EINVAL },
+		{ "8761h", -1, 0, ERANGE },
+		{ "8760h1ms", -1, 0, ERANGE },
+		{ "18446744073709551615", -1, 0, ERANGE },
+		{ "18446744073709551616ms", -1, 0, ERANGE },
+		{ "99999999999999999999999999h", -1, 0, ERANGE },
+		{ "99999999999999999999999999x", -1, 0, EINVAL },
+	};
+	uint64_t	ms;
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < nitems(t); i++) {
+		ms = 12345;
+		errno = 0;
+		if (conf_parse_duration(t[i].in, &ms) != t[i].ret)
+			fail_msg("\"%s\": wrong result", t[i].in);
+		if (t[i].ret == 0) {
+			if (ms != t[i].ms)
+				fail_msg("\"%s\": %llu ms", t[i].in,
+				    (unsigned long long)ms);
+		} else {
+			if (errno != t[i].err)
+				fail_msg("\"%s\": errno %d", t[i].in, errno);
+			assert_int_equal(ms, 12345);
+		}
+	}
+}
+
+static void
+test_domain_check(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*msg;
+	} t[] = {
+		{ "example.org", NULL },
+		{ "@example.org", NULL },
+		{ "#queue", NULL },
+		{ "#example.org", NULL },
+		{ "x", NULL },
+		{ "EXAMPLE.ORG", NULL },
+		{ "b\xc3\xbc" "cher.example", NULL },
+		{ "", "is empty" },
+		{ "@", "needs a domain after \"@\"" },
+		{ "#", "needs a queue name after \"#\"" },
+		{ "exa mple", "contains a space" },
+		{ " example.org", "contains a space" },
+		{ "exa\tmple", "contains a control character" },
+		{ "example.org\r", "contains a control character" },
+		{ "example.org\r\nQUIT", "contains a control character" },
+		{ "exa\x01mple", "contains a control character" },
+		{ "exa\x1fmple", "contains a control character" },
+		{ "exa\x7fmple", "contains a control character" },
+	};
+	char	long_arg[CONF_DOMAIN_MAX + 2];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < nitems(t); i++) {
+		if (t[i].msg == NULL)
+			assert_null(conf_domain_check(t[i].in));
+		else
+			assert_string_equal(conf_domain_check(t[i].in),
+			    t[i].msg);
+	}
+
+	memset(long_arg, 'a', sizeof long_arg);
+	long_arg[CONF_DOMAIN_MAX] = '\0';
+	assert_null(conf_domain_check(long_arg));
+	long_arg[0] = '@';
+	assert_null(conf_domain_check(long_arg));
+	long_arg[CONF_DOMAIN_MAX] = 'a';
+	long_arg[CONF_DOMAIN_MAX + 1] = '\0';
+	assert_string_equal(conf_domain_check(long_arg),
+	    "is longer than 255 bytes");
+}
+
+/* 255 bytes is fine, 256 is not, and the message echoes a cut value. */
+static void
+test_long_domain(void **state)
+{
+	struct conf	*conf;
+	char		 text[1024], expected[512];
+	char		 dom[CONF_DOMAIN_MAX + 2];
+
+	(void)state;
+	memset(dom, 'a', sizeof dom);
+	dom[CONF_DOMAIN_MAX] = '\0';
+	snprintf(text, sizeof text, "[relay r]\ndomains = %s\n", dom);
+	conf = parse_ok(text);
+	assert_int_equal(strlen(conf->relays[0].domains[0]), CONF_DOMAIN_MAX);
+	conf_free(conf);
+
+	dom[CONF_DOMAIN_MAX] = 'a';
+	dom[CONF_DOMAIN_MAX + 1] = '\0';
+	snprintf(text, sizeof text, "[relay r]\ndomains = x.example %s\n",
+	    dom);
+	snprintf(expected, sizeof expected, "t.conf:2: domains: \"%.48s...\" "
+	    "is longer than 255 bytes\n", dom);
+	parse_fail(text, strlen(text), expected);
+
+	snprintf(text, sizeof text, "[daemon]\nhelo = %s\n" RELAY, dom);
+	snprintf(expected, sizeof expected, "t.conf:2: helo: \"%.48s...\" "
+	    "is longer than 255 bytes\n", dom);
+	parse_fail(text, strlen(text), expected);
+
+	snprintf(text, sizeof text, "[relay %s]\n" RELAY, dom);
+	snprintf(expected, sizeof expected, "t.conf:1: relay name \"%.48s...\" "
+	    "is longer than 255 bytes\n", dom);
+	parse_fail(text, strlen(text), expected);
+}
+
+/* Lines far beyond libinih's 200 bytes are one line. */
+static void
+test_long_line(void **state)
+{
+	struct conf	*conf;
+	char		*text, *p;
+	size_t		 i, n = 2000;
+
+	(void)state;
+	text = xcalloc(1, 64 + n * 20);
+	p = text + sprintf(text, "[relay r]\ndomains =");
+	for (i = 0; i < n; i++)
+		p += sprintf(p, " d%zu.example", i);
+	strcpy(p, "\nport = 26\n");
+	conf = parse_ok(text);
+	assert_int_equal(conf->relays[0].ndomains, n);
+	assert_string_equal(conf->relays[0].domains[n - 1], "d1999.example");
+	assert_int_equal(conf->relays[0].port, 26);
+	conf_free(conf);
+	free(text);
+}
+
+static void
+test_too_big(void **state)
+{
+	char	*text;
+	size_t	 len = 1024 * 1024;
+
+	(void)state;
+	/* Exactly 1 MiB is accepted: comments and a relay. */
+	text = xcalloc(1, len + 2);
+	memset(text, '\n', len);
+	text[0] = '#';
+	memcpy(text + len - strlen(RELAY), RELAY, strlen(RELAY));
+	assert_int_equal(strlen(text), len);
+	conf_free(parse_ok(text));
+	/* One byte more is not, and nothing else is reported. */
+	text[len] = '\n';
+	parse_fail(text, len + 1, "t.conf: larger than 1 MiB\n");
+	free(text);
+}
+
+static void
+test_crlf_bom(void **state)
+{
+	struct conf	*conf;
+
+	(void)state;
+	conf = parse_ok("\xef\xbb\xbf[daemon]\r\nsettle = 3s\r\n\r\n"
+	    "# comment\r\n[relay r]\r\ndomains = a.example b.example\r\n");
+	assert_int_equal(conf->settle_ms, 3000);
+	assert_int_equal(conf->relays[0].ndomains, 2);
+	assert_string_equal(conf->relays[0].domains[1], "b.example");
+	assert_int_equal(conf->relays[0].line, 5);
+	conf_free(conf);
+
+	/* No final newline. */
+	conf = parse_ok("[relay r]\ndomains = a.example");
+	assert_string_equal(conf->relays[0].domains[0], "a.example");
+	conf_free(conf);
+	conf = parse_ok("[relay r]\r\ndomains = a.example\r");
+	assert_string_equal(conf->relays[0].domains[0], "a.example");
+	conf_free(conf);
+
+	/* A BOM only counts at the very start; line numbers stay right. */
+	parse_fail("\xef\xbb\xbf[relay r]\r\nfoo = 1\r\ndomains = a\r\n",
+	    strlen("\xef\xbb\xbf[relay r]\r\nfoo = 1\r\ndomains = a\r\n"),
+	    "t.conf:2: unknown key \"foo\" in [relay r]\n");
+	parse_fail(RELAY "\xef\xbb\xbf[daemon]\n",
+	    strlen(RELAY "\xef\xbb\xbf[daemon]\n"),
+	    "t.conf:3: malformed line (use key = value, [section] or a # "
+	    "comment)\n");
+}
+
+static void
+test_nul(void **state)
+{
+	static const char	text[] = "[relay r]\ndomains = a\0b\nport = 0\n";
+
+	(void)state;
+	parse_fail(text, sizeof text - 1,
+	    "t.conf:1: relay \"r\" has no domains\n"
+	    "t.conf:2: contains a NUL byte\n"
+	    "t.conf:3: port: invalid port \"0\" (use a number from 1 to "
+	    "65535)\n");
+	parse_fail("\0", 1, "t.conf:1: contains a NUL byte\n"
+	    "t.conf: no [relay NAME] section\n");
+}
+
+static void
+test_relay_equal(void **state)
+{
+	static const char *const variants[] = {
+		"host = other.example\ndomains = a.example b.example\n",
+		"port = 26\ndomains = a.example b.example\n",
+		"source = 192.0.2.9\ndomains = a.example b.example\n",
+		"command = QSND\ndomains = a.example b.example\n",
+		"domains = a.example\n",
+		"domains = a.example b.example c.example\n",
+		"domains = a.example c.example\n",
+		"domains = a.example @b.example\n",
+	};
+	struct conf	*a, *b;
+	char		 text[512];
+	size_t		 i;
+
+	(void)state;
+	a = parse_ok("[relay r]\ndomains = a.example b.example\n");
+	b = parse_ok("[daemon]\nsettle = 1\n[relay r]\n"
+	    "domains = B.example a.example\nhost = r\nport = 25\n"
+	    "command = etrn\n");
+	assert_true(conf_relay_equal(&a->relays[0], &b->relays[0]));
+	assert_true(conf_relay_equal(&b->relays[0], &a->relays[0]));
+	assert_true(conf_relay_equal(&a->relays[0], &a->relays[0]));
+	conf_free(b);
+
+	for (i = 0; i < nitems(variants); i++) {
+		snprintf(text, sizeof text, "[relay r]\n%s", variants[i]);
+		b = parse_ok(text);
+		if (conf_relay_equal(&a->relays[0], &b->relays[0]) ||
+		    conf_relay_equal(&b->relays[0], &a->relays[0]))
+			fail_msg("equal: %s", variants[i]);
+		conf_free(b);
+	}
+	conf_free(a);
+}
+
+static void
+test_load(void **state)
+{
+	struct conf	*conf;
+	char		*errors = NULL;
+	char		 path[] = "/tmp/test_conf.XXXXXX";
+	int		 fd;
+
+	(void)state;
+	conf = conf_load("/nonexistent/etrnd.conf", &errors);
+	assert_null(conf);
+	assert_string_equal(errors, "/nonexistent/etrnd.conf: No such file "
+	    "or directory\n");
+	free(errors);
+
+	conf = conf_load("/", &errors);
+	assert_null(conf);
+	assert_string_equal(errors, "/: Is a directory\n");
+	free(errors);
+
+	conf = conf_load(TEST_SRCDIR "/../conf/etrnd.conf", &errors);
+	if (conf == NULL)
+		fail_msg("%s", errors);
+	assert_null(errors);
+	assert_non_null(conf_relay_find(conf, "isp"));
+	conf_free(conf);
+
+	/* Errors carry the path given. */
+	assert_int_not_equal(fd = mkstemp(path), -1);
+	assert_int_equal(write(fd, "[relay r]\n", 10), 10);
+	close(fd);
+	conf = conf_load(path, &errors);
+	assert_null(conf);
+	assert_non_null(errors);
+	{
+		char	expected[128];
+
+		snprintf(expected, sizeof expected,
+		    "%s:1: relay \"r\" has no domains\n", path);
+		assert_string_equal(errors, expected);
+	}
+	free(errors);
+
+	/* A file over 1 MiB. */
+	{
+		FILE	*f;
+		size_t	 i;
+
+		assert_non_null(f = fopen(path, "w"));
+		for (i = 0; i < 1024 * 1024 / 8 + 1; i++)
+			fputs("#######\n", f);
+		fclose(f);
+	}
+	conf = conf_load(path, &errors);
+	assert_null(conf);
+	{
+		char	expected[128];
+
+		snprintf(expected, sizeof expected,
+		    "%s: larger than 1 MiB\n", path);
+		assert_string_equal(errors, expected);
+	}
+	free(errors);
+	unlink(path);
+
+	/* errors may be NULL. */
+	assert_null(conf_load("/nonexistent/etrnd.conf", NULL));
+	assert_null(parse("", NULL));
+	conf_free(NULL);
+}
+
+static void
+test_summary(void **state)
+{
+	struct conf	*conf;
+	char		*out = NULL;
+	size_t		 size = 0;
+	FILE		*f;
+
+	(void)state;
+	conf = parse_ok(
+	    "[daemon]\n"
+	    "watch = site0 ppp*\n"
+	    "link-up = address\n"
+	    "settle = 0\n"
+	    "interval = 90m\n"
+	    "helo = [192.0.2.1]\n"
+	    "local-smtp = [::1]:25\n"
+	    "[relay isp]\n"
+	    "host = 192.0.2.2\n"
+	    "domains = example.org @example.net\n"
+	    "[relay v6]\n"
+	    "host = 2001:db8::2\n"
+	    "port = 2525\n"
+	    "command = qsnd\n"
+	    "source = 2001:db8::1\n"
+	    "domains = #queue\n");
+	assert_non_null(f = open_memstream(&out, &size));
+	conf_print_summary(conf, f);
+	fclose(f);
+	assert_string_equal(out,
+	    "t.conf: OK\n"
+	    "  watch            site0 ppp*\n"
+	    "  link-up          address\n"
+	    "  settle           0ms\n"
+	    "  interval         every 1h30m\n"
+	    "  run-at-start     yes\n"
+	    "  retry            30s to 30m, give up after 6h\n"
+	    "  timeouts         connect 30s, reply 5m\n"
+	    "  max-sessions     64\n"
+	    "  helo             [192.0.2.1]\n"
+	    "  local-smtp       [::1]:25\n"
+	    "relay isp\n"
+	    "  host             192.0.2.2:25\n"
+	    "  command          ETRN\n"
+	    "  source           (any)\n"
+	    "  domains          example.org @example.net\n"
+	    "relay v6\n"
+	    "  host             [2001:db8::2]:2525\n"
+	    "  command          QSND\n"
+	    "  source           2001:db8::1\n"
+	    "  domains          #queue\n");
+	free(out);
+	conf_free(conf);
+
+	conf = parse_ok("[relay r]\ndomains = a.example\n");
+	out = NULL;
+	assert_non_null(f = open_memstream(&out, &size));
+	conf_print_summary(conf, f);
+	fclose(f);
+	assert_string_equal(out,
+	    "t.conf: OK\n"
+	    "  watch            all non-loopback interfaces\n"
+	    "  link-up          running\n"
+	    "  settle           2s\n"
+	    "  interval         off\n"
+	    "  run-at-start     yes\n"
+	    "  retry            30s to 30m, give up after 6h\n"
+	    "  timeouts         connect 30s, reply 5m\n"
+	    "  max-sessions     64\n"
+	    "  helo             (this host's FQDN)\n"
+	    "  local-smtp       off\n"
+	    "relay r\n"
+	    "  host             r:25\n"
+	    "  command          ETRN\n"
+	    "  source           (any)\n"
+	    "  domains          a.example\n");
+	free(out);
+	conf_free(conf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_issue_example),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_daemon_values),
+		cmocka_unit_test(test_duration_keys),
+		cmocka_unit_test(test_relay_values),
+		cmocka_unit_test(test_domains_values),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_many_errors),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_domain_check),
+		cmocka_unit_test(test_long_domain),
+		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_too_big),
+		cmocka_unit_test(test_crlf_bom),
+		cmocka_unit_test(test_nul),
+		cmocka_unit_test(test_relay_equal),
+		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_summary),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
