@@ -40,7 +40,7 @@
 
 #define LINKMON_RCVBUF		(1024 * 1024)	/* bursts of ppp/veth churn */
 #define LINKMON_DUMP_TRIES	5		/* on NLM_F_DUMP_INTR */
-#define LINKMON_DUMP_TIMEOUT_S	5		/* a local dump answers at once */
+#define LINKMON_DUMP_TIMEOUT_S	5		/* local dumps answer at once */
 #define LINKMON_READ_MAX	64		/* datagrams per callback */
 #define LINKMON_DRAIN_MAX	65536		/* datagrams per drain */
 #define LINKMON_RETRY_MIN_MS	1000
@@ -75,7 +75,7 @@ struct linkmon {
 	void			*arg;
 	bool			 started;	/* forward events to cb */
 
-	struct nl_sock		*sk;		/* notifications; NULL if dead */
+	struct nl_sock		*sk;		/* notifications or NULL */
 	struct event		*ev;		/* EV_READ on sk */
 	int			 rcvbuf;
 
@@ -84,13 +84,12 @@ struct linkmon {
 	bool			 failing;	/* warned, not yet recovered */
 
 	unsigned		 overruns;
-	uint64_t		 overrun_warned;	/* now_ms() of last warning */
+	uint64_t		 overrun_warned;	/* now_ms() */
 	struct linkmon_parse	 parse;		/* for sk's NL_CB_VALID */
 };
 
 static int	linkmon_open(struct linkmon *);
 static void	linkmon_close(struct linkmon *);
-static void	linkmon_recover(struct linkmon *);
 
 /* libnl errors as errno, for callers of linkmon_new(). */
 static int
@@ -263,8 +262,9 @@ out:
 }
 
 /*
- * Dump and resync: 0, 1 if every try was interrupted (the last one is
- * applied anyway, a retry is due), -1 with errno if no dump came in.
+ * Dump and resync: 0; -NLE_DUMP_INTR if every try was interrupted (the
+ * last one is applied anyway, a retry is due); another -NLE_* code if no
+ * dump came in.
  */
 static int
 linkmon_dump(struct linkmon *lm)
@@ -282,9 +282,7 @@ linkmon_dump(struct linkmon *lm)
 	if (err < 0 && err != -NLE_DUMP_INTR) {
 		linkmon_dump_clear(&d);
 		free(d.objs);
-		log_debug("netlink: dump failed: %s", nl_geterror(err));
-		errno = linkmon_errno(err);
-		return -1;
+		return err;
 	}
 	linkstate_resync_begin(lm->ls);
 	for (i = 0; i < d.n; i++) {
@@ -295,7 +293,7 @@ linkmon_dump(struct linkmon *lm)
 	linkstate_resync_end(lm->ls);
 	linkmon_dump_clear(&d);
 	free(d.objs);
-	return err == -NLE_DUMP_INTR ? 1 : 0;
+	return err;
 }
 
 /* Discard what is queued: the dump that follows supersedes it. */
@@ -330,18 +328,19 @@ linkmon_schedule(struct linkmon *lm)
 
 /* Warn when trouble starts, then debug until it is over. */
 static void
-linkmon_fail(struct linkmon *lm, const char *what, int nlerr)
+linkmon_fail(struct linkmon *lm, const char *what, int nlerr,
+    const char *next)
 {
 	char	 d[32];
 
 	linkmon_schedule(lm);
 	fmt_duration(lm->retry_ms, d, sizeof(d));
 	if (!lm->failing)
-		log_warnx("netlink: %s: %s, retrying in %s", what,
-		    nl_geterror(nlerr), d);
+		log_warnx("netlink: %s: %s, %s in %s", what,
+		    nl_geterror(nlerr), next, d);
 	else
-		log_debug("netlink: %s: %s, retrying in %s", what,
-		    nl_geterror(nlerr), d);
+		log_debug("netlink: %s: %s, %s in %s", what,
+		    nl_geterror(nlerr), next, d);
 	lm->failing = true;
 }
 
@@ -359,13 +358,11 @@ linkmon_ok(struct linkmon *lm)
 static void
 linkmon_recover(struct linkmon *lm)
 {
-	int	 rv;
+	int	 err;
 
 	linkmon_drain(lm);
-	if ((rv = linkmon_dump(lm)) == -1)
-		linkmon_fail(lm, "dump failed", -NLE_FAILURE);
-	else if (rv == 1)
-		linkmon_fail(lm, "dump interrupted", -NLE_DUMP_INTR);
+	if ((err = linkmon_dump(lm)) < 0)
+		linkmon_fail(lm, "dump failed", err, "dumping again");
 	else
 		linkmon_ok(lm);
 }
@@ -408,7 +405,7 @@ linkmon_read_cb(evutil_socket_t fd, short events, void *arg)
 		}
 		/* Anything else: start over with a fresh socket. */
 		linkmon_close(lm);
-		linkmon_fail(lm, "receive failed, reopening socket", err);
+		linkmon_fail(lm, "receive failed", err, "reopening");
 		return;
 	}
 }
@@ -417,27 +414,26 @@ static void
 linkmon_retry_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct linkmon	*lm = arg;
+	int		 err;
 
 	(void)fd;
 	(void)events;
-	if (lm->sk == NULL && linkmon_open(lm) == -1) {
-		linkmon_fail(lm, "cannot open socket", -NLE_FAILURE);
+	if (lm->sk == NULL && (err = linkmon_open(lm)) < 0) {
+		linkmon_fail(lm, "cannot open socket", err, "retrying");
 		return;
 	}
 	linkmon_recover(lm);
 }
 
-/* The notification socket, subscribed before any dump, in the loop. */
+/* The notification socket, subscribed before any dump: 0 or -NLE_*. */
 static int
 linkmon_open(struct linkmon *lm)
 {
 	struct nl_sock	*sk;
 	int		 err;
 
-	if ((sk = nl_socket_alloc()) == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
+	if ((sk = nl_socket_alloc()) == NULL)
+		return -NLE_NOMEM;
 	if ((err = nl_connect(sk, NETLINK_ROUTE)) < 0 ||
 	    (err = nl_socket_add_memberships(sk, RTNLGRP_LINK,
 	    RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0)) < 0 ||
@@ -462,8 +458,7 @@ linkmon_open(struct linkmon *lm)
 	return 0;
 fail:
 	nl_socket_free(sk);
-	errno = linkmon_errno(err);
-	return -1;
+	return err;
 }
 
 static void
@@ -549,7 +544,7 @@ linkmon_new(struct event_base *base, char * const *watch, size_t nwatch,
     linkstate_cb cb, void *arg)
 {
 	struct linkmon	*lm;
-	int		 saved;
+	int		 err, saved;
 
 	lm = xcalloc(1, sizeof(*lm));
 	lm->base = base;
@@ -562,18 +557,18 @@ linkmon_new(struct event_base *base, char * const *watch, size_t nwatch,
 		errno = ENOMEM;
 		goto fail;
 	}
-	if (linkmon_open(lm) == -1)
+	if ((err = linkmon_open(lm)) < 0) {
+		log_debug("netlink: cannot open socket: %s", nl_geterror(err));
+		errno = linkmon_errno(err);
 		goto fail;
-	/* Drain is a no-op here; an interrupted dump has armed the retry. */
-	linkmon_drain(lm);
-	switch (linkmon_dump(lm)) {
-	case -1:
+	}
+	/* Interrupted every time: go on with the last dump, retry soon. */
+	if ((err = linkmon_dump(lm)) == -NLE_DUMP_INTR)
+		linkmon_fail(lm, "dump failed", err, "dumping again");
+	else if (err < 0) {
+		log_debug("netlink: dump failed: %s", nl_geterror(err));
+		errno = linkmon_errno(err);
 		goto fail;
-	case 1:
-		linkmon_fail(lm, "dump interrupted", -NLE_DUMP_INTR);
-		break;
-	default:
-		break;
 	}
 	lm->started = true;
 	return lm;

@@ -52,7 +52,7 @@ TAILQ_HEAD(ls_addrs, ls_addr);
 struct ls_iface {
 	TAILQ_ENTRY(ls_iface)	 entry;
 	int			 ifindex;
-	bool			 haslink;	/* else only addresses seen yet */
+	bool			 haslink;	/* else only addresses yet */
 	char			 name[IFNAMSIZ];
 	unsigned		 flags;		/* IFF_* */
 	uint8_t			 operstate;	/* IF_OPER_* */
@@ -64,7 +64,7 @@ struct ls_iface {
 	bool			 watched;
 	bool			 usable;
 	long long		 since;
-	bool			 rep_up;	/* reported up (watched, usable) */
+	bool			 rep_up;	/* reported: watched, usable */
 	char			 rep_name[IFNAMSIZ];
 };
 TAILQ_HEAD(ls_ifaces, ls_iface);

@@ -282,8 +282,8 @@ test_link_local_only(void **state)
 	feed_link(ls, RTM_NEWLINK, 3, "site0", F_ETH_UP, IF_OPER_UP);
 	feed_addr_peer(ls, RTM_NEWADDR, 3, "fe80::1/64", NULL, RT_SCOPE_LINK,
 	    IFA_F_PERMANENT);
-	feed_addr_peer(ls, RTM_NEWADDR, 3, "169.254.1.1/16", NULL, RT_SCOPE_LINK,
-	    IFA_F_PERMANENT);
+	feed_addr_peer(ls, RTM_NEWADDR, 3, "169.254.1.1/16", NULL,
+	    RT_SCOPE_LINK, IFA_F_PERMANENT);
 	feed_addr_peer(ls, RTM_NEWADDR, 3, "10.0.0.1/8", NULL, RT_SCOPE_HOST,
 	    IFA_F_PERMANENT);
 	expect("");
@@ -437,8 +437,9 @@ test_loopback(void **state)
 	struct linkstate	*ls = mk(NULL, 0);
 
 	(void)state;
-	feed_link(ls, RTM_NEWLINK, 1, "lo", IFF_UP | IFF_LOOPBACK | IFF_RUNNING |
-	    IFF_LOWER_UP, IF_OPER_UNKNOWN);
+	feed_link(ls, RTM_NEWLINK, 1, "lo",
+	    IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_LOWER_UP,
+	    IF_OPER_UNKNOWN);
 	feed_addr_peer(ls, RTM_NEWADDR, 1, "127.0.0.1/8", NULL, RT_SCOPE_HOST,
 	    IFA_F_PERMANENT);
 	/* Even with a global address: loopback is not watched by default. */
@@ -518,13 +519,13 @@ test_demand_mode(void **state)
 
 	(void)state;
 	feed_link(ls, RTM_NEWLINK, 9, "ppp0", F_PPP, IF_OPER_UNKNOWN);
-	feed_addr_peer(ls, RTM_NEWADDR, 9, "10.64.64.64/32", "10.112.112.112/32",
-	    RT_SCOPE_UNIVERSE, IFA_F_PERMANENT);
+	feed_addr_peer(ls, RTM_NEWADDR, 9, "10.64.64.64/32",
+	    "10.112.112.112/32", RT_SCOPE_UNIVERSE, IFA_F_PERMANENT);
 	expect("UP ppp0");
 
 	/* Delete, then add: down, up (the scheduler's settle merges). */
-	feed_addr_peer(ls, RTM_DELADDR, 9, "10.64.64.64/32", "10.112.112.112/32",
-	    RT_SCOPE_UNIVERSE, IFA_F_PERMANENT);
+	feed_addr_peer(ls, RTM_DELADDR, 9, "10.64.64.64/32",
+	    "10.112.112.112/32", RT_SCOPE_UNIVERSE, IFA_F_PERMANENT);
 	expect("DOWN ppp0");
 	feed_addr_peer(ls, RTM_NEWADDR, 9, "198.51.100.7/32", "203.0.113.1/32",
 	    RT_SCOPE_UNIVERSE, IFA_F_PERMANENT);
