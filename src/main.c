@@ -9,6 +9,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/dns.h>
@@ -33,6 +35,7 @@
 #include "util.h"
 
 #define STOP_DEADLINE_MS	3000	/* SIGTERM: QUIT, then exit by this */
+#define RESOLV_CONF		"/etc/resolv.conf"
 
 struct etrnd {
 	struct event_base	*base;
@@ -47,6 +50,7 @@ struct etrnd {
 	struct event		*sig_int;
 	struct event		*sig_usr1;
 	struct event		*stop_ev;
+	struct timespec		 resolv_mtime;
 	bool			 once;
 	bool			 starting;
 	bool			 stopping;
@@ -136,6 +140,32 @@ etrnd_update_status(struct etrnd *d)
 	else if (n > 3)
 		snprintf(links, sizeof(links), "%zu of %zu links up", up, n);
 	notify_status("%s; %s", links, relays);
+}
+
+/*
+ * Re-read resolv.conf when it changed: a link coming up (pppd's
+ * usepeerdns, DHCP) often brings the name servers the relays need.
+ */
+static void
+etrnd_before_run(void *arg)
+{
+	struct etrnd	*d = arg;
+	struct stat	 st;
+
+	if (stat(RESOLV_CONF, &st) == -1)
+		memset(&st, 0, sizeof(st));
+	if (st.st_mtim.tv_sec == d->resolv_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == d->resolv_mtime.tv_nsec)
+		return;
+	d->resolv_mtime = st.st_mtim;
+	evdns_base_clear_nameservers_and_suspend(d->dns);
+	evdns_base_clear_host_addresses(d->dns);
+	if (evdns_base_resolv_conf_parse(d->dns, DNS_OPTIONS_ALL,
+	    RESOLV_CONF) != 0)
+		log_debug("%s: not read; using defaults", RESOLV_CONF);
+	else
+		log_debug("%s: (re)loaded", RESOLV_CONF);
+	evdns_base_resume(d->dns);
 }
 
 static void
@@ -374,15 +404,15 @@ main(int argc, char *argv[])
 	if ((d.dns = evdns_base_new(d.base, 0)) == NULL)
 		fatalx("evdns_base_new");
 	/* A missing resolv.conf still leaves /etc/hosts and literals. */
-	if (evdns_base_resolv_conf_parse(d.dns, DNS_OPTIONS_ALL,
-	    "/etc/resolv.conf") != 0)
-		log_debug("/etc/resolv.conf: not read; using defaults");
+	d.resolv_mtime.tv_sec = -1;
+	etrnd_before_run(&d);
 	d.sig_hup = etrnd_signal(&d, SIGHUP);
 	d.sig_term = etrnd_signal(&d, SIGTERM);
 	d.sig_int = etrnd_signal(&d, SIGINT);
 	d.sig_usr1 = etrnd_signal(&d, SIGUSR1);
 
 	memset(&hooks, 0, sizeof(hooks));
+	hooks.before_run = etrnd_before_run;
 	hooks.changed = etrnd_changed;
 	hooks.idle = etrnd_idle;
 	hooks.arg = &d;

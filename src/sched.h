@@ -36,6 +36,7 @@ enum sched_reason {
 };
 
 struct sched_hooks {
+	void	(*before_run)(void *arg); /* a run of every relay is due */
 	void	(*changed)(void *arg);	/* something a status shows changed */
 	void	(*idle)(void *arg);	/* --once or shutdown: all done */
 	void	 *arg;

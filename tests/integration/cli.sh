@@ -46,7 +46,7 @@ domains = example.org @example.net
 CONF
 }
 listen() {
-	rm -f "$T/ready"
+	rm -f "$T/ready" "$T/l.log"
 	python3 "$LISTENER" 127.0.0.1 "$port" --log "$T/l.log" \
 		--ready "$T/ready" --exit-after 1 --lifetime 20 "$@" &
 	PIDS+=($!)
@@ -75,5 +75,22 @@ check "--once: 459 is shown with the server's text" \
 	grep -qx "isp example.org refused 459 <example.org>: service unavailable" "$T/out"
 check "--once: 459 logs the fast_flush_domains hint" \
 	grep -q "fast_flush_domains" "$T/err"
+
+# local-smtp: the site's own MTA starts 1 s late; ETRN waits for it.
+port=$((port + 1))
+mta=$((port + 1))
+once_conf "$port"
+sed -i "s/^reply-timeout = 5s/&\nlocal-smtp = 127.0.0.1:$mta/" "$T/once.conf"
+listen
+( sleep 1; exec python3 "$LISTENER" 127.0.0.1 "$mta" --log "$T/mta.log" \
+	--ready "$T/mta.ready" --lifetime 20 ) &
+PIDS+=($!)
+"$ETRND" --once -c "$T/once.conf" >"$T/out" 2>"$T/err"
+check "local-smtp: --once still succeeds" test $? -eq 0
+check "local-smtp: said it was waiting" grep -q "not accepting connections yet" "$T/err"
+etrn_at=$(awk 'NR==1 {print $1}' "$T/l.log")
+ready_at=$(stat -c %.Y "$T/mta.ready" 2>/dev/null || echo 0)
+check "local-smtp: ETRN sent only after the local MTA listened" \
+	awk -v e="$etrn_at" -v r="$ready_at" 'BEGIN {exit !(e >= r && r > 0)}'
 
 finish
