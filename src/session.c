@@ -374,7 +374,8 @@ session_read_cb(struct bufferevent *bev, void *arg)
 	while (!s->ending) {
 		p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
 		if (p.pos == -1) {
-			if (evbuffer_get_length(in) > REPLY_LINE_MAX - 2)
+			/* 510 octets and the CR may wait for their LF. */
+			if (evbuffer_get_length(in) > REPLY_LINE_MAX - 1)
 				session_fail(s, true, "protocol error: reply "
 				    "line longer than %d bytes",
 				    REPLY_LINE_MAX - 2);

@@ -55,6 +55,7 @@
 #define X10		"xxxxxxxxxx"
 #define X100		X10 X10 X10 X10 X10 X10 X10 X10 X10 X10
 #define X600		X100 X100 X100 X100 X100 X100
+#define X506		X100 X100 X100 X100 X100 "xxxxxx"
 
 struct expect {
 	enum etrn_class	 cls;
@@ -237,6 +238,20 @@ static const struct scase cases[] = {
 		.results = { TEMP(0, "protocol error: reply line longer") },
 		.esmtp = -1, .advertised = -1,
 		.max_ms = 3000,
+	},
+	{
+		/*
+		 * RFC 5321 4.5.3.1.5: 512 octets with the CRLF is legal,
+		 * also when the CR and the LF come in different segments.
+		 */
+		.name = "longest_line_split_before_lf",
+		.domains = { "example.org" },
+		.steps = { { NULL, "220-" X506 "\r", 0, false },
+		    { NULL, "\n220 ready\r\n", 50, false }, EHLO_ETRN,
+		    ETRN("250 Queuing started"), QUIT },
+		.cmds = C_EHLO "ETRN example.org\n" C_QUIT,
+		.results = { OK(250, NULL) },
+		.esmtp = 1, .advertised = 1,
 	},
 	{
 		.name = "control_character_in_reply",

@@ -31,6 +31,13 @@ check "... with file:line for the bad value" grep -q "^$T/bad.conf:2: " "$T/err"
 check "... and for the unknown key" grep -q "^$T/bad.conf:3: " "$T/err"
 check "... and for the relay without domains" grep -q "^$T/bad.conf:5: " "$T/err"
 
+# Under systemd, stderr is the journal: lines carry <N> priorities.
+: >"$T/journal"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$T/journal") \
+	"$ETRND" -t -c "$T/bad.conf" 2>>"$T/journal"
+check "journal stderr: errors carry <3>" grep -q "^<3>$T/bad.conf:2: " "$T/journal"
+check "plain stderr: no priority prefix" grep -q "^$T/bad.conf:2: " "$T/err"
+
 # --once against listeners on loopback.
 port=$((20000 + $$ % 20000))
 once_conf() {
