@@ -727,6 +727,25 @@ test_shutdown_mid_session(void **state)
 	    1);
 }
 
+/*
+ * A name the resolver never answers (an evdns base without nameservers
+ * waits for one): the resolve phase has a deadline too, connect-timeout.
+ */
+static void
+test_resolve_timeout(void **state)
+{
+	struct env	*env = *state;
+
+	start(env, "mx.invalid", 25, one_domain, CONF_CMD_ETRN, 300, 1000);
+	run(env, RUN_MAX_MS);
+	assert_int_equal(env->nres, 1);
+	assert_int_equal(env->res[0].cls, ETRN_R_TEMP);
+	assert_int_equal(env->res[0].code, 0);
+	assert_non_null(strstr(env->res[0].text,
+	    "resolving mx.invalid timed out"));
+	assert_true(env->elapsed_ms >= 250);
+}
+
 /* Dropped before its first loop turn: no connection, no callback. */
 static void
 test_free_before_start(void **state)
@@ -754,6 +773,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_connect_timeout,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_mid_session,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_timeout,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_before_start,
 		    setup, teardown),

@@ -83,6 +83,26 @@ check "--once: 459 is shown with the server's text" \
 check "--once: 459 logs the fast_flush_domains hint" \
 	grep -q "fast_flush_domains" "$T/err"
 
+# SIGTERM while a server sits on its reply: QUIT, and out within seconds.
+port=$((port + 1))
+once_conf "$port"
+sed -i 's/^reply-timeout = 5s/reply-timeout = 60s\nwatch = nosuch0/' "$T/once.conf"
+listen --delay 30
+"$ETRND" -c "$T/once.conf" 2>"$T/err" &
+dpid=$!
+PIDS+=("$dpid")
+wait_for 10 grep -q "started" "$T/err"
+kill -USR1 "$dpid"
+check "SIGUSR1 asks every relay" wait_for 10 grep -q "ETRN example.org" "$T/l.log"
+t0=$EPOCHREALTIME
+kill -TERM "$dpid"
+wait "$dpid"
+rc=$?
+secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.2f", b - a}')
+check "SIGTERM mid-session: exit 0 after ${secs}s" test "$rc" -eq 0
+check "SIGTERM mid-session: within 4 s" awk -v s="$secs" 'BEGIN {exit !(s < 4)}'
+check "SIGTERM mid-session: the server got QUIT" wait_for 5 grep -q " QUIT$" "$T/l.log"
+
 # local-smtp: the site's own MTA starts 1 s late; ETRN waits for it.
 port=$((port + 1))
 mta=$((port + 1))

@@ -3,12 +3,14 @@
 """A scripted ETRN server for etrnd's integration tests and the demo.
 
 Listens on ADDRESS:PORT, answers like Postfix (220 greeting, EHLO with the
-ETRN keyword, "250 Queuing started"), and appends one line per ETRN it
-receives to --log: "<unix time with microseconds> <connection no> ETRN <arg>".
---reply CODE:TEXT changes the ETRN answer; --exit-after N stops after N
+ETRN keyword, "250 Queuing started"), and appends one line per ETRN
+(and QUIT) it receives to --log: "<unix time with microseconds> <connection no> ETRN <arg>".
+--reply "CODE TEXT" changes the ETRN answer; --delay S holds each ETRN
+answer back S seconds (unless the client speaks first, e.g. QUIT); --exit-after N stops after N
 connections; --lifetime S bounds the whole run (tests never hang on it).
 """
 import argparse
+import select
 import socket
 import sys
 import threading
@@ -28,11 +30,12 @@ def serve(conn, no, args, log):
             elif verb == "HELO":
                 f.write(b"250 listener.example\r\n")
             elif verb in ("ETRN", "QSND"):
-                with lock:
-                    log.write("%.6f %d %s\n" % (time.time(), no, line))
-                    log.flush()
+                record(log, no, line)
+                if args.delay and select.select([conn], [], [], args.delay)[0]:
+                    continue
                 f.write(("%s\r\n" % args.reply).encode())
             elif verb == "QUIT":
+                record(log, no, line)
                 f.write(b"221 2.0.0 Bye\r\n")
                 break
             else:
@@ -46,12 +49,19 @@ def serve(conn, no, args, log):
 lock = threading.Lock()
 
 
+def record(log, no, line):
+    with lock:
+        log.write("%.6f %d %s\n" % (time.time(), no, line))
+        log.flush()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("address")
     ap.add_argument("port", type=int)
     ap.add_argument("--log", required=True)
     ap.add_argument("--reply", default="250 Queuing started")
+    ap.add_argument("--delay", type=float, default=0.0)
     ap.add_argument("--exit-after", type=int, default=0)
     ap.add_argument("--lifetime", type=float, default=120.0)
     ap.add_argument("--ready", help="file to create once listening")
