@@ -287,7 +287,10 @@ ls_report(struct linkstate *ls, struct ls_iface *ifp)
 	ls->gen++;
 	TAILQ_FOREACH(a, &ifp->addrs, entry) {
 		if (ls_addr_usable(a) && !a->reported) {
-			fresh = true;
+			/* IPv6 privacy addresses rotate by themselves. */
+			if (a->family != AF_INET6 ||
+			    (a->flags & IFA_F_TEMPORARY) == 0)
+				fresh = true;
 			a->gen = ls->gen;
 		}
 		a->reported = ls_addr_usable(a);

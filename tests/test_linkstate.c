@@ -508,6 +508,10 @@ test_address_change(void **state)
 	/* The same address, another prefix length, is another address. */
 	feed_addr(ls, RTM_NEWADDR, 3, "192.0.2.1/25");
 	expect("ADDRESS site0");
+	/* A rotating IPv6 privacy address is no reason to ask again. */
+	feed_addr_peer(ls, RTM_NEWADDR, 3, "2001:db8::5eed/64", NULL,
+	    RT_SCOPE_UNIVERSE, IFA_F_TEMPORARY);
+	expect("");
 	linkstate_free(ls);
 }
 
