@@ -115,7 +115,7 @@ PIDS+=($!)
 "$ETRND" --once -c "$T/once.conf" >"$T/out" 2>"$T/err"
 check "local-smtp: --once still succeeds" test $? -eq 0
 check "local-smtp: said it was waiting" grep -q "not accepting connections yet" "$T/err"
-etrn_at=$(awk 'NR==1 {print $1}' "$T/l.log")
+etrn_at=$(awk '/ ETRN / {print $1; exit}' "$T/l.log")
 ready_at=$(stat -c %.Y "$T/mta.ready" 2>/dev/null || echo 0)
 check "local-smtp: ETRN sent only after the local MTA listened" \
 	awk -v e="$etrn_at" -v r="$ready_at" 'BEGIN {exit !(e >= r && r > 0)}'

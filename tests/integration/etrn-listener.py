@@ -3,8 +3,8 @@
 """A scripted ETRN server for etrnd's integration tests and the demo.
 
 Listens on ADDRESS:PORT, answers like Postfix (220 greeting, EHLO with the
-ETRN keyword, "250 Queuing started"), and appends one line per ETRN
-(and QUIT) it receives to --log: "<unix time with microseconds> <connection no> ETRN <arg>".
+ETRN keyword, "250 Queuing started"), and appends one line per connection
+("CONNECT <peer address>"), ETRN and QUIT to --log: "<unix time with microseconds> <connection no> ETRN <arg>".
 --reply "CODE TEXT" changes the ETRN answer; --delay S holds each ETRN
 answer back S seconds (unless the client speaks first, e.g. QUIT); --exit-after N stops after N
 connections; --lifetime S bounds the whole run (tests never hang on it).
@@ -18,6 +18,7 @@ import time
 
 
 def serve(conn, no, args, log):
+    record(log, no, "CONNECT %s" % conn.getpeername()[0])
     f = conn.makefile("rwb", buffering=0)
     f.write(b"220 listener.example ESMTP etrn-listener\r\n")
     conn.settimeout(args.lifetime)

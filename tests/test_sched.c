@@ -1,0 +1,831 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * test_sched: the scheduler with real sessions against an in-loop fake
+ * SMTP server that answers like Postfix (fakesmtp.c): --once results and
+ * exit status, chunking, the session cap, coalescing, backoff, refusals,
+ * give-up, offline, settle, interval, reload and shutdown.  Configurations
+ * come from conf_parse() with durations of milliseconds.  Every loop is
+ * bounded; assertions count connections and ETRN arguments, and the few
+ * on time only say "not before" with wide margins.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+
+#include "conf.h"
+#include "fakesmtp.h"
+#include "log.h"
+#include "sched.h"
+#include "util.h"
+
+#define HELO		"client.example"
+#define RUN_MAX_MS	5000
+
+/* A [daemon] section with test-sized durations. */
+#define DAEMON(settle, rmin, rmax, giveup, extra)			\
+	"[daemon]\n"							\
+	"helo = " HELO "\n"						\
+	"settle = " settle "\n"						\
+	"retry-min = " rmin "\n"					\
+	"retry-max = " rmax "\n"					\
+	"give-up = " giveup "\n"					\
+	"reply-timeout = 500ms\n"					\
+	"connect-timeout = 500ms\n"					\
+	extra
+
+#define R_OK		"250 Queuing started\r\n"
+#define R_TEMP		"458 Unable to queue messages\r\n"
+#define R_REFUSED	"459 <ref.example>: service unavailable\r\n"
+
+struct env {
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	struct fake_server	*fs;
+	struct conf		*conf;
+	struct sched		*sc;
+	int			 refuse_fd;
+
+	/* The fake server's behaviour. */
+	unsigned		 hold_ms;	/* before each ETRN reply */
+	unsigned		 flaky_conns;	/* flaky.*: 458 on conns 1..n */
+	void			(*on_etrn)(struct env *, unsigned lis,
+				    unsigned conn);
+	bool			 triggered;
+
+	/* What happened. */
+	char			 etrns[FAKE_LISTENERS_MAX][1024];
+	unsigned		 idle;
+	unsigned		 changed;
+	bool			 saw_backoff;	/* status said "retry in" */
+	uint64_t		 first_ehlo_ms;
+};
+
+/* The ETRN reply by the domain's first label, as Postfix words them. */
+static const char *
+reply_for(struct env *env, unsigned conn, const char *dom)
+{
+	if (strncmp(dom, "tmp.", 4) == 0)
+		return R_TEMP;
+	if (strncmp(dom, "ref.", 4) == 0)
+		return R_REFUSED;
+	if (strncmp(dom, "flaky.", 6) == 0 && conn <= env->flaky_conns)
+		return R_TEMP;
+	return R_OK;
+}
+
+static struct fake_step
+postfix(struct fake_server *fs, unsigned lis, unsigned conn,
+    const char *line, void *arg)
+{
+	struct env		*env = arg;
+	struct fake_step	 st = { NULL, NULL, 0, false };
+	size_t			 len;
+
+	(void)fs;
+	if (line == NULL)
+		st.send = "220 mx.test ESMTP Postfix (Debian/GNU)\r\n";
+	else if (strncmp(line, "EHLO ", 5) == 0) {
+		if (env->first_ehlo_ms == 0)
+			env->first_ehlo_ms = fake_now_ms();
+		st.send = "250-mx.test\r\n250-PIPELINING\r\n250-ETRN\r\n"
+		    "250 8BITMIME\r\n";
+	} else if (strncmp(line, "ETRN ", 5) == 0) {
+		len = strlen(env->etrns[lis]);
+		snprintf(env->etrns[lis] + len, sizeof(env->etrns[lis]) - len,
+		    "%u %s\n", conn, line + 5);
+		st.send = reply_for(env, conn, line + 5);
+		st.delay_ms = env->hold_ms;
+		if (env->on_etrn != NULL)
+			env->on_etrn(env, lis, conn);
+	} else if (strcmp(line, "QUIT") == 0) {
+		st.send = "221 2.0.0 Bye\r\n";
+		st.close = true;
+	} else
+		st.send = "502 5.5.2 Error: command not recognized\r\n";
+	return st;
+}
+
+static void
+hook_changed(void *arg)
+{
+	struct env	*env = arg;
+	char		 buf[512];
+
+	env->changed++;
+	if (env->sc == NULL)
+		return;
+	sched_status(env->sc, buf, sizeof(buf));
+	if (strstr(buf, "retry in") != NULL)
+		env->saw_backoff = true;
+}
+
+static void
+hook_idle(void *arg)
+{
+	struct env	*env = arg;
+
+	env->idle++;
+}
+
+static int
+setup(void **state)
+{
+	struct env	*env;
+
+	env = calloc(1, sizeof(*env));
+	assert_non_null(env);
+	env->refuse_fd = -1;
+	env->base = event_base_new();
+	assert_non_null(env->base);
+	env->dns = evdns_base_new(env->base, 0);
+	assert_non_null(env->dns);
+	env->fs = fake_new(env->base);
+	fake_responder(env->fs, postfix, env);
+	*state = env;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct env	*env = *state;
+
+	sched_free(env->sc);
+	conf_free(env->conf);
+	fake_free(env->fs);
+	evdns_base_free(env->dns, 0);
+	event_base_free(env->base);
+	if (env->refuse_fd != -1)
+		close(env->refuse_fd);
+	free(env);
+	return 0;
+}
+
+static struct conf *
+load(const char *fmt, ...)
+{
+	struct conf	*conf;
+	char		 text[4096], *errors = NULL;
+	va_list		 ap;
+	int		 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	assert_true(n > 0 && (size_t)n < sizeof(text));
+	conf = conf_parse("test.conf", text, (size_t)n, &errors);
+	if (conf == NULL)
+		fail_msg("%s", errors);
+	return conf;
+}
+
+static void
+start(struct env *env, bool once)
+{
+	struct sched_hooks	hooks = { hook_changed, hook_idle, env };
+
+	env->sc = sched_new(env->base, env->dns, env->conf, HELO, once,
+	    &hooks);
+	assert_non_null(env->sc);
+	if (!once)
+		sched_set_online(env->sc, true);
+}
+
+static bool
+is_idle(void *arg)
+{
+	struct env	*env = arg;
+
+	return env->idle > 0 && env->fs->nopen == 0;
+}
+
+/* No session, none queued, and the server saw every connection end. */
+static bool
+is_quiet(void *arg)
+{
+	struct env	*env = arg;
+
+	return !sched_busy(env->sc) && env->fs->nopen == 0;
+}
+
+/* Quiet after at least n connections on listener 0. */
+static unsigned	want_conns;
+
+static bool
+quiet_after(void *arg)
+{
+	struct env	*env = arg;
+
+	return env->fs->lis[0].nconns >= want_conns && is_quiet(env);
+}
+
+static void
+run_until_conns(struct env *env, unsigned n)
+{
+	want_conns = n;
+	assert_true(fake_run_until(env->base, quiet_after, env, RUN_MAX_MS));
+	assert_int_equal(env->fs->lis[0].nconns, n);
+}
+
+static void
+assert_status(struct env *env, const char *want)
+{
+	char	buf[512];
+
+	sched_status(env->sc, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+}
+
+static char *
+results(struct env *env)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*f;
+
+	assert_non_null(f = open_memstream(&buf, &len));
+	sched_print_results(env->sc, f);
+	fclose(f);
+	return buf;
+}
+
+/* --once: one session per relay, no retries, lines and exit status. */
+struct once_case {
+	const char	*domains;
+	bool		 down;		/* add a relay nobody answers */
+	int		 status;
+	const char	*lines;		/* %u: the refusing port */
+};
+
+static const struct once_case once_cases[] = {
+	{ "ok.example", false, 0,
+	    "isp ok.example ok 250 Queuing started\n" },
+	{ "ok.example tmp.example", false, 75,
+	    "isp ok.example ok 250 Queuing started\n"
+	    "isp tmp.example temporary 458 Unable to queue messages\n" },
+	{ "ok.example", true, 75,
+	    "isp ok.example ok 250 Queuing started\n"
+	    "down ok.example temporary - 127.0.0.1:%u: Connection refused\n" },
+	{ "ok.example tmp.example ref.example", false, 1,
+	    "isp ok.example ok 250 Queuing started\n"
+	    "isp tmp.example temporary 458 Unable to queue messages\n"
+	    "isp ref.example refused 459 <ref.example>: service "
+	    "unavailable\n" },
+};
+
+static void
+test_once(void **state)
+{
+	struct env	*env = *state;
+	const struct once_case *c;
+	char		 want[1024], relay_down[128], *got;
+	uint16_t	 port, down;
+	size_t		 i;
+
+	for (i = 0; i < nitems(once_cases); i++) {
+		c = &once_cases[i];
+		/* A fresh server and scheduler for each row. */
+		sched_free(env->sc);
+		env->sc = NULL;
+		conf_free(env->conf);
+		fake_free(env->fs);
+		env->fs = fake_new(env->base);
+		fake_responder(env->fs, postfix, env);
+		memset(env->etrns, 0, sizeof(env->etrns));
+		env->idle = 0;
+		if (env->refuse_fd != -1)
+			close(env->refuse_fd);
+		down = fake_refusing_port("127.0.0.1", &env->refuse_fd);
+		assert_int_not_equal(down, 0);
+
+		port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+		relay_down[0] = '\0';
+		if (c->down)
+			snprintf(relay_down, sizeof(relay_down), "[relay down]"
+			    "\nhost = 127.0.0.1\nport = %u\n"
+			    "domains = ok.example\n", down);
+		env->conf = load(DAEMON("0", "50ms", "200ms", "1s", "")
+		    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+		    "domains = %s\n%s", port, c->domains, relay_down);
+		start(env, true);
+		sched_trigger_all(env->sc, SCHED_MANUAL);
+		assert_true(sched_busy(env->sc));
+		assert_int_equal(env->idle, 0);
+		assert_true(fake_run_until(env->base, is_idle, env,
+		    RUN_MAX_MS));
+		/* No retries in --once: nothing more, even after retry-min. */
+		fake_run_for(env->base, 150);
+		assert_int_equal(env->idle, 1);
+		assert_int_equal(env->fs->nconns, 1);
+
+		snprintf(want, sizeof(want), c->lines, down);
+		got = results(env);
+		assert_string_equal(got, want);
+		free(got);
+		assert_int_equal(sched_exit_status(env->sc), c->status);
+	}
+}
+
+/* 10 domains: sessions of 7 and 3, one after the other. */
+static void
+test_chunks(void **state)
+{
+	struct env	*env = *state;
+	char		*got;
+	uint16_t	 port;
+
+	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1s", "")
+	    "[relay isp]\nhost = 127.0.0.1\nport = %u\ndomains = d01.example "
+	    "d02.example d03.example d04.example d05.example d06.example "
+	    "d07.example d08.example d09.example d10.example\n", port);
+	start(env, true);
+	sched_trigger_all(env->sc, SCHED_MANUAL);
+	assert_true(fake_run_until(env->base, is_idle, env, RUN_MAX_MS));
+	assert_string_equal(env->etrns[0],
+	    "1 d01.example\n1 d02.example\n1 d03.example\n1 d04.example\n"
+	    "1 d05.example\n1 d06.example\n1 d07.example\n"
+	    "2 d08.example\n2 d09.example\n2 d10.example\n");
+	assert_int_equal(env->fs->lis[0].nconns, 2);
+	assert_int_equal(env->fs->lis[0].maxopen, 1);
+	assert_int_equal(env->idle, 1);
+	assert_int_equal(sched_exit_status(env->sc), 0);
+	got = results(env);
+	assert_non_null(strstr(got, "isp d07.example ok 250"));
+	assert_non_null(strstr(got, "isp d10.example ok 250"));
+	free(got);
+}
+
+/* max-sessions = 2, five relays on 127.0.0.1-5: never more than two. */
+static void
+test_max_sessions(void **state)
+{
+	struct env	*env = *state;
+	char		 relays[1024], addr[16];
+	size_t		 i, len = 0;
+	unsigned	 lis;
+
+	for (i = 0; i < 5; i++) {
+		snprintf(addr, sizeof(addr), "127.0.0.%zu", i + 1);
+		lis = fake_listen(env->fs, addr);
+		len += (size_t)snprintf(relays + len, sizeof(relays) - len,
+		    "[relay r%zu]\nhost = %s\nport = %u\ndomains = "
+		    "ok.example\n", i + 1, addr, env->fs->lis[lis].port);
+	}
+	env->hold_ms = 100;	/* so that sessions overlap */
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1s",
+	    "max-sessions = 2\n") "%s", relays);
+	start(env, true);
+	sched_trigger_all(env->sc, SCHED_MANUAL);
+	assert_status(env, "5 relays: 2 running, 3 queued, 0 retrying, "
+	    "0 failed");
+	assert_true(fake_run_until(env->base, is_idle, env, RUN_MAX_MS));
+	assert_int_equal(env->fs->maxopen, 2);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(env->fs->lis[i].nconns, 1);
+		assert_string_equal(env->etrns[i], "1 ok.example\n");
+	}
+	assert_int_equal(sched_exit_status(env->sc), 0);
+	assert_status(env, "5 relays: 0 running, 0 queued, 0 retrying, "
+	    "0 failed");
+}
+
+/* Three triggers while the server holds the session: one rerun. */
+static void
+trigger_thrice(struct env *env, unsigned lis, unsigned conn)
+{
+	(void)lis;
+	if (conn != 1 || env->triggered)
+		return;
+	env->triggered = true;
+	sched_trigger_all(env->sc, SCHED_MANUAL);
+	sched_trigger_all(env->sc, SCHED_INTERVAL);
+	sched_trigger_all(env->sc, SCHED_LINKUP);
+}
+
+static void
+test_coalesce(void **state)
+{
+	struct env	*env = *state;
+	uint16_t	 port;
+
+	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1s", "")
+	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = a.example b.example\n", port);
+	env->hold_ms = 150;
+	env->on_etrn = trigger_thrice;
+	start(env, false);
+	sched_trigger_all(env->sc, SCHED_MANUAL);
+	run_until_conns(env, 2);
+	assert_true(env->triggered);
+	fake_run_for(env->base, 300);
+	assert_int_equal(env->fs->lis[0].nconns, 2);
+	assert_int_equal(env->fs->lis[0].maxopen, 1);
+	assert_string_equal(env->etrns[0], "1 a.example\n1 b.example\n"
+	    "2 a.example\n2 b.example\n");
+	assert_status(env, "isp ok");
+}
+
+/* 458 twice, then 250: two retries, then quiet. */
+static void
+test_backoff(void **state)
+{
+	struct env	*env = *state;
+	uint16_t	 port;
+
+	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = flaky.example\n", port);
+	env->flaky_conns = 2;
+	start(env, false);
+	sched_trigger_all(env->sc, SCHED_MANUAL);
+	run_until_conns(env, 3);
+	fake_run_for(env->base, 500);	/* more than retry-max */
+	assert_int_equal(env->fs->lis[0].nconns, 3);
+	assert_int_equal(env->fs->lis[0].maxopen, 1);
+	assert_true(env->saw_backoff);
+	assert_string_equal(env->etrns[0], "1 flaky.example\n"
+	    "2 flaky.example\n3 flaky.example\n");
+	assert_status(env, "isp ok");
+	assert_int_equal(sched_exit_status(env->sc), 0);
+}
+
+/* A retry asks only the domains that failed temporarily. */
+static void
+test_retry_only_failed(void **state)
+{
+	struct env	*env = *state;
+	uint16_t	 port;
+
+	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = ok.example flaky.example\n", port);
+	env->flaky_conns = 1;
+	start(env, false);
+	sched_trigger_all(env->sc, SCHED_MANUAL);
+	run_until_conns(env, 2);
+	fake_run_for(env->base, 400);
+	assert_int_equal(env->fs->lis[0].nconns, 2);
+	assert_string_equal(env->etrns[0], "1 ok.example\n1 flaky.example\n"
+	    "2 flaky.example\n");
+	assert_status(env, "isp ok");
+}
+
+/*
+ * A 459 stays out of retries and interval runs; a link-up asks it again.
+ * The other domain fails once, so the relay does retry.
+ */
+static void
+test_refusal_not_retried(void **state)
+{
+	struct env	*env = *state;
+	uint16_t	 port;
+
+	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = ref.example flaky.example\n", port);
+	env->flaky_conns = 1;
+	start(env, false);
+	sched_trigger_all(env->sc, SCHED_MANUAL);
+	run_until_conns(env, 2);			/* the retry */
+	sched_trigger_all(env->sc, SCHED_INTERVAL);
+	run_until_conns(env, 3);
+	sched_on_link_up(env->sc);			/* settle = 0 */
+	run_until_conns(env, 4);
+	fake_run_for(env->base, 300);
+	assert_int_equal(env->fs->lis[0].nconns, 4);
+	assert_string_equal(env->etrns[0], "1 ref.example\n1 flaky.example\n"
+	    "2 flaky.example\n3 flaky.example\n"
+	    "4 ref.example\n4 flaky.example\n");
+	assert_status(env, "isp refused 459");
+	assert_int_equal(sched_exit_status(env->sc), 1);
+}
+
+/* Every domain refused: retry and interval runs open no connection. */
+static void
+test_refused_only_waits_for_link_up(void **state)
+{
+	struct env	*env = *state;
+	uint16_t	 port;
+
+	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = ref.example\n", port);
+	start(env, false);
+	sched_trigger_all(env->sc, SCHED_MANUAL);
+	run_until_conns(env, 1);
+	sched_trigger_all(env->sc, SCHED_INTERVAL);
+	sched_trigger_all(env->sc, SCHED_RETRY);
+	assert_false(sched_busy(env->sc));
+	fake_run_for(env->base, 300);
+	assert_int_equal(env->fs->lis[0].nconns, 1);
+	sched_on_link_up(env->sc);
+	run_until_conns(env, 2);
+	assert_string_equal(env->etrns[0], "1 ref.example\n2 ref.example\n");
+}
+
+static bool
+is_failed(void *arg)
+{
+	struct env	*env = arg;
+	char		 buf[256];
+
+	sched_status(env->sc, buf, sizeof(buf));
+	return strstr(buf, "failed") != NULL && is_quiet(env);
+}
+
+/* Always 458: retries stop after give-up; the next link-up asks again. */
+static void
+test_give_up(void **state)
+{
+	struct env	*env = *state;
+	unsigned	 n;
+	uint16_t	 port;
+
+	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("0", "50ms", "100ms", "300ms", "")
+	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = tmp.example\n", port);
+	start(env, false);
+	sched_trigger_all(env->sc, SCHED_MANUAL);
+	assert_true(fake_run_until(env->base, is_failed, env, RUN_MAX_MS));
+	n = env->fs->lis[0].nconns;
+	assert_true(n >= 3);		/* 0, ~50, ~150, ~250 ms ... */
+	assert_status(env, "isp failed (458)");
+	fake_run_for(env->base, 500);	/* five times retry-max */
+	assert_int_equal(env->fs->lis[0].nconns, n);
+	sched_on_link_up(env->sc);
+	run_until_conns(env, n + 1);
+}
+
+/* Offline in backoff: no retry until a link is up and settled. */
+static void
+test_offline(void **state)
+{
+	struct env	*env = *state;
+	uint64_t	 t;
+	uint16_t	 port;
+
+	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("100ms", "300ms", "300ms", "1h", "")
+	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = tmp.example\n", port);
+	start(env, false);
+	sched_trigger_all(env->sc, SCHED_MANUAL);
+	run_until_conns(env, 1);
+	assert_true(env->saw_backoff);	/* retry armed, 300 ms away */
+	sched_set_online(env->sc, false);
+	assert_status(env, "isp 458, waiting for link");
+	fake_run_for(env->base, 800);
+	assert_int_equal(env->fs->lis[0].nconns, 1);
+
+	/* Online alone runs nothing; a link-up runs after settle. */
+	sched_set_online(env->sc, true);
+	fake_run_for(env->base, 200);
+	assert_int_equal(env->fs->lis[0].nconns, 1);
+	env->first_ehlo_ms = 0;
+	t = fake_now_ms();
+	sched_on_link_up(env->sc);
+	run_until_conns(env, 2);
+	assert_true(env->first_ehlo_ms - t >= 90);
+}
+
+/* Link-up 20 times, 5 ms apart, settle 200 ms: one run after the last. */
+struct flapper {
+	struct env	*env;
+	struct event	*ev;
+	unsigned	 left;
+	uint64_t	 last_ms;
+};
+
+static void
+flap_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct flapper	*f = arg;
+
+	(void)fd;
+	(void)ev;
+	if (f->left == 0)
+		return;
+	f->left--;
+	f->last_ms = fake_now_ms();
+	sched_on_link_up(f->env->sc);
+	if (f->left == 0)
+		event_del(f->ev);
+}
+
+static void
+test_settle(void **state)
+{
+	struct env	*env = *state;
+	struct flapper	 f = { env, NULL, 20, 0 };
+	struct timeval	 tv = { 0, 5000 };
+	uint16_t	 port;
+
+	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("200ms", "50ms", "200ms", "1h", "")
+	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = ok.example\n", port);
+	start(env, false);
+	assert_non_null(f.ev = event_new(env->base, -1, EV_PERSIST, flap_cb,
+	    &f));
+	event_add(f.ev, &tv);
+	run_until_conns(env, 1);
+	assert_int_equal(f.left, 0);
+	assert_true(env->first_ehlo_ms - f.last_ms >= 180);
+	fake_run_for(env->base, 400);
+	assert_int_equal(env->fs->lis[0].nconns, 1);
+	event_free(f.ev);
+}
+
+/* interval = 100ms: runs repeat with no link event and no trigger. */
+static void
+test_interval(void **state)
+{
+	struct env	*env = *state;
+	uint16_t	 port;
+
+	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h",
+	    "interval = 100ms\n") "[relay isp]\nhost = 127.0.0.1\n"
+	    "port = %u\ndomains = ok.example\n", port);
+	start(env, false);
+	run_until_conns(env, 3);
+	assert_int_equal(env->fs->lis[0].maxopen, 1);
+}
+
+/* Reload: an unchanged relay keeps its state, new and changed ones run. */
+static void
+test_reconfigure(void **state)
+{
+	struct env	*env = *state;
+	struct conf	*old;
+	uint16_t	 pa, pb;
+
+	pa = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	pb = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	    "[relay a]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = a.example\n", pa);
+	start(env, false);
+	sched_trigger_all(env->sc, SCHED_MANUAL);
+	run_until_conns(env, 1);
+
+	/* b is new. */
+	old = env->conf;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	    "[relay a]\nhost = 127.0.0.1\nport = %u\ndomains = a.example\n"
+	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
+	    pa, pb);
+	sched_reconfigure(env->sc, env->conf, HELO);
+	conf_free(old);
+	assert_true(fake_run_until(env->base, is_quiet, env, RUN_MAX_MS));
+	fake_run_for(env->base, 200);
+	assert_int_equal(env->fs->lis[0].nconns, 1);
+	assert_int_equal(env->fs->lis[1].nconns, 1);
+	assert_status(env, "a ok; b ok");
+
+	/* a changed (one more domain), b unchanged. */
+	old = env->conf;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	    "[relay a]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = a.example a2.example\n"
+	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
+	    pa, pb);
+	sched_reconfigure(env->sc, env->conf, HELO);
+	conf_free(old);
+	run_until_conns(env, 2);
+	fake_run_for(env->base, 200);
+	assert_int_equal(env->fs->lis[0].nconns, 2);
+	assert_int_equal(env->fs->lis[1].nconns, 1);
+	assert_string_equal(env->etrns[0], "1 a.example\n2 a.example\n"
+	    "2 a2.example\n");
+	assert_string_equal(env->etrns[1], "1 b.example\n");
+}
+
+static bool
+saw_etrn(void *arg)
+{
+	struct env	*env = arg;
+
+	return env->etrns[0][0] != '\0';
+}
+
+/* A relay removed by a reload while its session runs: it finishes. */
+static void
+test_reconfigure_removes_running(void **state)
+{
+	struct env	*env = *state;
+	struct conf	*old;
+	uint16_t	 pa, pb;
+
+	pa = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	pb = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	    "[relay a]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = a.example\n", pa);
+	env->hold_ms = 200;
+	start(env, false);
+	sched_trigger_all(env->sc, SCHED_MANUAL);
+	assert_true(fake_run_until(env->base, saw_etrn, env, RUN_MAX_MS));
+
+	old = env->conf;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
+	    pb);
+	sched_reconfigure(env->sc, env->conf, HELO);
+	conf_free(old);			/* the dying relay must not need it */
+	assert_true(sched_busy(env->sc));
+	assert_true(fake_run_until(env->base, is_quiet, env, RUN_MAX_MS));
+	assert_int_equal(env->fs->lis[0].nconns, 1);
+	assert_int_equal(env->fs->lis[1].nconns, 1);
+	assert_non_null(strstr(env->fs->log, "QUIT"));
+	assert_status(env, "b ok");
+}
+
+/* Shutdown with a session open: QUIT, then the idle hook. */
+static void
+test_shutdown(void **state)
+{
+	struct env	*env = *state;
+	char		*got;
+	uint16_t	 port;
+
+	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = a.example b.example\n", port);
+	env->hold_ms = 10000;
+	start(env, false);
+	sched_trigger_all(env->sc, SCHED_MANUAL);
+	assert_true(fake_run_until(env->base, saw_etrn, env, RUN_MAX_MS));
+	sched_shutdown(env->sc);
+	assert_int_equal(env->idle, 0);		/* not before the session */
+	assert_true(fake_run_until(env->base, is_idle, env, RUN_MAX_MS));
+	assert_int_equal(env->idle, 1);
+	assert_string_equal(env->fs->log, "EHLO " HELO "\nETRN a.example\n"
+	    "QUIT\n");
+	got = results(env);
+	assert_string_equal(got,
+	    "isp a.example temporary - daemon shutting down\n"
+	    "isp b.example temporary - daemon shutting down\n");
+	free(got);
+	/* Nothing starts any more. */
+	sched_trigger_all(env->sc, SCHED_MANUAL);
+	sched_on_link_up(env->sc);
+	fake_run_for(env->base, 200);
+	assert_int_equal(env->fs->nconns, 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chunks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_sessions, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_coalesce, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_backoff, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_retry_only_failed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_refusal_not_retried,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_refused_only_waits_for_link_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_give_up, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_offline, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_settle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interval, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reconfigure, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_reconfigure_removes_running, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown, setup,
+		    teardown),
+	};
+
+	if (getenv("TEST_VERBOSE") != NULL)
+		log_init(1);
+	return cmocka_run_group_tests_name("sched", tests, NULL, NULL);
+}
