@@ -24,7 +24,7 @@ trap 'exit 130' INT TERM
 echo "== etrnd -t conf/etrnd.conf"
 build/src/etrnd -t -c conf/etrnd.conf
 
-port=$((20000 + $$ % 20000))
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat >"$tmp/etrnd.conf" <<CONF
 [relay demo]
 host = 127.0.0.1

@@ -198,15 +198,19 @@ relay_free(struct relay *r)
 	free(r);
 }
 
-/* Mark what this run asks; false if there is nothing to ask. */
+/*
+ * Mark what this run asks; false if there is nothing to ask.  add: keep
+ * what is already marked (a weaker reason never drops a domain).
+ */
 static bool
-relay_mark(struct relay *r, enum sched_reason reason)
+relay_mark(struct relay *r, enum sched_reason reason, bool add)
 {
 	bool	any = false;
 	size_t	i;
 
 	for (i = 0; i < r->ndoms; i++) {
 		struct domain *d = &r->doms[i];
+		bool was = add && d->todo;
 
 		switch (reason) {
 		case SCHED_RETRY:
@@ -221,6 +225,7 @@ relay_mark(struct relay *r, enum sched_reason reason)
 			d->todo = true;
 			break;
 		}
+		d->todo |= was;
 		any |= d->todo;
 	}
 	return any;
@@ -266,12 +271,26 @@ relay_open(struct relay *r)
 	relay_set_state(r, RELAY_RUNNING);
 }
 
+/* A relay removed by a reload still finishes a session under this name. */
+static bool
+relay_blocked(const struct relay *r)
+{
+	const struct relay	*old;
+
+	TAILQ_FOREACH(old, &r->sched->dying, entry)
+		if (strcmp(old->name, r->name) == 0)
+			return true;
+	return false;
+}
+
+/* Start now, or wait in line: for a slot, behind those already waiting. */
 static void
 relay_start(struct relay *r)
 {
 	struct sched	*sc = r->sched;
 
-	if (sc->nsessions >= sc->conf->max_sessions) {
+	if (sc->nsessions >= sc->conf->max_sessions ||
+	    !TAILQ_EMPTY(&sc->queue) || relay_blocked(r)) {
 		if (r->state != RELAY_QUEUED) {
 			TAILQ_INSERT_TAIL(&sc->queue, r, qentry);
 			relay_set_state(r, RELAY_QUEUED);
@@ -302,8 +321,12 @@ relay_trigger(struct relay *r, enum sched_reason reason)
 		r->rerun = true;
 		return;
 	}
+	if (reason_is_fresh(reason)) {
+		r->failures = 0;
+		r->fail_since = 0;
+	}
 	if (r->state == RELAY_QUEUED) {
-		relay_mark(r, reason);
+		relay_mark(r, reason, true);
 		return;
 	}
 	evtimer_del(r->retry_ev);
@@ -311,13 +334,9 @@ relay_trigger(struct relay *r, enum sched_reason reason)
 		relay_set_state(r, RELAY_WAITLINK);
 		return;
 	}
-	if (reason_is_fresh(reason)) {
-		r->failures = 0;
-		r->fail_since = 0;
-	}
-	if (!relay_mark(r, reason)) {
-		log_debug("relay %s: every domain was refused; waiting for "
-		    "a link-up or a configuration change", r->name);
+	if (!relay_mark(r, reason, false)) {
+		log_debug("relay %s: nothing to ask (every domain succeeded "
+		    "or was refused)", r->name);
 		relay_set_state(r, RELAY_IDLE);
 		return;
 	}
@@ -355,13 +374,12 @@ relay_log_result(struct relay *r, const struct domain *d,
 	case ETRN_R_REFUSED:
 	case ETRN_R_UNSUPPORTED:
 		hint = etrn_hint(res);
-		log_err("relay %s: %s %s %s: %d %s%s%s; not asking again "
+		log_err("relay %s: %s %s %s: %d %s%s%s%s; not asking again "
 		    "until the next link-up or configuration change", r->name,
 		    relay_verb(r), d->arg, res->cls == ETRN_R_REFUSED ?
 		    "refused" : "not supported", res->code, text,
-		    hint != NULL ? " (" : "", hint != NULL ? hint : "");
-		if (hint != NULL)
-			log_err("relay %s: hint: %s", r->name, hint);
+		    hint != NULL ? " (" : "", hint != NULL ? hint : "",
+		    hint != NULL ? ")" : "");
 		break;
 	case ETRN_R_NONE:
 		break;
@@ -477,10 +495,13 @@ sched_on_session_done(struct session *s, const struct etrn_result *res,
 static void
 sched_pump(struct sched *sc)
 {
-	struct relay	*r;
+	struct relay	*r, *next;
 
-	while (sc->nsessions < sc->conf->max_sessions &&
-	    (r = TAILQ_FIRST(&sc->queue)) != NULL) {
+	for (r = TAILQ_FIRST(&sc->queue); r != NULL &&
+	    sc->nsessions < sc->conf->max_sessions; r = next) {
+		next = TAILQ_NEXT(r, qentry);
+		if (relay_blocked(r))
+			continue;
 		TAILQ_REMOVE(&sc->queue, r, qentry);
 		relay_open(r);
 	}

@@ -5,7 +5,6 @@
  * deadline, for the callbacks it causes and then checks that nothing else
  * came.  Needs root (CLONE_NEWNET); exits 77 without it.
  */
-#include <sys/syscall.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -22,7 +21,7 @@
 
 #include <event2/event.h>
 
-#include <linux/sched.h>	/* CLONE_NEWNET; src/sched.h hides <sched.h> */
+#include <sched.h>
 
 #include "link.h"
 #include "linkstate.h"
@@ -348,7 +347,7 @@ main(void)
 		printf("skipped: needs root for network namespaces\n");
 		return 77;
 	}
-	if (syscall(SYS_unshare, CLONE_NEWNET) == -1) {
+	if (unshare(CLONE_NEWNET) == -1) {
 		printf("skipped: needs root for network namespaces "
 		    "(unshare: %s)\n", strerror(errno));
 		return 77;

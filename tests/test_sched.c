@@ -43,9 +43,9 @@
 	"connect-timeout = 500ms\n"					\
 	extra
 
-#define R_OK		"250 Queuing started\r\n"
-#define R_TEMP		"458 Unable to queue messages\r\n"
-#define R_REFUSED	"459 <ref.example>: service unavailable\r\n"
+#define RPL_OK		"250 Queuing started\r\n"
+#define RPL_TEMP		"458 Unable to queue messages\r\n"
+#define RPL_REFUSED	"459 <ref.example>: service unavailable\r\n"
 
 struct env {
 	struct event_base	*base;
@@ -75,12 +75,12 @@ static const char *
 reply_for(struct env *env, unsigned conn, const char *dom)
 {
 	if (strncmp(dom, "tmp.", 4) == 0)
-		return R_TEMP;
+		return RPL_TEMP;
 	if (strncmp(dom, "ref.", 4) == 0)
-		return R_REFUSED;
+		return RPL_REFUSED;
 	if (strncmp(dom, "flaky.", 6) == 0 && conn <= env->flaky_conns)
-		return R_TEMP;
-	return R_OK;
+		return RPL_TEMP;
+	return RPL_OK;
 }
 
 static struct fake_step
@@ -192,7 +192,8 @@ load(const char *fmt, ...)
 static void
 start(struct env *env, bool once)
 {
-	struct sched_hooks	hooks = { hook_changed, hook_idle, env };
+	struct sched_hooks	hooks = {
+		.changed = hook_changed, .idle = hook_idle, .arg = env };
 
 	env->sc = sched_new(env->base, env->dns, env->conf, HELO, once,
 	    &hooks);
@@ -264,7 +265,7 @@ struct once_case {
 	const char	*domains;
 	bool		 down;		/* add a relay nobody answers */
 	int		 status;
-	const char	*lines;		/* %u: the refusing port */
+	const char	*lines;		/* "PORT": the refusing port */
 };
 
 static const struct once_case once_cases[] = {
@@ -275,13 +276,25 @@ static const struct once_case once_cases[] = {
 	    "isp tmp.example temporary 458 Unable to queue messages\n" },
 	{ "ok.example", true, 75,
 	    "isp ok.example ok 250 Queuing started\n"
-	    "down ok.example temporary - 127.0.0.1:%u: Connection refused\n" },
+	    "down ok.example temporary - 127.0.0.1:PORT: Connection refused\n" },
 	{ "ok.example tmp.example ref.example", false, 1,
 	    "isp ok.example ok 250 Queuing started\n"
 	    "isp tmp.example temporary 458 Unable to queue messages\n"
 	    "isp ref.example refused 459 <ref.example>: service "
 	    "unavailable\n" },
 };
+
+/* Copy in to out with "PORT" replaced by port. */
+static void
+subst_port(char *out, size_t len, const char *in, uint16_t port)
+{
+	const char	*p = strstr(in, "PORT");
+
+	if (p == NULL)
+		snprintf(out, len, "%s", in);
+	else
+		snprintf(out, len, "%.*s%u%s", (int)(p - in), in, port, p + 4);
+}
 
 static void
 test_once(void **state)
@@ -328,7 +341,7 @@ test_once(void **state)
 		assert_int_equal(env->idle, 1);
 		assert_int_equal(env->fs->nconns, 1);
 
-		snprintf(want, sizeof(want), c->lines, down);
+		subst_port(want, sizeof(want), c->lines, down);
 		got = results(env);
 		assert_string_equal(got, want);
 		free(got);
@@ -435,6 +448,40 @@ test_coalesce(void **state)
 	assert_string_equal(env->etrns[0], "1 a.example\n1 b.example\n"
 	    "2 a.example\n2 b.example\n");
 	assert_status(env, "isp ok");
+}
+
+/*
+ * A relay waiting for a session slot keeps its strongest reason: a
+ * link-up asks refused domains again, an interval run that comes while
+ * it is still queued must not take them out of that run.
+ */
+static void
+test_queued_keeps_stronger_reason(void **state)
+{
+	struct env	*env = *state;
+	uint16_t	 pslow, pisp;
+
+	pslow = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	pisp = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h",
+	    "max-sessions = 1\n")
+	    "[relay slow]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = ok.example\n"
+	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = ref.example ok.example\n", pslow, pisp);
+	env->hold_ms = 100;
+	start(env, false);
+	sched_trigger_all(env->sc, SCHED_MANUAL);
+	assert_true(fake_run_until(env->base, is_quiet, env, RUN_MAX_MS));
+	assert_string_equal(env->etrns[1], "1 ref.example\n1 ok.example\n");
+
+	sched_trigger_all(env->sc, SCHED_LINKUP);
+	assert_status(env, "slow running; isp queued");
+	sched_trigger_all(env->sc, SCHED_INTERVAL);
+	assert_true(fake_run_until(env->base, is_quiet, env, RUN_MAX_MS));
+	assert_string_equal(env->etrns[1], "1 ref.example\n1 ok.example\n"
+	    "2 ref.example\n2 ok.example\n");
+	assert_int_equal(env->fs->maxopen, 1);
 }
 
 /* 458 twice, then 250: two retries, then quiet. */
@@ -802,6 +849,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_coalesce, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_queued_keeps_stronger_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backoff, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_retry_only_failed, setup,

@@ -39,7 +39,7 @@ check "journal stderr: errors carry <3>" grep -q "^<3>$T/bad.conf:2: " "$T/journ
 check "plain stderr: no priority prefix" grep -q "^$T/bad.conf:2: " "$T/err"
 
 # --once against listeners on loopback.
-port=$((20000 + $$ % 20000))
+port=$(free_port)
 once_conf() {
 	cat >"$T/once.conf" <<CONF
 [daemon]
@@ -68,7 +68,7 @@ check "--once: one result line per domain" test "$(wc -l <"$T/out")" -eq 2
 check "--once: result line format" \
 	grep -qx "isp @example.net ok 250 Queuing started" "$T/out"
 
-port=$((port + 1))
+port=$(free_port)
 once_conf "$port"
 "$ETRND" --once -c "$T/once.conf" >"$T/out" 2>"$T/err"
 check "--once: connection refused exits 75" test $? -eq 75
@@ -84,7 +84,7 @@ check "--once: 459 logs the fast_flush_domains hint" \
 	grep -q "fast_flush_domains" "$T/err"
 
 # SIGTERM while a server sits on its reply: QUIT, and out within seconds.
-port=$((port + 1))
+port=$(free_port)
 once_conf "$port"
 sed -i 's/^reply-timeout = 5s/reply-timeout = 60s\nwatch = nosuch0/' "$T/once.conf"
 listen --delay 30
@@ -104,8 +104,8 @@ check "SIGTERM mid-session: within 4 s" awk -v s="$secs" 'BEGIN {exit !(s < 4)}'
 check "SIGTERM mid-session: the server got QUIT" wait_for 5 grep -q " QUIT$" "$T/l.log"
 
 # local-smtp: the site's own MTA starts 1 s late; ETRN waits for it.
-port=$((port + 1))
-mta=$((port + 1))
+port=$(free_port)
+mta=$(free_port)
 once_conf "$port"
 sed -i "s/^reply-timeout = 5s/&\nlocal-smtp = 127.0.0.1:$mta/" "$T/once.conf"
 listen

@@ -128,6 +128,11 @@ start_etrnd() {
 	wait_for 10 grep -q "started" "$2"
 }
 
+# free_port: a TCP port on 127.0.0.1 that nothing uses right now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 now() {
 	echo "$EPOCHREALTIME"
 }

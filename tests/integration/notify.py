@@ -49,7 +49,9 @@ class Notify:
 
 def main():
     tmp = tempfile.mkdtemp(prefix="etrnd-notify.")
-    port = 20000 + os.getpid() % 20000
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     lst_log = os.path.join(tmp, "listener.log")
     ready = os.path.join(tmp, "ready")
     listener = subprocess.Popen([sys.executable, os.path.join(HERE, "etrn-listener.py"),
