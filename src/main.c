@@ -42,7 +42,7 @@ struct etrnd {
 	struct evdns_base	*dns;
 	const char		*conf_path;
 	struct conf		*conf;
-	char			*helo;
+	char			*helo_default;
 	struct sched		*sched;
 	struct linkmon		*link;
 	struct event		*sig_hup;
@@ -83,15 +83,16 @@ log_conf_errors(const char *errors)
 	}
 }
 
-/* The name to greet with: helo=, else the host's FQDN, else its name. */
+/*
+ * The host's FQDN, else its name.  Looked up once at start: getaddrinfo()
+ * may block, which the event loop must never do.
+ */
 static char *
-helo_name(const struct conf *conf)
+helo_default(const struct conf *conf)
 {
 	struct addrinfo	 hints, *ai = NULL;
 	char		 host[256], *name;
 
-	if (conf->helo != NULL)
-		return xstrdup(conf->helo);
 	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
 		return xstrdup("localhost");
 	host[sizeof(host) - 1] = '\0';
@@ -111,6 +112,13 @@ helo_name(const struct conf *conf)
 	if (ai != NULL)
 		freeaddrinfo(ai);
 	return name;
+}
+
+/* The name to greet with: helo=, else the host's. */
+static const char *
+helo_name(const struct etrnd *d, const struct conf *conf)
+{
+	return conf->helo != NULL ? conf->helo : d->helo_default;
 }
 
 static void
@@ -210,7 +218,7 @@ static void
 etrnd_reload(struct etrnd *d)
 {
 	struct conf	*conf;
-	char		*errors = NULL, *helo;
+	char		*errors = NULL;
 
 	notify_reloading();
 	log_info("reloading %s", d->conf_path);
@@ -223,18 +231,18 @@ etrnd_reload(struct etrnd *d)
 		etrnd_update_status(d);
 		return;
 	}
-	helo = helo_name(conf);
-	sched_reconfigure(d->sched, conf, helo);
-	free(d->helo);
-	d->helo = helo;
-	conf_free(d->conf);
-	d->conf = conf;
+	if (conf->helo == NULL && d->helo_default == NULL)
+		d->helo_default = helo_default(conf);
+	/* The new watch list first: new relays run only if a link is up. */
 	if (d->link != NULL) {
 		linkstate_set_watch(linkmon_state(d->link), conf->watch,
 		    conf->nwatch);
 		sched_set_online(d->sched,
 		    linkstate_online(linkmon_state(d->link)));
 	}
+	sched_reconfigure(d->sched, conf, helo_name(d, conf));
+	conf_free(d->conf);
+	d->conf = conf;
 	log_info("reloaded %s: %zu relay%s", d->conf_path, conf->nrelays,
 	    conf->nrelays == 1 ? "" : "s");
 	notify_ready();
@@ -330,7 +338,7 @@ etrnd_free(struct etrnd *d)
 	if (d->base != NULL)
 		event_base_free(d->base);
 	conf_free(d->conf);
-	free(d->helo);
+	free(d->helo_default);
 }
 
 int
@@ -397,7 +405,8 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	d.helo = helo_name(d.conf);
+	if (d.conf->helo == NULL)
+		d.helo_default = helo_default(d.conf);
 
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -416,7 +425,8 @@ main(int argc, char *argv[])
 	hooks.changed = etrnd_changed;
 	hooks.idle = etrnd_idle;
 	hooks.arg = &d;
-	d.sched = sched_new(d.base, d.dns, d.conf, d.helo, d.once, &hooks);
+	d.sched = sched_new(d.base, d.dns, d.conf, helo_name(&d, d.conf), d.once,
+	    &hooks);
 
 	if (d.once) {
 		sched_trigger_all(d.sched, SCHED_MANUAL);

@@ -10,19 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/bufferevent.h>
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
 
 #include "backoff.h"
 #include "etrn.h"
 #include "log.h"
+#include "probe.h"
 #include "sched.h"
 #include "session.h"
 #include "util.h"
-
-#define PROBE_INTERVAL_MS	200	/* local-smtp: time between attempts */
 
 enum relay_state {
 	RELAY_IDLE,
@@ -89,18 +86,12 @@ struct sched {
 	struct event		*interval_ev;
 
 	/* local-smtp: wait until the site's MTA listens, then run. */
-	struct event		*probe_ev;
-	struct bufferevent	*probe_bev;
-	bool			 probing;
+	struct probe		*probe;
 	enum sched_reason	 probe_reason;
-	uint64_t		 probe_deadline;
-	unsigned		 probe_attempts;
 };
 
 static void	relay_trigger(struct relay *, enum sched_reason);
 static void	sched_pump(struct sched *);
-static void	sched_probe_stop(struct sched *);
-static void	sched_probe_timer_cb(evutil_socket_t, short, void *);
 
 static void
 sched_changed(struct sched *sc)
@@ -295,6 +286,8 @@ relay_start(struct relay *r)
 			TAILQ_INSERT_TAIL(&sc->queue, r, qentry);
 			relay_set_state(r, RELAY_QUEUED);
 		}
+		/* Those waiting only for a removed relay must not hold us. */
+		sched_pump(sc);
 		return;
 	}
 	relay_open(r);
@@ -436,7 +429,9 @@ relay_run_done(struct relay *r)
 	}
 	if (r->rerun) {
 		r->rerun = false;
-		relay_trigger(r, r->rerun_reason);
+		/* A retry or interval run now would only skip the backoff. */
+		if (r->state != RELAY_BACKOFF || reason_is_fresh(r->rerun_reason))
+			relay_trigger(r, r->rerun_reason);
 	}
 }
 
@@ -567,9 +562,7 @@ sched_new(struct event_base *base, struct evdns_base *dns,
 	sc->settle_ev = evtimer_new(base, sched_settle_cb, sc);
 	sc->interval_ev = event_new(base, -1, EV_PERSIST, sched_interval_cb,
 	    sc);
-	sc->probe_ev = evtimer_new(base, sched_probe_timer_cb, sc);
-	if (sc->settle_ev == NULL || sc->interval_ev == NULL ||
-	    sc->probe_ev == NULL)
+	if (sc->settle_ev == NULL || sc->interval_ev == NULL)
 		fatalx("event_new");
 	for (i = 0; i < conf->nrelays; i++) {
 		r = relay_new(sc, &conf->relays[i]);
@@ -594,8 +587,7 @@ sched_free(struct sched *sc)
 		TAILQ_REMOVE(&sc->dying, r, entry);
 		relay_free(r);
 	}
-	sched_probe_stop(sc);
-	event_free(sc->probe_ev);
+	probe_free(sc->probe);
 	event_free(sc->settle_ev);
 	event_free(sc->interval_ev);
 	free(sc->helo);
@@ -707,89 +699,21 @@ sched_run_all(struct sched *sc, enum sched_reason reason)
 }
 
 static void
-sched_probe_stop(struct sched *sc)
-{
-	if (sc->probe_bev != NULL)
-		bufferevent_free(sc->probe_bev);
-	sc->probe_bev = NULL;
-	evtimer_del(sc->probe_ev);
-	sc->probing = false;
-}
-
-static void	sched_probe_try(struct sched *);
-
-static void
-sched_probe_event_cb(struct bufferevent *bev, short events, void *arg)
+sched_probe_done(bool accepted, uint64_t waited_ms, void *arg)
 {
 	struct sched	*sc = arg;
-	struct timeval	 tv = ms_to_tv(PROBE_INTERVAL_MS);
 	char		 d[32];
 
-	(void)bev;
-	if (events & BEV_EVENT_CONNECTED) {
-		if (sc->probe_attempts > 1)
-			log_info("local-smtp %s:%u accepts connections after "
-			    "%s; asking the relays", sc->conf->local_smtp_host,
-			    sc->conf->local_smtp_port, fmt_duration(now_ms() +
-			    sc->conf->connect_timeout_ms - sc->probe_deadline,
-			    d, sizeof(d)));
-		sched_probe_stop(sc);
-		sched_run_all(sc, sc->probe_reason);
-		return;
-	}
-	bufferevent_free(sc->probe_bev);
-	sc->probe_bev = NULL;
-	if (sc->probe_attempts == 1)
-		log_info("local-smtp %s:%u: not accepting connections yet; "
-		    "waiting up to %s before asking the relays",
-		    sc->conf->local_smtp_host, sc->conf->local_smtp_port,
-		    fmt_duration(sc->conf->connect_timeout_ms, d, sizeof(d)));
-	evtimer_add(sc->probe_ev, &tv);
-}
-
-static void
-sched_probe_timer_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	sched_probe_try(arg);
-}
-
-/* One connection attempt to local-smtp; past the deadline, run anyway. */
-static void
-sched_probe_try(struct sched *sc)
-{
-	const struct conf	*conf = sc->conf;
-
-	if (conf->local_smtp_host == NULL) {
-		/* A reload removed local-smtp while we waited. */
-		sched_probe_stop(sc);
-		sched_run_all(sc, sc->probe_reason);
-		return;
-	}
-	if (now_ms() >= sc->probe_deadline) {
-		log_warnx("local-smtp %s:%u still refuses connections; asking "
-		    "the relays anyway", conf->local_smtp_host,
-		    conf->local_smtp_port);
-		sched_probe_stop(sc);
-		sched_run_all(sc, sc->probe_reason);
-		return;
-	}
-	sc->probe_attempts++;
-	sc->probe_bev = bufferevent_socket_new(sc->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE);
-	if (sc->probe_bev == NULL)
-		fatalx("bufferevent_socket_new");
-	bufferevent_setcb(sc->probe_bev, NULL, NULL, sched_probe_event_cb, sc);
-	/* Failures, even immediate ones, arrive through the event callback. */
-	if (bufferevent_socket_connect_hostname(sc->probe_bev, sc->dns,
-	    AF_UNSPEC, conf->local_smtp_host, conf->local_smtp_port) == -1) {
-		struct timeval tv = ms_to_tv(PROBE_INTERVAL_MS);
-
-		bufferevent_free(sc->probe_bev);
-		sc->probe_bev = NULL;
-		evtimer_add(sc->probe_ev, &tv);
-	}
+	if (accepted && waited_ms >= 100)
+		log_info("local-smtp: accepting connections after %s; asking "
+		    "the relays", fmt_duration(waited_ms, d, sizeof(d)));
+	else if (!accepted)
+		log_warnx("local-smtp: still not accepting connections after "
+		    "%s; asking the relays anyway",
+		    fmt_duration(waited_ms, d, sizeof(d)));
+	probe_free(sc->probe);
+	sc->probe = NULL;
+	sched_run_all(sc, sc->probe_reason);
 }
 
 void
@@ -805,16 +729,15 @@ sched_trigger_all(struct sched *sc, enum sched_reason reason)
 	 * ETRN makes the secondary connect back at once: asking before our
 	 * own MTA listens sends the mail into the secondary's long backoff.
 	 */
-	if (sc->probing) {
+	if (sc->probe != NULL) {
 		if (reason < sc->probe_reason)
 			sc->probe_reason = reason;
 		return;
 	}
-	sc->probing = true;
 	sc->probe_reason = reason;
-	sc->probe_attempts = 0;
-	sc->probe_deadline = now_ms() + sc->conf->connect_timeout_ms;
-	sched_probe_try(sc);
+	sc->probe = probe_new(sc->base, sc->dns, sc->conf->local_smtp_host,
+	    sc->conf->local_smtp_port, sc->conf->connect_timeout_ms,
+	    sched_probe_done, sc);
 }
 
 void
@@ -823,7 +746,8 @@ sched_shutdown(struct sched *sc)
 	struct relay	*r;
 
 	sc->shutting_down = true;
-	sched_probe_stop(sc);
+	probe_free(sc->probe);
+	sc->probe = NULL;
 	evtimer_del(sc->settle_ev);
 	evtimer_del(sc->interval_ev);
 	while ((r = TAILQ_FIRST(&sc->queue)) != NULL) {
@@ -843,7 +767,8 @@ sched_shutdown(struct sched *sc)
 bool
 sched_busy(const struct sched *sc)
 {
-	return sc->nsessions > 0 || !TAILQ_EMPTY(&sc->queue) || sc->probing;
+	return sc->nsessions > 0 || !TAILQ_EMPTY(&sc->queue) ||
+	    sc->probe != NULL;
 }
 
 void

@@ -291,8 +291,9 @@ session_connect_next(struct session *s)
 			    " (source address of another family)" : "");
 			continue;
 		}
+		/* Deferred: no callback may run inside the connect call. */
 		s->bev = bufferevent_socket_new(s->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 		if (s->bev == NULL) {
 			close(fd);
 			fatalx("bufferevent_socket_new");
