@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(
 	gcc pkg-config meson ninja-build
 	libevent-dev libnl-3-dev libnl-route-3-dev libsystemd-dev
-	libcmocka-dev
+	libcmocka-dev mandoc
 	iproute2 python3 procps valgrind
 )
 missing=()

@@ -11,6 +11,7 @@
  * here must carry its exact file:line.
  */
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -81,6 +82,7 @@ enum daemon_key {
 	DK_REPLY_TIMEOUT,
 	DK_MAX_SESSIONS,
 	DK_LOCAL_SMTP,
+	DK_CONTROL_SOCKET,
 	DK_COUNT
 };
 
@@ -114,6 +116,7 @@ struct parser {
 static conf_set_fn	conf_set_watch, conf_set_linkup, conf_set_duration,
 			conf_set_run_at_start, conf_set_helo,
 			conf_set_max_sessions, conf_set_local_smtp,
+			conf_set_control_socket,
 			conf_set_host, conf_set_port, conf_set_domains,
 			conf_set_command, conf_set_source;
 
@@ -139,6 +142,8 @@ static const struct conf_key daemon_keys[DK_COUNT] = {
 	    offsetof(struct conf, reply_timeout_ms), false },
 	[DK_MAX_SESSIONS] = { "max-sessions", conf_set_max_sessions, 0, false },
 	[DK_LOCAL_SMTP] = { "local-smtp", conf_set_local_smtp, 0, false },
+	[DK_CONTROL_SOCKET] = { "control-socket", conf_set_control_socket, 0,
+	    false },
 };
 
 static const struct conf_key relay_keys[RK_COUNT] = {
@@ -951,7 +956,30 @@ conf_new(const char *path)
 	conf->connect_timeout_ms = DEF_CONNECT_MS;
 	conf->reply_timeout_ms = DEF_REPLY_MS;
 	conf->max_sessions = DEF_MAX_SESSIONS;
+	conf->control_socket = xstrdup(CONF_CONTROL_SOCKET);
 	return conf;
+}
+
+/* An absolute path that fits a sockaddr_un. */
+static void
+conf_set_control_socket(struct parser *p, const struct conf_key *k,
+    const char *value)
+{
+	struct sockaddr_un	sun;
+
+	if (value[0] != '/' || conf_has_ctrl(value) ||
+	    strpbrk(value, CONF_WS) != NULL) {
+		conf_error(p, p->line, "%s: \"%s\" is not an absolute path",
+		    k->name, conf_vis(p, value));
+		return;
+	}
+	if (strlen(value) >= sizeof(sun.sun_path)) {
+		conf_error(p, p->line, "%s: \"%s\" is longer than %zu bytes",
+		    k->name, conf_vis(p, value), sizeof(sun.sun_path) - 1);
+		return;
+	}
+	free(p->conf->control_socket);
+	p->conf->control_socket = xstrdup(value);
 }
 
 /* Split the text into lines and feed them to conf_line(). */
@@ -1083,6 +1111,7 @@ conf_free(struct conf *conf)
 	conf_free_list(conf->watch, conf->nwatch);
 	free(conf->helo);
 	free(conf->local_smtp_host);
+	free(conf->control_socket);
 	free(conf->path);
 	free(conf);
 }
@@ -1251,6 +1280,7 @@ conf_print_summary(const struct conf *conf, FILE *f)
 	else
 		conf_print_hostport(f, conf->local_smtp_host,
 		    conf->local_smtp_port);
+	fprintf(f, "  control-socket   %s\n", conf->control_socket);
 
 	for (i = 0; i < conf->nrelays; i++) {
 		r = &conf->relays[i];

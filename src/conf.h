@@ -14,6 +14,7 @@
 
 #define CONF_DOMAIN_MAX		255	/* RFC 5321 domain length */
 #define CONF_ETRN_PER_SESSION	7	/* Sendmail throttles from the 8th */
+#define CONF_CONTROL_SOCKET	"/run/etrnd/control"
 #define CONF_DURATION_MAX	(8760ULL * 3600 * 1000)	/* 1 year, in ms */
 
 enum conf_linkup {
@@ -54,6 +55,7 @@ struct conf {
 	unsigned	  max_sessions;		/* default 64 */
 	char		 *local_smtp_host;	/* local-smtp = ADDR:PORT, or NULL */
 	uint16_t	  local_smtp_port;
+	char		 *control_socket;	/* default CONF_CONTROL_SOCKET */
 	struct conf_relay *relays;
 	size_t		  nrelays;
 };

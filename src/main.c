@@ -28,6 +28,7 @@
 
 #include "config.h"
 #include "conf.h"
+#include "control.h"
 #include "link.h"
 #include "log.h"
 #include "notify.h"
@@ -45,6 +46,7 @@ struct etrnd {
 	char			*helo_default;
 	struct sched		*sched;
 	struct linkmon		*link;
+	struct control		*control;
 	struct event		*sig_hup;
 	struct event		*sig_term;
 	struct event		*sig_int;
@@ -214,8 +216,12 @@ etrnd_link_cb(enum linkstate_event ev, const char *ifname, void *arg)
 	etrnd_update_status(d);
 }
 
-static void
-etrnd_reload(struct etrnd *d)
+/*
+ * Re-read the configuration; keep the old one when the new one is invalid.
+ * 0, or -1 with *errors (file:line lines) when errors is not NULL.
+ */
+static int
+etrnd_reload(struct etrnd *d, char **errorsp)
 {
 	struct conf	*conf;
 	char		*errors = NULL;
@@ -226,13 +232,19 @@ etrnd_reload(struct etrnd *d)
 		log_conf_errors(errors);
 		log_err("%s: not reloaded; keeping the previous configuration",
 		    d->conf_path);
-		free(errors);
+		if (errorsp != NULL)
+			*errorsp = errors;
+		else
+			free(errors);
 		notify_ready();
 		etrnd_update_status(d);
-		return;
+		return -1;
 	}
 	if (conf->helo == NULL && d->helo_default == NULL)
 		d->helo_default = helo_default(conf);
+	if (strcmp(conf->control_socket, d->conf->control_socket) != 0)
+		log_notice("control-socket: the new path takes effect at the "
+		    "next start");
 	/* The new watch list first: new relays run only if a link is up. */
 	if (d->link != NULL) {
 		linkstate_set_watch(linkmon_state(d->link), conf->watch,
@@ -247,6 +259,19 @@ etrnd_reload(struct etrnd *d)
 	    conf->nrelays == 1 ? "" : "s");
 	notify_ready();
 	etrnd_update_status(d);
+	return 0;
+}
+
+static int
+etrnd_control_reload(void *arg, char **errors)
+{
+	struct etrnd	*d = arg;
+
+	if (d->stopping) {
+		*errors = xstrdup("etrnd is stopping");
+		return -1;
+	}
+	return etrnd_reload(d, errors);
 }
 
 static void
@@ -289,7 +314,7 @@ etrnd_signal_cb(evutil_socket_t sig, short ev, void *arg)
 	switch (sig) {
 	case SIGHUP:
 		if (!d->once && !d->stopping)
-			etrnd_reload(d);
+			etrnd_reload(d, NULL);
 		break;
 	case SIGUSR1:
 		if (!d->stopping) {
@@ -320,6 +345,7 @@ etrnd_signal(struct etrnd *d, int sig)
 static void
 etrnd_free(struct etrnd *d)
 {
+	control_free(d->control);	/* its clients may wait on sched */
 	sched_free(d->sched);
 	linkmon_free(d->link);
 	notify_deinit();
@@ -355,6 +381,7 @@ main(int argc, char *argv[])
 	};
 	struct etrnd		 d;
 	struct sched_hooks	 hooks;
+	struct control_ops	 ops;
 	char			*errors = NULL;
 	int			 ch, verbose = 0, test = 0, status = 0;
 
@@ -452,6 +479,13 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	sched_set_online(d.sched, linkstate_online(linkmon_state(d.link)));
+	ops.reload = etrnd_control_reload;
+	ops.arg = &d;
+	d.control = control_new(d.base, d.conf->control_socket, d.sched,
+	    linkmon_state(d.link), &ops);
+	if (d.control == NULL)
+		log_warn("control socket %s: etrnctl will not reach etrnd",
+		    d.conf->control_socket);
 	log_info("etrnd %s started: %zu relay%s, %s", ETRND_VERSION,
 	    d.conf->nrelays, d.conf->nrelays == 1 ? "" : "s",
 	    linkstate_online(linkmon_state(d.link)) ? "a watched link is up" :

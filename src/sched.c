@@ -5,7 +5,9 @@
  * truth for what a retry asks again and for what status shows.
  */
 #include <sys/queue.h>
+#include <sys/socket.h>
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +33,12 @@ enum relay_state {
 };
 
 static const char *relay_state_names[] = {
-	[RELAY_IDLE] = "IDLE",
-	[RELAY_QUEUED] = "QUEUED",
-	[RELAY_RUNNING] = "RUNNING",
-	[RELAY_BACKOFF] = "BACKOFF",
-	[RELAY_WAITLINK] = "WAITLINK",
-	[RELAY_FAILED] = "FAILED",
+	[RELAY_IDLE] = "idle",
+	[RELAY_QUEUED] = "queued",
+	[RELAY_RUNNING] = "running",
+	[RELAY_BACKOFF] = "backoff",
+	[RELAY_WAITLINK] = "waitlink",
+	[RELAY_FAILED] = "failed",
 };
 
 struct domain {
@@ -62,12 +64,29 @@ struct relay {
 	uint64_t		 retry_at;	/* monotonic ms */
 	bool			 rerun;
 	enum sched_reason	 rerun_reason;
+	bool			 wanted;	/* due once local-smtp listens */
+	enum sched_reason	 want_reason;
+	uint64_t		 run_seq;	/* runs started, incl. rerun */
+	uint64_t		 done_seq;	/* runs finished */
 	bool			 warned_no_etrn;
 	TAILQ_ENTRY(relay)	 entry;		/* relays or dying */
 	TAILQ_ENTRY(relay)	 qentry;	/* queue */
 };
 
 TAILQ_HEAD(relay_list, relay);
+
+/* A client of sched_run() waiting for runs that started after it asked. */
+struct sched_waiter {
+	struct sched		*sc;
+	TAILQ_ENTRY(sched_waiter) entry;
+	struct {
+		struct relay	*relay;		/* NULL: removed, or done */
+		uint64_t	 target;	/* run_seq to finish; 0 = not yet */
+	}			*w;
+	size_t			 n;
+	sched_run_cb		 cb;
+	void			*arg;
+};
 
 struct sched {
 	struct event_base	*base;
@@ -87,11 +106,14 @@ struct sched {
 
 	/* local-smtp: wait until the site's MTA listens, then run. */
 	struct probe		*probe;
-	enum sched_reason	 probe_reason;
+
+	TAILQ_HEAD(, sched_waiter) waiters;
 };
 
 static void	relay_trigger(struct relay *, enum sched_reason);
+static void	relay_want(struct relay *, enum sched_reason);
 static void	sched_pump(struct sched *);
+static void	sched_kick(struct sched *);
 
 static void
 sched_changed(struct sched *sc)
@@ -249,6 +271,7 @@ relay_open(struct relay *r)
 	p.host = r->conf->host;
 	p.port = r->conf->port;
 	p.source = r->conf->source;
+	p.family = AF_UNSPEC;
 	p.helo = sc->helo;
 	p.command = r->conf->command;
 	p.domains = args;
@@ -300,6 +323,59 @@ reason_is_fresh(enum sched_reason reason)
 	return reason != SCHED_RETRY && reason != SCHED_INTERVAL;
 }
 
+/* Waiters for r that were still waiting for a run to start get this one. */
+static void
+relay_assign_waiters(struct relay *r, uint64_t target)
+{
+	struct sched_waiter	*w;
+	size_t			 i;
+
+	TAILQ_FOREACH(w, &r->sched->waiters, entry)
+		for (i = 0; i < w->n; i++)
+			if (w->w[i].relay == r && w->w[i].target == 0)
+				w->w[i].target = target;
+}
+
+/* Call back the waiters whose runs have all finished. */
+static void
+sched_check_waiters(struct sched *sc)
+{
+	struct sched_waiter	*w, *next;
+	size_t			 i;
+
+	for (w = TAILQ_FIRST(&sc->waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		for (i = 0; i < w->n; i++) {
+			struct relay *r = w->w[i].relay;
+
+			if (r != NULL && (w->w[i].target == 0 ||
+			    r->done_seq < w->w[i].target))
+				break;
+		}
+		if (i < w->n)
+			continue;
+		TAILQ_REMOVE(&sc->waiters, w, entry);
+		w->cb(w->arg);
+		free(w->w);
+		free(w);
+		/* The callback may have cancelled others: start over. */
+		next = TAILQ_FIRST(&sc->waiters);
+	}
+}
+
+/* A relay is going away: nobody can wait for it any more. */
+static void
+relay_forget_waiters(struct relay *r)
+{
+	struct sched_waiter	*w;
+	size_t			 i;
+
+	TAILQ_FOREACH(w, &r->sched->waiters, entry)
+		for (i = 0; i < w->n; i++)
+			if (w->w[i].relay == r)
+				w->w[i].relay = NULL;
+}
+
 static void
 relay_trigger(struct relay *r, enum sched_reason reason)
 {
@@ -312,6 +388,7 @@ relay_trigger(struct relay *r, enum sched_reason reason)
 		if (!r->rerun || reason < r->rerun_reason)
 			r->rerun_reason = reason;
 		r->rerun = true;
+		relay_assign_waiters(r, r->run_seq + 1);
 		return;
 	}
 	if (reason_is_fresh(reason)) {
@@ -320,6 +397,7 @@ relay_trigger(struct relay *r, enum sched_reason reason)
 	}
 	if (r->state == RELAY_QUEUED) {
 		relay_mark(r, reason, true);
+		relay_assign_waiters(r, r->run_seq);
 		return;
 	}
 	evtimer_del(r->retry_ev);
@@ -327,10 +405,14 @@ relay_trigger(struct relay *r, enum sched_reason reason)
 		relay_set_state(r, RELAY_WAITLINK);
 		return;
 	}
+	r->run_seq++;
+	relay_assign_waiters(r, r->run_seq);
 	if (!relay_mark(r, reason, false)) {
 		log_debug("relay %s: nothing to ask (every domain succeeded "
 		    "or was refused)", r->name);
+		r->done_seq = r->run_seq;
 		relay_set_state(r, RELAY_IDLE);
+		sched_check_waiters(sc);
 		return;
 	}
 	relay_start(r);
@@ -427,6 +509,8 @@ relay_run_done(struct relay *r)
 			relay_set_state(r, RELAY_BACKOFF);
 		}
 	}
+	r->done_seq = r->run_seq;
+	sched_check_waiters(sc);
 	if (r->rerun) {
 		r->rerun = false;
 		/* A retry or interval run now would only skip the backoff. */
@@ -559,6 +643,7 @@ sched_new(struct event_base *base, struct evdns_base *dns,
 	TAILQ_INIT(&sc->relays);
 	TAILQ_INIT(&sc->dying);
 	TAILQ_INIT(&sc->queue);
+	TAILQ_INIT(&sc->waiters);
 	sc->settle_ev = evtimer_new(base, sched_settle_cb, sc);
 	sc->interval_ev = event_new(base, -1, EV_PERSIST, sched_interval_cb,
 	    sc);
@@ -579,6 +664,8 @@ sched_free(struct sched *sc)
 
 	if (sc == NULL)
 		return;
+	while (!TAILQ_EMPTY(&sc->waiters))
+		sched_waiter_cancel(TAILQ_FIRST(&sc->waiters));
 	while ((r = TAILQ_FIRST(&sc->relays)) != NULL) {
 		TAILQ_REMOVE(&sc->relays, r, entry);
 		relay_free(r);
@@ -630,6 +717,7 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
 		if (r->state == RELAY_QUEUED)
 			TAILQ_REMOVE(&sc->queue, r, qentry);
 		r->conf = NULL;
+		relay_forget_waiters(r);
 		if (r->session != NULL) {
 			log_info("relay %s: removed or changed; letting its "
 			    "session finish", r->name);
@@ -646,8 +734,10 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
 	TAILQ_FOREACH(r, &sc->relays, entry)
 		if (r->state == RELAY_IDLE && r->failures == 0 &&
 		    r->doms[0].last.cls == ETRN_R_NONE && sc->online)
-			relay_trigger(r, SCHED_RELOAD);
+			relay_want(r, SCHED_RELOAD);
+	sched_kick(sc);
 	sched_pump(sc);
+	sched_check_waiters(sc);
 	sched_changed(sc);
 }
 
@@ -686,15 +776,20 @@ sched_on_link_up(struct sched *sc)
 	evtimer_add(sc->settle_ev, &tv);
 }
 
+/* Run every relay that wants a run. */
 static void
-sched_run_all(struct sched *sc, enum sched_reason reason)
+sched_run_wanted(struct sched *sc)
 {
 	struct relay	*r;
 
 	if (sc->hooks.before_run != NULL && !sc->shutting_down)
 		sc->hooks.before_run(sc->hooks.arg);
-	TAILQ_FOREACH(r, &sc->relays, entry)
-		relay_trigger(r, reason);
+	TAILQ_FOREACH(r, &sc->relays, entry) {
+		if (!r->wanted)
+			continue;
+		r->wanted = false;
+		relay_trigger(r, r->want_reason);
+	}
 	sched_check_idle(sc);
 }
 
@@ -713,31 +808,109 @@ sched_probe_done(bool accepted, uint64_t waited_ms, void *arg)
 		    fmt_duration(waited_ms, d, sizeof(d)));
 	probe_free(sc->probe);
 	sc->probe = NULL;
-	sched_run_all(sc, sc->probe_reason);
+	sched_run_wanted(sc);
 }
 
-void
-sched_trigger_all(struct sched *sc, enum sched_reason reason)
+static void
+relay_want(struct relay *r, enum sched_reason reason)
+{
+	if (!r->wanted || reason < r->want_reason)
+		r->want_reason = reason;
+	r->wanted = true;
+}
+
+/* Run the wanted relays now, or once local-smtp accepts connections. */
+static void
+sched_kick(struct sched *sc)
 {
 	if (sc->shutting_down)
 		return;
 	if (sc->conf->local_smtp_host == NULL) {
-		sched_run_all(sc, reason);
+		sched_run_wanted(sc);
 		return;
 	}
 	/*
 	 * ETRN makes the secondary connect back at once: asking before our
 	 * own MTA listens sends the mail into the secondary's long backoff.
 	 */
-	if (sc->probe != NULL) {
-		if (reason < sc->probe_reason)
-			sc->probe_reason = reason;
+	if (sc->probe == NULL)
+		sc->probe = probe_new(sc->base, sc->dns,
+		    sc->conf->local_smtp_host, sc->conf->local_smtp_port,
+		    sc->conf->connect_timeout_ms, sched_probe_done, sc);
+}
+
+void
+sched_trigger_all(struct sched *sc, enum sched_reason reason)
+{
+	struct relay	*r;
+
+	if (sc->shutting_down)
 		return;
+	TAILQ_FOREACH(r, &sc->relays, entry)
+		relay_want(r, reason);
+	sched_kick(sc);
+}
+
+int
+sched_run(struct sched *sc, char * const *names, size_t n, sched_run_cb cb,
+    void *arg, struct sched_waiter **waiterp, const char **unknown)
+{
+	struct sched_waiter	*w;
+	struct relay		*r;
+	size_t			 i, k;
+
+	*waiterp = NULL;
+	if (sc->shutting_down) {
+		errno = ESHUTDOWN;
+		return -1;
 	}
-	sc->probe_reason = reason;
-	sc->probe = probe_new(sc->base, sc->dns, sc->conf->local_smtp_host,
-	    sc->conf->local_smtp_port, sc->conf->connect_timeout_ms,
-	    sched_probe_done, sc);
+	for (i = 0; i < n; i++) {
+		TAILQ_FOREACH(r, &sc->relays, entry)
+			if (strcmp(r->name, names[i]) == 0)
+				break;
+		if (r == NULL) {
+			*unknown = names[i];
+			errno = ENOENT;
+			return -1;
+		}
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->sc = sc;
+	w->cb = cb;
+	w->arg = arg;
+	k = 0;
+	TAILQ_FOREACH(r, &sc->relays, entry) {
+		for (i = 0; i < n; i++)
+			if (strcmp(r->name, names[i]) == 0)
+				break;
+		if (n > 0 && i == n)
+			continue;
+		w->w = xreallocarray(w->w, k + 1, sizeof(*w->w));
+		w->w[k].relay = r;
+		w->w[k].target = 0;
+		k++;
+		relay_want(r, SCHED_MANUAL);
+	}
+	w->n = k;
+	if (cb != NULL) {
+		TAILQ_INSERT_TAIL(&sc->waiters, w, entry);
+		*waiterp = w;
+	} else {
+		free(w->w);
+		free(w);
+	}
+	sched_kick(sc);
+	return 0;
+}
+
+void
+sched_waiter_cancel(struct sched_waiter *w)
+{
+	if (w == NULL)
+		return;
+	TAILQ_REMOVE(&w->sc->waiters, w, entry);
+	free(w->w);
+	free(w);
 }
 
 void
@@ -761,6 +934,10 @@ sched_shutdown(struct sched *sc)
 	}
 	TAILQ_FOREACH(r, &sc->dying, entry)
 		session_shutdown(r->session);
+	/* Nothing more will run: answer everyone who waits. */
+	TAILQ_FOREACH(r, &sc->relays, entry)
+		relay_forget_waiters(r);
+	sched_check_waiters(sc);
 	sched_check_idle(sc);
 }
 
@@ -772,25 +949,48 @@ sched_busy(const struct sched *sc)
 }
 
 void
+sched_format_result(const char *relay, const char *domain,
+    const struct etrn_result *res, char *buf, size_t len)
+{
+	char	text[ETRN_TEXT_MAX], code[16];
+
+	if (res->code != 0)
+		snprintf(code, sizeof(code), "%d", res->code);
+	else
+		snprintf(code, sizeof(code), "-");
+	snprintf(buf, len, "%s %s %s %s %s", relay, domain,
+	    etrn_class_name(res->cls), code, flat(res->text, text,
+	    sizeof(text)));
+}
+
+int
+sched_status_merge(int status, enum etrn_class cls)
+{
+	switch (cls) {
+	case ETRN_R_OK:
+		return status;
+	case ETRN_R_REFUSED:
+	case ETRN_R_UNSUPPORTED:
+		return 1;
+	case ETRN_R_TEMP:
+	case ETRN_R_NONE:
+		break;
+	}
+	return status == 1 ? 1 : 75;	/* EX_TEMPFAIL */
+}
+
+void
 sched_print_results(const struct sched *sc, FILE *fp)
 {
 	const struct relay	*r;
-	char			 text[ETRN_TEXT_MAX];
+	char			 line[1024];
 	size_t			 i;
 
 	TAILQ_FOREACH(r, &sc->relays, entry)
 		for (i = 0; i < r->ndoms; i++) {
-			const struct etrn_result *res = &r->doms[i].last;
-
-			if (res->code != 0)
-				fprintf(fp, "%s %s %s %d %s\n", r->name,
-				    r->doms[i].arg, etrn_class_name(res->cls),
-				    res->code, flat(res->text, text,
-				    sizeof(text)));
-			else
-				fprintf(fp, "%s %s %s - %s\n", r->name,
-				    r->doms[i].arg, etrn_class_name(res->cls),
-				    flat(res->text, text, sizeof(text)));
+			sched_format_result(r->name, r->doms[i].arg,
+			    &r->doms[i].last, line, sizeof(line));
+			fprintf(fp, "%s\n", line);
 		}
 }
 
@@ -803,18 +1003,42 @@ sched_exit_status(const struct sched *sc)
 
 	TAILQ_FOREACH(r, &sc->relays, entry)
 		for (i = 0; i < r->ndoms; i++)
-			switch (r->doms[i].last.cls) {
-			case ETRN_R_OK:
-				break;
-			case ETRN_R_REFUSED:
-			case ETRN_R_UNSUPPORTED:
-				return 1;
-			case ETRN_R_TEMP:
-			case ETRN_R_NONE:
-				status = 75;	/* EX_TEMPFAIL */
-				break;
-			}
+			status = sched_status_merge(status, r->doms[i].last.cls);
 	return status;
+}
+
+void
+sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
+{
+	const struct relay		*r;
+	struct sched_relay_info		 ri;
+	struct sched_domain_info	*di;
+	uint64_t			 now = now_ms();
+	size_t				 i;
+
+	TAILQ_FOREACH(r, &sc->relays, entry) {
+		di = xcalloc(r->ndoms, sizeof(*di));
+		memset(&ri, 0, sizeof(ri));
+		ri.name = r->name;
+		ri.host = r->conf->host;
+		ri.port = r->conf->port;
+		ri.state = relay_state_names[r->state];
+		ri.failures = r->failures;
+		for (i = 0; i < r->ndoms; i++) {
+			di[i].domain = r->doms[i].arg;
+			di[i].last = &r->doms[i].last;
+			di[i].last_ok = r->doms[i].last_ok;
+			if (di[i].last_ok > ri.last_success)
+				ri.last_success = di[i].last_ok;
+		}
+		if (r->state == RELAY_BACKOFF)
+			ri.next_retry = wall_s() + (int64_t)((r->retry_at >
+			    now ? r->retry_at - now : 0) / 1000);
+		ri.domains = di;
+		ri.ndomains = r->ndoms;
+		fn(&ri, arg);
+		free(di);
+	}
 }
 
 /* "isp ok; mx2 421 retry in 4m": one relay's part of the status line. */

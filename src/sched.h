@@ -17,9 +17,11 @@
 #define ETRND_SCHED_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "conf.h"
+#include "etrn.h"
 
 struct event_base;
 struct evdns_base;
@@ -62,9 +64,52 @@ void		 sched_set_online(struct sched *, bool online);
 void		 sched_on_link_up(struct sched *);
 void		 sched_trigger_all(struct sched *, enum sched_reason);
 
+/*
+ * Run the named relays (all when n is 0) as SIGUSR1 would, through the
+ * local-smtp wait.  With cb, call it once every one of them has finished
+ * a run that started after this call (also on shutdown or removal by a
+ * reload); *waiter can cancel that.  -1: ENOENT (*unknown names the relay)
+ * or ESHUTDOWN.
+ */
+struct sched_waiter;
+typedef void	(*sched_run_cb)(void *arg);
+int		 sched_run(struct sched *, char * const *names, size_t n,
+		    sched_run_cb cb, void *arg, struct sched_waiter **waiter,
+		    const char **unknown);
+/* Not from inside the waiter's own callback. */
+void		 sched_waiter_cancel(struct sched_waiter *);
+
 /* QUIT open sessions; idle fires once none is left. */
 void		 sched_shutdown(struct sched *);
 bool		 sched_busy(const struct sched *);
+
+/* What status shows of one relay; valid during the callback only. */
+struct sched_domain_info {
+	const char			*domain;
+	const struct etrn_result	*last;		/* cls NONE: never asked */
+	int64_t				 last_ok;	/* wall seconds, 0 never */
+};
+
+struct sched_relay_info {
+	const char			*name;
+	const char			*host;
+	uint16_t			 port;
+	const char			*state;		/* "idle", "queued"... */
+	unsigned			 failures;	/* consecutive runs */
+	int64_t				 last_success;	/* wall seconds, 0 */
+	int64_t				 next_retry;	/* wall seconds, 0 */
+	const struct sched_domain_info	*domains;
+	size_t				 ndomains;
+};
+
+typedef void	(*sched_relay_fn)(const struct sched_relay_info *, void *arg);
+void		 sched_foreach(const struct sched *, sched_relay_fn, void *arg);
+
+/* "RELAY DOMAIN CLASS CODE TEXT", the --once and `etrnctl run` line. */
+void		 sched_format_result(const char *relay, const char *domain,
+		    const struct etrn_result *, char *buf, size_t len);
+/* Fold one domain's class into an exit status: 1 > 75 > 0. */
+int		 sched_status_merge(int status, enum etrn_class);
 
 /* --once: one line per relay and domain; and the exit status. */
 void		 sched_print_results(const struct sched *, FILE *);

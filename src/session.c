@@ -56,6 +56,7 @@ struct session {
 	char			*source;
 	char			*helo;
 	uint16_t		 port;
+	int			 family;
 	enum conf_command	 command;
 	char			**domains;
 	size_t			 ndomains;
@@ -204,7 +205,7 @@ session_resolve(struct session *s)
 	char					 port[8];
 
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
+	hints.ai_family = s->family;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
 	snprintf(port, sizeof(port), "%u", s->port);
@@ -502,6 +503,7 @@ session_new(struct event_base *base, struct evdns_base *dns,
 	s->source = p->source != NULL ? xstrdup(p->source) : NULL;
 	s->helo = xstrdup(p->helo);
 	s->port = p->port;
+	s->family = p->family;
 	s->command = p->command;
 	s->ndomains = p->ndomains;
 	s->domains = xcalloc(p->ndomains + 1, sizeof(*s->domains));

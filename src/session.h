@@ -28,6 +28,7 @@ struct session_params {
 	const char		*host;
 	uint16_t		 port;
 	const char		*source;	/* local address or NULL */
+	int			 family;	/* AF_UNSPEC, AF_INET, AF_INET6 */
 	const char		*helo;
 	enum conf_command	 command;
 	char * const		*domains;	/* copied */

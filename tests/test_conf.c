@@ -385,6 +385,9 @@ test_domains_values(void **state)
 	conf_free(conf);
 }
 
+#define LONG108	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
 static const struct {
 	const char	*text;
 	const char	*errors;
@@ -523,6 +526,12 @@ static const struct {
 	{ "[daemon]\nmax-sessions = 99999999999999999999999\n" RELAY,
 	  "t.conf:2: max-sessions: invalid value \"99999999999999999999999\" "
 	  "(use a number from 1 to 4096)\n" },
+	{ "[daemon]\ncontrol-socket = run/etrnd.sock\n" RELAY,
+	  "t.conf:2: control-socket: \"run/etrnd.sock\" is not an absolute "
+	  "path\n" },
+	{ "[daemon]\ncontrol-socket = /run/" LONG108 "\n" RELAY,
+	  "t.conf:2: control-socket: \"/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..."
+	  "\" is longer than 107 bytes\n" },
 	{ "[daemon]\nlocal-smtp = localhost\n" RELAY,
 	  "t.conf:2: local-smtp: invalid value \"localhost\" (use "
 	  "ADDRESS:PORT or [IPv6]:PORT)\n" },
@@ -1021,6 +1030,7 @@ test_summary(void **state)
 	    "interval = 90m\n"
 	    "helo = [192.0.2.1]\n"
 	    "local-smtp = [::1]:25\n"
+	    "control-socket = /run/etrnd/test.sock\n"
 	    "[relay isp]\n"
 	    "host = 192.0.2.2\n"
 	    "domains = example.org @example.net\n"
@@ -1045,6 +1055,7 @@ test_summary(void **state)
 	    "  max-sessions     64\n"
 	    "  helo             [192.0.2.1]\n"
 	    "  local-smtp       [::1]:25\n"
+	    "  control-socket   /run/etrnd/test.sock\n"
 	    "relay isp\n"
 	    "  host             192.0.2.2:25\n"
 	    "  command          ETRN\n"
@@ -1075,6 +1086,7 @@ test_summary(void **state)
 	    "  max-sessions     64\n"
 	    "  helo             (this host's FQDN)\n"
 	    "  local-smtp       off\n"
+	    "  control-socket   /run/etrnd/control\n"
 	    "relay r\n"
 	    "  host             r:25\n"
 	    "  command          ETRN\n"

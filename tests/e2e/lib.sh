@@ -259,6 +259,21 @@ start_sink() {
 	wait_for 10 test -e "$T/$name.ready"
 }
 
+# wait_site_idle [SECONDS]: until no SMTP connection to the site is open.
+# Postfix keeps idle connections to the sink cached for 2 s; taking the
+# link down under one makes its next reuse hang (RSET timeout, 20 s).
+wait_site_idle() {
+	wait_for "${1:-10}" eval "[ -z \"\$(ip netns exec '$NS_SITE' \
+		ss -Htn state established '( sport = :25 )')\" ]"
+}
+
+# start_etrnd_e2e CONF LOG: start_etrnd, with LOG created first (so its
+# wait never greps a file that does not exist yet).
+start_etrnd_e2e() {
+	: >"$2"
+	start_etrnd "$@"
+}
+
 stop_sink() {
 	kill "$SINK_PID" 2>/dev/null
 	wait "$SINK_PID" 2>/dev/null

@@ -86,7 +86,7 @@ helo = site.example
 host = 192.0.2.2
 domains = example.org sub.example.net
 CONF
-	start_etrnd "$T/e.conf" "$T/e.log"
+	start_etrnd_e2e "$T/e.conf" "$T/e.log"
 	t0=$EPOCHREALTIME
 	link_up
 	if wait_delivered sink "$N" 60; then
@@ -151,20 +151,21 @@ helo = [IPv6:2001:db8::1]
 host = 2001:db8::2
 domains = example.org sub.example.net
 CONF
-	start_etrnd "$T/lit.conf" "$T/lit.log"
+	start_etrnd_e2e "$T/lit.conf" "$T/lit.log"
 	link_up
 	check "relay 2001:db8::2: all 10 arrive over IPv6" \
 		wait_delivered sink 10 30 v6lit
 	check "Postfix saw the ETRN from 2001:db8::1" \
 		grep -q "\[2001:db8::1\]: ETRN example.org$" "${PF_DIR[mx]}/maillog"
 	stop_etrnd
+	check "Postfix closed its cached connections to the site" wait_site_idle
 
 	link_down
 	inject mx 10 v6name example.org sub.example.net
 	check "10 more deferred (site down again)" wait_deferred mx 10
 	netns_hosts "127.0.0.1 localhost" "2001:db8::2 mx.provider.example"
 	sed 's/^host = .*/host = mx.provider.example/' "$T/lit.conf" >"$T/name.conf"
-	start_etrnd "$T/name.conf" "$T/name.log"
+	start_etrnd_e2e "$T/name.conf" "$T/name.log"
 	link_up
 	if wait_delivered sink 10 30 v6name; then
 		ok "relay mx.provider.example (/etc/hosts): all 10 arrive"
@@ -193,7 +194,7 @@ settle = 0
 host = 192.0.2.2
 domains = @example.net
 CONF
-	start_etrnd "$T/at.conf" "$T/at.log"
+	start_etrnd_e2e "$T/at.conf" "$T/at.log"
 	link_up
 	check "ETRN @example.net: example.net's 5 arrive" \
 		wait_delivered sink 5 30 "@example\.net "
@@ -207,7 +208,7 @@ CONF
 
 	sed 's/^domains = .*/domains = @example.net sub.example.net/' \
 		"$T/at.conf" >"$T/both.conf"
-	start_etrnd "$T/both.conf" "$T/both.log"
+	start_etrnd_e2e "$T/both.conf" "$T/both.log"
 	check "with sub.example.net listed too: its 5 arrive" \
 		wait_delivered sink 5 30 "@sub\.example\.net "
 	check "all 10 delivered, queue empty" \
@@ -268,7 +269,7 @@ settle = 0
 host = 192.0.2.2
 domains = example.org
 CONF
-	start_etrnd "$T/addr.conf" "$T/addr.log"
+	start_etrnd_e2e "$T/addr.conf" "$T/addr.log"
 	sleep 0.5
 	check "no ppp0: no session" test "$(sessions)" -eq 0
 
@@ -304,7 +305,7 @@ CONF
 	# link-up = running ignores a change on a link that stays up.
 	sed -e 's/^link-up = .*/link-up = running/' -e '/^settle/a run-at-start = no' \
 		"$T/addr.conf" >"$T/run.conf"
-	start_etrnd "$T/run.conf" "$T/run.log"
+	start_etrnd_e2e "$T/run.conf" "$T/run.log"
 	ip -n "$NS_SITE" addr add 198.51.100.9 peer 198.51.100.1 dev ppp0
 	ip -n "$NS_SITE" addr del 198.51.100.8 peer 198.51.100.1 dev ppp0
 	sleep 1
@@ -339,7 +340,7 @@ host = 192.0.2.2
 domains = example.org sub.example.net
 CONF
 	t0=$EPOCHREALTIME
-	start_etrnd "$T/i.conf" "$T/i.log"
+	start_etrnd_e2e "$T/i.conf" "$T/i.log"
 	sleep 1.5
 	check "run-at-start = no: no ETRN in the first 1.5 s" \
 		test "$(etrn_seen mx example.org)" -eq 0
@@ -381,7 +382,7 @@ domains = example.org sub.example.net
 host = 192.0.2.3
 domains = example.org sub.example.net
 CONF
-	start_etrnd "$T/t.conf" "$T/t.log"
+	start_etrnd_e2e "$T/t.conf" "$T/t.log"
 	link_up
 	check "link-up: mx1's 10 arrive" wait_delivered sink 10 30 two1
 	check "link-up: mx2's 10 arrive" wait_delivered sink 10 30 two2
@@ -424,7 +425,7 @@ domains = example.org example.com
 host = 192.0.2.3
 domains = example.org
 CONF
-	start_etrnd "$T/r.conf" "$T/r.log"
+	start_etrnd_e2e "$T/r.conf" "$T/r.log"
 	link_up
 	check "459: logged as refused with Postfix's full text" wait_for 10 \
 		grep -qF "relay isp: ETRN example.com refused: 459 <example.com>: service unavailable" "$T/r.log"
@@ -464,7 +465,7 @@ retry-max = 2s
 host = 192.0.2.2
 domains = example.org sub.example.net
 CONF
-	start_etrnd "$T/d.conf" "$T/d.log"
+	start_etrnd_e2e "$T/d.conf" "$T/d.log"
 	t0=$EPOCHREALTIME
 	link_up
 	sleep 3
@@ -500,13 +501,15 @@ local-smtp = 192.0.2.1:25
 host = 192.0.2.2
 domains = example.org sub.example.net
 CONF
-	start_etrnd "$T/w.conf" "$T/w.log"
+	start_etrnd_e2e "$T/w.conf" "$T/w.log"
 	link_up
 	sleep 2
 	start_sink sink
 	check "local-smtp: all 10 arrive in the run" wait_delivered sink 10 15 lsa
 	check "etrnd waited for the site's MTA" \
-		grep -q "local-smtp 192.0.2.1:25 accepts connections after" "$T/w.log"
+		grep -q "local-smtp 192.0.2.1:25: not accepting connections yet" "$T/w.log"
+	check "so Postfix never found the site's MTA closed" \
+		test "$(grep -c "Connection refused" "${PF_DIR[mx]}/maillog")" -eq 0
 	check "one run, one ETRN per domain" \
 		test "$(etrn_seen mx example.org)" -eq 1
 	stop_etrnd
@@ -516,7 +519,7 @@ CONF
 	inject mx 10 lsb example.org sub.example.net
 	check "10 more deferred" wait_deferred mx 10
 	grep -v '^local-smtp' "$T/w.conf" >"$T/nw.conf"
-	start_etrnd "$T/nw.conf" "$T/nw.log"
+	start_etrnd_e2e "$T/nw.conf" "$T/nw.log"
 	link_up
 	sleep 2
 	start_sink sink2

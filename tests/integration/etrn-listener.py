@@ -8,6 +8,8 @@ ETRN keyword, "250 Queuing started"), and appends one line per connection
 --reply "CODE TEXT" changes the ETRN answer; --delay S holds each ETRN
 answer back S seconds (unless the client speaks first, e.g. QUIT); --exit-after N stops after N
 connections; --lifetime S bounds the whole run (tests never hang on it).
+--log-hello also logs EHLO and HELO lines (off by default: existing
+consumers count the log's lines).
 """
 import argparse
 import select
@@ -26,6 +28,8 @@ def serve(conn, no, args, log):
         for raw in f:
             line = raw.decode("ascii", "replace").rstrip("\r\n")
             verb = line.split(" ", 1)[0].upper()
+            if args.log_hello and verb in ("EHLO", "HELO"):
+                record(log, no, line)
             if verb == "EHLO":
                 f.write(b"250-listener.example\r\n250-ETRN\r\n250 8BITMIME\r\n")
             elif verb == "HELO":
@@ -66,6 +70,8 @@ def main():
     ap.add_argument("--exit-after", type=int, default=0)
     ap.add_argument("--lifetime", type=float, default=120.0)
     ap.add_argument("--ready", help="file to create once listening")
+    ap.add_argument("--log-hello", action="store_true",
+                    help="also log EHLO and HELO lines")
     args = ap.parse_args()
 
     family = socket.AF_INET6 if ":" in args.address else socket.AF_INET

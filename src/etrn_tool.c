@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * etrn: ask one server, once, to start its queue for the domains named on
+ * the command line, and say how each request went.  No configuration file:
+ * the options stand in for one [relay] section.  The SMTP conversation is
+ * the daemon's own session module; this file only chooses the sessions (at
+ * most CONF_ETRN_PER_SESSION domains each, one after another), prints one
+ * line per domain and turns the results into an exit status the way
+ * "etrnd --once" does.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+
+#include "config.h"
+#include "conf.h"
+#include "etrn.h"
+#include "log.h"
+#include "session.h"
+#include "util.h"
+
+#define RESOLV_CONF		"/etc/resolv.conf"
+#define CONNECT_TIMEOUT_MS	(30 * 1000)		/* as etrnd's default */
+#define REPLY_TIMEOUT_MS	(5 * 60 * 1000)		/* as etrnd's default */
+#define TIMEOUT_MAX_S		86400
+#define HELO_MAX		255
+#define EXIT_TEMPFAIL		75	/* EX_TEMPFAIL, as etrnd --once */
+#define EXIT_REFUSED		1
+
+struct tool {
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	struct event		*sig_int;
+	struct event		*sig_term;
+	struct session		*session;
+	struct session_params	 params;	/* all but the domains */
+	char			*host;
+	char			*helo;
+	char			**domains;	/* argv */
+	size_t			 ndomains;
+	size_t			 next;		/* first of the session */
+	size_t			 nchunk;	/* domains in the session */
+	struct etrn_result	*results;
+	bool			 interrupted;
+};
+
+static void	tool_on_session_done(struct session *,
+		    const struct etrn_result *, size_t, const struct etrn *,
+		    void *);
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: etrn [-46hVv] [-C ETRN|QSND] [-H name] [-p port] "
+	    "[-t seconds]\n"
+	    "            server domain ...\n"
+	    "  -4, -6      use IPv4 or IPv6 addresses of the server only\n"
+	    "  -C verb     ETRN (default) or QSND (Post.Office)\n"
+	    "  -H name     EHLO name (default: this host's FQDN)\n"
+	    "  -p port     server port (default 25)\n"
+	    "  -t seconds  connect and reply timeout (default: connect 30,"
+	    " reply 300)\n"
+	    "  -v          trace the SMTP conversation on stderr\n"
+	    "  -V          print the version and exit\n"
+	    "  -h          print this help and exit\n");
+}
+
+/* Copy an argument for a message, escaping what a terminal would act on. */
+static const char *
+tool_vis(const char *in, char *out, size_t outlen)
+{
+	size_t		 j = 0;
+	unsigned char	 c;
+	int		 n;
+
+	for (; (c = (unsigned char)*in) != '\0' && j + 5 < outlen; in++) {
+		if (c < 0x20 || c == 0x7f || c == '\\') {
+			n = snprintf(out + j, outlen - j, c == '\\' ? "\\\\" :
+			    "\\x%02x", c);
+			j += (size_t)n;
+		} else
+			out[j++] = (char)c;
+	}
+	out[j] = '\0';
+	return out;
+}
+
+/* A whole decimal number in [min, max]; -1 for anything else. */
+static int
+tool_number(const char *s, unsigned long min, unsigned long max,
+    unsigned long *val)
+{
+	char		*end;
+	unsigned long	 n;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		return -1;
+	*val = n;
+	return 0;
+}
+
+/* An EHLO argument we can send as is: one printable word. */
+static const char *
+tool_helo_check(const char *name)
+{
+	const unsigned char	*p;
+
+	if (*name == '\0')
+		return "is empty";
+	if (strlen(name) > HELO_MAX)
+		return "is longer than 255 bytes";
+	for (p = (const unsigned char *)name; *p != '\0'; p++) {
+		if (*p == ' ')
+			return "contains a space";
+		if (*p < 0x20 || *p == 0x7f)
+			return "contains a control character";
+	}
+	return NULL;
+}
+
+/*
+ * The host's FQDN, else its name: what etrnd greets with.  Looked up before
+ * the event loop starts, since getaddrinfo() blocks.
+ */
+static char *
+tool_helo_default(void)
+{
+	struct addrinfo	 hints, *ai = NULL;
+	char		 host[256], *name;
+
+	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
+		return xstrdup("localhost");
+	host[sizeof(host) - 1] = '\0';
+	if (strchr(host, '.') != NULL)
+		return xstrdup(host);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_CANONNAME;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &ai) == 0 && ai != NULL &&
+	    ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.') != NULL)
+		name = xstrdup(ai->ai_canonname);
+	else {
+		log_debug("host name \"%s\" is not fully qualified; use -H if "
+		    "a server insists", host);
+		name = xstrdup(host);
+	}
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	return name;
+}
+
+/* A literal of the other family can never connect: say why up front. */
+static void
+tool_check_family(const struct tool *t)
+{
+	unsigned char	addr[16];
+
+	if (t->params.family == AF_INET &&
+	    inet_pton(AF_INET6, t->host, addr) == 1)
+		warnx("%s is an IPv6 address, but -4 allows IPv4 only",
+		    t->host);
+	else if (t->params.family == AF_INET6 &&
+	    inet_pton(AF_INET, t->host, addr) == 1)
+		warnx("%s is an IPv4 address, but -6 allows IPv6 only",
+		    t->host);
+}
+
+/* Name servers from resolv.conf; without it, /etc/hosts and literals. */
+static void
+tool_resolver(struct tool *t)
+{
+	if ((t->dns = evdns_base_new(t->base, 0)) == NULL)
+		fatalx("evdns_base_new");
+	if (evdns_base_resolv_conf_parse(t->dns, DNS_OPTIONS_ALL,
+	    RESOLV_CONF) != 0)
+		log_debug("%s: not read; using defaults", RESOLV_CONF);
+}
+
+/* "DOMAIN CLASS CODE TEXT", the reply text on one line; hints on stderr. */
+static void
+tool_print(const char *domain, const struct etrn_result *res)
+{
+	char		 text[ETRN_TEXT_MAX], code[8] = "-";
+	const char	*hint;
+	size_t		 i;
+
+	for (i = 0; res->text[i] != '\0' && i + 1 < sizeof(text); i++)
+		text[i] = res->text[i] == '\n' ? ' ' : res->text[i];
+	text[i] = '\0';
+	if (res->code != 0)
+		snprintf(code, sizeof(code), "%d", res->code);
+	printf("%s %s %s%s%s\n", domain, etrn_class_name(res->cls), code,
+	    text[0] != '\0' ? " " : "", text);
+	if ((hint = etrn_hint(res)) != NULL)
+		warnx("%s: %s", domain, hint);
+}
+
+/* The next CONF_ETRN_PER_SESSION domains, in a new session. */
+static void
+tool_start(struct tool *t)
+{
+	t->nchunk = t->ndomains - t->next;
+	if (t->nchunk > CONF_ETRN_PER_SESSION)
+		t->nchunk = CONF_ETRN_PER_SESSION;
+	t->params.domains = t->domains + t->next;
+	t->params.ndomains = t->nchunk;
+	if ((t->session = session_new(t->base, t->dns, &t->params,
+	    tool_on_session_done, t)) == NULL)
+		fatal("session_new");
+}
+
+static void
+tool_on_session_done(struct session *s, const struct etrn_result *res,
+    size_t nres, const struct etrn *etrn, void *arg)
+{
+	struct tool		*t = arg;
+	struct etrn_result	*r;
+	bool			 failed = false;
+	size_t			 i;
+
+	(void)s;
+	t->session = NULL;
+	for (i = 0; i < nres && i < t->nchunk; i++) {
+		r = &t->results[t->next + i];
+		*r = res[i];
+		/* session_shutdown() says "daemon"; we were interrupted. */
+		if (t->interrupted && r->cls == ETRN_R_TEMP && r->code == 0 &&
+		    strcmp(r->text, "daemon shutting down") == 0)
+			snprintf(r->text, sizeof(r->text), "interrupted");
+		failed |= r->cls == ETRN_R_REFUSED ||
+		    r->cls == ETRN_R_UNSUPPORTED;
+	}
+	if (failed && etrn->esmtp && !etrn->etrn_advertised)
+		warnx("%s: the server does not list ETRN in its EHLO reply",
+		    t->params.host);
+	for (i = 0; i < t->nchunk; i++)
+		tool_print(t->domains[t->next + i], &t->results[t->next + i]);
+	fflush(stdout);
+	t->next += t->nchunk;
+	t->nchunk = 0;
+	if (t->interrupted || t->next >= t->ndomains) {
+		/* The resolver's sockets would keep the loop alive. */
+		event_base_loopexit(t->base, NULL);
+		return;
+	}
+	tool_start(t);
+}
+
+/* First signal: QUIT and report; a second: leave at once. */
+static void
+tool_signal_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct tool	*t = arg;
+
+	(void)ev;
+	if (t->interrupted) {
+		event_base_loopbreak(t->base);
+		return;
+	}
+	log_debug("%s: ending the session", strsignal(sig));
+	t->interrupted = true;
+	if (t->session != NULL)
+		session_shutdown(t->session);
+	else
+		event_base_loopexit(t->base, NULL);
+}
+
+static struct event *
+tool_signal(struct tool *t, int sig)
+{
+	struct event	*ev;
+
+	if ((ev = evsignal_new(t->base, sig, tool_signal_cb, t)) == NULL ||
+	    evsignal_add(ev, NULL) == -1)
+		fatalx("evsignal_new");
+	return ev;
+}
+
+/* As etrnd --once: refused beats temporary beats ok; ^C is temporary. */
+static int
+tool_exit_status(const struct tool *t)
+{
+	int	status = 0;
+	size_t	i;
+
+	if (t->interrupted)
+		return EXIT_TEMPFAIL;
+	for (i = 0; i < t->ndomains; i++) {
+		switch (t->results[i].cls) {
+		case ETRN_R_OK:
+			break;
+		case ETRN_R_REFUSED:
+		case ETRN_R_UNSUPPORTED:
+			return EXIT_REFUSED;
+		case ETRN_R_TEMP:
+		case ETRN_R_NONE:
+			status = EXIT_TEMPFAIL;
+			break;
+		}
+	}
+	return status;
+}
+
+static void
+tool_free(struct tool *t)
+{
+	session_free(t->session);
+	if (t->sig_int != NULL)
+		event_free(t->sig_int);
+	if (t->sig_term != NULL)
+		event_free(t->sig_term);
+	if (t->dns != NULL)
+		evdns_base_free(t->dns, 0);
+	if (t->base != NULL)
+		event_base_free(t->base);
+	free(t->results);
+	free(t->helo);
+	free(t->host);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help",	no_argument,	NULL, 'h' },
+		{ "version",	no_argument,	NULL, 'V' },
+		{ NULL,		0,		NULL, 0 },
+	};
+	struct tool	 t;
+	const char	*helo = NULL, *why, *server;
+	char		 shown[4 * CONF_DOMAIN_MAX + 8];
+	unsigned long	 n, port = 25, timeout = 0;
+	size_t		 len, i;
+	int		 ch, verbose = 0, status;
+
+	memset(&t, 0, sizeof(t));
+	t.params.family = AF_UNSPEC;
+	t.params.command = CONF_CMD_ETRN;
+	while ((ch = getopt_long(argc, argv, "46C:hH:p:t:vV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case '4':
+			t.params.family = AF_INET;
+			break;
+		case '6':
+			t.params.family = AF_INET6;
+			break;
+		case 'C':
+			if (strcasecmp(optarg, "ETRN") == 0)
+				t.params.command = CONF_CMD_ETRN;
+			else if (strcasecmp(optarg, "QSND") == 0)
+				t.params.command = CONF_CMD_QSND;
+			else {
+				warnx("-C: invalid verb \"%s\" (use ETRN or "
+				    "QSND)", tool_vis(optarg, shown,
+				    sizeof(shown)));
+				return EX_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'H':
+			if ((why = tool_helo_check(optarg)) != NULL) {
+				warnx("-H: name \"%s\" %s", tool_vis(optarg,
+				    shown, sizeof(shown)), why);
+				return EX_USAGE;
+			}
+			helo = optarg;
+			break;
+		case 'p':
+			if (tool_number(optarg, 1, 65535, &port) == -1) {
+				warnx("-p: invalid port \"%s\" (use 1-65535)",
+				    tool_vis(optarg, shown, sizeof(shown)));
+				return EX_USAGE;
+			}
+			break;
+		case 't':
+			if (tool_number(optarg, 1, TIMEOUT_MAX_S, &n) == -1) {
+				warnx("-t: invalid timeout \"%s\" (use whole "
+				    "seconds, 1-%d)", tool_vis(optarg, shown,
+				    sizeof(shown)), TIMEOUT_MAX_S);
+				return EX_USAGE;
+			}
+			timeout = n;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'V':
+			printf("etrn %s\n", ETRND_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2) {
+		warnx(argc == 0 ? "no server and no domain given" :
+		    "no domain given");
+		usage(stderr);
+		return EX_USAGE;
+	}
+	server = argv[0];
+	if (*server == '\0') {
+		warnx("the server name is empty");
+		return EX_USAGE;
+	}
+	for (i = 1; i < (size_t)argc; i++) {
+		if ((why = conf_domain_check(argv[i])) != NULL) {
+			warnx("domain \"%s\" %s", tool_vis(argv[i], shown,
+			    sizeof(shown)), why);
+			return EX_USAGE;
+		}
+	}
+	log_init(verbose);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* "[2001:db8::1]" as in a mail address literal: strip the brackets. */
+	len = strlen(server);
+	if (len > 2 && server[0] == '[' && server[len - 1] == ']')
+		t.host = strndup(server + 1, len - 2);
+	else
+		t.host = strdup(server);
+	if (t.host == NULL)
+		fatal("strdup");
+	t.params.host = t.host;
+	tool_check_family(&t);
+	t.params.relay = server;
+	t.params.port = (uint16_t)port;
+	t.helo = helo != NULL ? xstrdup(helo) : tool_helo_default();
+	t.params.helo = t.helo;
+	t.params.connect_timeout_ms = timeout != 0 ? timeout * 1000 :
+	    CONNECT_TIMEOUT_MS;
+	t.params.reply_timeout_ms = timeout != 0 ? timeout * 1000 :
+	    REPLY_TIMEOUT_MS;
+	t.domains = argv + 1;
+	t.ndomains = (size_t)argc - 1;
+	t.results = xcalloc(t.ndomains, sizeof(*t.results));
+	for (i = 0; i < t.ndomains; i++)
+		t.results[i].pending = -1;
+
+	if ((t.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	tool_resolver(&t);
+	t.sig_int = tool_signal(&t, SIGINT);
+	t.sig_term = tool_signal(&t, SIGTERM);
+
+	tool_start(&t);
+	if (event_base_dispatch(t.base) == -1)
+		log_warnx("event loop failed");
+
+	/* Interrupted: the rest were never answered, or never asked. */
+	for (i = t.next; i < t.ndomains; i++) {
+		if (i < t.next + t.nchunk)
+			t.results[i].cls = ETRN_R_TEMP;
+		snprintf(t.results[i].text, sizeof(t.results[i].text),
+		    "interrupted");
+		tool_print(t.domains[i], &t.results[i]);
+	}
+	status = tool_exit_status(&t);
+	tool_free(&t);
+	return status;
+}
