@@ -325,19 +325,30 @@ control_run_done(void *arg)
 static void
 control_run(struct control_client *c, char **words, size_t n)
 {
-	const char	*unknown = NULL;
+	const char	*unknown = NULL, *link = NULL;
 	bool		 wait = true;
 	size_t		 i;
 
-	if (n > 0 && strcmp(words[0], "--no-wait") == 0) {
-		wait = false;
-		words++;
-		n--;
+	for (; n > 0 && words[0][0] == '-'; words++, n--) {
+		if (strcmp(words[0], "--no-wait") == 0)
+			wait = false;
+		else if (strcmp(words[0], "--link") == 0 && n > 1) {
+			link = words[1];
+			words++;
+			n--;
+		} else
+			break;
+	}
+	/* A link tool's hook (pppd's ip-up): only for a watched link. */
+	if (link != NULL && (c->ctl->links == NULL ||
+	    !linkstate_watches(c->ctl->links, link))) {
+		client_end(c, "ok %s is not watched; nothing to do", link);
+		return;
 	}
 	for (i = 0; i < n; i++)
 		if (words[i][0] == '-') {
 			client_end(c, "error unknown option \"%s\" (run "
-			    "[--no-wait] [RELAY...])", words[i]);
+			    "[--no-wait] [--link IFACE] [RELAY...])", words[i]);
 			return;
 		}
 	c->names = xcalloc(n + 1, sizeof(*c->names));
@@ -352,7 +363,12 @@ control_run(struct control_client *c, char **words, size_t n)
 			client_end(c, "error etrnd is shutting down");
 		return;
 	}
-	log_info("control: run %s", n == 0 ? "(every relay)" : "requested");
+	if (link != NULL)
+		log_info("control: %s is up (link tool hook): asking %s", link,
+		    n == 0 ? "every relay" : "the relays named");
+	else
+		log_info("control: asking %s", n == 0 ? "every relay" :
+		    "the relays named");
 	if (!wait)
 		client_end(c, "ok");
 }

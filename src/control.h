@@ -4,12 +4,14 @@
  * the event loop.  One request line per connection:
  *
  *   status [--json]               the links and relays
- *   run [--no-wait] [RELAY...]    ask now; wait for the results
+ *   run [--no-wait] [--link IFACE] [RELAY...]
+ *                                 ask now and wait for the results; with
+ *                                 --link, only if IFACE is watched
  *   reload                        re-read the configuration, synchronously
  *
  * The answer is any number of data lines, each starting with "- ", and one
- * final line: "ok", "exit N" (run: the status etrnd --once would give) or
- * "error MESSAGE".
+ * final line: "ok" (perhaps followed by a note), "exit N" (run: the status
+ * etrnd --once would give) or "error MESSAGE".
  */
 #ifndef ETRND_CONTROL_H
 #define ETRND_CONTROL_H

@@ -29,7 +29,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: etrnctl [-s SOCKET] status [--json]\n"
-	    "       etrnctl [-s SOCKET] run [--no-wait] [RELAY...]\n"
+	    "       etrnctl [-s SOCKET] run [--no-wait] [--link IFACE] "
+	    "[RELAY...]\n"
 	    "       etrnctl [-s SOCKET] reload\n"
 	    "  -s, --socket PATH  etrnd's control socket (default %s)\n"
 	    "  -V, --version      print the version and exit\n"
@@ -119,11 +120,18 @@ ctl_valid(int argc, char *argv[])
 	if (strcmp(argv[0], "reload") == 0)
 		return argc == 1;
 	if (strcmp(argv[0], "run") == 0) {
-		for (int i = 2; i < argc; i++)
+		int	i = 1;
+
+		for (; i < argc && argv[i][0] == '-'; i++) {
+			if (strcmp(argv[i], "--link") == 0 && i + 1 < argc)
+				i++;
+			else if (strcmp(argv[i], "--no-wait") != 0)
+				return false;
+		}
+		for (; i < argc; i++)
 			if (argv[i][0] == '-')
 				return false;
-		return argc < 2 || argv[1][0] != '-' ||
-		    strcmp(argv[1], "--no-wait") == 0;
+		return true;
 	}
 	return false;
 }
@@ -169,8 +177,13 @@ main(int argc, char *argv[])
 		return EX_USAGE;
 	}
 	reload = strcmp(argv[0], "reload") == 0;
-	wait = strcmp(argv[0], "run") == 0 &&
-	    (argc < 2 || strcmp(argv[1], "--no-wait") != 0);
+	wait = false;
+	if (strcmp(argv[0], "run") == 0) {
+		wait = true;
+		for (ch = 1; ch < argc; ch++)
+			if (strcmp(argv[ch], "--no-wait") == 0)
+				wait = false;
+	}
 	req = ctl_request(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -198,6 +211,10 @@ main(int argc, char *argv[])
 			/* A rejected reload's file:line errors are errors. */
 			fprintf(reload ? stderr : stdout, "%s\n", line + 2);
 		} else if (strcmp(line, "ok") == 0) {
+			status = 0;
+			break;
+		} else if (strncmp(line, "ok ", 3) == 0) {
+			printf("%s\n", line + 3);
 			status = 0;
 			break;
 		} else if (strncmp(line, "exit ", 5) == 0) {

@@ -241,6 +241,25 @@ ls_watched(const struct linkstate *ls, const struct ls_iface *ifp)
 	return false;
 }
 
+bool
+linkstate_watches(const struct linkstate *ls, const char *ifname)
+{
+	const struct ls_iface	*ifp;
+	size_t			 i;
+
+	if (ls->nwatch == 0) {
+		/* Every interface but loopback; an unknown one counts. */
+		TAILQ_FOREACH(ifp, &ls->ifaces, entry)
+			if (ifp->haslink && strcmp(ifp->name, ifname) == 0)
+				return (ifp->flags & IFF_LOOPBACK) == 0;
+		return true;
+	}
+	for (i = 0; i < ls->nwatch; i++)
+		if (fnmatch(ls->watch[i], ifname, 0) == 0)
+			return true;
+	return false;
+}
+
 static void
 ls_queue(struct linkstate *ls, enum linkstate_event type, const char *name)
 {

@@ -76,6 +76,8 @@ struct linkstate_addr {
 
 /* Any watched interface usable. */
 bool		 linkstate_online(const struct linkstate *);
+/* Whether the watch list covers this interface name (present or not). */
+bool		 linkstate_watches(const struct linkstate *, const char *ifname);
 /* Iterate the watched interfaces: i from 0 while it returns true. */
 bool		 linkstate_get(const struct linkstate *, size_t i,
 		    struct linkstate_info *);
