@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <linux/rtnetlink.h>
 
@@ -523,10 +524,13 @@ linkmon_event_cb(enum linkstate_event ev, const char *ifname, void *arg)
 	char		 buf[256];
 
 	switch (ev) {
-	case LINKSTATE_UP:
-		log_info("link %s: up (%s)", ifname,
-		    linkmon_addrs(lm, ifname, false, buf, sizeof(buf)));
+	case LINKSTATE_UP: {
+		struct log_fields f = { .link = ifname };
+
+		log_event(LOG_INFO, LOG_EV_LINK_UP, &f, "link %s: up (%s)",
+		    ifname, linkmon_addrs(lm, ifname, false, buf, sizeof(buf)));
 		break;
+	}
 	case LINKSTATE_DOWN:
 		log_info("link %s: down", ifname);
 		break;

@@ -24,6 +24,30 @@ void	log_notice(const char *, ...) LOG_FMT(1, 2);
 void	log_info(const char *, ...) LOG_FMT(1, 2);
 void	log_debug(const char *, ...) LOG_FMT(1, 2);
 
+/*
+ * Key events, for `journalctl -x` and for scripts: under journald each goes
+ * to the journal as a structured entry with a MESSAGE_ID of its type and
+ * ETRND_* fields (explained by systemd/etrnd.catalog); elsewhere it is an
+ * ordinary line.  Fields that do not apply are NULL or 0.
+ */
+enum log_event {
+	LOG_EV_LINK_UP,		/* a watched link became usable */
+	LOG_EV_ETRN_ACCEPTED,	/* 250-253 */
+	LOG_EV_ETRN_REFUSED,	/* a permanent refusal */
+	LOG_EV_RELAY_UNREACHABLE, /* no SMTP conversation at all */
+	LOG_EV_GAVE_UP,		/* failing for longer than give-up */
+};
+
+struct log_fields {
+	const char	*relay;		/* ETRND_RELAY */
+	const char	*domain;	/* ETRND_DOMAIN */
+	int		 code;		/* ETRND_REPLY_CODE, 0 = none */
+	const char	*link;		/* ETRND_LINK */
+};
+
+void	log_event(int pri, enum log_event, const struct log_fields *,
+	    const char *, ...) LOG_FMT(4, 5);
+
 /* Broken invariants and out-of-memory only; never for peer input. */
 __attribute__((noreturn)) void fatal(const char *, ...) LOG_FMT(1, 2);
 __attribute__((noreturn)) void fatalx(const char *, ...) LOG_FMT(1, 2);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <event2/event.h>
 #include <event2/util.h>
@@ -423,8 +424,9 @@ static void
 relay_log_result(struct relay *r, const struct domain *d,
     const struct etrn_result *res)
 {
-	char		 text[ETRN_TEXT_MAX], count[48] = "";
-	const char	*hint;
+	struct log_fields	 f = { r->name, d->arg, res->code, NULL };
+	char			 text[ETRN_TEXT_MAX], count[48] = "";
+	const char		*hint;
 
 	flat(res->text, text, sizeof(text));
 	switch (res->cls) {
@@ -432,7 +434,8 @@ relay_log_result(struct relay *r, const struct domain *d,
 		if (res->pending >= 0)
 			snprintf(count, sizeof(count), " (%ld pending)",
 			    res->pending);
-		log_info("relay %s: %s %s: %d %s%s", r->name, relay_verb(r),
+		log_event(LOG_INFO, LOG_EV_ETRN_ACCEPTED, &f,
+		    "relay %s: %s %s: %d %s%s", r->name, relay_verb(r),
 		    d->arg, res->code, text, count);
 		break;
 	case ETRN_R_TEMP:
@@ -443,13 +446,15 @@ relay_log_result(struct relay *r, const struct domain *d,
 			log_warnx("relay %s: %s %s: temporary failure: %d %s",
 			    r->name, relay_verb(r), d->arg, res->code, text);
 		else
-			log_warnx("relay %s: %s %s: temporary failure: %s",
+			log_event(LOG_WARNING, LOG_EV_RELAY_UNREACHABLE, &f,
+			    "relay %s: %s %s: temporary failure: %s",
 			    r->name, relay_verb(r), d->arg, text);
 		break;
 	case ETRN_R_REFUSED:
 	case ETRN_R_UNSUPPORTED:
 		hint = etrn_hint(res);
-		log_err("relay %s: %s %s %s: %d %s%s%s%s; not asking again "
+		log_event(LOG_ERR, LOG_EV_ETRN_REFUSED, &f,
+		    "relay %s: %s %s %s: %d %s%s%s%s; not asking again "
 		    "until the next link-up or configuration change", r->name,
 		    relay_verb(r), d->arg, res->cls == ETRN_R_REFUSED ?
 		    "refused" : "not supported", res->code, text,
@@ -487,8 +492,11 @@ relay_run_done(struct relay *r)
 		if (sc->once || sc->shutting_down) {
 			relay_set_state(r, RELAY_IDLE);
 		} else if (now - r->fail_since >= sc->conf->give_up_ms) {
-			log_err("relay %s: failing for %s; giving up until the "
-			    "next link-up or interval run", r->name,
+			struct log_fields f = { .relay = r->name };
+
+			log_event(LOG_ERR, LOG_EV_GAVE_UP, &f, "relay %s: "
+			    "failing for %s; giving up until the next link-up "
+			    "or interval run", r->name,
 			    fmt_duration(now - r->fail_since, buf, sizeof(buf)));
 			relay_set_state(r, RELAY_FAILED);
 		} else if (!sc->online) {

@@ -139,9 +139,20 @@ if [ -e "$T$sysconfdir" ] && [ -n "$(find "$T$sysconfdir" ! -type d)" ]; then
 else
 	pass "nothing installed in $sysconfdir"
 fi
+# The journal catalog, where journalctl --update-catalog looks.
+catalogdir=$(pkg-config --variable=catalogdir systemd 2>/dev/null) ||
+	catalogdir=
+[ -n "$catalogdir" ] || catalogdir=$prefix/lib/systemd/catalog
+if [ -f "$T$catalogdir/etrnd.catalog" ]; then
+	pass "$catalogdir/etrnd.catalog"
+	[ "$(grep -c '^-- [0-9a-f]\{32\}$' "$T$catalogdir/etrnd.catalog")" -eq 5 ] ||
+		fail "etrnd.catalog: not one entry per event"
+else
+	fail "$catalogdir/etrnd.catalog missing"
+fi
 stray=$(cd "$T" && find . ! -type d | sed 's|^\.||' |
-	grep -v -e "^$prefix/" -e "^$unitdir/" || true)
-[ -z "$stray" ] || fail "installed outside $prefix and $unitdir: $stray"
+	grep -v -e "^$prefix/" -e "^$unitdir/" -e "^$catalogdir/" || true)
+[ -z "$stray" ] || fail "installed outside $prefix, $unitdir and $catalogdir: $stray"
 
 # The installed daemon accepts the installed example.
 if [ -x "$T$sbindir/etrnd" ] && [ -f "$T$example" ]; then

@@ -23,6 +23,7 @@ E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PATH=$PATH:/usr/sbin:/sbin
 SINK="$E2E_DIR/sink.py"
 INJECT="$E2E_DIR/inject.py"
+# shellcheck disable=SC2034 # used by the scripts that source this
 TUN_HOLDER="$E2E_DIR/tun-holder.py"
 # mktemp made $T 0700; Postfix's unprivileged processes must reach their
 # queue inside it.
@@ -68,8 +69,10 @@ need_postfix() {
 		    "DEBIAN_FRONTEND=noninteractive apt-get install -y" \
 		    "--no-install-recommends postfix"
 	done
-	getent passwd postfix >/dev/null && getent group postdrop >/dev/null ||
+	if ! getent passwd postfix >/dev/null ||
+	    ! getent group postdrop >/dev/null; then
 		skip "needs the postfix user and postdrop group (package postfix)"
+	fi
 	need_netns
 }
 

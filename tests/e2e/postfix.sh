@@ -34,6 +34,7 @@ if [ $# -eq 0 ]; then
 	exit
 fi
 
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 need_postfix
 
@@ -61,7 +62,7 @@ stop_etrnd() {
 # A Postfix secondary for the site, and the site's mail server.
 world_with_postfix() {
 	setup_e2e_world
-	if ! setup_postfix mx "192.0.2.2 2001:db8::2" "$@"; then
+	if ! setup_postfix mx "192.0.2.2 2001:db8::2"; then
 		not_ok "Postfix instance starts"
 		finish
 		exit 1
@@ -92,6 +93,8 @@ CONF
 	if wait_delivered sink "$N" 60; then
 		ms=$(ms_between "$t0" "$(last_delivery sink)")
 		ok "link-up: all $N messages arrive"
+		echo "# link-up -> first message: $(ms_between "$t0" \
+		    "$(awk 'NR == 1 {print $1}' "$T/sink.log")") ms"
 		echo "# link-up -> last message: $ms ms (N=$N)"
 	else
 		not_ok "link-up: all $N messages arrive ($(delivered sink) did)"
@@ -131,6 +134,7 @@ scenario_ipv6() {
 	setup_e2e_world
 	ip -n "$NS_SITE" addr del 192.0.2.1/24 dev site0
 	ip -n "$NS_PROV" addr del 192.0.2.2/24 dev prov0
+	# shellcheck disable=SC2034 # read by setup_postfix
 	SITE_HOP=2001:db8::1
 	if ! setup_postfix mx "2001:db8::2"; then
 		not_ok "Postfix instance starts"

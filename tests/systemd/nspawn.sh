@@ -30,7 +30,9 @@
 # host's network changes.
 #
 # Needs root, systemd-nspawn (systemd-container), debootstrap, nsenter and
-# ip; python3 for the fake secondary.  Exits 77 with the reason otherwise.
+# ip; python3 for the fake secondary.  Exits 77 with the reason otherwise,
+# or when systemd-nspawn cannot boot a container on this machine (unless
+# ETRND_TEST_REQUIRE_NSPAWN is set).
 
 set -u
 
@@ -62,8 +64,11 @@ check() {
 	shift
 	if "$@"; then ok "$desc"; else notok "$desc"; fi
 }
+# Set ETRND_TEST_REQUIRE_NSPAWN=1 on CI machines that must run this test:
+# its skips then fail.
 skip77() {
 	echo "SKIP: $*"
+	[ -z "${ETRND_TEST_REQUIRE_NSPAWN:-}" ] || exit 1
 	exit 77
 }
 bail() {
@@ -128,6 +133,7 @@ if ! timeout 1200 flock 9; then
 	bail "$CACHE/.lock: still locked after 20 minutes"
 fi
 if [ ! -e "$tree/.etrnd-test-tree" ]; then
+	rm -rf "$CACHE"/*.tmp.*	# interrupted builds; we hold the lock
 	start=$SECONDS
 	if ! build_tree; then
 		# No mirror here: that is the machine, not etrnd.
@@ -332,7 +338,7 @@ for i in $(seq 1 150); do
 done
 if [ -z "$cpid" ]; then
 	dump_console
-	bail "systemd-nspawn did not start a container"
+	skip77 "systemd-nspawn cannot start a container here (console above)"
 fi
 note "nspawn pid $nspawn_pid, container init pid $cpid"
 
@@ -347,9 +353,8 @@ booted() {
 if wait_for 90 booted; then
 	ok "container booted in $((SECONDS - boot_start))s ($(C systemctl is-system-running))"
 else
-	notok "container booted ($(C systemctl is-system-running 2>&1))"
 	dump_console
-	exit 1
+	skip77 "the container did not boot within 90s ($(C systemctl is-system-running 2>&1))"
 fi
 failed_units=$(C systemctl --failed --no-legend --plain 2>/dev/null | awk '{ print $1 }')
 [ -z "$failed_units" ] || note "failed units in the container (not etrnd's):" $failed_units
