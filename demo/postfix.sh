@@ -17,7 +17,7 @@
 # Postfix instance lives in a temporary directory, everything runs in
 # namespaces it creates and removes again (also on failure and Ctrl-C).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo/postfix.sh needs root: it creates network namespaces," \

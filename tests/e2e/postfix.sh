@@ -14,7 +14,7 @@ SCENARIOS=(basic control ipv6 subdomains ppp interval two-relays refusals
 	postfix-down local-smtp)
 
 if [ $# -eq 0 ]; then
-	passed=0 failed=0
+	npassed=0 nfailed=0
 	for s in "${SCENARIOS[@]}"; do
 		echo "# === $s"
 		out=$(bash "$0" "$s" 2>&1)
@@ -23,14 +23,14 @@ if [ $# -eq 0 ]; then
 		[ "$rc" -eq 77 ] && exit 77
 		p=$(printf '%s\n' "$out" | awk '/^[0-9]+ passed, [0-9]+ failed$/ {print $1}' | tail -1)
 		f=$(printf '%s\n' "$out" | awk '/^[0-9]+ passed, [0-9]+ failed$/ {print $3}' | tail -1)
-		passed=$((passed + ${p:-0}))
-		failed=$((failed + ${f:-0}))
+		npassed=$((npassed + ${p:-0}))
+		nfailed=$((nfailed + ${f:-0}))
 		if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
-			failed=$((failed + 1))
+			nfailed=$((nfailed + 1))
 		fi
 	done
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
+	echo "$npassed passed, $nfailed failed"
+	[ "$nfailed" -eq 0 ]
 	exit
 fi
 
