@@ -7,7 +7,8 @@ pkgs=(
 	gcc pkg-config meson ninja-build
 	libevent-dev libnl-3-dev libnl-route-3-dev libsystemd-dev
 	libcmocka-dev mandoc
-	iproute2 python3 procps valgrind
+	iproute2 python3 procps valgrind util-linux
+	systemd systemd-container debootstrap debian-archive-keyring
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,27 @@
 #include "config.h"
 #include "conf.h"
 #include "control.h"
+#include "log.h"
 
 #define ETRNCTL_TIMEOUT_S	30	/* status, reload, run --no-wait */
+
+static bool	journal;	/* stderr is the journal (ExecReload=) */
+
+/* An error line on stderr, with its journal priority when that is needed. */
+static void
+ctl_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+ctl_errx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, journal ? "<3>etrnctl: " : "etrnctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
 
 static void
 usage(FILE *fp)
@@ -48,12 +68,12 @@ ctl_connect(const char *path)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "etrnctl: %s: path too long\n", path);
+		ctl_errx("%s: path too long", path);
 		exit(EX_USAGE);
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		fprintf(stderr, "etrnctl: socket: %s\n", strerror(errno));
+		ctl_errx("socket: %s", strerror(errno));
 		exit(EX_OSERR);
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
@@ -61,17 +81,17 @@ ctl_connect(const char *path)
 		case ENOENT:
 		case ECONNREFUSED:
 		case ENOTDIR:
-			fprintf(stderr, "etrnctl: etrnd is not running (nothing "
-			    "listens on %s)\n", path);
+			ctl_errx("etrnd is not running (nothing "
+			    "listens on %s)", path);
 			exit(EX_UNAVAILABLE);
 		case EACCES:
 		case EPERM:
-			fprintf(stderr, "etrnctl: %s: %s (run as root or as a "
-			    "member of the socket's group)\n", path,
+			ctl_errx("%s: %s (run as root or as a "
+			    "member of the socket's group)", path,
 			    strerror(errno));
 			exit(EX_NOPERM);
 		default:
-			fprintf(stderr, "etrnctl: %s: %s\n", path,
+			ctl_errx("%s: %s", path,
 			    strerror(errno));
 			exit(EX_UNAVAILABLE);
 		}
@@ -89,18 +109,18 @@ ctl_request(int argc, char *argv[])
 
 	for (i = 0; i < argc; i++) {
 		if (strpbrk(argv[i], " \t\r\n") != NULL || argv[i][0] == '\0') {
-			fprintf(stderr, "etrnctl: invalid argument \"%s\"\n",
+			ctl_errx("invalid argument \"%s\"",
 			    argv[i]);
 			exit(EX_USAGE);
 		}
 		len += strlen(argv[i]) + 1;
 	}
 	if (len > CONTROL_LINE_MAX) {
-		fprintf(stderr, "etrnctl: request too long\n");
+		ctl_errx("request too long");
 		exit(EX_USAGE);
 	}
 	if ((req = calloc(1, len)) == NULL) {
-		perror("etrnctl");
+		ctl_errx("%s", strerror(errno));
 		exit(EX_OSERR);
 	}
 	for (i = 0; i < argc; i++) {
@@ -172,6 +192,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	journal = log_stderr_is_journal();
 	if (argc == 0 || !ctl_valid(argc, argv)) {
 		usage(stderr);
 		return EX_USAGE;
@@ -194,13 +215,13 @@ main(int argc, char *argv[])
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-		fprintf(stderr, "etrnctl: sending to etrnd: %s\n",
+		ctl_errx("sending to etrnd: %s",
 		    strerror(errno));
 		return EX_UNAVAILABLE;
 	}
 	free(req);
 	if ((fp = fdopen(fd, "r")) == NULL) {
-		perror("etrnctl");
+		ctl_errx("%s", strerror(errno));
 		return EX_OSERR;
 	}
 	errno = 0;
@@ -209,7 +230,11 @@ main(int argc, char *argv[])
 			line[--len] = '\0';
 		if (strncmp(line, "- ", 2) == 0) {
 			/* A rejected reload's file:line errors are errors. */
-			fprintf(reload ? stderr : stdout, "%s\n", line + 2);
+			if (reload)
+				fprintf(stderr, "%s%s\n", journal ? "<3>" : "",
+				    line + 2);
+			else
+				printf("%s\n", line + 2);
 		} else if (strcmp(line, "ok") == 0) {
 			status = 0;
 			break;
@@ -221,19 +246,19 @@ main(int argc, char *argv[])
 			status = atoi(line + 5);
 			break;
 		} else if (strncmp(line, "error ", 6) == 0) {
-			fprintf(stderr, "etrnctl: %s\n", line + 6);
+			ctl_errx("%s", line + 6);
 			status = 1;
 			break;
 		} else {
-			fprintf(stderr, "etrnctl: unexpected answer from "
-			    "etrnd: %.80s\n", line);
+			ctl_errx("unexpected answer from "
+			    "etrnd: %.80s", line);
 			status = EX_PROTOCOL;
 			break;
 		}
 	}
 	if (status == -1) {
-		fprintf(stderr, "etrnctl: etrnd closed the connection without "
-		    "an answer%s%s\n", errno != 0 ? ": " : "",
+		ctl_errx("etrnd closed the connection without "
+		    "an answer%s%s", errno != 0 ? ": " : "",
 		    errno != 0 ? strerror(errno) : "");
 		status = EX_UNAVAILABLE;
 	}

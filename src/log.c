@@ -32,7 +32,7 @@ static const char *const log_event_ids[] = {
 static int	log_verbose;
 static int	log_journal;
 
-static int
+int
 log_stderr_is_journal(void)
 {
 	const char		*e;

@@ -110,6 +110,11 @@ check "bad reload: file:line error" grep -q "^$T/etrnd.conf:2: settle: invalid d
 ctl status >"$T/out"
 check "bad reload: the old relays are still there" \
 	test "$(grep -c '^relay ' "$T/out")" -eq 3
+: >"$T/journal"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$T/journal") ctl reload 2>>"$T/journal"
+check "bad reload under systemd: errors at journal priority 3" \
+	bash -c "grep -q '^<3>$T/etrnd.conf:2: ' '$T/journal' &&
+		grep -q '^<3>etrnctl: configuration not reloaded' '$T/journal'"
 cp "$T/good.conf" "$T/etrnd.conf"
 sed -i '/^\[relay slow\]/,$d' "$T/etrnd.conf"
 ctl reload
