@@ -107,7 +107,7 @@ helo_default(const struct conf *conf)
 	    ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.') != NULL)
 		name = xstrdup(ai->ai_canonname);
 	else {
-		log_notice("host name \"%s\" is not fully qualified; set helo "
+		log_notice("helo: host name \"%s\" is not fully qualified; set helo "
 		    "in %s if a secondary insists", host, conf->path);
 		name = xstrdup(host);
 	}
