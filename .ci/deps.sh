@@ -15,7 +15,13 @@ for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing+=("$p")
 done
+# A real Postfix for the end-to-end tests, installed without becoming this
+# machine's MTA: the tests run their own instances in namespaces.
+dpkg-query -W -f='${Status}' postfix 2>/dev/null | grep -q "ok installed" ||
+	missing+=(postfix)
 if [ ${#missing[@]} -gt 0 ]; then
+	echo "postfix postfix/main_mailer_type select No configuration" |
+		debconf-set-selections
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

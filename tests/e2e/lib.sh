@@ -37,7 +37,6 @@ SITE_DOMAINS="example.org example.net sub.example.net"
 
 POSTFIX_NAMES=()
 NETNS_ETC=()
-NETNS_ETC_MADE=
 declare -A PF_DIR PF_INJECT
 PF_COUNT=0
 
@@ -49,7 +48,13 @@ e2e_cleanup() {
 	for d in "${NETNS_ETC[@]}"; do
 		rm -rf "$d"
 	done
-	[ -n "$NETNS_ETC_MADE" ] && rmdir /etc/netns 2>/dev/null
+	# /etc/netns itself goes too if a test run made it and no other
+	# namespace's directory is left in it (runs may overlap).
+	if [ -e /etc/netns/.etrnd-e2e ] &&
+	    [ -z "$(ls -A /etc/netns | grep -v '^\.etrnd-e2e$')" ]; then
+		rm -f /etc/netns/.etrnd-e2e
+		rmdir /etc/netns 2>/dev/null
+	fi
 	# E2E_KEEP=DIR: keep a copy of the logs and Postfix instances.
 	[ -n "${E2E_KEEP:-}" ] && rm -rf "$E2E_KEEP" && cp -a "$T" "$E2E_KEEP"
 	cleanup
@@ -318,7 +323,8 @@ etrn_seen() {
 # removed in cleanup.
 netns_hosts() {
 	local d=/etc/netns/$NS_SITE
-	[ -d /etc/netns ] || NETNS_ETC_MADE=1
+	# ip(8) ignores files directly in /etc/netns: mark it as ours.
+	mkdir /etc/netns 2>/dev/null && : >/etc/netns/.etrnd-e2e
 	mkdir -p "$d"
 	NETNS_ETC+=("$d")
 	printf '%s\n' "$@" >"$d/hosts"
