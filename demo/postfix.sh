@@ -82,6 +82,7 @@ cat >"$T/etrnd.conf" <<CONF
 watch = site0
 settle = 0
 helo = site.example
+control-socket = $T/control
 
 [relay provider]
 host = 192.0.2.2
