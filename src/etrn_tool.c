@@ -15,7 +15,6 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -140,34 +139,16 @@ tool_helo_check(const char *name)
 	return NULL;
 }
 
-/*
- * The host's FQDN, else its name: what etrnd greets with.  Looked up before
- * the event loop starts, since getaddrinfo() blocks.
- */
+/* What etrnd greets with; before the loop starts, since it may block. */
 static char *
 tool_helo_default(void)
 {
-	struct addrinfo	 hints, *ai = NULL;
-	char		 host[256], *name;
+	bool	 qualified;
+	char	*name = host_fqdn(&qualified);
 
-	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
-		return xstrdup("localhost");
-	host[sizeof(host) - 1] = '\0';
-	if (strchr(host, '.') != NULL)
-		return xstrdup(host);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_CANONNAME;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, NULL, &hints, &ai) == 0 && ai != NULL &&
-	    ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.') != NULL)
-		name = xstrdup(ai->ai_canonname);
-	else {
+	if (!qualified)
 		log_debug("host name \"%s\" is not fully qualified; use -H if "
-		    "a server insists", host);
-		name = xstrdup(host);
-	}
-	if (ai != NULL)
-		freeaddrinfo(ai);
+		    "a server insists", name);
 	return name;
 }
 

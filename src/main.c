@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -85,34 +84,16 @@ log_conf_errors(const char *errors)
 	}
 }
 
-/*
- * The host's FQDN, else its name.  Looked up once at start: getaddrinfo()
- * may block, which the event loop must never do.
- */
+/* The host's FQDN, looked up once at start: the loop must never block. */
 static char *
 helo_default(const struct conf *conf)
 {
-	struct addrinfo	 hints, *ai = NULL;
-	char		 host[256], *name;
+	bool	 qualified;
+	char	*name = host_fqdn(&qualified);
 
-	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
-		return xstrdup("localhost");
-	host[sizeof(host) - 1] = '\0';
-	if (strchr(host, '.') != NULL)
-		return xstrdup(host);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_CANONNAME;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, NULL, &hints, &ai) == 0 && ai != NULL &&
-	    ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.') != NULL)
-		name = xstrdup(ai->ai_canonname);
-	else {
-		log_notice("helo: host name \"%s\" is not fully qualified; set helo "
-		    "in %s if a secondary insists", host, conf->path);
-		name = xstrdup(host);
-	}
-	if (ai != NULL)
-		freeaddrinfo(ai);
+	if (!qualified)
+		log_notice("helo: host name \"%s\" is not fully qualified; set "
+		    "helo in %s if a secondary insists", name, conf->path);
 	return name;
 }
 

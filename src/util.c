@@ -2,11 +2,15 @@
 /*
  * util: allocation that cannot fail quietly, and the clocks.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -86,4 +90,33 @@ fmt_duration(uint64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "%lluh%llum", (unsigned long long)(s / 3600),
 		    (unsigned long long)(s % 3600 / 60));
 	return buf;
+}
+
+char *
+host_fqdn(bool *qualified)
+{
+	struct addrinfo	 hints, *ai = NULL;
+	char		 host[256], *name;
+
+	*qualified = true;
+	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0') {
+		*qualified = false;
+		return xstrdup("localhost");
+	}
+	host[sizeof(host) - 1] = '\0';
+	if (strchr(host, '.') != NULL)
+		return xstrdup(host);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_CANONNAME;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &ai) == 0 && ai != NULL &&
+	    ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.') != NULL)
+		name = xstrdup(ai->ai_canonname);
+	else {
+		*qualified = false;
+		name = xstrdup(host);
+	}
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	return name;
 }

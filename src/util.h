@@ -5,6 +5,7 @@
 #ifndef ETRND_UTIL_H
 #define ETRND_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/time.h>
@@ -15,6 +16,13 @@
 void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
+
+/*
+ * The host's FQDN (gethostname, then its canonical name), else its bare
+ * name with *qualified false.  getaddrinfo() may block: never call this
+ * from the event loop.
+ */
+char	*host_fqdn(bool *qualified);
 
 /* Milliseconds to a struct timeval for evtimer_add(). */
 struct timeval	 ms_to_tv(uint64_t ms);
