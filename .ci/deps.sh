@@ -5,7 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(
 	gcc pkg-config meson ninja-build
-	libevent-dev libnl-3-dev libnl-route-3-dev libsystemd-dev
+	libevent-dev libnl-3-dev libnl-route-3-dev libsystemd-dev libssl-dev
 	libcmocka-dev mandoc
 	iproute2 python3 procps valgrind util-linux
 	systemd systemd-container debootstrap debian-archive-keyring

@@ -11,6 +11,7 @@
  * here must carry its exact file:line.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <arpa/inet.h>
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "conf.h"
@@ -64,7 +66,7 @@ typedef void	 conf_set_fn(struct parser *, const struct conf_key *,
 struct conf_key {
 	const char	*name;
 	conf_set_fn	*set;
-	size_t		 off;		/* field in struct conf, for durations */
+	size_t		 off;		/* field: durations in conf, bools in relay */
 	bool		 zero_ok;	/* a duration of 0 means "off" */
 };
 
@@ -92,6 +94,12 @@ enum relay_key {
 	RK_DOMAINS,
 	RK_COMMAND,
 	RK_SOURCE,
+	RK_TLS,
+	RK_TLS_CA,
+	RK_TLS_VERIFY,
+	RK_AUTH_USER,
+	RK_AUTH_PASSWORD_FILE,
+	RK_AUTH_CLEARTEXT,
 	RK_COUNT
 };
 
@@ -118,7 +126,9 @@ static conf_set_fn	conf_set_watch, conf_set_linkup, conf_set_duration,
 			conf_set_max_sessions, conf_set_local_smtp,
 			conf_set_control_socket,
 			conf_set_host, conf_set_port, conf_set_domains,
-			conf_set_command, conf_set_source;
+			conf_set_command, conf_set_source, conf_set_tls,
+			conf_set_tls_ca, conf_set_relay_bool,
+			conf_set_auth_user, conf_set_auth_password_file;
 
 /* Indexed by enum daemon_key and enum relay_key. */
 static const struct conf_key daemon_keys[DK_COUNT] = {
@@ -152,11 +162,26 @@ static const struct conf_key relay_keys[RK_COUNT] = {
 	[RK_DOMAINS] = { "domains", conf_set_domains, 0, false },
 	[RK_COMMAND] = { "command", conf_set_command, 0, false },
 	[RK_SOURCE] = { "source", conf_set_source, 0, false },
+	[RK_TLS] = { "tls", conf_set_tls, 0, false },
+	[RK_TLS_CA] = { "tls-ca", conf_set_tls_ca, 0, false },
+	[RK_TLS_VERIFY] = { "tls-verify", conf_set_relay_bool,
+	    offsetof(struct conf_relay, tls_verify), false },
+	[RK_AUTH_USER] = { "auth-user", conf_set_auth_user, 0, false },
+	[RK_AUTH_PASSWORD_FILE] = { "auth-password-file",
+	    conf_set_auth_password_file, 0, false },
+	[RK_AUTH_CLEARTEXT] = { "auth-cleartext", conf_set_relay_bool,
+	    offsetof(struct conf_relay, auth_cleartext), false },
 };
 
 static const char *const command_names[] = {
 	[CONF_CMD_ETRN] = "ETRN",
 	[CONF_CMD_QSND] = "QSND",
+};
+
+static const char *const tls_names[] = {
+	[CONF_TLS_NO] = "no",
+	[CONF_TLS_OPPORTUNISTIC] = "opportunistic",
+	[CONF_TLS_REQUIRED] = "required",
 };
 
 static const char *const linkup_names[] = {
@@ -490,9 +515,10 @@ conf_set_duration(struct parser *p, const struct conf_key *k,
 	memcpy((char *)p->conf + k->off, &ms, sizeof ms);
 }
 
+/* yes/true/on/1 or no/false/off/0 into *out. */
 static void
-conf_set_run_at_start(struct parser *p, const struct conf_key *k,
-    const char *value)
+conf_parse_bool(struct parser *p, const struct conf_key *k, const char *value,
+    bool *out)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
 	static const char *const no[] = { "no", "false", "off", "0" };
@@ -500,16 +526,32 @@ conf_set_run_at_start(struct parser *p, const struct conf_key *k,
 
 	for (i = 0; i < nitems(yes); i++) {
 		if (strcasecmp(value, yes[i]) == 0) {
-			p->conf->run_at_start = true;
+			*out = true;
 			return;
 		}
 		if (strcasecmp(value, no[i]) == 0) {
-			p->conf->run_at_start = false;
+			*out = false;
 			return;
 		}
 	}
 	conf_error(p, p->line, "%s: invalid value \"%s\" (use yes or no)",
 	    k->name, conf_vis(p, value));
+}
+
+static void
+conf_set_run_at_start(struct parser *p, const struct conf_key *k,
+    const char *value)
+{
+	conf_parse_bool(p, k, value, &p->conf->run_at_start);
+}
+
+/* A yes/no key of a relay, stored at k->off in struct conf_relay. */
+static void
+conf_set_relay_bool(struct parser *p, const struct conf_key *k,
+    const char *value)
+{
+	conf_parse_bool(p, k, value,
+	    (bool *)(void *)((char *)p->relay + k->off));
 }
 
 static void
@@ -718,6 +760,124 @@ conf_set_source(struct parser *p, const struct conf_key *k, const char *value)
 
 /* Checks that need the whole [relay] section: run when it ends. */
 static void
+conf_set_tls(struct parser *p, const struct conf_key *k, const char *value)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(tls_names); i++) {
+		if (strcasecmp(value, tls_names[i]) == 0) {
+			p->relay->tls = (enum conf_tls)i;
+			return;
+		}
+	}
+	conf_error(p, p->line, "%s: invalid value \"%s\" (use no, "
+	    "opportunistic or required)", k->name, conf_vis(p, value));
+}
+
+/* A file etrnd must be able to read: checked now, not at the first run. */
+static bool
+conf_readable_file(struct parser *p, const struct conf_key *k,
+    const char *path)
+{
+	struct stat	st;
+
+	if (path[0] != '/') {
+		conf_error(p, p->line, "%s: \"%s\" is not an absolute path",
+		    k->name, conf_vis(p, path));
+		return false;
+	}
+	if (stat(path, &st) == -1 || access(path, R_OK) == -1) {
+		conf_error(p, p->line, "%s: %s: %s", k->name,
+		    conf_vis(p, path), strerror(errno));
+		return false;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		conf_error(p, p->line, "%s: %s is not a regular file", k->name,
+		    conf_vis(p, path));
+		return false;
+	}
+	return true;
+}
+
+static void
+conf_set_tls_ca(struct parser *p, const struct conf_key *k,
+    const char *value)
+{
+	if (!conf_readable_file(p, k, value))
+		return;
+	p->relay->tls_ca = xstrdup(value);
+}
+
+static void
+conf_set_auth_user(struct parser *p, const struct conf_key *k,
+    const char *value)
+{
+	if (strlen(value) > CONF_PASSWORD_MAX || conf_has_ctrl(value)) {
+		conf_error(p, p->line, "%s: \"%s\" is longer than %d bytes or "
+		    "has a control character", k->name, conf_vis(p, value),
+		    CONF_PASSWORD_MAX);
+		return;
+	}
+	p->relay->auth_user = xstrdup(value);
+}
+
+/*
+ * Like ssh with its keys: a secret others can read is refused.  The file
+ * must belong to the user etrnd runs as, or to root, and grant nothing to
+ * group or others.  Its first line is the password.
+ */
+static void
+conf_set_auth_password_file(struct parser *p, const struct conf_key *k,
+    const char *value)
+{
+	struct stat	 st;
+	char		 buf[CONF_PASSWORD_MAX + 2];
+	size_t		 len;
+	FILE		*fp;
+
+	if (!conf_readable_file(p, k, value))
+		return;
+	if ((fp = fopen(value, "re")) == NULL || fstat(fileno(fp), &st) == -1) {
+		conf_error(p, p->line, "%s: %s: %s", k->name,
+		    conf_vis(p, value), strerror(errno));
+		if (fp != NULL)
+			fclose(fp);
+		return;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		conf_error(p, p->line, "%s: %s belongs to uid %u, not to the "
+		    "user etrnd runs as (uid %u) or root", k->name,
+		    conf_vis(p, value), (unsigned)st.st_uid,
+		    (unsigned)geteuid());
+		fclose(fp);
+		return;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		conf_error(p, p->line, "%s: %s is accessible by group or others "
+		    "(mode %03o; chmod 600 it)", k->name, conf_vis(p, value),
+		    (unsigned)(st.st_mode & 0777));
+		fclose(fp);
+		return;
+	}
+	memset(buf, 0, sizeof(buf));
+	if (fgets(buf, sizeof(buf), fp) == NULL)
+		buf[0] = '\0';
+	fclose(fp);
+	len = strcspn(buf, "\r\n");
+	if (len == 0 || len > CONF_PASSWORD_MAX) {
+		conf_error(p, p->line, "%s: %s: %s", k->name, conf_vis(p, value),
+		    len == 0 ? "the first line (the password) is empty" :
+		    "the password is longer than 256 bytes");
+		explicit_bzero(buf, sizeof(buf));
+		return;
+	}
+	buf[len] = '\0';
+	p->relay->auth_password_file = xstrdup(value);
+	p->relay->auth_password = xstrdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+}
+
+static void
 conf_end_section(struct parser *p)
 {
 	struct conf_relay	*r = p->relay;
@@ -728,6 +888,15 @@ conf_end_section(struct parser *p)
 	if (p->relay_seen[RK_DOMAINS] == 0)
 		conf_error(p, r->line, "relay \"%s\" has no domains",
 		    conf_vis(p, r->name));
+	if ((p->relay_seen[RK_AUTH_USER] != 0) !=
+	    (p->relay_seen[RK_AUTH_PASSWORD_FILE] != 0))
+		conf_error(p, r->line, "relay \"%s\": auth-user and "
+		    "auth-password-file go together", conf_vis(p, r->name));
+	else if (r->auth_user != NULL && r->tls == CONF_TLS_NO &&
+	    !r->auth_cleartext)
+		conf_error(p, p->relay_seen[RK_AUTH_USER], "relay \"%s\": "
+		    "AUTH needs TLS: set tls to opportunistic or required, "
+		    "or auth-cleartext = yes", conf_vis(p, r->name));
 	if (p->relay_seen[RK_HOST] == 0 && r->host == NULL) {
 		if ((why = conf_host_check(r->name)) != NULL)
 			conf_error(p, r->line, "relay \"%s\" has no host and "
@@ -779,6 +948,8 @@ conf_relay_header(struct parser *p, const char *name)
 	r->name = xstrdup(name);
 	r->port = 25;
 	r->command = CONF_CMD_ETRN;
+	r->tls = CONF_TLS_OPPORTUNISTIC;
+	r->tls_verify = true;
 	r->line = p->line;
 
 	p->relay = r;
@@ -1096,6 +1267,13 @@ conf_relay_deinit(struct conf_relay *r)
 	free(r->host);
 	conf_free_list(r->domains, r->ndomains);
 	free(r->source);
+	free(r->tls_ca);
+	free(r->auth_user);
+	free(r->auth_password_file);
+	if (r->auth_password != NULL) {
+		explicit_bzero(r->auth_password, strlen(r->auth_password));
+		free(r->auth_password);
+	}
 }
 
 void
@@ -1132,7 +1310,12 @@ conf_relay_equal(const struct conf_relay *a, const struct conf_relay *b)
 
 	if (!conf_str_equal(a->host, b->host) || a->port != b->port ||
 	    !conf_str_equal(a->source, b->source) || a->command != b->command ||
-	    a->ndomains != b->ndomains)
+	    a->ndomains != b->ndomains || a->tls != b->tls ||
+	    a->tls_verify != b->tls_verify ||
+	    !conf_str_equal(a->tls_ca, b->tls_ca) ||
+	    !conf_str_equal(a->auth_user, b->auth_user) ||
+	    !conf_str_equal(a->auth_password, b->auth_password) ||
+	    a->auth_cleartext != b->auth_cleartext)
 		return false;
 	for (i = 0; i < a->ndomains; i++) {
 		for (j = 0; j < b->ndomains; j++) {
@@ -1290,6 +1473,16 @@ conf_print_summary(const struct conf *conf, FILE *f)
 		fprintf(f, "  command          %s\n", command_names[r->command]);
 		fprintf(f, "  source           %s\n",
 		    r->source != NULL ? r->source : "(any)");
+		if (r->tls != CONF_TLS_OPPORTUNISTIC || r->tls_ca != NULL ||
+		    !r->tls_verify)
+			fprintf(f, "  tls              %s%s%s%s\n",
+			    tls_names[r->tls], r->tls_ca != NULL ? ", ca " : "",
+			    r->tls_ca != NULL ? r->tls_ca : "",
+			    r->tls_verify ? "" : ", certificate NOT verified");
+		if (r->auth_user != NULL)
+			fprintf(f, "  auth             %s (password from %s)%s\n",
+			    r->auth_user, r->auth_password_file,
+			    r->auth_cleartext ? ", also without TLS" : "");
 		fprintf(f, "  domains         ");
 		for (j = 0; j < r->ndomains; j++)
 			fprintf(f, " %s", r->domains[j]);

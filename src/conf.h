@@ -22,6 +22,14 @@ enum conf_linkup {
 	CONF_LINKUP_ADDRESS,	/* also: a new global address while up */
 };
 
+enum conf_tls {
+	CONF_TLS_NO,
+	CONF_TLS_OPPORTUNISTIC,	/* STARTTLS when offered */
+	CONF_TLS_REQUIRED,	/* never ETRN or AUTH in clear */
+};
+
+#define CONF_PASSWORD_MAX	256
+
 enum conf_command {
 	CONF_CMD_ETRN,
 	CONF_CMD_QSND,		/* Post.Office's proprietary verb */
@@ -35,6 +43,13 @@ struct conf_relay {
 	size_t		  ndomains;
 	enum conf_command command;
 	char		 *source;	/* local address literal or NULL */
+	enum conf_tls	  tls;		/* default opportunistic */
+	char		 *tls_ca;	/* PEM bundle, NULL = system store */
+	bool		  tls_verify;	/* default yes */
+	char		 *auth_user;	/* NULL = no AUTH */
+	char		 *auth_password_file;
+	char		 *auth_password; /* read from the file at parse time */
+	bool		  auth_cleartext; /* default no */
 	unsigned	  line;		/* line of the section header */
 };
 

@@ -7,6 +7,7 @@
  * etrn_state_name().
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -17,6 +18,11 @@ static const char *etrn_state_names[] = {
 	[ETRN_S_GREETING] = "GREETING",
 	[ETRN_S_EHLO] = "EHLO",
 	[ETRN_S_HELO] = "HELO",
+	[ETRN_S_STARTTLS] = "STARTTLS",
+	[ETRN_S_TLS] = "TLS",
+	[ETRN_S_AUTH_LOGIN] = "AUTH LOGIN",
+	[ETRN_S_AUTH_USER] = "AUTH LOGIN user",
+	[ETRN_S_AUTH] = "AUTH",
 	[ETRN_S_ETRN] = "ETRN",
 	[ETRN_S_QUIT] = "QUIT",
 	[ETRN_S_DONE] = "DONE",
@@ -214,24 +220,91 @@ etrn_send_hello(struct etrn *e, enum etrn_state state)
 	return ETRN_SEND;
 }
 
-/* Does a line of an EHLO reply (after the first) name the ETRN keyword? */
+/* Is word in the space-separated list of listlen bytes? */
 static bool
-etrn_ehlo_has_etrn(const struct reply *r)
+etrn_has_word(const char *list, size_t listlen, const char *word)
 {
-	const char	*line, *end;
-	size_t		 len;
+	size_t	wlen = strlen(word), n;
 
-	if ((line = strchr(r->text, '\n')) == NULL)
-		return false;
-	while (line != NULL) {
-		line++;
-		end = strchr(line, '\n');
-		len = strcspn(line, " \t\n");
-		if (len == 4 && strncasecmp(line, "ETRN", 4) == 0)
+	while (listlen > 0) {
+		while (listlen > 0 && (*list == ' ' || *list == '\t')) {
+			list++;
+			listlen--;
+		}
+		n = 0;
+		while (n < listlen && list[n] != ' ' && list[n] != '\t')
+			n++;
+		if (n == wlen && strncasecmp(list, word, n) == 0)
 			return true;
-		line = end;
+		list += n;
+		listlen -= n;
 	}
 	return false;
+}
+
+/*
+ * Note the EHLO keywords we use: ETRN, STARTTLS and AUTH's PLAIN and LOGIN
+ * (also in the old "AUTH=" spelling).  The first line is the greeting.
+ */
+static void
+etrn_ehlo_keywords(struct etrn *e, const struct reply *r)
+{
+	const char	*line, *end;
+	size_t		 len, klen;
+
+	e->etrn_advertised = e->starttls_offered = false;
+	e->auth_plain = e->auth_login = false;
+	for (line = strchr(r->text, '\n'); line != NULL; line = end) {
+		line++;
+		end = strchr(line, '\n');
+		len = end != NULL ? (size_t)(end - line) : strlen(line);
+		klen = strcspn(line, " \t=\n");
+		if (klen > len)
+			klen = len;
+		if (klen == 4 && strncasecmp(line, "ETRN", 4) == 0)
+			e->etrn_advertised = true;
+		else if (klen == 8 && strncasecmp(line, "STARTTLS", 8) == 0)
+			e->starttls_offered = true;
+		else if (klen == 4 && strncasecmp(line, "AUTH", 4) == 0 &&
+		    klen < len) {
+			/* "AUTH PLAIN LOGIN" or "AUTH=PLAIN LOGIN" */
+			e->auth_plain |= etrn_has_word(line + klen + 1,
+			    len - klen - 1, "PLAIN");
+			e->auth_login |= etrn_has_word(line + klen + 1,
+			    len - klen - 1, "LOGIN");
+		}
+	}
+}
+
+/* RFC 4648 base64, for AUTH; false if it does not fit. */
+static bool
+etrn_base64(const unsigned char *in, size_t len, char *out, size_t outlen)
+{
+	static const char	 tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t			 i, o = 0;
+	uint32_t		 v;
+
+	if ((len + 2) / 3 * 4 + 1 > outlen)
+		return false;
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = tab[v >> 18 & 63];
+		out[o++] = tab[v >> 12 & 63];
+		out[o++] = tab[v >> 6 & 63];
+		out[o++] = tab[v & 63];
+	}
+	if (i < len) {
+		v = (uint32_t)in[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)in[i + 1] << 8;
+		out[o++] = tab[v >> 18 & 63];
+		out[o++] = tab[v >> 12 & 63];
+		out[o++] = i + 1 < len ? tab[v >> 6 & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+	return true;
 }
 
 /*
@@ -264,13 +337,81 @@ etrn_on_greeting(struct etrn *e, const struct reply *r)
 	return etrn_on_setup_failure(e, r, "unexpected greeting");
 }
 
+/* Credentials for AUTH, or on to the first ETRN. */
+static enum etrn_action
+etrn_after_hello(struct etrn *e)
+{
+	unsigned char	plain[2 * CONF_PASSWORD_MAX + 3];
+	char		b64[ETRN_CMD_MAX];
+	size_t		ulen, plen;
+
+	if (e->auth_user == NULL)
+		return etrn_send_next(e);
+	if (!e->tls_active && !e->auth_cleartext) {
+		e->note = "not sending credentials over a connection without "
+		    "TLS (auth-cleartext = no); asking without AUTH";
+		return etrn_send_next(e);
+	}
+	if (!e->auth_plain && !e->auth_login) {
+		e->note = "the server offers no AUTH PLAIN or LOGIN; asking "
+		    "without AUTH";
+		return etrn_send_next(e);
+	}
+	if (!e->auth_plain) {
+		e->state = ETRN_S_AUTH_LOGIN;
+		etrn_set_cmd(e, "AUTH", "LOGIN");
+		return ETRN_SEND;
+	}
+	/* RFC 4616: authzid NUL authcid NUL passwd, authzid empty. */
+	ulen = strlen(e->auth_user);
+	plen = strlen(e->auth_password);
+	memset(plain, 0, sizeof(plain));
+	if (ulen + plen + 2 <= sizeof(plain)) {
+		memcpy(plain + 1, e->auth_user, ulen);
+		memcpy(plain + 2 + ulen, e->auth_password, plen);
+	}
+	if (ulen + plen + 2 > sizeof(plain) ||
+	    !etrn_base64(plain, ulen + plen + 2, b64, sizeof(b64)) ||
+	    !etrn_set_cmd(e, "AUTH PLAIN", b64)) {
+		explicit_bzero(plain, sizeof(plain));
+		explicit_bzero(b64, sizeof(b64));
+		etrn_set_rest(e, ETRN_R_UNSUPPORTED, 0, NULL, "credentials too "
+		    "long for an AUTH command");
+		return etrn_send_quit(e);
+	}
+	explicit_bzero(plain, sizeof(plain));
+	explicit_bzero(b64, sizeof(b64));
+	e->cmd_secret = true;
+	e->state = ETRN_S_AUTH;
+	return ETRN_SEND;
+}
+
+/* TLS before anything else, when it is wanted and can be had. */
+static enum etrn_action
+etrn_after_ehlo(struct etrn *e)
+{
+	if (e->tls_active || e->tls == CONF_TLS_NO)
+		return etrn_after_hello(e);
+	if (e->starttls_offered) {
+		e->state = ETRN_S_STARTTLS;
+		etrn_set_cmd(e, "STARTTLS", NULL);
+		return ETRN_SEND;
+	}
+	if (e->tls == CONF_TLS_REQUIRED) {
+		etrn_set_rest(e, ETRN_R_TEMP, 0, NULL, "the server does not "
+		    "offer STARTTLS, and tls = required");
+		return etrn_send_quit(e);
+	}
+	return etrn_after_hello(e);
+}
+
 static enum etrn_action
 etrn_on_ehlo(struct etrn *e, const struct reply *r)
 {
 	if (r->code == 250) {
 		e->esmtp = true;
-		e->etrn_advertised = etrn_ehlo_has_etrn(r);
-		return etrn_send_next(e);
+		etrn_ehlo_keywords(e, r);
+		return etrn_after_ehlo(e);
 	}
 	/*
 	 * RFC 5321 names 500 and 502 for a server without EHLO.  501 is
@@ -290,9 +431,97 @@ etrn_on_helo(struct etrn *e, const struct reply *r)
 	if (r->code == 250) {
 		e->esmtp = false;
 		e->etrn_advertised = false;
-		return etrn_send_next(e);
+		if (e->tls == CONF_TLS_REQUIRED && !e->tls_active) {
+			etrn_set_rest(e, ETRN_R_TEMP, 0, NULL, "the server does "
+			    "not speak ESMTP, so no STARTTLS, and tls = "
+			    "required");
+			return etrn_send_quit(e);
+		}
+		return etrn_after_hello(e);
 	}
 	return etrn_on_setup_failure(e, r, "unexpected reply to HELO");
+}
+
+static enum etrn_action
+etrn_on_starttls(struct etrn *e, const struct reply *r)
+{
+	if (r->code == 220) {
+		e->state = ETRN_S_TLS;
+		e->cmd[0] = '\0';
+		return ETRN_HANDSHAKE;
+	}
+	if (r->code == 421) {
+		etrn_set_rest(e, ETRN_R_TEMP, r->code, NULL, r->text);
+		return etrn_close(e);
+	}
+	if (e->tls == CONF_TLS_REQUIRED) {
+		etrn_set_rest(e, ETRN_R_TEMP, r->code, "STARTTLS refused",
+		    r->text);
+		return etrn_send_quit(e);
+	}
+	/* RFC 3207 4: the session goes on as it was, in clear. */
+	e->note = "the server refused STARTTLS; going on without TLS";
+	return etrn_after_hello(e);
+}
+
+enum etrn_action
+etrn_on_tls(struct etrn *e)
+{
+	/* RFC 3207 4.2: forget what was learnt in clear; EHLO again. */
+	e->tls_active = true;
+	e->esmtp = e->etrn_advertised = e->starttls_offered = false;
+	e->auth_plain = e->auth_login = false;
+	return etrn_send_hello(e, ETRN_S_EHLO);
+}
+
+/* The classes of an AUTH failure: bad credentials are permanent. */
+static enum etrn_action
+etrn_on_auth_failure(struct etrn *e, const struct reply *r)
+{
+	e->cmd_secret = false;
+	if (r->code == 421) {
+		etrn_set_rest(e, ETRN_R_TEMP, r->code, NULL, r->text);
+		return etrn_close(e);
+	}
+	if (r->code >= 400 && r->code < 500)
+		etrn_set_rest(e, ETRN_R_TEMP, r->code, "AUTH failed", r->text);
+	else
+		etrn_set_rest(e, ETRN_R_REFUSED, r->code, "AUTH failed",
+		    r->text);
+	return etrn_send_quit(e);
+}
+
+static enum etrn_action
+etrn_on_auth(struct etrn *e, const struct reply *r)
+{
+	const char	*secret;
+	char		 b64[ETRN_CMD_MAX];
+
+	e->cmd_secret = false;
+	switch (e->state) {
+	case ETRN_S_AUTH_LOGIN:
+	case ETRN_S_AUTH_USER:
+		if (r->code != 334)
+			return etrn_on_auth_failure(e, r);
+		secret = e->state == ETRN_S_AUTH_LOGIN ? e->auth_user :
+		    e->auth_password;
+		if (!etrn_base64((const unsigned char *)secret, strlen(secret),
+		    b64, sizeof(b64)) || !etrn_set_cmd(e, b64, NULL)) {
+			explicit_bzero(b64, sizeof(b64));
+			etrn_set_rest(e, ETRN_R_UNSUPPORTED, 0, NULL,
+			    "credentials too long for AUTH LOGIN");
+			return etrn_send_quit(e);
+		}
+		explicit_bzero(b64, sizeof(b64));
+		e->cmd_secret = true;
+		e->state = e->state == ETRN_S_AUTH_LOGIN ? ETRN_S_AUTH_USER :
+		    ETRN_S_AUTH;
+		return ETRN_SEND;
+	default:
+		if (r->code == 235)
+			return etrn_send_next(e);
+		return etrn_on_auth_failure(e, r);
+	}
 }
 
 /* Classify the reply to one ETRN (RFC 1985 5, erratum 4130). */
@@ -350,6 +579,14 @@ etrn_on_reply(struct etrn *e, const struct reply *r)
 		return etrn_on_ehlo(e, r);
 	case ETRN_S_HELO:
 		return etrn_on_helo(e, r);
+	case ETRN_S_STARTTLS:
+		return etrn_on_starttls(e, r);
+	case ETRN_S_TLS:
+		break;		/* the session sends no reply our way now */
+	case ETRN_S_AUTH_LOGIN:
+	case ETRN_S_AUTH_USER:
+	case ETRN_S_AUTH:
+		return etrn_on_auth(e, r);
 	case ETRN_S_ETRN:
 		return etrn_on_etrn(e, r);
 	case ETRN_S_QUIT:
@@ -357,6 +594,17 @@ etrn_on_reply(struct etrn *e, const struct reply *r)
 		break;
 	}
 	return etrn_close(e);
+}
+
+void
+etrn_set_security(struct etrn *e, enum conf_tls tls, const char *auth_user,
+    const char *auth_password, bool auth_cleartext)
+{
+	e->tls = tls;
+	e->auth_user = auth_user != NULL && auth_password != NULL ?
+	    auth_user : NULL;
+	e->auth_password = auth_password;
+	e->auth_cleartext = auth_cleartext;
 }
 
 void

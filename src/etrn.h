@@ -4,7 +4,10 @@
  * takes complete replies and says what to send next; it knows nothing of
  * sockets or time.  The session module does the I/O and the deadlines.
  *
- *   GREETING -> EHLO -> [HELO] -> ETRN (once per domain) -> QUIT -> DONE
+ *   GREETING -> EHLO -> [HELO]
+ *            -> [STARTTLS -> TLS (the session's handshake) -> EHLO]
+ *            -> [AUTH PLAIN | AUTH LOGIN -> AUTH_USER -> AUTH]
+ *            -> ETRN (once per domain) -> QUIT -> DONE
  */
 #ifndef ETRND_ETRN_H
 #define ETRND_ETRN_H
@@ -22,6 +25,11 @@ enum etrn_state {
 	ETRN_S_GREETING,
 	ETRN_S_EHLO,
 	ETRN_S_HELO,
+	ETRN_S_STARTTLS,
+	ETRN_S_TLS,		/* the session runs the handshake */
+	ETRN_S_AUTH_LOGIN,	/* sent AUTH LOGIN, waiting for 334 */
+	ETRN_S_AUTH_USER,	/* sent the user name, waiting for 334 */
+	ETRN_S_AUTH,		/* sent the credentials, waiting for 235 */
 	ETRN_S_ETRN,
 	ETRN_S_QUIT,
 	ETRN_S_DONE,
@@ -46,6 +54,7 @@ struct etrn_result {
 enum etrn_action {
 	ETRN_SEND,		/* send etrn.cmd and wait for a reply */
 	ETRN_CLOSE,		/* close the connection now */
+	ETRN_HANDSHAKE,		/* start TLS, then call etrn_on_tls() */
 };
 
 struct etrn {
@@ -58,6 +67,16 @@ struct etrn {
 	struct etrn_result	*results;	/* ndomains, caller's memory */
 	bool			 esmtp;		/* EHLO accepted */
 	bool			 etrn_advertised;
+	bool			 starttls_offered;
+	bool			 auth_plain;	/* AUTH mechanisms offered */
+	bool			 auth_login;
+	enum conf_tls		 tls;		/* default CONF_TLS_NO */
+	bool			 tls_active;
+	const char		*auth_user;	/* NULL: no AUTH */
+	const char		*auth_password;
+	bool			 auth_cleartext;
+	bool			 cmd_secret;	/* cmd carries credentials */
+	const char		*note;		/* a warning for the log, static */
 	char			 cmd[ETRN_CMD_MAX];	/* with CRLF */
 };
 
@@ -68,6 +87,12 @@ const char	*etrn_class_name(enum etrn_class);
 void		 etrn_init(struct etrn *, const char *helo,
 		    enum conf_command, char * const *domains, size_t ndomains,
 		    struct etrn_result *results);
+/* STARTTLS and AUTH policy; without this call, neither is used. */
+void		 etrn_set_security(struct etrn *, enum conf_tls,
+		    const char *auth_user, const char *auth_password,
+		    bool auth_cleartext);
+/* The handshake after ETRN_HANDSHAKE succeeded: EHLO again (RFC 3207). */
+enum etrn_action etrn_on_tls(struct etrn *);
 /* Feed one complete reply; fills etrn.cmd when returning ETRN_SEND. */
 enum etrn_action etrn_on_reply(struct etrn *, const struct reply *);
 /*

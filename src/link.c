@@ -138,6 +138,7 @@ linkmon_trace(struct nl_object *obj, int type)
 {
 	struct rtnl_link	*link;
 	struct rtnl_addr	*ra;
+	struct nl_addr		*local;
 	const char		*otype;
 	char			 f[128], o[32], a[INET6_ADDRSTRLEN + 8], s[32];
 
@@ -157,11 +158,19 @@ linkmon_trace(struct nl_object *obj, int type)
 		    sizeof(o)), rtnl_link_get_mtu(link));
 	} else if (strcmp(otype, "route/addr") == 0) {
 		ra = (struct rtnl_addr *)obj;
-		if (rtnl_addr_get_local(ra) == NULL)
+		/*
+		 * Only what linkstate can use: nl_addr2str() trusts the
+		 * family over the length, so a short IFA_LOCAL is over-read.
+		 */
+		if ((local = rtnl_addr_get_local(ra)) == NULL ||
+		    nl_addr_get_len(local) !=
+		    (nl_addr_get_family(local) == AF_INET ? 4u : 16u) ||
+		    (nl_addr_get_family(local) != AF_INET &&
+		    nl_addr_get_family(local) != AF_INET6))
 			return;
 		log_debug("netlink: %s index %d %s scope %s flags <%s>",
 		    linkmon_msgtype(type), rtnl_addr_get_ifindex(ra),
-		    nl_addr2str(rtnl_addr_get_local(ra), a, sizeof(a)),
+		    nl_addr2str(local, a, sizeof(a)),
 		    rtnl_scope2str(rtnl_addr_get_scope(ra), s, sizeof(s)),
 		    rtnl_addr_flags2str((int)rtnl_addr_get_flags(ra), f,
 		    sizeof(f)));
@@ -613,4 +622,40 @@ unsigned
 linkmon_test_overruns(const struct linkmon *lm)
 {
 	return lm->overruns;
+}
+
+/*
+ * For tests and fuzzing (fuzz/fuzz_netlink.c): what nl_recvmsgs() does with
+ * one received buffer on the notification socket, minus the socket.  The
+ * walk is NLMSG_OK()/NLMSG_NEXT()'s, spelt out without their signed length
+ * and alignment; it is bounded by len, every step consuming at least one
+ * header.  Each message is copied into its own nl_msg as nlmsg_convert()
+ * does there, and goes to the same NL_CB_VALID callback, so through the
+ * same nl_msg_parse() and linkstate_apply().
+ */
+void
+linkmon_feed_raw(struct linkstate *ls, const void *buf, size_t len)
+{
+	struct linkmon		 lm = { .ls = ls };
+	struct linkmon_parse	 p = { .lm = &lm };
+	const unsigned char	*b = buf;
+	struct nlmsghdr		 h;
+	struct nl_msg		*msg;
+	size_t			 off = 0;
+
+	while (len - off >= sizeof(h)) {
+		memcpy(&h, b + off, sizeof(h));
+		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
+			break;
+		if ((msg = nlmsg_alloc_size(NLMSG_ALIGN(h.nlmsg_len))) ==
+		    NULL)
+			fatalx("out of memory");
+		memcpy(nlmsg_hdr(msg), b + off, h.nlmsg_len);
+		nlmsg_set_proto(msg, NETLINK_ROUTE);
+		(void)linkmon_valid_cb(msg, &p);
+		nlmsg_free(msg);
+		if (NLMSG_ALIGN(h.nlmsg_len) >= len - off)
+			break;
+		off += NLMSG_ALIGN(h.nlmsg_len);
+	}
 }

@@ -9,6 +9,7 @@
 #define ETRND_LINK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "linkstate.h"
 
@@ -30,5 +31,13 @@ struct linkstate *linkmon_state(struct linkmon *);
 void		 linkmon_test_set_rcvbuf(struct linkmon *, int bytes);
 /* For tests: receive-buffer overruns recovered from so far. */
 unsigned	 linkmon_test_overruns(const struct linkmon *);
+
+/*
+ * For tests and fuzzing: push a buffer of rtnetlink messages, framed as one
+ * recv() returns them, through the notification socket's parse path into
+ * ls.  Malformed framing ends the walk, as in libnl.
+ */
+void		 linkmon_feed_raw(struct linkstate *ls, const void *buf,
+		    size_t len);
 
 #endif

@@ -84,6 +84,26 @@ log_conf_errors(const char *errors)
 	}
 }
 
+/* Settings that work but that an admin should see in the log. */
+static void
+conf_warnings(const struct conf *conf)
+{
+	size_t	i;
+
+	for (i = 0; i < conf->nrelays; i++) {
+		const struct conf_relay *r = &conf->relays[i];
+
+		if (r->tls != CONF_TLS_NO && !r->tls_verify)
+			log_warnx("relay %s: tls-verify = no: the secondary's "
+			    "certificate is not checked, so TLS does not "
+			    "stop an impostor", r->name);
+		if (r->auth_user != NULL && r->auth_cleartext)
+			log_warnx("relay %s: auth-cleartext = yes: the "
+			    "password may cross the network unencrypted",
+			    r->name);
+	}
+}
+
 /* The host's FQDN, looked up once at start: the loop must never block. */
 static char *
 helo_default(const struct conf *conf)
@@ -223,6 +243,7 @@ etrnd_reload(struct etrnd *d, char **errorsp)
 	}
 	if (conf->helo == NULL && d->helo_default == NULL)
 		d->helo_default = helo_default(conf);
+	conf_warnings(conf);
 	if (strcmp(conf->control_socket, d->conf->control_socket) != 0)
 		log_notice("control-socket: the new path takes effect at the "
 		    "next start");
@@ -413,6 +434,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	conf_warnings(d.conf);
 	if (d.conf->helo == NULL)
 		d.helo_default = helo_default(d.conf);
 

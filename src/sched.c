@@ -279,6 +279,12 @@ relay_open(struct relay *r)
 	p.ndomains = r->nchunk;
 	p.connect_timeout_ms = conf->connect_timeout_ms;
 	p.reply_timeout_ms = conf->reply_timeout_ms;
+	p.tls = r->conf->tls;
+	p.tls_ca = r->conf->tls_ca;
+	p.tls_verify = r->conf->tls_verify;
+	p.auth_user = r->conf->auth_user;
+	p.auth_password = r->conf->auth_password;
+	p.auth_cleartext = r->conf->auth_cleartext;
 	if ((r->session = session_new(sc->base, sc->dns, &p,
 	    sched_on_session_done, r)) == NULL)
 		fatal("session_new");

@@ -20,9 +20,14 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "etrn.h"
 #include "log.h"
@@ -62,8 +67,15 @@ struct session {
 	size_t			 ndomains;
 	uint64_t		 connect_timeout_ms;
 	uint64_t		 reply_timeout_ms;
+	enum conf_tls		 tls;
+	char			*tls_ca;
+	bool			 tls_verify;
+	char			*auth_user;
+	char			*auth_password;
+	bool			 auth_cleartext;
 
 	enum session_state	 state;
+	SSL			*ssl;		/* owned by bev once wrapped */
 	bool			 ending;	/* end from the timer */
 	struct event		*timer;
 	struct evdns_getaddrinfo_request *req;
@@ -84,6 +96,7 @@ static void	session_timer_cb(evutil_socket_t, short, void *);
 static void	session_read_cb(struct bufferevent *, void *);
 static void	session_event_cb(struct bufferevent *, short, void *);
 static void	session_connect_next(struct session *);
+static void	session_starttls(struct session *);
 
 static void
 session_set_state(struct session *s, enum session_state state)
@@ -335,12 +348,130 @@ session_send(struct session *s)
 {
 	size_t	len = strlen(s->etrn.cmd);
 
-	log_debug("relay %s: -> %.*s", s->relay,
-	    (int)(len >= 2 ? len - 2 : len), s->etrn.cmd);
+	if (s->etrn.cmd_secret)
+		log_debug("relay %s: -> %s(credentials hidden)", s->relay,
+		    strncmp(s->etrn.cmd, "AUTH PLAIN ", 11) == 0 ?
+		    "AUTH PLAIN " : "");
+	else
+		log_debug("relay %s: -> %.*s", s->relay,
+		    (int)(len >= 2 ? len - 2 : len), s->etrn.cmd);
 	bufferevent_write(s->bev, s->etrn.cmd, len);
+	if (s->etrn.cmd_secret)
+		explicit_bzero(s->etrn.cmd, sizeof(s->etrn.cmd));
 	session_deadline(s, s->etrn.state == ETRN_S_QUIT &&
 	    s->reply_timeout_ms > SESSION_QUIT_WAIT_MS ?
 	    SESSION_QUIT_WAIT_MS : s->reply_timeout_ms);
+}
+
+/* Is host an address literal, to be checked against IP SANs? */
+static bool
+session_host_is_ip(const char *host)
+{
+	unsigned char	buf[16];
+
+	return inet_pton(AF_INET, host, buf) == 1 ||
+	    inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/* What OpenSSL says went wrong, for a person. */
+static void
+session_tls_error(struct session *s, char *buf, size_t len)
+{
+	unsigned long	 err;
+	long		 vr;
+	char		 e[256] = "";
+
+	while ((err = bufferevent_get_openssl_error(s->bev)) != 0)
+		ERR_error_string_n(err, e, sizeof(e));
+	if (s->ssl != NULL &&
+	    (vr = SSL_get_verify_result(s->ssl)) != X509_V_OK)
+		snprintf(buf, len, "certificate verify failed (%s)",
+		    X509_verify_cert_error_string(vr));
+	else if (e[0] != '\0') {
+		/* "error:0A000086:SSL routines::certificate verify failed" */
+		const char *r = strrchr(e, ':');
+
+		snprintf(buf, len, "%s", r != NULL ? r + 1 : e);
+	} else
+		snprintf(buf, len, "the connection closed during the "
+		    "handshake");
+}
+
+/*
+ * STARTTLS was accepted: wrap the socket in an OpenSSL filter.  Verify the
+ * chain against tls-ca or the system store and the name we connected to;
+ * send SNI for a host name.  The reply to EHLO comes over TLS.
+ */
+static void
+session_starttls(struct session *s)
+{
+	struct bufferevent	*tls;
+	SSL_CTX			*ctx;
+	SSL			*ssl = NULL;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		goto fail;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (s->tls_verify) {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		if (s->tls_ca != NULL ?
+		    SSL_CTX_load_verify_locations(ctx, s->tls_ca, NULL) != 1 :
+		    SSL_CTX_set_default_verify_paths(ctx) != 1) {
+			SSL_CTX_free(ctx);
+			session_fail(s, true, "TLS: cannot load the CA "
+			    "certificates from %s", s->tls_ca != NULL ?
+			    s->tls_ca : "the system store");
+			return;
+		}
+	}
+	ssl = SSL_new(ctx);
+	SSL_CTX_free(ctx);		/* ssl holds its own reference */
+	if (ssl == NULL)
+		goto fail;
+	if (session_host_is_ip(s->host)) {
+		if (s->tls_verify &&
+		    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+		    s->host) != 1)
+			goto fail;
+	} else {
+		SSL_set_tlsext_host_name(ssl, s->host);
+		if (s->tls_verify && SSL_set1_host(ssl, s->host) != 1)
+			goto fail;
+	}
+	tls = bufferevent_openssl_filter_new(s->base, s->bev, ssl,
+	    BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (tls == NULL)
+		goto fail;
+	/* The filter now owns the socket's bufferevent and ssl. */
+	s->bev = tls;
+	s->ssl = ssl;
+	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+	bufferevent_setcb(tls, session_read_cb, NULL, session_event_cb, s);
+	bufferevent_enable(tls, EV_READ | EV_WRITE);
+	log_debug("relay %s: TLS handshake with %s", s->relay, s->peer);
+	session_deadline(s, s->connect_timeout_ms);
+	return;
+fail:
+	if (ssl != NULL)
+		SSL_free(ssl);
+	session_fail(s, true, "TLS: cannot set up the handshake");
+}
+
+/* The handshake is done: say what we got, then EHLO again. */
+static void
+session_tls_up(struct session *s)
+{
+	log_debug("relay %s: TLS up with %s: %s, %s, certificate %s",
+	    s->relay, s->peer, SSL_get_version(s->ssl),
+	    SSL_get_cipher_name(s->ssl), s->tls_verify ? "verified" :
+	    "NOT verified (tls-verify = no)");
+	reply_init(&s->rp);
+	if (etrn_on_tls(&s->etrn) != ETRN_SEND) {
+		session_end_soon(s);
+		return;
+	}
+	session_send(s);
 }
 
 /* One complete reply: let the protocol core choose what comes next. */
@@ -351,6 +482,10 @@ session_on_reply(struct session *s, struct evbuffer *in)
 
 	action = etrn_on_reply(&s->etrn, &s->rp.reply);
 	reply_init(&s->rp);
+	if (s->etrn.note != NULL) {
+		log_warnx("relay %s: %s", s->relay, s->etrn.note);
+		s->etrn.note = NULL;
+	}
 	if (action == ETRN_CLOSE) {
 		session_end_soon(s);
 		return;
@@ -359,6 +494,10 @@ session_on_reply(struct session *s, struct evbuffer *in)
 	if (evbuffer_get_length(in) != 0) {
 		session_fail(s, true, "protocol error: unsolicited data after "
 		    "a reply, before %s", etrn_state_name(s->etrn.state));
+		return;
+	}
+	if (action == ETRN_HANDSHAKE) {
+		session_starttls(s);
 		return;
 	}
 	session_send(s);
@@ -418,6 +557,18 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 	(void)bev;
 	if (s->ending)
 		return;
+	if (s->state == SESSION_SMTP && s->etrn.state == ETRN_S_TLS) {
+		char	why[256];
+
+		if (events & BEV_EVENT_CONNECTED) {
+			session_tls_up(s);
+			return;
+		}
+		session_tls_error(s, why, sizeof(why));
+		session_fail(s, false, "TLS handshake with %s failed: %s",
+		    s->peer, why);
+		return;
+	}
 	if (events & BEV_EVENT_CONNECTED) {
 		log_debug("relay %s: connected to %s", s->relay, s->peer);
 		session_set_state(s, SESSION_SMTP);
@@ -478,6 +629,12 @@ session_timer_cb(evutil_socket_t fd, short ev, void *arg)
 			session_end_soon(s);
 			break;
 		}
+		if (s->etrn.state == ETRN_S_TLS) {
+			session_fail(s, false, "TLS handshake with %s did not "
+			    "finish within %s", s->peer, fmt_duration(
+			    s->connect_timeout_ms, d, sizeof(d)));
+			break;
+		}
 		session_fail(s, true, "no %s reply from %s within %s",
 		    etrn_state_name(s->etrn.state), s->peer,
 		    fmt_duration(s->reply_timeout_ms, d, sizeof(d)));
@@ -511,12 +668,22 @@ session_new(struct event_base *base, struct evdns_base *dns,
 		s->domains[i] = xstrdup(p->domains[i]);
 	s->connect_timeout_ms = p->connect_timeout_ms;
 	s->reply_timeout_ms = p->reply_timeout_ms;
+	s->tls = p->tls;
+	s->tls_ca = p->tls_ca != NULL ? xstrdup(p->tls_ca) : NULL;
+	s->tls_verify = p->tls_verify;
+	if (p->auth_user != NULL && p->auth_password != NULL) {
+		s->auth_user = xstrdup(p->auth_user);
+		s->auth_password = xstrdup(p->auth_password);
+	}
+	s->auth_cleartext = p->auth_cleartext;
 	s->results = xcalloc(p->ndomains + 1, sizeof(*s->results));
 	s->cb = cb;
 	s->cb_arg = arg;
 	s->state = SESSION_START;
 	etrn_init(&s->etrn, s->helo, s->command, s->domains, s->ndomains,
 	    s->results);
+	etrn_set_security(&s->etrn, s->tls, s->auth_user, s->auth_password,
+	    s->auth_cleartext);
 
 	if ((s->timer = evtimer_new(base, session_timer_cb, s)) == NULL)
 		goto fail;
@@ -563,5 +730,12 @@ session_free(struct session *s)
 	free(s->host);
 	free(s->source);
 	free(s->helo);
+	free(s->tls_ca);
+	free(s->auth_user);
+	if (s->auth_password != NULL) {
+		explicit_bzero(s->auth_password, strlen(s->auth_password));
+		free(s->auth_password);
+	}
+	explicit_bzero(s->etrn.cmd, sizeof(s->etrn.cmd));
 	free(s);
 }

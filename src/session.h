@@ -7,12 +7,17 @@
  *
  *   START -> RESOLVE -> CONNECT (per address) -> SMTP -> DONE
  *
+ * STARTTLS (RFC 3207) wraps the connection in an OpenSSL filter in the
+ * middle of SMTP; the certificate is checked against the system store or
+ * tls_ca, and against the host name (or address) as configured.
+ *
  * A session ends in one place (session_end): it reports its per-domain
  * results once through the done callback and then frees itself.
  */
 #ifndef ETRND_SESSION_H
 #define ETRND_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +40,12 @@ struct session_params {
 	size_t			 ndomains;
 	uint64_t		 connect_timeout_ms;
 	uint64_t		 reply_timeout_ms;
+	enum conf_tls		 tls;		/* 0: CONF_TLS_NO */
+	const char		*tls_ca;	/* NULL: the system store */
+	bool			 tls_verify;
+	const char		*auth_user;	/* NULL: no AUTH */
+	const char		*auth_password;
+	bool			 auth_cleartext;
 };
 
 /* Called exactly once; results are valid only during the call. */

@@ -994,15 +994,194 @@ test_etrn_names(void **state)
 	assert_null(etrn_hint(NULL));
 }
 
+/* STARTTLS and AUTH (RFC 3207, 4954, 4616): one reply in, the action out. */
+static enum etrn_action
+say(struct etrn *e, const char *text)
+{
+	struct reply_parser	p;
+
+	feed_reply(&p, text);
+	return etrn_on_reply(e, &p.reply);
+}
+
+#define EHLO_TLS	"250-mx.example\n250-ETRN\n250 STARTTLS"
+#define EHLO_AUTH	"250-mx.example\n250-ETRN\n250-AUTH PLAIN LOGIN\n250 8BITMIME"
+
+static void
+sec_init(struct etrn *e, struct etrn_result *res, char **domains,
+    enum conf_tls tls, const char *user, const char *pass, bool clear)
+{
+	etrn_init(e, HELO, CONF_CMD_ETRN, domains, 1, res);
+	etrn_set_security(e, tls, user, pass, clear);
+	assert_int_equal(say(e, "220 mx.example ESMTP"), ETRN_SEND);
+}
+
+static void
+test_tls_starttls_then_ehlo_again(void **state)
+{
+	char			*domains[] = { (char *)"example.org" };
+	struct etrn_result	 res[1];
+	struct etrn		 e;
+
+	(void)state;
+	sec_init(&e, res, domains, CONF_TLS_OPPORTUNISTIC, NULL, NULL, false);
+	assert_int_equal(say(&e, EHLO_TLS), ETRN_SEND);
+	assert_string_equal(e.cmd, "STARTTLS\r\n");
+	assert_int_equal(say(&e, "220 2.0.0 Ready to start TLS"),
+	    ETRN_HANDSHAKE);
+	assert_int_equal(e.state, ETRN_S_TLS);
+	/* What was learnt in clear is forgotten; EHLO again. */
+	assert_int_equal(etrn_on_tls(&e), ETRN_SEND);
+	assert_true(e.tls_active);
+	assert_false(e.starttls_offered);
+	assert_string_equal(e.cmd, "EHLO " HELO "\r\n");
+	/* The server offers STARTTLS again inside TLS: no second round. */
+	assert_int_equal(say(&e, EHLO_TLS), ETRN_SEND);
+	assert_string_equal(e.cmd, "ETRN example.org\r\n");
+}
+
+static void
+test_tls_opportunistic_falls_back(void **state)
+{
+	char			*domains[] = { (char *)"example.org" };
+	struct etrn_result	 res[1];
+	struct etrn		 e;
+
+	(void)state;
+	sec_init(&e, res, domains, CONF_TLS_OPPORTUNISTIC, NULL, NULL, false);
+	assert_int_equal(say(&e, "250-mx.example\n250 ETRN"), ETRN_SEND);
+	assert_string_equal(e.cmd, "ETRN example.org\r\n");
+	/* STARTTLS offered but refused (454): on in clear, with a note. */
+	sec_init(&e, res, domains, CONF_TLS_OPPORTUNISTIC, NULL, NULL, false);
+	assert_int_equal(say(&e, EHLO_TLS), ETRN_SEND);
+	assert_int_equal(say(&e, "454 4.7.0 TLS not available"), ETRN_SEND);
+	assert_string_equal(e.cmd, "ETRN example.org\r\n");
+	assert_non_null(e.note);
+}
+
+static void
+test_tls_required_never_in_clear(void **state)
+{
+	char			*domains[] = { (char *)"example.org" };
+	struct etrn_result	 res[1];
+	struct etrn		 e;
+
+	(void)state;
+	/* Not offered: no ETRN, QUIT, temporary. */
+	sec_init(&e, res, domains, CONF_TLS_REQUIRED, NULL, NULL, false);
+	assert_int_equal(say(&e, "250-mx.example\n250 ETRN"), ETRN_SEND);
+	assert_string_equal(e.cmd, "QUIT\r\n");
+	assert_int_equal(res[0].cls, ETRN_R_TEMP);
+	assert_string_equal(res[0].text, "the server does not offer "
+	    "STARTTLS, and tls = required");
+	/* Refused: the same. */
+	sec_init(&e, res, domains, CONF_TLS_REQUIRED, NULL, NULL, false);
+	assert_int_equal(say(&e, EHLO_TLS), ETRN_SEND);
+	assert_int_equal(say(&e, "454 4.7.0 TLS not available"), ETRN_SEND);
+	assert_string_equal(e.cmd, "QUIT\r\n");
+	assert_int_equal(res[0].cls, ETRN_R_TEMP);
+	assert_int_equal(res[0].code, 454);
+	/* HELO fallback means no STARTTLS at all. */
+	sec_init(&e, res, domains, CONF_TLS_REQUIRED, NULL, NULL, false);
+	assert_int_equal(say(&e, "502 5.5.1 unknown"), ETRN_SEND);
+	assert_int_equal(say(&e, "250 mx.example"), ETRN_SEND);
+	assert_string_equal(e.cmd, "QUIT\r\n");
+	assert_int_equal(res[0].cls, ETRN_R_TEMP);
+	/* tls = no ignores STARTTLS. */
+	sec_init(&e, res, domains, CONF_TLS_NO, NULL, NULL, false);
+	assert_int_equal(say(&e, EHLO_TLS), ETRN_SEND);
+	assert_string_equal(e.cmd, "ETRN example.org\r\n");
+}
+
+static void
+test_auth_plain_after_tls(void **state)
+{
+	char			*domains[] = { (char *)"example.org" };
+	struct etrn_result	 res[1];
+	struct etrn		 e;
+
+	(void)state;
+	sec_init(&e, res, domains, CONF_TLS_REQUIRED, "site", "s3cret", false);
+	assert_int_equal(say(&e, EHLO_TLS), ETRN_SEND);
+	assert_int_equal(say(&e, "220 go ahead"), ETRN_HANDSHAKE);
+	assert_int_equal(etrn_on_tls(&e), ETRN_SEND);
+	assert_int_equal(say(&e, EHLO_AUTH), ETRN_SEND);
+	/* base64("\0site\0s3cret") */
+	assert_string_equal(e.cmd, "AUTH PLAIN AHNpdGUAczNjcmV0\r\n");
+	assert_true(e.cmd_secret);
+	assert_int_equal(say(&e, "235 2.7.0 Authentication successful"),
+	    ETRN_SEND);
+	assert_false(e.cmd_secret);
+	assert_string_equal(e.cmd, "ETRN example.org\r\n");
+}
+
+static void
+test_auth_login_when_no_plain(void **state)
+{
+	char			*domains[] = { (char *)"example.org" };
+	struct etrn_result	 res[1];
+	struct etrn		 e;
+
+	(void)state;
+	sec_init(&e, res, domains, CONF_TLS_NO, "site", "s3cret", true);
+	assert_int_equal(say(&e, "250-mx.example\n250 AUTH=LOGIN"),
+	    ETRN_SEND);
+	assert_string_equal(e.cmd, "AUTH LOGIN\r\n");
+	assert_int_equal(say(&e, "334 VXNlcm5hbWU6"), ETRN_SEND);
+	assert_string_equal(e.cmd, "c2l0ZQ==\r\n");		/* site */
+	assert_true(e.cmd_secret);
+	assert_int_equal(say(&e, "334 UGFzc3dvcmQ6"), ETRN_SEND);
+	assert_string_equal(e.cmd, "czNjcmV0\r\n");		/* s3cret */
+	assert_int_equal(say(&e, "235 ok"), ETRN_SEND);
+	assert_string_equal(e.cmd, "ETRN example.org\r\n");
+}
+
+static void
+test_auth_refused_and_cleartext(void **state)
+{
+	char			*domains[] = { (char *)"example.org" };
+	struct etrn_result	 res[1];
+	struct etrn		 e;
+
+	(void)state;
+	/* Bad credentials: permanent, with the server's text. */
+	sec_init(&e, res, domains, CONF_TLS_NO, "site", "wrong", true);
+	assert_int_equal(say(&e, EHLO_AUTH), ETRN_SEND);
+	assert_int_equal(say(&e, "535 5.7.8 Error: authentication failed"),
+	    ETRN_SEND);
+	assert_string_equal(e.cmd, "QUIT\r\n");
+	assert_int_equal(res[0].cls, ETRN_R_REFUSED);
+	assert_int_equal(res[0].code, 535);
+	assert_string_equal(res[0].text, "AUTH failed: 5.7.8 Error: "
+	    "authentication failed");
+	/* 454 is temporary. */
+	sec_init(&e, res, domains, CONF_TLS_NO, "site", "pw", true);
+	assert_int_equal(say(&e, EHLO_AUTH), ETRN_SEND);
+	assert_int_equal(say(&e, "454 4.7.0 Temporary failure"), ETRN_SEND);
+	assert_int_equal(res[0].cls, ETRN_R_TEMP);
+	/* No TLS and auth-cleartext = no: no credentials; asked anyway. */
+	sec_init(&e, res, domains, CONF_TLS_OPPORTUNISTIC, "site", "pw",
+	    false);
+	assert_int_equal(say(&e, EHLO_AUTH), ETRN_SEND);
+	assert_string_equal(e.cmd, "ETRN example.org\r\n");
+	assert_non_null(strstr(e.note, "without TLS"));
+}
+
 int
 main(void)
 {
 	static struct CMUnitTest	 tests[sizeof(scripts) /
-					    sizeof(scripts[0]) + 4];
+					    sizeof(scripts[0]) + 16];
 	static const struct CMUnitTest	 fixed[] = {
 		cmocka_unit_test(test_etrn_long_domain),
 		cmocka_unit_test(test_etrn_long_text),
 		cmocka_unit_test(test_etrn_names),
+		cmocka_unit_test(test_tls_starttls_then_ehlo_again),
+		cmocka_unit_test(test_tls_opportunistic_falls_back),
+		cmocka_unit_test(test_tls_required_never_in_clear),
+		cmocka_unit_test(test_auth_plain_after_tls),
+		cmocka_unit_test(test_auth_login_when_no_plain),
+		cmocka_unit_test(test_auth_refused_and_cleartext),
 	};
 	size_t				 i, n = 0;
 

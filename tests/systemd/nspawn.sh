@@ -43,9 +43,10 @@ SUITE=bookworm
 MIRROR=${ETRND_TEST_MIRROR:-http://deb.debian.org/debian}
 CACHE=${ETRND_TEST_CACHE:-/var/cache/etrnd-test}
 # What etrnd links to (ldd: libevent core and extra, libnl, libnl-route,
-# libsystemd; their own dependencies come with them), plus a booting
+# libsystemd, libevent_openssl and OpenSSL for STARTTLS, the CA store;
+# their own dependencies come with them), plus a booting
 # systemd and ip(8).
-PKGS=systemd,systemd-sysv,dbus,iproute2,libevent-core-2.1-7,libevent-extra-2.1-7,libnl-3-200,libnl-route-3-200,libsystemd0
+PKGS=systemd,systemd-sysv,dbus,iproute2,libevent-core-2.1-7,libevent-extra-2.1-7,libnl-3-200,libnl-route-3-200,libsystemd0,libevent-openssl-2.1-7,libssl3,ca-certificates
 CACHE_VERSION=1		# bump when the tree's preparation below changes
 
 NET=10.213.0		# container host0 .2, fake secondary .1

@@ -1,0 +1,689 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# etrnd's STARTTLS and AUTH end to end against a real Postfix secondary MX
+# (issue 5, sections 1 and 2), in network namespaces, with a throwaway CA
+# made by the test and Cyrus SASL with a sasldb made by the test.
+#
+# usage: tls.sh [SCENARIO...]
+#   Without arguments every scenario runs, each in its own process.
+#   Needs root and the Debian packages postfix, openssl, sasl2-bin,
+#   libsasl2-modules and libsasl2-modules-db (else exits 77).
+#
+#   harness        the Postfix side alone, with python's smtplib (no etrnd)
+#   tls-valid      a certificate from tls-ca: the name (SNI), then the IP
+#   tls-wrong-name certificate for another name: clear failure, retried,
+#                  no ETRN; then tls-verify = no goes through
+#   tls-unknown-ca no tls-ca: the system store lacks the CA: no ETRN
+#   tls-fallback   no STARTTLS offered, tls = opportunistic: ETRN in clear
+#   tls-required   no STARTTLS, or STARTTLS refused, tls = required: no ETRN
+#   auth-ok        AUTH PLAIN over TLS, ETRN only for authenticated clients
+#   auth-login     the same where the server offers only AUTH LOGIN
+#   auth-wrong     wrong password: 535, refused, not retried
+#   auth-no-tls    tls = no with AUTH: config error; a server that offers
+#                  AUTH in clear gets none unless auth-cleartext = yes
+#   password-file  the password file's mode and owner (etrnd -t)
+SCENARIOS=(harness tls-valid tls-wrong-name tls-unknown-ca tls-fallback
+	tls-required auth-ok auth-login auth-wrong auth-no-tls password-file)
+
+if [ $# -eq 0 ]; then
+	npassed=0 nfailed=0
+	for s in "${SCENARIOS[@]}"; do
+		echo "# === $s"
+		out=$(bash "$0" "$s" 2>&1)
+		rc=$?
+		printf '%s\n' "$out"
+		[ "$rc" -eq 77 ] && exit 77
+		p=$(printf '%s\n' "$out" | awk '/^[0-9]+ passed, [0-9]+ failed$/ {print $1}' | tail -1)
+		f=$(printf '%s\n' "$out" | awk '/^[0-9]+ passed, [0-9]+ failed$/ {print $3}' | tail -1)
+		npassed=$((npassed + ${p:-0}))
+		nfailed=$((nfailed + ${f:-0}))
+		if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+			nfailed=$((nfailed + 1))
+		fi
+	done
+	echo "$npassed passed, $nfailed failed"
+	[ "$nfailed" -eq 0 ]
+	exit
+fi
+
+# shellcheck source=tls-lib.sh
+. "$(dirname "$0")/tls-lib.sh"
+
+conf() {
+	cat >"$T/$1.conf"
+}
+
+link_up() {
+	ip -n "$NS_SITE" link set site0 up
+}
+
+link_down() {
+	ip -n "$NS_SITE" link set site0 down
+}
+
+stop_etrnd() {
+	kill "$ETRND_PID" 2>/dev/null
+	wait "$ETRND_PID" 2>/dev/null
+	return 0
+}
+
+# The world, the CA and certificates, and Postfix instance "mx" on
+# 192.0.2.2 with the main.cf lines SETTINGS; with "sasl", its sasldb and
+# SASL configuration first.
+world_tls() {
+	need_postfix
+	need_tls_tools
+	setup_e2e_world
+	if ! make_pki; then
+		not_ok "the test CA and certificates are made"
+		finish
+		exit 1
+	fi
+	if [ "${2:-}" = sasl ] && ! setup_sasl mx; then
+		not_ok "the sasldb is made"
+		finish
+		exit 1
+	fi
+	if ! setup_postfix_with mx "192.0.2.2" "$1"; then
+		not_ok "Postfix instance starts"
+		finish
+		exit 1
+	fi
+}
+
+# The relay's name from the site, as in a real setup.
+hosts_mx() {
+	netns_hosts "127.0.0.1 localhost" "192.0.2.2 mx.provider.example" \
+		"192.0.2.3 mx.provider.example"
+}
+
+# retries LOG: the backoffs etrnd logged.
+retries() {
+	count_lines "$1" "asking again for"
+}
+
+# log_has LOG PATTERN...: one line of LOG matches every (extended regex)
+# PATTERN, case-insensitively.
+log_has() {
+	local log=$1
+	shift
+	[ -e "$log" ] || return 1
+	awk -v pats="$(printf '%s\n' "$@")" '
+	BEGIN { n = split(tolower(pats), p, "\n") - 1 }
+	{
+		l = tolower($0)
+		for (i = 1; i <= n; i++)
+			if (l !~ p[i])
+				next
+		found = 1
+		exit
+	}
+	END { exit !found }' "$log"
+}
+
+# has TEXT REGEX / lacks TEXT REGEX: whether TEXT has a line matching.
+has() {
+	grep -qE -- "$2" <<<"$1"
+}
+
+lacks() {
+	! grep -qE -- "$2" <<<"$1"
+}
+
+# not_given_up LOG: nothing was logged as a permanent refusal.
+not_given_up() {
+	[ "$(count_lines "$1" "not asking again")" -eq 0 ]
+}
+
+# The Postfix side on its own: what etrnd will meet, proved with smtplib.
+scenario_harness() {
+	local out
+	world_tls "$(tls_settings mx; sasl_settings mx)" sasl
+	link_up
+	hosts_mx
+	write_password "$T/pw" "$SASL_PASSWORD"
+	write_password "$T/bad" "$SASL_WRONG"
+
+	out=$(probe 192.0.2.2 25 --ca "$PKI/ca.crt" --user "$SASL_USER" \
+		--password-file "$T/pw" --etrn example.org)
+	printf '%s\n' "$out" | sed 's/^/#   /'
+	check "STARTTLS with the test CA, IP SAN 192.0.2.2: TLS 1.2 or 1.3" \
+		grep -qE '^TLS TLSv1\.[23] ' <<<"$out"
+	check "after TLS, AUTH PLAIN and LOGIN are offered" \
+		grep -qE '^EHLO .*AUTH=.*PLAIN' <<<"$out"
+	check "the right password: 235" grep -q '^AUTH 235 ' <<<"$out"
+	check "ETRN after AUTH: 250 Queuing started" \
+		grep -q '^ETRN 250 Queuing started' <<<"$out"
+	check "Postfix logged the TLS connection" \
+		test "$(tls_connections mx)" -ge 1
+
+	out=$(probe 192.0.2.2 25 --ca "$PKI/ca.crt" --user "$SASL_USER" \
+		--password-file "$T/bad" --etrn example.org)
+	printf '%s\n' "$out" | sed 's/^/#   /'
+	check "a wrong password: 535" \
+		grep -q '^AUTH 535 5.7.8 Error: authentication failed' <<<"$out"
+	check "ETRN without AUTH: 554" \
+		grep -q '^ETRN 554 5.7.1 <example.org>: Etrn command rejected' <<<"$out"
+
+	out=$(probe 192.0.2.2 25 --etrn example.org)
+	printf '%s\n' "$out" | sed 's/^/#   /'
+	check "in clear: STARTTLS offered" has "$out" '^EHLO .*STARTTLS'
+	check "in clear: AUTH not offered (smtpd_tls_auth_only)" \
+		lacks "$out" '^EHLO .*AUTH'
+	check "in clear: ETRN rejected with 554" \
+		grep -q '^ETRN 554 ' <<<"$out"
+
+	out=$(probe mx.provider.example 25 --ca "$PKI/ca.crt" --etrn example.org)
+	check "the name mx.provider.example (DNS SAN, from /etc/netns hosts)" \
+		grep -qE '^TLS TLSv1' <<<"$out"
+	out=$(probe 192.0.2.2 25 --ca "$PKI/ca.crt" --name wrong.example)
+	check "a name not in the certificate: hostname mismatch" \
+		grep -qi '^ERROR STARTTLS .*hostname mismatch' <<<"$out"
+	out=$(probe 192.0.2.2 25 --ca /etc/ssl/certs/ca-certificates.crt)
+	check "the system store does not know the test CA" \
+		grep -q '^ERROR STARTTLS .*unable to get local issuer certificate' \
+		<<<"$out"
+}
+
+# A certificate from the CA given as tls-ca: first the name, resolved in
+# the site's namespace (checked against the DNS SAN, sent as SNI), with
+# the default tls (opportunistic); then the IP literal against the IP SAN,
+# with tls = required.
+scenario_tls_valid() {
+	world_tls "$(tls_settings mx)"
+	require_etrnd_tls
+	start_sink sink
+	hosts_mx
+	inject mx 10 name example.org sub.example.net
+	check "10 messages deferred while the site is down" wait_deferred mx 10
+	conf name <<CONF
+[daemon]
+watch = site0
+settle = 0
+helo = site.example
+
+[relay isp]
+host = mx.provider.example
+domains = example.org sub.example.net
+tls-ca = $PKI/ca.crt
+CONF
+	start_etrnd_e2e "$T/name.conf" "$T/name.log"
+	link_up
+	if wait_delivered sink 10 30 name; then
+		ok "host = mx.provider.example: all 10 arrive"
+	else
+		not_ok "host = mx.provider.example: all 10 arrive ($(delivered sink))"
+		show_on_failure "$T/name.log" "${PF_DIR[mx]}/maillog"
+	fi
+	check "Postfix logged an Anonymous TLS connection from the site" \
+		grep -q "Anonymous TLS connection established from [^ ]*\[192\.0\.2\.1\]" \
+		"${PF_DIR[mx]}/maillog"
+	check "both ETRNs reached Postfix, after the handshake" \
+		test "$(site_commands mx ETRN tls)" -eq 2
+	check "no ETRN in clear" test "$(site_commands mx ETRN clear)" -eq 0
+	check "etrnd sent EHLO again after TLS (2 EHLOs in the session)" \
+		test "$(site_commands mx EHLO)" -eq 2
+	check "etrnd logged 250 for both" eval \
+		"grep -q 'ETRN example.org: 250 Queuing started' '$T/name.log' &&
+		 grep -q 'ETRN sub.example.net: 250 Queuing started' '$T/name.log'"
+	check "etrnd's trace shows STARTTLS" grep -q -- "-> STARTTLS" "$T/name.log"
+	stop_etrnd
+	check "Postfix closed its cached connections to the site" wait_site_idle
+
+	link_down
+	inject mx 10 ip example.org sub.example.net
+	check "10 more deferred (site down again)" wait_deferred mx 10
+	sed -e 's/^host = .*/host = 192.0.2.2/' -e '/^tls-ca/a tls = required' \
+		"$T/name.conf" >"$T/ip.conf"
+	start_etrnd_e2e "$T/ip.conf" "$T/ip.log"
+	link_up
+	if wait_delivered sink 10 30 ip; then
+		ok "host = 192.0.2.2 (IP SAN), tls = required: all 10 arrive"
+	else
+		not_ok "host = 192.0.2.2 (IP SAN), tls = required: all 10 arrive"
+		show_on_failure "$T/ip.log" "${PF_DIR[mx]}/maillog"
+	fi
+	check "two TLS sessions in all, all four ETRNs over TLS" \
+		test "$(tls_connections mx)" -eq 2 -a \
+		"$(site_commands mx ETRN tls)" -eq 4 -a \
+		"$(site_commands mx ETRN clear)" -eq 0
+	check "Postfix's queue is empty" test "$(queue_total mx)" -eq 0
+	stop_etrnd
+}
+
+# The server's certificate names another host.  Even with the default
+# tls = opportunistic, a failed verification is no reason to go on in
+# clear: temporary failure, retried, no ETRN.
+scenario_tls_wrong_name() {
+	world_tls "$(tls_settings wrong)"
+	require_etrnd_tls
+	start_sink sink
+	inject mx 4 wrong example.org
+	check "4 messages deferred" wait_deferred mx 4
+	conf w <<CONF
+[daemon]
+watch = site0
+settle = 0
+retry-min = 1s
+retry-max = 2s
+
+[relay isp]
+host = 192.0.2.2
+domains = example.org
+tls-ca = $PKI/ca.crt
+CONF
+	start_etrnd_e2e "$T/w.conf" "$T/w.log"
+	link_up
+	if wait_for 10 log_has "$T/w.log" "192\.0\.2\.2" \
+	    "certificate verify failed" "hostname mismatch"; then
+		ok "etrnd logs the failure: certificate verify failed (hostname mismatch), naming 192.0.2.2"
+	else
+		not_ok "etrnd logs the failure: certificate verify failed (hostname mismatch), naming 192.0.2.2"
+		show_on_failure "$T/w.log"
+	fi
+	echo "# $(grep -m1 -i 'hostname mismatch' "$T/w.log")"
+	sleep 4
+	check "retried as temporary ($(retries "$T/w.log") backoffs in 4 s)" \
+		test "$(retries "$T/w.log")" -ge 2
+	check "the retries reached Postfix (STARTTLS $(site_commands mx STARTTLS) times)" \
+		test "$(site_commands mx STARTTLS)" -ge 2
+	check "no ETRN reached Postfix, in clear or not" \
+		test "$(etrn_any mx)" -eq 0
+	check "no TLS session was completed" test "$(tls_connections mx)" -eq 0
+	check "nothing delivered" test "$(delivered sink)" -eq 0
+	check "not given up as refused" not_given_up "$T/w.log"
+	stop_etrnd
+
+	# tls-verify = no: by explicit choice, with a warning at start.
+	sed '/^tls-ca/a tls-verify = no' "$T/w.conf" >"$T/nv.conf"
+	start_etrnd_e2e "$T/nv.conf" "$T/nv.log"
+	check "tls-verify = no: all 4 arrive over TLS" wait_delivered sink 4 20
+	check "tls-verify = no: the ETRN went over TLS" \
+		test "$(site_commands mx ETRN tls)" -eq 1 -a \
+		"$(site_commands mx ETRN clear)" -eq 0
+	check "tls-verify = no: etrnd warned about it at start" \
+		log_has "$T/nv.log" "verif"
+	echo "# $(grep -m1 -i 'verif' "$T/nv.log")"
+	stop_etrnd
+}
+
+# No tls-ca: the default store (the system's) does not know the test CA.
+scenario_tls_unknown_ca() {
+	world_tls "$(tls_settings mx)"
+	require_etrnd_tls
+	start_sink sink
+	hosts_mx
+	inject mx 4 unknown example.org
+	check "4 messages deferred" wait_deferred mx 4
+	conf u <<CONF
+[daemon]
+watch = site0
+settle = 0
+retry-min = 1s
+retry-max = 2s
+
+[relay isp]
+host = mx.provider.example
+domains = example.org
+CONF
+	start_etrnd_e2e "$T/u.conf" "$T/u.log"
+	link_up
+	if wait_for 10 log_has "$T/u.log" "mx\.provider\.example|192\.0\.2\.2" \
+	    "certificate verify failed" "unable to get local issuer certificate"; then
+		ok "etrnd logs: certificate verify failed (unable to get local issuer certificate)"
+	else
+		not_ok "etrnd logs: certificate verify failed (unable to get local issuer certificate)"
+		show_on_failure "$T/u.log"
+	fi
+	echo "# $(grep -m1 -i 'verify failed' "$T/u.log")"
+	sleep 4
+	check "retried as temporary ($(retries "$T/u.log") backoffs in 4 s)" \
+		test "$(retries "$T/u.log")" -ge 2
+	check "no ETRN reached Postfix" test "$(etrn_any mx)" -eq 0
+	check "nothing delivered" test "$(delivered sink)" -eq 0
+	stop_etrnd
+}
+
+# Postfix offers no STARTTLS; tls = opportunistic goes on in clear.
+scenario_tls_fallback() {
+	world_tls "$(no_tls_settings)"
+	require_etrnd_tls
+	start_sink sink
+	inject mx 10 fallback example.org sub.example.net
+	check "10 messages deferred" wait_deferred mx 10
+	conf f <<CONF
+[daemon]
+watch = site0
+settle = 0
+
+[relay isp]
+host = 192.0.2.2
+domains = example.org sub.example.net
+tls = opportunistic
+tls-ca = $PKI/ca.crt
+CONF
+	start_etrnd_e2e "$T/f.conf" "$T/f.log"
+	link_up
+	if wait_delivered sink 10 30; then
+		ok "no STARTTLS offered, tls = opportunistic: all 10 arrive"
+	else
+		not_ok "no STARTTLS offered, tls = opportunistic: all 10 arrive"
+		show_on_failure "$T/f.log" "${PF_DIR[mx]}/maillog"
+	fi
+	check "both ETRNs in clear" \
+		test "$(site_commands mx ETRN clear)" -eq 2
+	check "etrnd sent no STARTTLS" \
+		test "$(site_commands mx STARTTLS)" -eq 0
+	check "no TLS session" test "$(tls_connections mx)" -eq 0
+	check "etrnd logged 250 for both" \
+		test "$(count_lines "$T/f.log" ": 250 Queuing started")" -eq 2
+	stop_etrnd
+}
+
+# tls = required: never ETRN in clear, whether STARTTLS is not offered
+# (mx, 192.0.2.2) or offered and refused (mx454, 192.0.2.3: smtpd without
+# tlsmgr answers "454 4.7.0 TLS not available due to local problem").
+scenario_tls_required() {
+	world_tls "$(no_tls_settings)"
+	require_etrnd_tls
+	ip -n "$NS_PROV" addr add 192.0.2.3/24 dev prov0
+	PF_NO_TLSMGR[mx454]=1
+	if ! setup_postfix_with mx454 "192.0.2.3" "$(tls_settings mx)"; then
+		not_ok "the second Postfix instance starts"
+		return
+	fi
+	start_sink sink
+	inject mx 4 req example.org
+	inject mx454 4 req454 example.org
+	check "4 + 4 messages deferred" \
+		eval "wait_deferred mx 4 && wait_deferred mx454 4"
+	conf r <<CONF
+[daemon]
+watch = site0
+settle = 0
+retry-min = 1s
+retry-max = 2s
+
+[relay plain]
+host = 192.0.2.2
+domains = example.org
+tls = required
+tls-ca = $PKI/ca.crt
+
+[relay broken]
+host = 192.0.2.3
+domains = example.org
+tls = required
+tls-ca = $PKI/ca.crt
+CONF
+	start_etrnd_e2e "$T/r.conf" "$T/r.log"
+	link_up
+	if wait_for 10 log_has "$T/r.log" "relay plain" "STARTTLS" "required"; then
+		ok "no STARTTLS offered: etrnd says why (STARTTLS, tls = required)"
+	else
+		not_ok "no STARTTLS offered: etrnd says why (STARTTLS, tls = required)"
+		show_on_failure "$T/r.log"
+	fi
+	echo "# $(grep -m1 'relay plain.*STARTTLS' "$T/r.log")"
+	if wait_for 10 log_has "$T/r.log" "relay broken" "454 4\.7\.0 TLS not available"; then
+		ok "STARTTLS refused (454): etrnd logs Postfix's reply"
+	else
+		not_ok "STARTTLS refused (454): etrnd logs Postfix's reply"
+		show_on_failure "$T/r.log"
+	fi
+	echo "# $(grep -m1 'relay broken.*454' "$T/r.log")"
+	check "mx454 really refused STARTTLS" \
+		grep -q "454 4.7.0 TLS not available" "${PF_DIR[mx454]}/maillog"
+	sleep 4
+	check "both retried as temporary" eval \
+		"[ \$(grep -c 'relay plain.*asking again for' '$T/r.log') -ge 2 ] &&
+		 [ \$(grep -c 'relay broken.*asking again for' '$T/r.log') -ge 2 ]"
+	check "no ETRN reached either Postfix" \
+		test "$(etrn_any mx)" -eq 0 -a "$(etrn_any mx454)" -eq 0
+	check "nothing delivered" test "$(delivered sink)" -eq 0
+	check "not given up as refused" not_given_up "$T/r.log"
+	stop_etrnd
+}
+
+# The secondary relays to the site only for authenticated clients; AUTH
+# after TLS with the right password.
+auth_world() {
+	world_tls "$(tls_settings mx; sasl_settings mx; printf '%s\n' "$@")" sasl
+}
+
+# auth_conf NAME PASSWORDFILE: etrnd's config for AUTH over TLS.
+auth_conf() {
+	conf "$1" <<CONF
+[daemon]
+watch = site0
+settle = 0
+retry-min = 1s
+retry-max = 2s
+
+[relay isp]
+host = mx.provider.example
+domains = example.org sub.example.net
+tls-ca = $PKI/ca.crt
+auth-user = $SASL_USER
+auth-password-file = $2
+CONF
+}
+
+# auth_flush MECH: AUTH MECH over TLS, then both domains are flushed.
+auth_flush() {
+	local mech=$1 tag=$2
+	start_sink sink
+	hosts_mx
+	inject mx 10 "$tag" example.org sub.example.net
+	check "10 messages deferred" wait_deferred mx 10
+	write_password "$T/pw" "$SASL_PASSWORD"
+	auth_conf a "$T/pw"
+	start_etrnd_e2e "$T/a.conf" "$T/a.log"
+	link_up
+	if wait_delivered sink 10 30; then
+		ok "AUTH $mech over TLS: all 10 arrive"
+	else
+		not_ok "AUTH $mech over TLS: all 10 arrive ($(delivered sink))"
+		show_on_failure "$T/a.log" "${PF_DIR[mx]}/maillog"
+	fi
+	check "etrnd logged 250 for both" \
+		test "$(count_lines "$T/a.log" ": 250 Queuing started")" -eq 2
+	check "AUTH $mech sent once, after the TLS handshake" \
+		test "$(site_commands mx AUTH tls)" -eq 1 -a \
+		"$(site_commands mx AUTH clear)" -eq 0
+	check "Postfix: one session with STARTTLS, AUTH and both ETRNs" \
+		grep -qE "disconnect from [^ ]*\[192\.0\.2\.1\] ehlo=2 starttls=1 auth=1 etrn=2 quit=1" \
+		"${PF_DIR[mx]}/maillog"
+	check "the -v trace hides the credentials" \
+		grep -q "AUTH $mech (credentials hidden)" "$T/a.log"
+	check "etrnd's log holds neither the password nor its base64 forms" \
+		no_secret_in "$T/a.log" "$SASL_PASSWORD"
+	stop_etrnd
+}
+
+scenario_auth_ok() {
+	auth_world
+	require_etrnd_tls
+	auth_flush PLAIN authok
+	# Postfix's own peer debugging (debug_peer_list) logs the response
+	# etrnd sent: authzid empty, authcid, password.
+	check "the AUTH PLAIN response was \\0$SASL_USER\\0<password>" \
+		test "$(auth_plain_blobs mx)" = "^@$SASL_USER^@$SASL_PASSWORD"
+}
+
+# Only LOGIN offered (smtpd_sasl_mechanism_filter).
+scenario_auth_login() {
+	auth_world "smtpd_sasl_mechanism_filter = login"
+	require_etrnd_tls
+	auth_flush LOGIN authlogin
+	check "Postfix offered only LOGIN" \
+		grep -qE "> [^ ]*\[192\.0\.2\.1\]: 250-AUTH LOGIN$" \
+		"${PF_DIR[mx]}/maillog"
+}
+
+# A wrong password: 535 is the server's final word on these credentials.
+scenario_auth_wrong() {
+	auth_world
+	require_etrnd_tls
+	start_sink sink
+	hosts_mx
+	inject mx 4 wrongpw example.org
+	check "4 messages deferred" wait_deferred mx 4
+	write_password "$T/bad" "$SASL_WRONG"
+	auth_conf b "$T/bad"
+	start_etrnd_e2e "$T/b.conf" "$T/b.log"
+	link_up
+	if wait_for 10 log_has "$T/b.log" "refused" "535" \
+	    "5\.7\.8 Error: authentication failed"; then
+		ok "535: logged as refused with Postfix's full text"
+	else
+		not_ok "535: logged as refused with Postfix's full text"
+		show_on_failure "$T/b.log"
+	fi
+	echo "# $(grep -m1 '535' "$T/b.log")"
+	sleep 5
+	check "not retried: one AUTH at Postfix in 5 s ($(site_commands mx AUTH))" \
+		test "$(site_commands mx AUTH)" -eq 1
+	check "no retry was armed" test "$(retries "$T/b.log")" -eq 0
+	check "no ETRN after the failed AUTH" test "$(etrn_any mx)" -eq 0
+	check "nothing delivered" test "$(delivered sink)" -eq 0
+	check "etrnd's log holds neither password" eval \
+		"no_secret_in '$T/b.log' '$SASL_WRONG' &&
+		 no_secret_in '$T/b.log' '$SASL_PASSWORD'"
+	stop_etrnd
+}
+
+# tls = no with AUTH and auth-cleartext = no: a config error.  Then a
+# server that offers AUTH in clear (no TLS, smtpd_tls_auth_only = no):
+# opportunistic TLS finds no STARTTLS and etrnd still sends no AUTH;
+# auth-cleartext = yes does.
+scenario_auth_no_tls() {
+	local out rc
+	need_postfix
+	need_tls_tools
+	write_password "$T/pw" "$SASL_PASSWORD"
+	conf n <<CONF
+[daemon]
+watch = site0
+
+[relay isp]
+host = 192.0.2.2
+domains = example.org
+tls = no
+auth-user = $SASL_USER
+auth-password-file = $T/pw
+CONF
+	out=$("$ETRND" -t -c "$T/n.conf" 2>&1)
+	rc=$?
+	echo "# etrnd -t: $out"
+	check "etrnd -t refuses tls = no with AUTH: exit 78 (got $rc)" test "$rc" -eq 78
+	check "the message names the file and the auth-user line" \
+		grep -qF "$T/n.conf:8: " <<<"$out"
+	check "the message says AUTH needs TLS" grep -qi "AUTH needs TLS" <<<"$out"
+	setup_e2e_world
+	ip netns exec "$NS_SITE" timeout 10 "$ETRND" -v -c "$T/n.conf" \
+		>"$T/n.log" 2>&1
+	rc=$?
+	check "etrnd itself refuses to start: exit 78 (got $rc)" test "$rc" -eq 78
+	check "... with the same file:line message" \
+		grep -qF "$T/n.conf:8: " "$T/n.log"
+
+	make_pki || { not_ok "the test CA is made"; return; }
+	setup_sasl mx || { not_ok "the sasldb is made"; return; }
+	if ! setup_postfix_with mx "192.0.2.2" "$(no_tls_settings;
+	    sasl_settings mx | sed 's/^\(smtpd_tls_auth_only =\).*/\1 no/')"; then
+		not_ok "Postfix instance starts"
+		return
+	fi
+	start_sink sink
+	inject mx 4 notls example.org
+	check "4 messages deferred" wait_deferred mx 4
+	link_up
+	out=$(probe 192.0.2.2 25)
+	check "(Postfix offers AUTH in clear)" has "$out" '^EHLO .*AUTH'
+	check "(and no STARTTLS)" lacks "$out" 'STARTTLS'
+	sed -e 's/^tls = no/tls = opportunistic/' -e '/^watch/a settle = 0' \
+		"$T/n.conf" >"$T/o.conf"
+	start_etrnd_e2e "$T/o.conf" "$T/o.log"
+	if wait_for 10 log_has "$T/o.log" "ETRN example.org" "554"; then
+		ok "tls = opportunistic, no TLS to be had: ETRN without AUTH, 554"
+	else
+		not_ok "tls = opportunistic, no TLS to be had: ETRN without AUTH, 554"
+		show_on_failure "$T/o.log"
+	fi
+	check "no AUTH reached Postfix" test "$(site_commands mx AUTH)" -eq 0
+	check "etrnd says why it sent no credentials" \
+		log_has "$T/o.log" "without TLS|cleartext"
+	echo "# $(grep -m1 -iE 'without TLS|cleartext' "$T/o.log")"
+	check "nothing delivered" test "$(delivered sink)" -eq 0
+	stop_etrnd
+
+	sed '/^auth-password-file/a auth-cleartext = yes' "$T/o.conf" >"$T/c.conf"
+	start_etrnd_e2e "$T/c.conf" "$T/c.log"
+	check "auth-cleartext = yes: AUTH in clear, 4 arrive" \
+		wait_delivered sink 4 20
+	check "auth-cleartext = yes: one AUTH, in clear" \
+		test "$(site_commands mx AUTH clear)" -eq 1
+	check "etrnd's log holds no password" no_secret_in "$T/c.log" "$SASL_PASSWORD"
+	stop_etrnd
+}
+
+# The password file: only its owner (etrnd's user or root) may read it.
+scenario_password_file() {
+	local out rc mode
+	[ "$(id -u)" -eq 0 ] || skip "needs root (chown of the password file)"
+	write_password "$T/pw" "$SASL_PASSWORD"
+	conf p <<CONF
+[daemon]
+watch = site0
+
+[relay isp]
+host = 192.0.2.2
+domains = example.org
+auth-user = $SASL_USER
+auth-password-file = $T/pw
+CONF
+	for mode in 644 640 604 660; do
+		chmod "$mode" "$T/pw"
+		out=$("$ETRND" -t -c "$T/p.conf" 2>&1)
+		rc=$?
+		check "mode $mode: etrnd -t exits 78 (got $rc)" test "$rc" -eq 78
+		check "mode $mode: the message names file:line and the password file" \
+			eval "grep -qF '$T/p.conf:8: ' <<<\"\$out\" &&
+			    grep -qF '$T/pw' <<<\"\$out\""
+	done
+	echo "# $(head -1 <<<"$out")"
+	chmod 600 "$T/pw"
+	out=$("$ETRND" -t -c "$T/p.conf" 2>&1)
+	rc=$?
+	check "mode 600, owned by root: etrnd -t accepts it (got $rc)" test "$rc" -eq 0
+	check "etrnd -t does not print the password" \
+		no_secret_in <(printf '%s\n' "$out") "$SASL_PASSWORD"
+	chown nobody "$T/pw"
+	out=$("$ETRND" -t -c "$T/p.conf" 2>&1)
+	rc=$?
+	check "mode 600 but owned by nobody: exit 78 (got $rc)" test "$rc" -eq 78
+	check "... naming the owner" grep -qiE "uid|owner|belongs" <<<"$out"
+	echo "# $(head -1 <<<"$out")"
+	chown root "$T/pw"
+	: >"$T/pw"
+	out=$("$ETRND" -t -c "$T/p.conf" 2>&1)
+	rc=$?
+	check "an empty password file: exit 78 (got $rc)" test "$rc" -eq 78
+}
+
+case $1 in
+harness) scenario_harness ;;
+tls-valid) scenario_tls_valid ;;
+tls-wrong-name) scenario_tls_wrong_name ;;
+tls-unknown-ca) scenario_tls_unknown_ca ;;
+tls-fallback) scenario_tls_fallback ;;
+tls-required) scenario_tls_required ;;
+auth-ok) scenario_auth_ok ;;
+auth-login) scenario_auth_login ;;
+auth-wrong) scenario_auth_wrong ;;
+auth-no-tls) scenario_auth_no_tls ;;
+password-file) scenario_password_file ;;
+*) echo "unknown scenario $1; one of: ${SCENARIOS[*]}" >&2; exit 2 ;;
+esac
+finish
