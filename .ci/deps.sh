@@ -7,7 +7,7 @@ pkgs=(
 	gcc pkg-config meson ninja-build
 	libevent-dev libnl-3-dev libnl-route-3-dev libsystemd-dev libssl-dev
 	libcmocka-dev mandoc
-	iproute2 python3 procps valgrind util-linux
+	iproute2 python3 procps valgrind util-linux openssl
 	systemd systemd-container debootstrap debian-archive-keyring
 )
 missing=()
