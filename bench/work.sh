@@ -78,10 +78,15 @@ else
 fi
 row "$B" "Ir, whole etrn process (start-up + session + exit)" instr "$WHOLE" \
 	"python3 smtplib, whole process" "$PYTHON" "report" ""
-top=$(callgrind_annotate "$T/session.cg" 2>/dev/null |
-	awk '/file:function/ {on = 1; next} on && NF >= 2 && n < 8 {
-		gsub(/,/, "", $1); f = $NF; sub(/.*:/, "", f); sub(/ .*/, "", f)
-		printf "%s%s %s (%s)", (n ? "; " : ""), f, $1, $2; n++ }')
+top=$(callgrind_annotate "$T/session.cg" 2>/dev/null | python3 -c '
+import re, sys
+out = []
+for line in sys.stdin:
+    m = re.match(r"\s*([0-9,]+) \(\s*([0-9.]+)%\)\s+(\S+)", line)
+    if m and "PROGRAM TOTALS" not in line and len(out) < 8:
+        fn = m.group(3).rsplit(":", 1)[-1]
+        out.append("%s %s (%s%%)" % (fn, m.group(1), m.group(2)))
+print("; ".join(out))')
 note "$B" "top functions of the session (exclusive Ir): $top"
 [ -n "$ref" ] && note "$B" "reference: $(grep -v '^session_ir' "$BENCH_DIR/callgrind.ref" | head -1)"
 exit 0
