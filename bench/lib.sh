@@ -18,8 +18,14 @@
 : "${LINKSET:?run the benchmarks through bench/run}"
 : "${RUSAGE:?run the benchmarks through bench/run}"
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../tests/integration/lib.sh
-. "$BENCH_DIR/../tests/integration/lib.sh"
+# BENCH_E2E=1: the real-Postfix helpers (which include the others).
+if [ "${BENCH_E2E:-0}" = 1 ]; then
+	# shellcheck source=../tests/e2e/lib.sh
+	. "$BENCH_DIR/../tests/e2e/lib.sh"
+else
+	# shellcheck source=../tests/integration/lib.sh
+	. "$BENCH_DIR/../tests/integration/lib.sh"
+fi
 PATH=$PATH:/usr/sbin:/sbin
 QUICK=${QUICK:-0}
 

@@ -70,6 +70,7 @@ struct relay {
 	uint64_t		 run_seq;	/* runs started, incl. rerun */
 	uint64_t		 done_seq;	/* runs finished */
 	bool			 warned_no_etrn;
+	bool			 added;		/* by a reload, not yet run */
 	TAILQ_ENTRY(relay)	 entry;		/* relays or dying */
 	TAILQ_ENTRY(relay)	 qentry;	/* queue */
 };
@@ -723,6 +724,7 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
 			continue;
 		}
 		r = relay_new(sc, cr);
+		r->added = true;
 		TAILQ_INSERT_TAIL(&keep, r, entry);
 	}
 	/* What is left was removed or changed: finish in-flight sessions. */
@@ -744,11 +746,12 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
 	if (interval_changed)
 		sched_arm_interval(sc);
 
-	/* New and changed relays run now if a link is up. */
-	TAILQ_FOREACH(r, &sc->relays, entry)
-		if (r->state == RELAY_IDLE && r->failures == 0 &&
-		    r->doms[0].last.cls == ETRN_R_NONE && sc->online)
+	/* New and changed relays run now if a link is up; others wait. */
+	TAILQ_FOREACH(r, &sc->relays, entry) {
+		if (r->added && sc->online)
 			relay_want(r, SCHED_RELOAD);
+		r->added = false;
+	}
 	sched_kick(sc);
 	sched_pump(sc);
 	sched_check_waiters(sc);

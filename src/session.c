@@ -168,7 +168,12 @@ session_fail(struct session *s, bool quit, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	log_debug("relay %s: %s", s->relay, reason);
+	/* Every domain already has its reply: nobody else will say this. */
+	if (s->etrn.state == ETRN_S_QUIT || s->etrn.state == ETRN_S_DONE)
+		log_warnx("relay %s: %s; the replies already received stand",
+		    s->relay, reason);
+	else
+		log_debug("relay %s: %s", s->relay, reason);
 	if (quit && s->etrn.state != ETRN_S_QUIT)
 		session_quit_now(s);
 	etrn_fail(&s->etrn, reason);
@@ -518,13 +523,16 @@ session_read_cb(struct bufferevent *bev, void *arg)
 			/* 510 octets and the CR may wait for their LF. */
 			if (evbuffer_get_length(in) > REPLY_LINE_MAX - 1)
 				session_fail(s, true, "protocol error: reply "
-				    "line longer than %d bytes",
-				    REPLY_LINE_MAX - 2);
+				    "line longer than %d octets (in reply to "
+				    "%s)", REPLY_LINE_MAX - 2,
+				    etrn_state_name(s->etrn.state));
 			return;
 		}
 		if ((size_t)p.pos > REPLY_LINE_MAX - 2) {
 			session_fail(s, true, "protocol error: reply line "
-			    "longer than %d bytes", REPLY_LINE_MAX - 2);
+			    "longer than %d octets (in reply to %s)",
+			    REPLY_LINE_MAX - 2,
+			    etrn_state_name(s->etrn.state));
 			return;
 		}
 		evbuffer_remove(in, line, (size_t)p.pos);

@@ -224,7 +224,7 @@ static const struct scase cases[] = {
 		.steps = { { NULL, "220 " X600, 0, false }, SILENT("QUIT") },
 		.cmds = C_QUIT,
 		.results = { TEMP(0, "protocol error: reply line longer than "
-		    "510 bytes") },
+		    "510 octets (in reply to GREETING)") },
 		.esmtp = -1, .advertised = -1,
 		.max_ms = 3000,
 	},

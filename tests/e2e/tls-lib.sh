@@ -47,7 +47,7 @@ need_tls_tools() {
 # Postfix's smtpd gets its TLS PRNG seed from tlsmgr ("no entropy for TLS
 # key generation: disabling TLS support" without it), which lib.sh's
 # master.cf leaves out: every instance these tests start gets it added
-# before it starts.  (Wraps lib.sh's start_postfix, which setup_postfix
+# before it starts, and its SNI map (sni_settings) is built.  (Wraps lib.sh's start_postfix, which setup_postfix
 # calls.)
 # PF_NO_TLSMGR[NAME]=1 leaves it out: that instance offers STARTTLS and
 # answers it with "454 4.7.0 TLS not available due to local problem".
@@ -57,6 +57,9 @@ start_postfix() {
 	local mc=${PF_DIR[$1]}/master.cf
 	[ -n "${PF_NO_TLSMGR[$1]:-}" ] || grep -q '^tlsmgr ' "$mc" ||
 		echo 'tlsmgr    unix  -       -       n       1000?   1       tlsmgr' >>"$mc"
+	if [ -e "${PF_DIR[$1]}/sni" ]; then
+		pf "$1" postmap -F "hash:${PF_DIR[$1]}/sni" || return 1
+	fi
 	lib_start_postfix "$@"
 }
 
@@ -95,7 +98,8 @@ make_pki() {
 	make_ca &&
 	make_cert mx mx.provider.example \
 		"DNS:mx.provider.example,IP:192.0.2.2,IP:2001:db8::2" &&
-	make_cert wrong wrong.example "DNS:wrong.example"
+	make_cert wrong wrong.example "DNS:wrong.example" &&
+	make_cert sni sni.provider.example "DNS:sni.provider.example"
 }
 
 # tls_settings CERT: main.cf settings for STARTTLS offered with $PKI/CERT.
@@ -107,6 +111,19 @@ tls_settings() {
 		"smtpd_tls_security_level = may" \
 		"smtpd_tls_loglevel = 1" \
 		"smtpd_tls_received_header = yes"
+}
+
+# sni_settings NAME: instance NAME presents $PKI/sni.crt (DNS:
+# sni.provider.example only) to a client that sends that name as SNI, and
+# its default certificate to any other: a session that verifies
+# sni.provider.example works only if the client sent SNI.
+sni_settings() {
+	local dir=$T/$1
+	mkdir -p "$dir"
+	cat "$PKI/sni.key" "$PKI/sni.crt" >"$PKI/sni.pem"
+	printf 'sni.provider.example %s\n' "$PKI/sni.pem" >"$dir/sni"
+	# (start_postfix builds the map, with the instance's own main.cf.)
+	printf '%s\n' "tls_server_sni_maps = hash:$dir/sni"
 }
 
 # no_tls_settings: STARTTLS not offered at all.
