@@ -8,6 +8,7 @@ pkgs=(
 	libevent-dev libnl-3-dev libnl-route-3-dev libsystemd-dev libssl-dev
 	libcmocka-dev mandoc
 	iproute2 python3 procps valgrind util-linux openssl
+	sasl2-bin libsasl2-modules libsasl2-modules-db
 	systemd systemd-container debootstrap debian-archive-keyring
 )
 missing=()

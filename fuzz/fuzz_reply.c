@@ -10,6 +10,9 @@
  * STARTTLS and AUTH policy, whether the TLS handshake succeeds), so that one
  * input can reach the paths each of them guards.
  *
+ * A first line "@N" (N a digit; not a reply) makes the first session take
+ * set-up N, so that a seed can start with the one it is about.
+ *
  * Beyond the sanitizers, it checks what the session relies on: a command is
  * one line ending in CRLF; nothing but EHLO/HELO/STARTTLS/QUIT goes out in
  * clear under tls = required, nor credentials without auth-cleartext; every
@@ -40,7 +43,7 @@ static char * const bad_domains[NDOMAINS] = {
 
 static char	 long_password[400];
 
-/* The set-ups sessions take in turn. */
+/* The set-ups sessions take in turn, from the one "@N" names. */
 static const struct setup {
 	const char		*helo;
 	enum conf_command	 command;
@@ -196,6 +199,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(long_password, 'p', sizeof(long_password) - 1);
 	}
 	memset(&s, 0, sizeof(s));
+	if (size >= 2 && data[0] == '@' && data[1] >= '0' && data[1] <= '9') {
+		s.n = (size_t)(data[1] - '0');
+		if ((nl = memchr(data, '\n', size)) == NULL)
+			return 0;
+		size -= (size_t)(nl - data) + 1;
+		data = nl + 1;
+	}
 	fuzz_start(&s);
 	while (size > 0) {
 		if ((nl = memchr(data, '\n', size)) != NULL)

@@ -573,8 +573,13 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 			return;
 		}
 		session_tls_error(s, why, sizeof(why));
-		session_fail(s, false, "TLS handshake with %s failed: %s",
-		    s->peer, why);
+		/* The name too: that is what the certificate must carry. */
+		if (session_host_is_ip(s->host))
+			session_fail(s, false, "TLS handshake with %s failed: "
+			    "%s", s->peer, why);
+		else
+			session_fail(s, false, "TLS handshake with %s (%s) "
+			    "failed: %s", s->peer, s->host, why);
 		return;
 	}
 	if (events & BEV_EVENT_CONNECTED) {

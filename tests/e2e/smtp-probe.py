@@ -24,7 +24,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("host")
     ap.add_argument("port", type=int)
-    ap.add_argument("--ca", help="CA bundle; implies STARTTLS")
+    ap.add_argument("--ca", help="CA bundle, or \"system\" for OpenSSL's "
+                    "default store; implies STARTTLS")
     ap.add_argument("--name", help="host name to verify (default: host)")
     ap.add_argument("--user")
     ap.add_argument("--password-file")
@@ -41,7 +42,8 @@ def main():
         s.ehlo("probe.example")
         if a.ca:
             step = "STARTTLS"
-            ctx = ssl.create_default_context(cafile=a.ca)
+            ctx = ssl.create_default_context(
+                cafile=None if a.ca == "system" else a.ca)
             s.starttls(context=ctx)
             print("TLS %s %s" % (s.sock.version(), s.sock.cipher()[0]))
             step = "EHLO"
