@@ -9,6 +9,7 @@ pkgs=(
 	libcmocka-dev mandoc
 	iproute2 python3 procps valgrind util-linux openssl
 	sasl2-bin libsasl2-modules libsasl2-modules-db
+	clang libclang-rt-14-dev fetchmail strace
 	systemd systemd-container debootstrap debian-archive-keyring
 )
 missing=()

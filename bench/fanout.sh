@@ -63,12 +63,12 @@ run_one() {
 	WALL+="$1," RSS+="$(awk -v k="$2" 'BEGIN {printf "%.2f", k / 1024}')," CPU+="$(awk -v u="$3" -v s="$4" 'BEGIN {printf "%.3f", u + s}'),"
 }
 
-WALL= RSS= CPU=
+WALL="" RSS="" CPU=""
 for ((k = 0; k < REPS; k++)); do
 	run_one etrnd "$ETRND" --once -c "$T/fan.conf"
 done
 E_WALL=$WALL E_RSS=$RSS E_CPU=$CPU
-WALL= RSS= CPU=
+WALL="" RSS="" CPU=""
 for ((k = 0; k < BASE_REPS; k++)); do
 	run_one loop bash "$T/loop.sh" "$T/relays.txt"
 done

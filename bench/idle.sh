@@ -37,9 +37,14 @@ domains = example.org
 CONF
 done
 GROUPS_STARTED=()
-trap 'for g in "${GROUPS_STARTED[@]}"; do kill -- "-$g" 2>/dev/null; done; cleanup' EXIT
+stop_groups() {
+	local g
+	for g in "${GROUPS_STARTED[@]}"; do
+		kill -- "-$g" 2>/dev/null
+	done
+}
+trap 'stop_groups; cleanup' EXIT
 
-: >"$T/plain.log" >"$T/wd.log"
 setsid ip netns exec "$NS_SITE" "$ETRND" -c "$T/plain.conf" >"$T/plain.log" 2>&1 &
 P_PLAIN=$!
 GROUPS_STARTED+=("$P_PLAIN")
@@ -86,11 +91,11 @@ recipe_pids() {
 }
 RP=$(recipe_pids)
 read -r a0 an0 ac0 _ < <(counters "$P_PLAIN")
-read -r b0 bn0 bc0 _ < <(counters "$P_WD")
+read -r b0 _ < <(counters "$P_WD")
 read -r c0 cn0 cc0 _ < <(counters $RP)
 sleep "$WINDOW"
 read -r a1 an1 ac1 ar < <(counters "$P_PLAIN")
-read -r b1 bn1 bc1 br < <(counters "$P_WD")
+read -r b1 _ < <(counters "$P_WD")
 read -r c1 cn1 cc1 cr < <(counters $RP)
 HZ=$(getconf CLK_TCK)
 ms() { awk -v t="$1" -v hz="$HZ" 'BEGIN {printf "%.0f", t * 1000 / hz}'; }
@@ -112,10 +117,15 @@ st() {
 		>/dev/null 2>&1
 	awk '/^-+ / {getline; print ($4 == "total" ? $3 : $4) + 0; exit}' "$T/strace.$2"
 }
-# Only the sub-process etrnd (ip netns exec exec'd it: same PID).
+# ip netns exec and env exec'd etrnd: the PIDs are etrnd's own.
 s_plain=$(st "$P_PLAIN" plain)
-s_wd=$(st "$P_WD" wd)
-calls_wd=$(awk '$NF != "total" && $4 ~ /^[0-9]+$/ {printf "%s%s %s", sep, $NF, $4; sep = ", "}' "$T/strace.wd")
-note "$B" "strace -c over ${STRACE_S} s: etrnd ${s_plain:-0} syscalls; with the watchdog ${s_wd:-0} (${calls_wd:-none})"
+# The watchdog one: every epoll_wait and the timeout it slept with, to
+# show how many wakeups each ping costs.
+timeout -s INT "$STRACE_S" strace -e trace=epoll_wait -p "$P_WD" \
+	-o "$T/strace.wd" >/dev/null 2>&1
+wd_waits=$(grep -c '^epoll_wait' "$T/strace.wd")
+wd_hist=$(sed -n 's/^epoll_wait(.*, \(-\{0,1\}[0-9]*\)) *= .*/\1/p' "$T/strace.wd" |
+	sort -n | uniq -c | awk '{printf "%s%d x %s ms", (k++ ? ", " : ""), $1, $2}')
+note "$B" "strace -c over ${STRACE_S} s: etrnd ${s_plain:-0} syscalls; with the watchdog ${wd_waits:-0} epoll_wait (timeouts: ${wd_hist:-none}) for $((STRACE_S * 2000000 / WD_USEC)) pings"
 note "$B" "one window of ${WINDOW} s, all three side by side (n=1 each); RSS is VmRSS (the recipe: bash, its subshell and ip summed)"
 exit 0

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: ISC
+# shellcheck shell=bash
 # Shared by the benchmark scripts in bench/: reuses the test helpers
 # (namespaces, bounded waits, cleanup of every PID and namespace made) and
 # adds the result file that bench/run prints as one table.

@@ -29,7 +29,7 @@ start_stub s "$NS_PROV" 192.0.2.2 25 || harness_fail "$B" "stub server did not s
 cat >"$T/etrnd.conf" <<CONF
 [daemon]
 watch = site0
-settle = 0
+settle = ${SETTLE:-0}
 interval = 0
 helo = site.example
 control-socket = $T/ctl.sock

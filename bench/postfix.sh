@@ -12,6 +12,7 @@
 #              right after the link-up by running `fetchmail` again, as
 #              Debian's "awaken" does (SIGUSR1 to the daemon).
 # Postfix's own flush time is the ideal's ETRN -> last message.
+# shellcheck disable=SC2034 # read by lib.sh
 BENCH_E2E=1
 . "$(dirname "$0")/lib.sh"
 B="5 end to end (Postfix)"
@@ -113,7 +114,9 @@ finish_contender() {
 }
 
 rep=0
-# one N WHO: one link-up; appends to FIRST_<who>_<n>, LAST_<who>_<n>.
+# Samples, comma-separated, keyed "WHO,N"; FLUSH keyed N.
+declare -A FIRST LAST FLUSH
+# one N WHO: one link-up; appends to FIRST, LAST (and FLUSH for ideal).
 one() {
 	local n=$1 who=$2 before t0 first last
 	rep=$((rep + 1))
@@ -134,33 +137,30 @@ one() {
 	fi
 	first=$(awk -v k=$((before + 1)) 'NR == k {print $1}' "$T/sink.log")
 	last=$(awk -v k=$((before + n)) 'NR == k {print $1}' "$T/sink.log")
-	eval "FIRST_${who}_$n+=\$(ms_diff $t0 $first),"
-	eval "LAST_${who}_$n+=\$(ms_diff $t0 $last),"
-	[ "$who" = ideal ] && eval "FLUSH_$n+=\$(ms_diff $T_ETRN $last),"
+	FIRST[$who,$n]+="$(ms_diff "$t0" "$first"),"
+	LAST[$who,$n]+="$(ms_diff "$t0" "$last"),"
+	[ "$who" = ideal ] && FLUSH[$n]+="$(ms_diff "$T_ETRN" "$last"),"
 	finish_contender "$who"
 }
 
 for n in $NS_LIST; do
 	reps=$REPS20
 	[ "$n" -ge 100 ] && reps=$REPS200
-	eval "FIRST_etrnd_$n= FIRST_ideal_$n= FIRST_fetchmail_$n="
-	eval "LAST_etrnd_$n= LAST_ideal_$n= LAST_fetchmail_$n= FLUSH_$n="
 	for ((k = 0; k < reps; k++)); do
 		for who in etrnd ideal fetchmail; do
 			one "$n" "$who"
 		done
 	done
-	eval "fe=\$FIRST_etrnd_$n fi=\$FIRST_ideal_$n ff=\$FIRST_fetchmail_$n"
-	eval "le=\$LAST_etrnd_$n li=\$LAST_ideal_$n lf=\$LAST_fetchmail_$n fl=\$FLUSH_$n"
-	row "$B" "N=$n: link-up -> first message" ms "$fe" \
-		"fetchmail -d, woken by hook" "$ff" "sooner than fetchmail" "ratio > 1"
-	row "$B" "N=$n: link-up -> first message" ms "$fe" \
-		"ideal: etrn by hand at link-up" "$fi" "" ""
-	row "$B" "N=$n: link-up -> last message" ms "$le" \
-		"Postfix's flush (ideal: ETRN -> last)" "$fl" \
+	row "$B" "N=$n: link-up -> first message" ms "${FIRST[etrnd,$n]}" \
+		"fetchmail -d, woken by hook" "${FIRST[fetchmail,$n]}" \
+		"sooner than fetchmail" "ratio > 1"
+	row "$B" "N=$n: link-up -> first message" ms "${FIRST[etrnd,$n]}" \
+		"ideal: etrn by hand at link-up" "${FIRST[ideal,$n]}" "" ""
+	row "$B" "N=$n: link-up -> last message" ms "${LAST[etrnd,$n]}" \
+		"Postfix's flush (ideal: ETRN -> last)" "${FLUSH[$n]}" \
 		"<= 1.1x Postfix's flush" "ratio >= 0.909"
-	row "$B" "N=$n: link-up -> last message" ms "$le" \
-		"fetchmail -d, woken by hook" "$lf" "" ""
+	row "$B" "N=$n: link-up -> last message" ms "${LAST[etrnd,$n]}" \
+		"fetchmail -d, woken by hook" "${LAST[fetchmail,$n]}" "" ""
 done
 note "$B" "Debian's own /etc/ppp/ip-up.d/fetchmail runs 'invoke-rc.d fetchmail try-restart' (stop, sleep 1, start: its start-up poll sends the ETRN), so with the packaged hook add about 1 s to fetchmail's figures; the rows above use the faster awakening (SIGUSR1) of /etc/init.d/fetchmail awaken"
 note "$B" "fetchmail $(fetchmail --version 2>/dev/null | head -1 | awk '{sub(/\+.*/, "", $5); print $5}'); contenders take turns link-up by link-up; each link-up flushes N messages queued while site0 was down"

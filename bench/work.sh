@@ -56,7 +56,7 @@ cg() {
 	ir "$T/$name.cg"
 }
 
-SESSION= WHOLE= PYTHON=
+SESSION="" WHOLE=""
 for ((k = 0; k < REPS; k++)); do
 	SESSION+="$(cg session --toggle-collect=event_base_loop -- \
 		"$ETRN_TOOL" -H site.example 127.0.0.1 a.example b.example c.example),"

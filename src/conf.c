@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -834,14 +835,24 @@ conf_set_auth_password_file(struct parser *p, const struct conf_key *k,
 	char		 buf[CONF_PASSWORD_MAX + 2];
 	size_t		 len;
 	FILE		*fp;
+	int		 fd;
 
 	if (!conf_readable_file(p, k, value))
 		return;
-	if ((fp = fopen(value, "re")) == NULL || fstat(fileno(fp), &st) == -1) {
+	/* Non-blocking: a FIFO swapped in after the check must not hang us. */
+	fd = open(value, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1 || fstat(fd, &st) == -1) {
 		conf_error(p, p->line, "%s: %s: %s", k->name,
 		    conf_vis(p, value), strerror(errno));
-		if (fp != NULL)
-			fclose(fp);
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (!S_ISREG(st.st_mode) || (fp = fdopen(fd, "r")) == NULL) {
+		conf_error(p, p->line, "%s: %s: %s", k->name,
+		    conf_vis(p, value), S_ISREG(st.st_mode) ?
+		    strerror(errno) : "not a regular file");
+		close(fd);
 		return;
 	}
 	if (st.st_uid != geteuid() && st.st_uid != 0) {

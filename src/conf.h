@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * conf: parse and validate /etc/etrnd.conf.  Pure: no logging, no I/O but
- * reading the file.  Every error is collected as "file:line: message" and
+ * reading the file (and checking the files it names: tls-ca, and the
+ * password file, which it reads).  Every error is collected as "file:line: message" and
  * the parse goes on, so a user sees all of them at once.
  */
 #ifndef ETRND_CONF_H

@@ -77,7 +77,7 @@ log_write_line(int pri, const char *line)
 		fprintf(stderr, "%s\n", line);
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vwrite(int pri, const char *errstr, const char *fmt, va_list ap)
 {
 	char	 line[4096];

@@ -159,7 +159,7 @@ session_quit_now(struct session *s)
 }
 
 /* The session failed: every unanswered domain becomes temporary. */
-static void
+static void __attribute__((format(printf, 3, 4)))
 session_fail(struct session *s, bool quit, const char *fmt, ...)
 {
 	char	reason[ETRN_TEXT_MAX];
