@@ -338,3 +338,22 @@ show_on_failure() {
 		[ -e "$f" ] && tail -40 "$f" | sed 's/^/#   /'
 	done
 }
+
+# conf NAME: etrnd's configuration for a scenario, from standard input.
+conf() {
+	cat >"$T/$1.conf"
+}
+
+link_up() {
+	ip -n "$NS_SITE" link set site0 up
+}
+
+link_down() {
+	ip -n "$NS_SITE" link set site0 down
+}
+
+stop_etrnd() {
+	kill "$ETRND_PID" 2>/dev/null
+	wait "$ETRND_PID" 2>/dev/null
+	return 0
+}

@@ -41,24 +41,6 @@ need_postfix
 N=${N:-20}
 
 # conf NAME: write $T/NAME.conf from stdin.
-conf() {
-	cat >"$T/$1.conf"
-}
-
-link_up() {
-	ip -n "$NS_SITE" link set site0 up
-}
-
-link_down() {
-	ip -n "$NS_SITE" link set site0 down
-}
-
-stop_etrnd() {
-	kill "$ETRND_PID" 2>/dev/null
-	wait "$ETRND_PID" 2>/dev/null
-	return 0
-}
-
 # A Postfix secondary for the site, and the site's mail server.
 world_with_postfix() {
 	setup_e2e_world

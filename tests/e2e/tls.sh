@@ -49,24 +49,6 @@ fi
 # shellcheck source=tls-lib.sh
 . "$(dirname "$0")/tls-lib.sh"
 
-conf() {
-	cat >"$T/$1.conf"
-}
-
-link_up() {
-	ip -n "$NS_SITE" link set site0 up
-}
-
-link_down() {
-	ip -n "$NS_SITE" link set site0 down
-}
-
-stop_etrnd() {
-	kill "$ETRND_PID" 2>/dev/null
-	wait "$ETRND_PID" 2>/dev/null
-	return 0
-}
-
 # The world, the CA and certificates, and Postfix instance "mx" on
 # 192.0.2.2 with the main.cf lines that the shell commands SETTINGS print
 # (run once the certificates exist); with "sasl", its sasldb and SASL
