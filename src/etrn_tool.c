@@ -32,6 +32,7 @@
 #include "conf.h"
 #include "etrn.h"
 #include "log.h"
+#include "sched.h"
 #include "session.h"
 #include "util.h"
 
@@ -41,7 +42,6 @@
 #define TIMEOUT_MAX_S		86400
 #define HELO_MAX		255
 #define EXIT_TEMPFAIL		75	/* EX_TEMPFAIL, as etrnd --once */
-#define EXIT_REFUSED		1
 
 struct tool {
 	struct event_base	*base;
@@ -288,19 +288,8 @@ tool_exit_status(const struct tool *t)
 
 	if (t->interrupted)
 		return EXIT_TEMPFAIL;
-	for (i = 0; i < t->ndomains; i++) {
-		switch (t->results[i].cls) {
-		case ETRN_R_OK:
-			break;
-		case ETRN_R_REFUSED:
-		case ETRN_R_UNSUPPORTED:
-			return EXIT_REFUSED;
-		case ETRN_R_TEMP:
-		case ETRN_R_NONE:
-			status = EXIT_TEMPFAIL;
-			break;
-		}
-	}
+	for (i = 0; i < t->ndomains; i++)
+		status = sched_status_merge(status, t->results[i].cls);
 	return status;
 }
 
