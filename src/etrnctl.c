@@ -58,9 +58,9 @@ usage(FILE *fp)
 	    CONF_CONTROL_SOCKET);
 }
 
-/* Connect, or exit with a plain word on why not. */
+/* Connect, or say plainly why not: -1 with *status the exit status. */
 static int
-ctl_connect(const char *path)
+ctl_connect(const char *path, int *status)
 {
 	struct sockaddr_un	sun;
 	int			fd;
@@ -69,12 +69,14 @@ ctl_connect(const char *path)
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		ctl_errx("%s: path too long", path);
-		exit(EX_USAGE);
+		*status = EX_USAGE;
+		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
 		ctl_errx("socket: %s", strerror(errno));
-		exit(EX_OSERR);
+		*status = EX_OSERR;
+		return -1;
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		switch (errno) {
@@ -83,18 +85,23 @@ ctl_connect(const char *path)
 		case ENOTDIR:
 			ctl_errx("etrnd is not running (nothing "
 			    "listens on %s)", path);
-			exit(EX_UNAVAILABLE);
+			*status = EX_UNAVAILABLE;
+			break;
 		case EACCES:
 		case EPERM:
 			ctl_errx("%s: %s (run as root or as a "
 			    "member of the socket's group)", path,
 			    strerror(errno));
-			exit(EX_NOPERM);
+			*status = EX_NOPERM;
+			break;
 		default:
 			ctl_errx("%s: %s", path,
 			    strerror(errno));
-			exit(EX_UNAVAILABLE);
+			*status = EX_UNAVAILABLE;
+			break;
 		}
+		close(fd);
+		return -1;
 	}
 	return fd;
 }
@@ -208,15 +215,19 @@ main(int argc, char *argv[])
 	req = ctl_request(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
 
-	fd = ctl_connect(path);
+	if ((fd = ctl_connect(path, &status)) == -1) {
+		free(req);
+		return status;
+	}
 	if (!wait) {
 		struct timeval tv = { ETRNCTL_TIMEOUT_S, 0 };
 
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-		ctl_errx("sending to etrnd: %s",
-		    strerror(errno));
+		ctl_errx("sending to etrnd: %s", strerror(errno));
+		free(req);
+		close(fd);
 		return EX_UNAVAILABLE;
 	}
 	free(req);

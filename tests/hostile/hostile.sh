@@ -243,10 +243,7 @@ check "unsolicited1: the protocol error after the last ETRN reply is logged" \
 	grep -q "^relay unsolicited1: .*unsolicited data.*the replies already received stand" "$T/etrnd.log"
 
 # Memory.
-hwm=$(awk '/^VmHWM:/ {print $2}' /proc/"$DPID"/status)
-rss=$(awk '/^VmRSS:/ {print $2}' /proc/"$DPID"/status)
-check "memory: VmRSS ${rss} kB, VmHWM ${hwm} kB (bound ${RSS_BOUND_KB} kB)" \
-	test "$hwm" -le "$RSS_BOUND_KB"
+check_memory memory "$RSS_BOUND_KB" "$DPID"
 
 # The good relay, all the while.
 touch "$T/stop"

@@ -133,6 +133,22 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# check_memory WHAT KB-BOUND PID: VmHWM under a bound, but only where it
+# means something: AddressSanitizer's shadow memory is not the daemon's.
+check_memory() {
+	local hwm rss
+	hwm=$(awk '/^VmHWM:/ {print $2}' /proc/"$3"/status)
+	rss=$(awk '/^VmRSS:/ {print $2}' /proc/"$3"/status)
+	if grep -q "libasan\|__asan_init" /proc/"$3"/maps 2>/dev/null ||
+	    nm "$ETRND" 2>/dev/null | grep -q "__asan_init"; then
+		echo "ok - $1: VmRSS ${rss} kB, VmHWM ${hwm} kB # SKIP built with AddressSanitizer"
+		PASSED=$((PASSED + 1))
+		return
+	fi
+	check "$1: VmRSS ${rss} kB, VmHWM ${hwm} kB (bound $2 kB)" \
+		test "$hwm" -le "$2"
+}
+
 now() {
 	echo "$EPOCHREALTIME"
 }

@@ -188,10 +188,7 @@ check "reloads that change no relay ran none of the $((NRELAYS - MANUAL)) relays
 fds_after=$(fds)
 check "no file descriptor leaked ($fds_before before the storm, $fds_after after)" \
 	test "$fds_after" -le "$fds_before"
-hwm=$(awk '/^VmHWM:/ {print $2}' /proc/"$ETRND_PID"/status)
-rss=$(awk '/^VmRSS:/ {print $2}' /proc/"$ETRND_PID"/status)
-check "memory: VmRSS ${rss} kB, VmHWM ${hwm} kB (bound ${HWM_BOUND_KB} kB)" \
-	test "$hwm" -le "$HWM_BOUND_KB"
+check_memory memory "$HWM_BOUND_KB" "$ETRND_PID"
 check "the last valid file is in force (status answers, $NRELAYS relays)" \
 	test "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["relays"]))' "$T/status.json")" -eq "$NRELAYS"
 
