@@ -714,6 +714,10 @@ session_shutdown(struct session *s)
 {
 	if (s->ending || s->state == SESSION_DONE)
 		return;
+	if (s->etrn.state == ETRN_S_QUIT || s->etrn.state == ETRN_S_DONE) {
+		session_end_soon(s);	/* every domain has its reply */
+		return;
+	}
 	session_fail(s, true, "daemon shutting down");
 }
 
