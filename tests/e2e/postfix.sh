@@ -14,23 +14,8 @@ SCENARIOS=(basic control ipv6 subdomains ppp interval two-relays refusals
 	postfix-down local-smtp)
 
 if [ $# -eq 0 ]; then
-	npassed=0 nfailed=0
-	for s in "${SCENARIOS[@]}"; do
-		echo "# === $s"
-		out=$(bash "$0" "$s" 2>&1)
-		rc=$?
-		printf '%s\n' "$out"
-		[ "$rc" -eq 77 ] && exit 77
-		p=$(printf '%s\n' "$out" | awk '/^[0-9]+ passed, [0-9]+ failed$/ {print $1}' | tail -1)
-		f=$(printf '%s\n' "$out" | awk '/^[0-9]+ passed, [0-9]+ failed$/ {print $3}' | tail -1)
-		npassed=$((npassed + ${p:-0}))
-		nfailed=$((nfailed + ${f:-0}))
-		if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
-			nfailed=$((nfailed + 1))
-		fi
-	done
-	echo "$npassed passed, $nfailed failed"
-	[ "$nfailed" -eq 0 ]
+	. "$(dirname "$0")/scenarios.sh"
+	run_scenarios "$0" "${SCENARIOS[@]}"
 	exit
 fi
 
