@@ -30,6 +30,7 @@
 
 #include "conf.h"
 #include "util.h"
+#include "watch.h"
 
 #define CONF_FILE_MAX	(1024 * 1024)	/* a config is never this big */
 #define CONF_IFNAME_MAX	15		/* IFNAMSIZ - 1 */
@@ -86,6 +87,7 @@ enum daemon_key {
 	DK_MAX_SESSIONS,
 	DK_LOCAL_SMTP,
 	DK_CONTROL_SOCKET,
+	DK_DOMAINS,
 	DK_COUNT
 };
 
@@ -100,6 +102,7 @@ enum relay_key {
 	RK_TLS_VERIFY,
 	RK_AUTH_USER,
 	RK_AUTH_PASSWORD_FILE,
+	RK_AUTH_PASSWORD_CREDENTIAL,
 	RK_AUTH_CLEARTEXT,
 	RK_COUNT
 };
@@ -108,6 +111,7 @@ struct parser {
 	const char		*path;
 	struct conf		*conf;
 	unsigned		 line;
+	unsigned		 flags;		/* CONF_NO_FILES */
 
 	enum section		 section;
 	struct conf_relay	*relay;		/* the current [relay] */
@@ -129,7 +133,8 @@ static conf_set_fn	conf_set_watch, conf_set_linkup, conf_set_duration,
 			conf_set_host, conf_set_port, conf_set_domains,
 			conf_set_command, conf_set_source, conf_set_tls,
 			conf_set_tls_ca, conf_set_relay_bool,
-			conf_set_auth_user, conf_set_auth_password_file;
+			conf_set_auth_user, conf_set_auth_password_file,
+			conf_set_auth_password_credential;
 
 /* Indexed by enum daemon_key and enum relay_key. */
 static const struct conf_key daemon_keys[DK_COUNT] = {
@@ -155,6 +160,7 @@ static const struct conf_key daemon_keys[DK_COUNT] = {
 	[DK_LOCAL_SMTP] = { "local-smtp", conf_set_local_smtp, 0, false },
 	[DK_CONTROL_SOCKET] = { "control-socket", conf_set_control_socket, 0,
 	    false },
+	[DK_DOMAINS] = { "domains", conf_set_domains, 0, false },
 };
 
 static const struct conf_key relay_keys[RK_COUNT] = {
@@ -170,6 +176,8 @@ static const struct conf_key relay_keys[RK_COUNT] = {
 	[RK_AUTH_USER] = { "auth-user", conf_set_auth_user, 0, false },
 	[RK_AUTH_PASSWORD_FILE] = { "auth-password-file",
 	    conf_set_auth_password_file, 0, false },
+	[RK_AUTH_PASSWORD_CREDENTIAL] = { "auth-password-credential",
+	    conf_set_auth_password_credential, 0, false },
 	[RK_AUTH_CLEARTEXT] = { "auth-cleartext", conf_set_relay_bool,
 	    offsetof(struct conf_relay, auth_cleartext), false },
 };
@@ -446,10 +454,14 @@ conf_set_watch(struct parser *p, const struct conf_key *k, const char *value)
 
 	v = conf_split(value, &n);
 	for (i = 0; i < n; i++) {
-		if (strlen(v[i]) > CONF_IFNAME_MAX) {
+		if (strlen(v[i] + (v[i][0] == '!')) > CONF_IFNAME_MAX) {
 			conf_error(p, p->line, "%s: interface name \"%s\" is "
 			    "longer than %d bytes", k->name, conf_vis(p, v[i]),
 			    CONF_IFNAME_MAX);
+			bad = true;
+		} else if (strcmp(v[i], "!") == 0) {
+			conf_error(p, p->line, "%s: \"!\" needs an interface "
+			    "name or glob to exclude", k->name);
 			bad = true;
 		} else if (strchr(v[i], '/') != NULL || conf_has_ctrl(v[i]) ||
 		    strcmp(v[i], ".") == 0 || strcmp(v[i], "..") == 0) {
@@ -695,11 +707,11 @@ conf_set_port(struct parser *p, const struct conf_key *k, const char *value)
 		    "from 1 to 65535)", k->name, conf_vis(p, value));
 }
 
+/* A relay's domains, or in [daemon] the default for relays without. */
 static void
 conf_set_domains(struct parser *p, const struct conf_key *k,
     const char *value)
 {
-	struct conf_relay	 *r = p->relay;
 	const char		 *why;
 	char			**v;
 	size_t			  n, i, j;
@@ -727,8 +739,13 @@ conf_set_domains(struct parser *p, const struct conf_key *k,
 		conf_free_list(v, n);
 		return;
 	}
-	r->domains = v;
-	r->ndomains = n;
+	if (p->section == SECTION_RELAY) {
+		p->relay->domains = v;
+		p->relay->ndomains = n;
+	} else {
+		p->conf->domains = v;
+		p->conf->ndomains = n;
+	}
 }
 
 static void
@@ -788,8 +805,15 @@ conf_readable_file(struct parser *p, const struct conf_key *k,
 		return false;
 	}
 	if (stat(path, &st) == -1 || access(path, R_OK) == -1) {
-		conf_error(p, p->line, "%s: %s: %s", k->name,
-		    conf_vis(p, path), strerror(errno));
+		if (errno == EACCES && k->set == conf_set_auth_password_file)
+			conf_error(p, p->line, "%s: %s: %s (etrnd runs as uid "
+			    "%u; the shipped unit's dynamic user cannot read a "
+			    "root-only file: use auth-password-credential)",
+			    k->name, conf_vis(p, path), strerror(errno),
+			    (unsigned)geteuid());
+		else
+			conf_error(p, p->line, "%s: %s: %s", k->name,
+			    conf_vis(p, path), strerror(errno));
 		return false;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -804,7 +828,7 @@ static void
 conf_set_tls_ca(struct parser *p, const struct conf_key *k,
     const char *value)
 {
-	if (!conf_readable_file(p, k, value))
+	if (!(p->flags & CONF_NO_FILES) && !conf_readable_file(p, k, value))
 		return;
 	p->relay->tls_ca = xstrdup(value);
 }
@@ -823,69 +847,125 @@ conf_set_auth_user(struct parser *p, const struct conf_key *k,
 }
 
 /*
- * Like ssh with its keys: a secret others can read is refused.  The file
- * must belong to the user etrnd runs as, or to root, and grant nothing to
- * group or others.  Its first line is the password.
+ * Read a password: the first line of path, opened without blocking (a FIFO
+ * swapped in after the check must not hang a reload).  With strict, like
+ * ssh with its keys, a file that belongs to another user than etrnd's (or
+ * root) or that group or others can use is refused; a systemd credential is
+ * not checked so (systemd made it readable to us alone, on some systems by
+ * an ACL that shows in the group bits).  Returns a copy or NULL.
  */
-static void
-conf_set_auth_password_file(struct parser *p, const struct conf_key *k,
-    const char *value)
+static char *
+conf_read_password(struct parser *p, const struct conf_key *k,
+    const char *path, bool strict)
 {
 	struct stat	 st;
 	char		 buf[CONF_PASSWORD_MAX + 2];
+	char		*password = NULL;
 	size_t		 len;
 	FILE		*fp;
 	int		 fd;
 
-	if (!conf_readable_file(p, k, value))
-		return;
-	/* Non-blocking: a FIFO swapped in after the check must not hang us. */
-	fd = open(value, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1 || fstat(fd, &st) == -1) {
 		conf_error(p, p->line, "%s: %s: %s", k->name,
-		    conf_vis(p, value), strerror(errno));
+		    conf_vis(p, path), strerror(errno));
 		if (fd != -1)
 			close(fd);
-		return;
+		return NULL;
 	}
 	if (!S_ISREG(st.st_mode) || (fp = fdopen(fd, "r")) == NULL) {
 		conf_error(p, p->line, "%s: %s: %s", k->name,
-		    conf_vis(p, value), S_ISREG(st.st_mode) ?
+		    conf_vis(p, path), S_ISREG(st.st_mode) ?
 		    strerror(errno) : "not a regular file");
 		close(fd);
-		return;
+		return NULL;
 	}
-	if (st.st_uid != geteuid() && st.st_uid != 0) {
+	if (strict && st.st_uid != geteuid() && st.st_uid != 0) {
 		conf_error(p, p->line, "%s: %s belongs to uid %u, not to the "
 		    "user etrnd runs as (uid %u) or root", k->name,
-		    conf_vis(p, value), (unsigned)st.st_uid,
+		    conf_vis(p, path), (unsigned)st.st_uid,
 		    (unsigned)geteuid());
 		fclose(fp);
-		return;
+		return NULL;
 	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+	if (strict && (st.st_mode & (S_IRWXG | S_IRWXO))) {
 		conf_error(p, p->line, "%s: %s is accessible by group or others "
-		    "(mode %03o; chmod 600 it)", k->name, conf_vis(p, value),
+		    "(mode %03o; chmod 600 it)", k->name, conf_vis(p, path),
 		    (unsigned)(st.st_mode & 0777));
 		fclose(fp);
-		return;
+		return NULL;
 	}
 	memset(buf, 0, sizeof(buf));
 	if (fgets(buf, sizeof(buf), fp) == NULL)
 		buf[0] = '\0';
 	fclose(fp);
 	len = strcspn(buf, "\r\n");
-	if (len == 0 || len > CONF_PASSWORD_MAX) {
-		conf_error(p, p->line, "%s: %s: %s", k->name, conf_vis(p, value),
+	if (len == 0 || len > CONF_PASSWORD_MAX)
+		conf_error(p, p->line, "%s: %s: %s", k->name, conf_vis(p, path),
 		    len == 0 ? "the first line (the password) is empty" :
 		    "the password is longer than 256 bytes");
-		explicit_bzero(buf, sizeof(buf));
+	else {
+		buf[len] = '\0';
+		password = xstrdup(buf);
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return password;
+}
+
+static void
+conf_set_auth_password_file(struct parser *p, const struct conf_key *k,
+    const char *value)
+{
+	if (p->flags & CONF_NO_FILES) {
+		p->relay->auth_password_file = xstrdup(value);
 		return;
 	}
-	buf[len] = '\0';
-	p->relay->auth_password_file = xstrdup(value);
-	p->relay->auth_password = xstrdup(buf);
-	explicit_bzero(buf, sizeof(buf));
+	if (!conf_readable_file(p, k, value))
+		return;
+	if ((p->relay->auth_password = conf_read_password(p, k, value,
+	    true)) != NULL)
+		p->relay->auth_password_file = xstrdup(value);
+}
+
+/*
+ * A systemd credential (LoadCredential=NAME:FILE in the unit): the one way a
+ * DynamicUser service reads a secret that root keeps 0600.  Outside the
+ * service there is no $CREDENTIALS_DIRECTORY: "etrnd -t" says so in its
+ * summary, and the daemon refuses to start.
+ */
+static void
+conf_set_auth_password_credential(struct parser *p, const struct conf_key *k,
+    const char *value)
+{
+	const char	*dir;
+	char		*path;
+	size_t		 len;
+
+	if (strchr(value, '/') != NULL || strcmp(value, ".") == 0 ||
+	    strcmp(value, "..") == 0 || conf_has_ctrl(value) ||
+	    strpbrk(value, CONF_WS) != NULL || strlen(value) > 255) {
+		conf_error(p, p->line, "%s: \"%s\" is not a credential name "
+		    "(a file name: no \"/\", spaces or control characters)",
+		    k->name, conf_vis(p, value));
+		return;
+	}
+	p->relay->auth_password_credential = xstrdup(value);
+	if (p->flags & CONF_NO_FILES)
+		return;
+	dir = getenv("CREDENTIALS_DIRECTORY");
+	if (dir == NULL || *dir != '/') {
+		if (!(p->flags & CONF_CHECK_ONLY))
+			conf_error(p, p->line, "%s: no systemd credentials here "
+			    "($CREDENTIALS_DIRECTORY is not set): run etrnd "
+			    "from its unit with LoadCredential=%s:FILE, or use "
+			    "auth-password-file", k->name, conf_vis(p, value));
+		return;
+	}
+	len = strlen(dir) + strlen(value) + 2;
+	path = xcalloc(1, len);
+	snprintf(path, len, "%s/%s", dir, value);
+	p->relay->auth_password = conf_read_password(p, k, path, false);
+	free(path);
 }
 
 static void
@@ -896,13 +976,21 @@ conf_end_section(struct parser *p)
 
 	if (p->section != SECTION_RELAY)
 		return;
-	if (p->relay_seen[RK_DOMAINS] == 0)
-		conf_error(p, r->line, "relay \"%s\" has no domains",
+	/* Invalid domains were reported: keep conf_end from adding more. */
+	if (p->relay_seen[RK_DOMAINS] != 0 && r->domains == NULL)
+		r->domains = xcalloc(1, sizeof *r->domains);
+	if (p->relay_seen[RK_AUTH_PASSWORD_FILE] != 0 &&
+	    p->relay_seen[RK_AUTH_PASSWORD_CREDENTIAL] != 0)
+		conf_error(p, p->relay_seen[RK_AUTH_PASSWORD_CREDENTIAL],
+		    "relay \"%s\": auth-password-file and "
+		    "auth-password-credential: choose one",
 		    conf_vis(p, r->name));
-	if ((p->relay_seen[RK_AUTH_USER] != 0) !=
-	    (p->relay_seen[RK_AUTH_PASSWORD_FILE] != 0))
-		conf_error(p, r->line, "relay \"%s\": auth-user and "
-		    "auth-password-file go together", conf_vis(p, r->name));
+	else if ((p->relay_seen[RK_AUTH_USER] != 0) !=
+	    (p->relay_seen[RK_AUTH_PASSWORD_FILE] != 0 ||
+	    p->relay_seen[RK_AUTH_PASSWORD_CREDENTIAL] != 0))
+		conf_error(p, r->line, "relay \"%s\": auth-user goes with "
+		    "auth-password-file or auth-password-credential",
+		    conf_vis(p, r->name));
 	else if (r->auth_user != NULL && r->tls == CONF_TLS_NO &&
 	    !r->auth_cleartext)
 		conf_error(p, p->relay_seen[RK_AUTH_USER], "relay \"%s\": "
@@ -968,6 +1056,29 @@ conf_relay_header(struct parser *p, const char *name)
 	memset(p->relay_seen, 0, sizeof p->relay_seen);
 }
 
+/*
+ * Where a comment starts inside a value, or NULL.  Comments are whole lines
+ * only, so "domains = example.org ; ours" would send "ETRN ;" and "ETRN
+ * ours": a word that is "#" or ";" alone, or starts with ";", is a comment,
+ * and so is a word starting with "#" except in domains, where "#queue" is a
+ * queue name.  The first word counts too ("watch = # none").
+ */
+static const char *
+conf_comment(const char *value, bool queues)
+{
+	const char	*w = value;
+
+	for (;;) {
+		w += strspn(w, CONF_WS);
+		if (*w == '\0')
+			return NULL;
+		if (*w == ';' || (*w == '#' && (!queues || w[1] == '\0' ||
+		    strchr(CONF_WS, w[1]) != NULL)))
+			return w;
+		w += strcspn(w, CONF_WS);
+	}
+}
+
 /* A line starting with "[": trailing whitespace is already gone. */
 static void
 conf_header(struct parser *p, char *line)
@@ -979,8 +1090,15 @@ conf_header(struct parser *p, char *line)
 	p->section = SECTION_SKIP;
 
 	if (len < 2 || line[len - 1] != ']') {
-		conf_error(p, p->line, "malformed section header (use [daemon] "
-		    "or [relay NAME])");
+		if ((name = strchr(line, ']')) != NULL &&
+		    conf_comment(name + 1, false) == name + 1 +
+		    strspn(name + 1, CONF_WS))
+			conf_error(p, p->line, "comments must be on a line of "
+			    "their own (\"%s\")", conf_vis(p, name + 1 +
+			    strspn(name + 1, CONF_WS)));
+		else
+			conf_error(p, p->line, "malformed section header (use "
+			    "[daemon] or [relay NAME])");
 		return;
 	}
 	line[len - 1] = '\0';
@@ -1014,6 +1132,7 @@ conf_keyvalue(struct parser *p, char *line, char *eq)
 	unsigned		*seen;
 	size_t			 nkeys, i, len;
 	char			*key = line, *value = eq + 1;
+	const char		*comment;
 	char			 where[CONF_DOMAIN_MAX + 16];
 
 	*eq = '\0';
@@ -1068,6 +1187,12 @@ conf_keyvalue(struct parser *p, char *line, char *eq)
 		conf_error(p, p->line, "%s: empty value", keys[i].name);
 		return;
 	}
+	if ((comment = conf_comment(value,
+	    keys[i].set == conf_set_domains)) != NULL) {
+		conf_error(p, p->line, "%s: comments must be on a line of their "
+		    "own (\"%s\")", keys[i].name, conf_vis(p, comment));
+		return;
+	}
 	keys[i].set(p, &keys[i], value);
 }
 
@@ -1101,8 +1226,10 @@ conf_line(struct parser *p, char *line)
 static void
 conf_end(struct parser *p)
 {
-	struct conf	*conf = p->conf;
-	char		 a[32], b[32];
+	struct conf		*conf = p->conf;
+	struct conf_relay	*r;
+	char			 a[32], b[32];
+	size_t			 i, j;
 
 	conf_end_section(p);
 	if (conf->retry_min_ms > conf->retry_max_ms) {
@@ -1117,8 +1244,25 @@ conf_end(struct parser *p)
 			conf_error(p, p->daemon_seen[DK_RETRY_MIN], "retry-min: "
 			    "%s is greater than retry-max (default %s)", a, b);
 	}
-	if (conf->nrelays == 0)
-		conf_error(p, 0, "no [relay NAME] section");
+	/* [daemon] may come after the relays that use its domains. */
+	for (i = 0; i < conf->nrelays; i++) {
+		r = &conf->relays[i];
+		if (r->ndomains > 0 || r->domains != NULL)
+			continue;
+		if (conf->ndomains == 0) {
+			if (p->daemon_seen[DK_DOMAINS] == 0)
+				conf_error(p, r->line, "relay \"%s\" has no "
+				    "domains (set domains here, or in [daemon] "
+				    "for every relay)", conf_vis(p, r->name));
+			continue;
+		}
+		r->domains = xreallocarray(NULL, conf->ndomains,
+		    sizeof *r->domains);
+		for (j = 0; j < conf->ndomains; j++)
+			r->domains[j] = xstrdup(conf->domains[j]);
+		r->ndomains = conf->ndomains;
+		r->domains_from_daemon = true;
+	}
 }
 
 static struct conf *
@@ -1164,9 +1308,16 @@ conf_set_control_socket(struct parser *p, const struct conf_key *k,
 	p->conf->control_socket = xstrdup(value);
 }
 
-/* Split the text into lines and feed them to conf_line(). */
 struct conf *
 conf_parse(const char *path, const char *text, size_t len, char **errors)
+{
+	return conf_parse_flags(path, text, len, 0, errors);
+}
+
+/* Split the text into lines and feed them to conf_line(). */
+struct conf *
+conf_parse_flags(const char *path, const char *text, size_t len,
+    unsigned flags, char **errors)
 {
 	struct parser	 p;
 	const char	*cur = text, *end = text + len, *start, *nl;
@@ -1175,6 +1326,7 @@ conf_parse(const char *path, const char *text, size_t len, char **errors)
 
 	memset(&p, 0, sizeof p);
 	p.path = path;
+	p.flags = flags;
 	p.conf = conf_new(path);
 	p.section = SECTION_NONE;
 
@@ -1225,6 +1377,12 @@ done:
 struct conf *
 conf_load(const char *path, char **errors)
 {
+	return conf_load_flags(path, 0, errors);
+}
+
+struct conf *
+conf_load_flags(const char *path, unsigned flags, char **errors)
+{
 	struct conf	*conf;
 	FILE		*f;
 	char		*buf = NULL;
@@ -1255,7 +1413,8 @@ conf_load(const char *path, char **errors)
 		}
 	}
 	fclose(f);
-	conf = conf_parse(path, buf == NULL ? "" : buf, len, errors);
+	conf = conf_parse_flags(path, buf == NULL ? "" : buf, len, flags,
+	    errors);
 	free(buf);
 	return conf;
 
@@ -1281,6 +1440,7 @@ conf_relay_deinit(struct conf_relay *r)
 	free(r->tls_ca);
 	free(r->auth_user);
 	free(r->auth_password_file);
+	free(r->auth_password_credential);
 	if (r->auth_password != NULL) {
 		explicit_bzero(r->auth_password, strlen(r->auth_password));
 		free(r->auth_password);
@@ -1298,6 +1458,7 @@ conf_free(struct conf *conf)
 		conf_relay_deinit(&conf->relays[i]);
 	free(conf->relays);
 	conf_free_list(conf->watch, conf->nwatch);
+	conf_free_list(conf->domains, conf->ndomains);
 	free(conf->helo);
 	free(conf->local_smtp_host);
 	free(conf->control_socket);
@@ -1326,6 +1487,8 @@ conf_relay_equal(const struct conf_relay *a, const struct conf_relay *b)
 	    !conf_str_equal(a->tls_ca, b->tls_ca) ||
 	    !conf_str_equal(a->auth_user, b->auth_user) ||
 	    !conf_str_equal(a->auth_password, b->auth_password) ||
+	    !conf_str_equal(a->auth_password_credential,
+	    b->auth_password_credential) ||
 	    a->auth_cleartext != b->auth_cleartext)
 		return false;
 	for (i = 0; i < a->ndomains; i++) {
@@ -1404,6 +1567,70 @@ invalid:
 	return -1;
 }
 
+/* "[192.0.2.1]" or "[IPv6:2001:db8::1]" (RFC 5321 address literals). */
+static bool
+conf_is_literal(const char *s)
+{
+	char	buf[CONF_DOMAIN_MAX + 1];
+	size_t	len = strlen(s);
+
+	if (len < 3 || s[0] != '[' || s[len - 1] != ']' || len > sizeof buf)
+		return false;
+	memcpy(buf, s + 1, len - 2);
+	buf[len - 2] = '\0';
+	if (strncasecmp(buf, "IPv6:", 5) == 0)
+		return conf_is_ipv6(buf + 5);
+	return conf_is_ipv4(buf);
+}
+
+/*
+ * A domain name as ETRN takes it: LDH labels of 1 to 63 bytes separated by
+ * single dots (RFC 1035, 5321), or an address literal.  A server answers a
+ * malformed one with 501, and etrnd would then give it up until the next
+ * link-up: better said here, with what is wrong.  The message is static,
+ * or in a buffer valid until the next call.
+ */
+static const char *
+conf_name_check(const char *s)
+{
+	static char	 msg[96];
+	const char	*p, *label = s;
+
+	if (*s == '[')
+		return conf_is_literal(s) ? NULL : "is not a valid address "
+		    "literal (write [192.0.2.1] or [IPv6:2001:db8::1])";
+	if (conf_is_ipv4(s) || conf_is_ipv6(s))
+		return "is an IP address: write it as an address literal, "
+		    "[192.0.2.1] or [IPv6:2001:db8::1]";
+	if (*s == '.')
+		return "starts with a dot";
+	for (p = s;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (p == label)
+				return *p == '\0' ? "ends with a dot" :
+				    "has an empty label (\"..\")";
+			if (p - label > 63)
+				return "has a label longer than 63 bytes";
+			if (*label == '-' || p[-1] == '-')
+				return "has a label that starts or ends with "
+				    "\"-\"";
+			if (*p == '\0')
+				return NULL;
+			label = p + 1;
+			continue;
+		}
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-')
+			continue;
+		if ((unsigned char)*p >= 0x80)
+			return "is not ASCII: write an internationalised "
+			    "name as its A-label (xn--...)";
+		snprintf(msg, sizeof msg, "contains \"%c\": a domain name "
+		    "has only letters, digits, \"-\" and \".\"", *p);
+		return msg;
+	}
+}
+
 const char *
 conf_domain_check(const char *arg)
 {
@@ -1422,7 +1649,10 @@ conf_domain_check(const char *arg)
 	if ((arg[0] == '@' || arg[0] == '#') && arg[1] == '\0')
 		return arg[0] == '@' ? "needs a domain after \"@\"" :
 		    "needs a queue name after \"#\"";
-	return NULL;
+	/* A queue name is the server's business: any printable word. */
+	if (arg[0] == '#')
+		return NULL;
+	return conf_name_check(arg[0] == '@' ? arg + 1 : arg);
 }
 
 /* "[2001:db8::1]:25" or "host:25". */
@@ -1444,11 +1674,20 @@ conf_print_summary(const struct conf *conf, FILE *f)
 
 	fprintf(f, "%s: OK\n", conf->path);
 	fprintf(f, "  watch            ");
-	if (conf->nwatch == 0)
-		fprintf(f, "all non-loopback interfaces\n");
 	for (i = 0; i < conf->nwatch; i++)
-		fprintf(f, "%s%s", conf->watch[i],
-		    i + 1 < conf->nwatch ? " " : "\n");
+		fprintf(f, "%s%s", i > 0 ? " " : "", conf->watch[i]);
+	for (i = 0; i < conf->nwatch && conf->watch[i][0] == '!'; i++)
+		continue;
+	if (i == conf->nwatch) {
+		/* No positive entry: the default set, shown in full. */
+		fprintf(f, "%sall but loopback and guests' links (",
+		    conf->nwatch > 0 ? ", " : "");
+		for (i = 0; watch_default_exclude[i] != NULL; i++)
+			fprintf(f, "%s%s", i > 0 ? " " : "",
+			    watch_default_exclude[i]);
+		fprintf(f, ")");
+	}
+	fprintf(f, "\n");
 	fprintf(f, "  link-up          %s\n", linkup_names[conf->linkup]);
 	fprintf(f, "  settle           %s\n",
 	    fmt_duration(conf->settle_ms, a, sizeof a));
@@ -1490,13 +1729,25 @@ conf_print_summary(const struct conf *conf, FILE *f)
 			    tls_names[r->tls], r->tls_ca != NULL ? ", ca " : "",
 			    r->tls_ca != NULL ? r->tls_ca : "",
 			    r->tls_verify ? "" : ", certificate NOT verified");
-		if (r->auth_user != NULL)
+		if (r->auth_password_file != NULL)
 			fprintf(f, "  auth             %s (password from %s)%s\n",
 			    r->auth_user, r->auth_password_file,
 			    r->auth_cleartext ? ", also without TLS" : "");
+		else if (r->auth_password_credential != NULL)
+			fprintf(f, "  auth             %s (password from systemd "
+			    "credential %s%s)%s\n", r->auth_user,
+			    r->auth_password_credential,
+			    r->auth_password != NULL ? "" : ", not readable "
+			    "here: no $CREDENTIALS_DIRECTORY outside the "
+			    "service", r->auth_cleartext ?
+			    ", also without TLS" : "");
 		fprintf(f, "  domains         ");
 		for (j = 0; j < r->ndomains; j++)
 			fprintf(f, " %s", r->domains[j]);
-		fprintf(f, "\n");
+		fprintf(f, "%s\n", r->domains_from_daemon ?
+		    " (from [daemon])" : "");
 	}
+	if (conf->nrelays == 0)
+		fprintf(f, "warning: no [relay NAME] section: etrnd will do "
+		    "nothing until one is added\n");
 }

@@ -42,6 +42,7 @@ struct conf_relay {
 	uint16_t	  port;		/* default 25 */
 	char		**domains;	/* ETRN arguments, validated */
 	size_t		  ndomains;
+	bool		  domains_from_daemon; /* copied from [daemon] */
 	enum conf_command command;
 	char		 *source;	/* local address literal or NULL */
 	enum conf_tls	  tls;		/* default opportunistic */
@@ -49,7 +50,9 @@ struct conf_relay {
 	bool		  tls_verify;	/* default yes */
 	char		 *auth_user;	/* NULL = no AUTH */
 	char		 *auth_password_file;
-	char		 *auth_password; /* read from the file at parse time */
+	char		 *auth_password_credential; /* a systemd credential */
+	char		 *auth_password; /* read at parse time; NULL only
+					    under CONF_CHECK_ONLY */
 	bool		  auth_cleartext; /* default no */
 	unsigned	  line;		/* line of the section header */
 };
@@ -72,6 +75,8 @@ struct conf {
 	char		 *local_smtp_host;	/* local-smtp = ADDR:PORT, or NULL */
 	uint16_t	  local_smtp_port;
 	char		 *control_socket;	/* default CONF_CONTROL_SOCKET */
+	char		**domains;		/* default for relays, or NULL */
+	size_t		  ndomains;
 	struct conf_relay *relays;
 	size_t		  nrelays;
 };
@@ -85,6 +90,17 @@ struct conf	*conf_load(const char *path, char **errors);
 /* The same from memory; path is only used in messages.  For tests, fuzzing. */
 struct conf	*conf_parse(const char *path, const char *text, size_t len,
 		    char **errors);
+
+/* conf_load_flags() flags. */
+#define CONF_NO_FILES	0x01	/* neither read nor check the files named
+				   (secrets, CA): for etrnctl, which only
+				   wants control-socket */
+#define CONF_CHECK_ONLY	0x02	/* etrnd -t: a credential outside the
+				   service is not an error */
+struct conf	*conf_load_flags(const char *path, unsigned flags,
+		    char **errors);
+struct conf	*conf_parse_flags(const char *path, const char *text,
+		    size_t len, unsigned flags, char **errors);
 void		 conf_free(struct conf *);
 
 /* Same host, port, source, command and domains: keep the relay's state. */
@@ -95,8 +111,11 @@ const struct conf_relay *conf_relay_find(const struct conf *, const char *name);
 /* "90", "30s", "5m", "6h", "250ms" -> milliseconds; 0 or -1 (EINVAL/ERANGE). */
 int		 conf_parse_duration(const char *, uint64_t *ms);
 /*
- * Check one ETRN argument: "example.org", "@example.org" or "#queue".
- * NULL if valid, else a static message ("contains a control character").
+ * Check one ETRN argument: "example.org", "@example.org" or "#queue".  A
+ * plain or "@" argument must be a domain name (LDH labels of 1 to 63 bytes)
+ * or an address literal; a queue name any printable word.  NULL if valid,
+ * else why not ("has an empty label (\"..\")"): static, or valid until the
+ * next call.
  */
 const char	*conf_domain_check(const char *arg);
 

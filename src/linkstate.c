@@ -14,7 +14,6 @@
  */
 #include <sys/queue.h>
 
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +30,7 @@
 #include <netlink/route/link.h>
 
 #include "linkstate.h"
+#include "watch.h"
 #include "util.h"
 
 /* The kernel bounds this too; a cap keeps a flood of aliases finite. */
@@ -229,35 +229,23 @@ ls_usable(const struct ls_iface *ifp)
 static bool
 ls_watched(const struct linkstate *ls, const struct ls_iface *ifp)
 {
-	size_t	 i;
-
 	if (!ifp->haslink || ifp->name[0] == '\0')
 		return false;
-	if (ls->nwatch == 0)
-		return (ifp->flags & IFF_LOOPBACK) == 0;
-	for (i = 0; i < ls->nwatch; i++)
-		if (fnmatch(ls->watch[i], ifp->name, 0) == 0)
-			return true;
-	return false;
+	return watch_match(ls->watch, ls->nwatch, ifp->name,
+	    (ifp->flags & IFF_LOOPBACK) != 0);
 }
 
 bool
 linkstate_watches(const struct linkstate *ls, const char *ifname)
 {
 	const struct ls_iface	*ifp;
-	size_t			 i;
+	bool			 loopback = false;
 
-	if (ls->nwatch == 0) {
-		/* Every interface but loopback; an unknown one counts. */
-		TAILQ_FOREACH(ifp, &ls->ifaces, entry)
-			if (ifp->haslink && strcmp(ifp->name, ifname) == 0)
-				return (ifp->flags & IFF_LOOPBACK) == 0;
-		return true;
-	}
-	for (i = 0; i < ls->nwatch; i++)
-		if (fnmatch(ls->watch[i], ifname, 0) == 0)
-			return true;
-	return false;
+	/* An interface not known (yet) is taken as not loopback. */
+	TAILQ_FOREACH(ifp, &ls->ifaces, entry)
+		if (ifp->haslink && strcmp(ifp->name, ifname) == 0)
+			loopback = (ifp->flags & IFF_LOOPBACK) != 0;
+	return watch_match(ls->watch, ls->nwatch, ifname, loopback);
 }
 
 static void

@@ -3,6 +3,8 @@
  * test_conf: the config parser, checked by exact error texts (file:line
  * included), tables of values, and the shipped example file.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -54,6 +56,16 @@ parse_fail(const char *text, size_t len, const char *expected)
 		fail_msg("for:\n%s\n--- expected:\n%s--- got:\n%s", text,
 		    expected, errors);
 	free(errors);
+}
+
+/* A long, valid domain name: labels of 63 bytes and dots. */
+static void
+fill_domain(char *buf, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = i % 64 == 63 ? '.' : 'a';
 }
 
 /* The example from the issue. */
@@ -435,11 +447,9 @@ static const struct {
 	{ RELAY "[relay r]\ndomains = b.example\n",
 	  "t.conf:3: duplicate relay \"r\" (first defined at line 1)\n" },
 	{ "[relay isp]\nhost = 192.0.2.2\n",
-	  "t.conf:1: relay \"isp\" has no domains\n" },
+	  "t.conf:1: relay \"isp\" has no domains (set domains here, or in [daemon] for every relay)\n" },
 	{ "[relay x]\n" RELAY,
-	  "t.conf:1: relay \"x\" has no domains\n" },
-	{ "", "t.conf: no [relay NAME] section\n" },
-	{ "# nothing\n[daemon]\n", "t.conf: no [relay NAME] section\n" },
+	  "t.conf:1: relay \"x\" has no domains (set domains here, or in [daemon] for every relay)\n" },
 	{ "[relay ]\ndomains = a\n" RELAY,
 	  "t.conf:1: relay without a name (use [relay NAME])\n" },
 	{ "[relay]\n" RELAY,
@@ -605,8 +615,9 @@ static const struct {
 	  "t.conf:2: domains: \"exa\\rmple\" contains a control character\n" },
 	{ "[relay r]\ndomains = @\n",
 	  "t.conf:2: domains: \"@\" needs a domain after \"@\"\n" },
-	{ "[relay r]\ndomains = a.example #\n",
-	  "t.conf:2: domains: \"#\" needs a queue name after \"#\"\n" },
+	{ "[relay r]\ndomains = #\n",
+	  "t.conf:2: domains: comments must be on a line of their own "
+	  "(\"#\")\n" },
 	{ "[relay r]\ndomains = a.example b.example A.EXAMPLE\n",
 	  "t.conf:2: domains: \"A.EXAMPLE\" is listed twice\n" },
 	{ "[relay r]\ndomains =\n",
@@ -654,7 +665,7 @@ test_many_errors(void **state)
 	    "t.conf:4: retry-max: 10s is less than retry-min (1m)\n"
 	    "t.conf:6: duplicate [daemon] section (first at line 1)\n"
 	    "t.conf:7: duplicate key \"settle\" in [daemon] (first at line 2)\n"
-	    "t.conf:9: relay \"isp\" has no domains\n"
+	    "t.conf:9: relay \"isp\" has no domains (set domains here, or in [daemon] for every relay)\n"
 	    "t.conf:11: malformed line (use key = value, [section] or a # "
 	    "comment)\n"
 	    "t.conf:12: duplicate relay \"isp\" (first defined at line 9)\n"
@@ -744,7 +755,35 @@ test_domain_check(void **state)
 		{ "#example.org", NULL },
 		{ "x", NULL },
 		{ "EXAMPLE.ORG", NULL },
-		{ "b\xc3\xbc" "cher.example", NULL },
+		{ "xn--bcher-kva.example", NULL },
+		{ "[192.0.2.1]", NULL },
+		{ "[IPv6:2001:db8::1]", NULL },
+		{ "@[192.0.2.1]", NULL },
+		{ "a-b.example", NULL },
+		{ "0.example", NULL },
+		{ "#queue.with$odd:chars", NULL },
+		{ "b\xc3\xbc" "cher.example", "is not ASCII: write an "
+		    "internationalised name as its A-label (xn--...)" },
+		{ "exa$mple..org", "contains \"$\": a domain name has only "
+		    "letters, digits, \"-\" and \".\"" },
+		{ "example..org", "has an empty label (\"..\")" },
+		{ "@example..org", "has an empty label (\"..\")" },
+		{ ".example.org", "starts with a dot" },
+		{ "example.org.", "ends with a dot" },
+		{ "-example.org", "has a label that starts or ends with \"-\"" },
+		{ "example-.org", "has a label that starts or ends with \"-\"" },
+		{ "ex_ample.org", "contains \"_\": a domain name has only "
+		    "letters, digits, \"-\" and \".\"" },
+		{ "@@example.org", "contains \"@\": a domain name has only "
+		    "letters, digits, \"-\" and \".\"" },
+		{ "192.0.2.1", "is an IP address: write it as an address "
+		    "literal, [192.0.2.1] or [IPv6:2001:db8::1]" },
+		{ "[192.0.2.300]", "is not a valid address literal (write "
+		    "[192.0.2.1] or [IPv6:2001:db8::1])" },
+		{ "[2001:db8::1]", "is not a valid address literal (write "
+		    "[192.0.2.1] or [IPv6:2001:db8::1])" },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    ".example", "has a label longer than 63 bytes" },
 		{ "", "is empty" },
 		{ "@", "needs a domain after \"@\"" },
 		{ "#", "needs a queue name after \"#\"" },
@@ -769,7 +808,7 @@ test_domain_check(void **state)
 			    t[i].msg);
 	}
 
-	memset(long_arg, 'a', sizeof long_arg);
+	fill_domain(long_arg, sizeof long_arg);
 	long_arg[CONF_DOMAIN_MAX] = '\0';
 	assert_null(conf_domain_check(long_arg));
 	long_arg[0] = '@';
@@ -789,7 +828,7 @@ test_long_domain(void **state)
 	char		 dom[CONF_DOMAIN_MAX + 2];
 
 	(void)state;
-	memset(dom, 'a', sizeof dom);
+	fill_domain(dom, sizeof dom);
 	dom[CONF_DOMAIN_MAX] = '\0';
 	snprintf(text, sizeof text, "[relay r]\ndomains = %s\n", dom);
 	conf = parse_ok(text);
@@ -896,12 +935,249 @@ test_nul(void **state)
 
 	(void)state;
 	parse_fail(text, sizeof text - 1,
-	    "t.conf:1: relay \"r\" has no domains\n"
+	    "t.conf:1: relay \"r\" has no domains (set domains here, or in "
+	    "[daemon] for every relay)\n"
 	    "t.conf:2: contains a NUL byte\n"
 	    "t.conf:3: port: invalid port \"0\" (use a number from 1 to "
 	    "65535)\n");
-	parse_fail("\0", 1, "t.conf:1: contains a NUL byte\n"
-	    "t.conf: no [relay NAME] section\n");
+	parse_fail("\0", 1, "t.conf:1: contains a NUL byte\n");
+}
+
+/*
+ * Comments after a value would become ETRN arguments or interface globs:
+ * every form is an error that says so, and "#queue" stays a queue.
+ */
+static void
+test_trailing_comments(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*errors;
+	} t[] = {
+		{ "[relay r]\ndomains = example.org example.net   ; our two "
+		  "domains\n",
+		  "t.conf:2: domains: comments must be on a line of their own "
+		  "(\"; our two domains\")\n" },
+		{ "[relay r]\ndomains = example.org # ours\n",
+		  "t.conf:2: domains: comments must be on a line of their own "
+		  "(\"# ours\")\n" },
+		{ "[relay r]\ndomains = example.org ;ours\n",
+		  "t.conf:2: domains: comments must be on a line of their own "
+		  "(\";ours\")\n" },
+		{ "[daemon]\nwatch = site0 ppp*        # names or globs\n" RELAY,
+		  "t.conf:2: watch: comments must be on a line of their own "
+		  "(\"# names or globs\")\n" },
+		{ "[daemon]\nwatch = #none\n" RELAY,
+		  "t.conf:2: watch: comments must be on a line of their own "
+		  "(\"#none\")\n" },
+		{ "[daemon]\nsettle = 0                # wait\n" RELAY,
+		  "t.conf:2: settle: comments must be on a line of their own "
+		  "(\"# wait\")\n" },
+		{ "[daemon]\nhelo = mail.example.org ; us\n" RELAY,
+		  "t.conf:2: helo: comments must be on a line of their own "
+		  "(\"; us\")\n" },
+		{ "[relay isp]               # one section per secondary MX\n"
+		  "domains = a.example\n",
+		  "t.conf:1: comments must be on a line of their own "
+		  "(\"# one section per secondary MX\")\n" },
+	};
+	struct conf	*conf;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < nitems(t); i++)
+		parse_fail(t[i].text, strlen(t[i].text), t[i].errors);
+
+	/* A queue anywhere in the list, and # inside a word, are values. */
+	conf = parse_ok("[relay r]\ndomains = example.org #uucp #b;c\n");
+	assert_int_equal(conf->relays[0].ndomains, 3);
+	assert_string_equal(conf->relays[0].domains[1], "#uucp");
+	assert_string_equal(conf->relays[0].domains[2], "#b;c");
+	conf_free(conf);
+	conf = parse_ok("# a comment\n; another\n  # indented\n" RELAY);
+	conf_free(conf);
+}
+
+/* [daemon] domains: the default for relays that list none, in any order. */
+static void
+test_daemon_domains(void **state)
+{
+	struct conf	*conf;
+
+	(void)state;
+	conf = parse_ok(
+	    "[relay mx2]\n"
+	    "host = 192.0.2.2\n"
+	    "[daemon]\n"
+	    "domains = example.org @example.net\n"
+	    "[relay mx3]\n"
+	    "host = 192.0.2.3\n"
+	    "[relay other]\n"
+	    "domains = #uucp\n");
+	assert_int_equal(conf->nrelays, 3);
+	assert_int_equal(conf->relays[0].ndomains, 2);
+	assert_string_equal(conf->relays[0].domains[1], "@example.net");
+	assert_true(conf->relays[0].domains_from_daemon);
+	assert_int_equal(conf->relays[1].ndomains, 2);
+	assert_string_equal(conf->relays[1].domains[0], "example.org");
+	assert_int_equal(conf->relays[2].ndomains, 1);
+	assert_false(conf->relays[2].domains_from_daemon);
+	/* Same domains whether written or inherited: the same relay. */
+	assert_true(conf_relay_equal(&conf->relays[0], &conf->relays[0]));
+	conf_free(conf);
+
+	parse_fail("[daemon]\ndomains = a..example\n[relay r]\n",
+	    strlen("[daemon]\ndomains = a..example\n[relay r]\n"),
+	    "t.conf:2: domains: \"a..example\" has an empty label "
+	    "(\"..\")\n");
+	parse_fail("[relay r]\ndomains = b$d\n", strlen("[relay r]\n"
+	    "domains = b$d\n"), "t.conf:2: domains: \"b$d\" contains \"$\": "
+	    "a domain name has only letters, digits, \"-\" and \".\"\n");
+}
+
+/* No relay is a valid, idle configuration (a fresh package install). */
+static void
+test_no_relays(void **state)
+{
+	struct conf	*conf;
+	char		*text = NULL;
+	size_t		 len = 0;
+	FILE		*f;
+
+	(void)state;
+	conf = parse_ok("# nothing yet\n[daemon]\nwatch = ppp*\n");
+	assert_int_equal(conf->nrelays, 0);
+	assert_non_null(f = open_memstream(&text, &len));
+	conf_print_summary(conf, f);
+	fclose(f);
+	assert_non_null(strstr(text, "warning: no [relay NAME] section: "
+	    "etrnd will do nothing until one is added\n"));
+	free(text);
+	conf_free(conf);
+	conf = parse_ok("");
+	assert_int_equal(conf->nrelays, 0);
+	conf_free(conf);
+}
+
+/* Write a file in dir with mode; returns its path (static buffer). */
+static const char *
+write_secret(const char *dir, const char *name, const char *body, int mode)
+{
+	static char	 path[512];
+	FILE		*f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(body, f);
+	fclose(f);
+	assert_int_equal(chmod(path, (mode_t)mode), 0);
+	return path;
+}
+
+/*
+ * auth-password-credential: read from $CREDENTIALS_DIRECTORY, where
+ * systemd's LoadCredential= puts it; without one, an error for the daemon
+ * and a note for etrnd -t.
+ */
+static void
+test_credential(void **state)
+{
+	static const char	 base[] = "[relay r]\ndomains = a.example\n"
+	    "auth-user = site\n";
+	char			 dir[] = "/tmp/test_conf_cred.XXXXXX";
+	char			 text[512], *errors = NULL, *sum = NULL;
+	struct conf		*conf;
+	size_t			 len = 0;
+	FILE			*f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* systemd may grant access by ACL: group bits are no reason to refuse. */
+	write_secret(dir, "isp-password", "s3cret\nignored\n", 0440);
+	snprintf(text, sizeof text, "%sauth-password-credential = "
+	    "isp-password\n", base);
+
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
+	conf = parse_ok(text);
+	assert_string_equal(conf->relays[0].auth_password, "s3cret");
+	assert_string_equal(conf->relays[0].auth_password_credential,
+	    "isp-password");
+	conf_free(conf);
+
+	snprintf(text, sizeof text, "%sauth-password-credential = other\n",
+	    base);
+	conf = conf_parse("t.conf", text, strlen(text), &errors);
+	assert_null(conf);
+	assert_non_null(strstr(errors, "t.conf:4: auth-password-credential: "));
+	assert_non_null(strstr(errors, "/other: No such file or directory"));
+	free(errors);
+
+	write_secret(dir, "isp-password", "s3cret\n", 0600);
+	snprintf(text, sizeof text, "%sauth-password-file = %s/isp-password\n"
+	    "auth-password-credential = isp-password\n", base, dir);
+	parse_fail(text, strlen(text), "t.conf:5: relay \"r\": "
+	    "auth-password-file and auth-password-credential: choose one\n");
+
+	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+	snprintf(text, sizeof text, "%sauth-password-credential = "
+	    "isp-password\n", base);
+	parse_fail(text, strlen(text), "t.conf:4: auth-password-credential: "
+	    "no systemd credentials here ($CREDENTIALS_DIRECTORY is not set): "
+	    "run etrnd from its unit with LoadCredential=isp-password:FILE, or "
+	    "use auth-password-file\n");
+	/* etrnd -t: accepted, and the summary says it was not read. */
+	conf = conf_parse_flags("t.conf", text, strlen(text), CONF_CHECK_ONLY,
+	    &errors);
+	assert_non_null(conf);
+	assert_null(conf->relays[0].auth_password);
+	assert_non_null(f = open_memstream(&sum, &len));
+	conf_print_summary(conf, f);
+	fclose(f);
+	assert_non_null(strstr(sum, "  auth             site (password from "
+	    "systemd credential isp-password, not readable here: no "
+	    "$CREDENTIALS_DIRECTORY outside the service)\n"));
+	free(sum);
+	conf_free(conf);
+
+	snprintf(text, sizeof text, "%sauth-password-credential = a/b\n",
+	    base);
+	parse_fail(text, strlen(text), "t.conf:4: auth-password-credential: "
+	    "\"a/b\" is not a credential name (a file name: no \"/\", spaces "
+	    "or control characters)\n");
+	snprintf(text, sizeof text, "[relay r]\ndomains = a.example\n"
+	    "auth-password-credential = isp-password\n");
+	parse_fail(text, strlen(text), "t.conf:1: relay \"r\": auth-user goes "
+	    "with auth-password-file or auth-password-credential\n"
+	    "t.conf:3: auth-password-credential: no systemd credentials here "
+	    "($CREDENTIALS_DIRECTORY is not set): run etrnd from its unit with "
+	    "LoadCredential=isp-password:FILE, or use auth-password-file\n");
+
+	snprintf(text, sizeof text, "%s/isp-password", dir);
+	unlink(text);
+	rmdir(dir);
+}
+
+/* watch: names, globs and "!" exclusions; checks of the words. */
+static void
+test_watch_values(void **state)
+{
+	struct conf	*conf;
+
+	(void)state;
+	conf = parse_ok("[daemon]\nwatch = !docker* !wlan0\n" RELAY);
+	assert_int_equal(conf->nwatch, 2);
+	assert_string_equal(conf->watch[0], "!docker*");
+	conf_free(conf);
+	conf = parse_ok("[daemon]\nwatch = !abcdefghijklmno\n" RELAY);
+	conf_free(conf);
+	parse_fail("[daemon]\nwatch = eth0 !\n" RELAY,
+	    strlen("[daemon]\nwatch = eth0 !\n" RELAY),
+	    "t.conf:2: watch: \"!\" needs an interface name or glob to "
+	    "exclude\n");
+	parse_fail("[daemon]\nwatch = !abcdefghijklmnop\n" RELAY,
+	    strlen("[daemon]\nwatch = !abcdefghijklmnop\n" RELAY),
+	    "t.conf:2: watch: interface name \"!abcdefghijklmnop\" is longer "
+	    "than 15 bytes\n");
 }
 
 static void
@@ -966,7 +1242,8 @@ test_load(void **state)
 	if (conf == NULL)
 		fail_msg("%s", errors);
 	assert_null(errors);
-	assert_non_null(conf_relay_find(conf, "isp"));
+	/* Shipped with no relay: an installed package idles until edited. */
+	assert_int_equal(conf->nrelays, 0);
 	conf_free(conf);
 
 	/* Errors carry the path given. */
@@ -980,7 +1257,8 @@ test_load(void **state)
 		char	expected[128];
 
 		snprintf(expected, sizeof expected,
-		    "%s:1: relay \"r\" has no domains\n", path);
+		    "%s:1: relay \"r\" has no domains (set domains here, or "
+		    "in [daemon] for every relay)\n", path);
 		assert_string_equal(errors, expected);
 	}
 	free(errors);
@@ -1009,7 +1287,7 @@ test_load(void **state)
 
 	/* errors may be NULL. */
 	assert_null(conf_load("/nonexistent/etrnd.conf", NULL));
-	assert_null(parse("", NULL));
+	assert_null(parse("[relay]\n", NULL));
 	conf_free(NULL);
 }
 
@@ -1076,7 +1354,9 @@ test_summary(void **state)
 	fclose(f);
 	assert_string_equal(out,
 	    "t.conf: OK\n"
-	    "  watch            all non-loopback interfaces\n"
+	    "  watch            all but loopback and guests' links (docker* "
+	    "br-* veth* virbr* vnet* lxcbr* lxdbr* ve-* vb-* vz-* podman* cni* "
+	    "flannel* cali* vboxnet* vmnet*)\n"
 	    "  link-up          running\n"
 	    "  settle           2s\n"
 	    "  interval         off\n"
@@ -1116,6 +1396,11 @@ main(void)
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_crlf_bom),
 		cmocka_unit_test(test_nul),
+		cmocka_unit_test(test_trailing_comments),
+		cmocka_unit_test(test_daemon_domains),
+		cmocka_unit_test(test_no_relays),
+		cmocka_unit_test(test_credential),
+		cmocka_unit_test(test_watch_values),
 		cmocka_unit_test(test_relay_equal),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_summary),

@@ -453,6 +453,41 @@ test_loopback(void **state)
 	linkstate_free(ls);
 }
 
+/*
+ * Unset watch on a container or VM host: docker0 gaining its address when a
+ * container starts, and the host ends of guests' veths, are not this site's
+ * uplink; the container's own host0 (a veth too) is.  "!" excludes.
+ */
+static void
+test_default_excludes(void **state)
+{
+	char			*watch[] = { "!eth1" };
+	struct linkstate	*ls = mk(NULL, 0);
+
+	(void)state;
+	feed_link(ls, RTM_NEWLINK, 3, "docker0", F_ETH_UP, IF_OPER_UP);
+	feed_addr(ls, RTM_NEWADDR, 3, "198.51.100.1/24");
+	feed_link(ls, RTM_NEWLINK, 4, "veth3f2a1b0", F_ETH_UP, IF_OPER_UP);
+	feed_addr(ls, RTM_NEWADDR, 4, "198.51.100.2/24");
+	feed_link(ls, RTM_NEWLINK, 5, "ve-guest", F_ETH_UP, IF_OPER_UP);
+	feed_addr(ls, RTM_NEWADDR, 5, "198.51.100.3/24");
+	expect("");
+	assert_false(linkstate_online(ls));
+	assert_false(linkstate_watches(ls, "docker0"));
+	assert_false(linkstate_watches(ls, "virbr0"));
+	feed_link(ls, RTM_NEWLINK, 6, "host0", F_ETH_UP, IF_OPER_UP);
+	feed_addr(ls, RTM_NEWADDR, 6, "192.0.2.1/24");
+	feed_link(ls, RTM_NEWLINK, 7, "eth1", F_ETH_UP, IF_OPER_UP);
+	feed_addr(ls, RTM_NEWADDR, 7, "192.0.2.2/24");
+	expect("UP host0, UP eth1");
+	assert_true(linkstate_watches(ls, "ppp0"));
+	linkstate_set_watch(ls, watch, 1);
+	expect("DOWN eth1");
+	assert_false(linkstate_watches(ls, "eth1"));
+	assert_true(linkstate_watches(ls, "host0"));
+	linkstate_free(ls);
+}
+
 /* pppd makes a new ifindex per call, often under the same name. */
 static void
 test_new_ifindex_same_name(void **state)
@@ -741,6 +776,7 @@ main(void)
 		cmocka_unit_test(test_rename),
 		cmocka_unit_test(test_glob),
 		cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_default_excludes),
 		cmocka_unit_test(test_new_ifindex_same_name),
 		cmocka_unit_test(test_address_change),
 		cmocka_unit_test(test_demand_mode),

@@ -8,7 +8,17 @@ SRC=$(cd "$TESTS_DIR/../.." && pwd)
 check "-t accepts the shipped conf/etrnd.conf" \
 	"$ETRND" -t -c "$SRC/conf/etrnd.conf"
 "$ETRND" -t -c "$SRC/conf/etrnd.conf" >"$T/summary"
-check "-t prints the relays it understood" grep -q "^relay " "$T/summary"
+check "... which names no relay, and -t says etrnd will do nothing" \
+	grep -q "^warning: no \[relay NAME\] section" "$T/summary"
+# The example relays in it, uncommented as its text says, are valid.
+sed -e 's/^#\(\[relay \)/\1/' \
+    -e 's/^#\(host\|tls\|auth-user\|auth-password-credential\|domains\) = /\1 = /' \
+    "$SRC/conf/etrnd.conf" >"$T/example.conf"
+"$ETRND" -t -c "$T/example.conf" >"$T/summary"
+check "the sample's example, uncommented, is valid" test $? -eq 0
+check "-t prints the relays it understood" grep -q "^relay mx3$" "$T/summary"
+check "... with [daemon]'s domains" \
+	grep -q "domains  *example.org example.net (from \[daemon\])" "$T/summary"
 check "-V prints the version" bash -c "'$ETRND' -V | grep -q '^etrnd [0-9]'"
 check "-h prints usage" bash -c "'$ETRND' -h | grep -q 'usage: etrnd'"
 "$ETRND" --bogus >/dev/null 2>&1
