@@ -6,8 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Only what building needs (no Postfix, no test tools); it never removes
+# a package.
 if [ "$(id -u)" -eq 0 ]; then
-	bash .ci/deps.sh
+	bash .ci/deps-build.sh
 fi
 [ -d build ] || meson setup build >/dev/null
 ninja -C build >/dev/null
