@@ -14,6 +14,10 @@
 #    MANDIR (the source tree's man/) instead.
 # 2. systemd-analyze security --offline=true: print the exposure score and
 #    fail above 1.1 (--threshold is on a x10 scale).
+# 3. The settings the package relies on: RestartPreventExitStatus=78 (a bad
+#    configuration leaves the unit failed, no restart loop) and
+#    Group=etrnd-admin beside DynamicUser=yes with RuntimeDirectoryMode=0750
+#    (members of the static group reach the control socket).
 #
 # Exit 77 (skip) if systemd-analyze is missing.
 
@@ -109,5 +113,20 @@ else
 	notok "systemd-analyze security: exposure ${score:-unknown}, over 1.1 (exit $rc)"
 	[ -n "$score" ] || printf '%s\n' "$out" | sed 's/^/#   /'
 fi
+
+# setting KEY VALUE: the unit sets KEY to exactly VALUE, once.
+setting() {
+	local vals
+	vals=$(sed -n "s/^$1=//p" "$unit")
+	if [ "$vals" = "$2" ]; then
+		ok "$1=$2"
+	else
+		notok "$1= is '$(printf '%s' "$vals" | tr '\n' ' ')', not '$2'"
+	fi
+}
+setting RestartPreventExitStatus 78
+setting Group etrnd-admin
+setting DynamicUser yes
+setting RuntimeDirectoryMode 0750
 
 exit $fail
