@@ -183,6 +183,9 @@ etrn_send_next(struct etrn *e)
 	struct etrn_result	*res;
 	const char		*domain;
 
+	if (e->probe)
+		return etrn_send_quit(e);
+
 	while (e->next < e->ndomains) {
 		domain = e->domains[e->next];
 		res = &e->results[e->next];
@@ -250,14 +253,19 @@ static void
 etrn_ehlo_keywords(struct etrn *e, const struct reply *r)
 {
 	const char	*line, *end;
-	size_t		 len, klen;
+	size_t		 len, klen, used;
 
 	e->etrn_advertised = e->starttls_offered = false;
 	e->auth_plain = e->auth_login = false;
+	e->keywords[0] = '\0';
 	for (line = strchr(r->text, '\n'); line != NULL; line = end) {
 		line++;
 		end = strchr(line, '\n');
 		len = end != NULL ? (size_t)(end - line) : strlen(line);
+		/* Each line in full, for people: "AUTH PLAIN LOGIN". */
+		used = strlen(e->keywords);
+		snprintf(e->keywords + used, sizeof(e->keywords) - used,
+		    "%s%.*s", used > 0 ? ", " : "", (int)len, line);
 		klen = strcspn(line, " \t=\n");
 		if (klen > len)
 			klen = len;
@@ -332,6 +340,8 @@ etrn_on_setup_failure(struct etrn *e, const struct reply *r,
 static enum etrn_action
 etrn_on_greeting(struct etrn *e, const struct reply *r)
 {
+	snprintf(e->greeting, sizeof(e->greeting), "%d %.*s", r->code,
+	    (int)strcspn(r->text, "\n"), r->text);
 	if (r->code == 220)
 		return etrn_send_hello(e, ETRN_S_EHLO);
 	return etrn_on_setup_failure(e, r, "unexpected greeting");
@@ -359,9 +369,11 @@ etrn_after_hello(struct etrn *e)
 	}
 	if (!e->auth_plain) {
 		e->state = ETRN_S_AUTH_LOGIN;
+		snprintf(e->auth_mech, sizeof(e->auth_mech), "LOGIN");
 		etrn_set_cmd(e, "AUTH", "LOGIN");
 		return ETRN_SEND;
 	}
+	snprintf(e->auth_mech, sizeof(e->auth_mech), "PLAIN");
 	/* RFC 4616: authzid NUL authcid NUL passwd, authzid empty. */
 	ulen = strlen(e->auth_user);
 	plen = strlen(e->auth_password);
@@ -479,6 +491,7 @@ static enum etrn_action
 etrn_on_auth_failure(struct etrn *e, const struct reply *r)
 {
 	e->cmd_secret = false;
+	e->auth_code = r->code;
 	if (r->code == 421) {
 		etrn_set_rest(e, ETRN_R_TEMP, r->code, NULL, r->text);
 		return etrn_close(e);
@@ -518,8 +531,10 @@ etrn_on_auth(struct etrn *e, const struct reply *r)
 		    ETRN_S_AUTH;
 		return ETRN_SEND;
 	default:
-		if (r->code == 235)
+		if (r->code == 235) {
+			e->auth_code = r->code;
 			return etrn_send_next(e);
+		}
 		return etrn_on_auth_failure(e, r);
 	}
 }
@@ -608,6 +623,12 @@ etrn_set_security(struct etrn *e, enum conf_tls tls, const char *auth_user,
 }
 
 void
+etrn_set_probe(struct etrn *e)
+{
+	e->probe = true;
+}
+
+void
 etrn_fail(struct etrn *e, const char *reason)
 {
 	if (e->state != ETRN_S_QUIT && e->state != ETRN_S_DONE)
@@ -645,8 +666,8 @@ etrn_hint(const struct etrn_result *res)
 		break;
 	case ETRN_R_REFUSED:
 		if (res->code == 459)
-			return "the domain is not in the secondary's "
-			    "fast_flush_domains or relay_domains";
+			return "Postfix: the domain is not in the "
+			    "secondary's fast_flush_domains or relay_domains";
 		if (res->code == 502 && strstr(res->text, "5.7.0") != NULL)
 			return "the server does not allow ETRN here "
 			    "(Sendmail refuses it on port 587; use port 25)";
@@ -654,8 +675,8 @@ etrn_hint(const struct etrn_result *res)
 			return "the server wants STARTTLS/AUTH before ETRN";
 		if (res->code == 554 &&
 		    etrn_contains(res->text, "etrn command rejected"))
-			return "the secondary's smtpd_etrn_restrictions "
-			    "reject this client";
+			return "Postfix: the secondary's "
+			    "smtpd_etrn_restrictions reject this client";
 		break;
 	default:
 		break;

@@ -78,6 +78,13 @@ struct etrn {
 	bool			 cmd_secret;	/* cmd carries credentials */
 	const char		*note;		/* a warning for the log, static */
 	char			 cmd[ETRN_CMD_MAX];	/* with CRLF */
+
+	/* What the server showed, for etrnd --check. */
+	bool			 probe;		/* stop before the first ETRN */
+	char			 greeting[ETRN_TEXT_MAX]; /* first line */
+	char			 keywords[ETRN_TEXT_MAX]; /* last EHLO's */
+	int			 auth_code;	/* reply to AUTH, 0 if none */
+	char			 auth_mech[8];	/* "PLAIN" or "LOGIN" */
 };
 
 const char	*etrn_state_name(enum etrn_state);
@@ -91,6 +98,11 @@ void		 etrn_init(struct etrn *, const char *helo,
 void		 etrn_set_security(struct etrn *, enum conf_tls,
 		    const char *auth_user, const char *auth_password,
 		    bool auth_cleartext);
+/*
+ * Probe: greet, EHLO, STARTTLS and AUTH as configured, then QUIT instead of
+ * the first ETRN; the results stay ETRN_R_NONE unless a step failed.
+ */
+void		 etrn_set_probe(struct etrn *);
 /* The handshake after ETRN_HANDSHAKE succeeded: EHLO again (RFC 3207). */
 enum etrn_action etrn_on_tls(struct etrn *);
 /* Feed one complete reply; fills etrn.cmd when returning ETRN_SEND. */

@@ -88,6 +88,10 @@ struct session {
 	struct etrn		 etrn;
 	struct etrn_result	*results;
 
+	struct session_report	 report;
+	uint64_t		 t_start;	/* now_ms() of each phase */
+	uint64_t		 t_phase;
+
 	session_done_cb		 cb;
 	void			*cb_arg;
 };
@@ -104,6 +108,16 @@ session_set_state(struct session *s, enum session_state state)
 	log_debug("relay %s: session %s -> %s", s->relay,
 	    session_state_names[s->state], session_state_names[state]);
 	s->state = state;
+}
+
+/* A step of the report is done: its time since the phase began. */
+static void
+session_mark(struct session *s, int64_t *field)
+{
+	uint64_t	now = now_ms();
+
+	*field = (int64_t)(now - s->t_phase);
+	s->t_phase = now;
 }
 
 static void
@@ -187,6 +201,7 @@ session_end(struct session *s)
 	void		*arg = s->cb_arg;
 
 	session_set_state(s, SESSION_DONE);
+	s->report.total_ms = (int64_t)(now_ms() - s->t_start);
 	evtimer_del(s->timer);
 	if (s->bev != NULL) {
 		bufferevent_free(s->bev);
@@ -204,6 +219,7 @@ session_resolve_cb(int result, struct evutil_addrinfo *ai, void *arg)
 	if (result == EVUTIL_EAI_CANCEL)
 		return;		/* session_free or the deadline did it */
 	s->req = NULL;
+	session_mark(s, &s->report.resolve_ms);
 	if (result != 0) {
 		session_fail(s, false, "cannot resolve %s: %s", s->host,
 		    evutil_gai_strerror(result));
@@ -229,6 +245,7 @@ session_resolve(struct session *s)
 	snprintf(port, sizeof(port), "%u", s->port);
 
 	session_set_state(s, SESSION_RESOLVE);
+	s->t_start = s->t_phase = now_ms();
 	session_deadline(s, s->connect_timeout_ms);
 	/* Literals and /etc/hosts answer at once, inside this call. */
 	req = evdns_getaddrinfo(s->dns, s->host, port, &hints,
@@ -302,8 +319,11 @@ session_connect_next(struct session *s)
 	struct evutil_addrinfo	*ai;
 	int			 fd;
 
+	s->t_phase = now_ms();		/* each address gets its own time */
 	for (; (ai = s->cur) != NULL; s->cur = ai->ai_next) {
 		session_addr_str(ai->ai_addr, s->peer, sizeof(s->peer));
+		snprintf(s->report.peer, sizeof(s->report.peer), "%s",
+		    s->peer);
 		if ((fd = session_socket(s, ai)) == -1) {
 			snprintf(s->lasterr, sizeof(s->lasterr), "%s: %s%s",
 			    s->peer, strerror(errno), errno == EAFNOSUPPORT ?
@@ -455,6 +475,7 @@ session_starttls(struct session *s)
 	bufferevent_setcb(tls, session_read_cb, NULL, session_event_cb, s);
 	bufferevent_enable(tls, EV_READ | EV_WRITE);
 	log_debug("relay %s: TLS handshake with %s", s->relay, s->peer);
+	s->t_phase = now_ms();
 	session_deadline(s, s->connect_timeout_ms);
 	return;
 fail:
@@ -471,6 +492,17 @@ session_tls_up(struct session *s)
 	    s->relay, s->peer, SSL_get_version(s->ssl),
 	    SSL_get_cipher_name(s->ssl), s->tls_verify ? "verified" :
 	    "NOT verified (tls-verify = no)");
+	session_mark(s, &s->report.tls_ms);
+	snprintf(s->report.tls, sizeof(s->report.tls), "%s %s",
+	    SSL_get_version(s->ssl), SSL_get_cipher_name(s->ssl));
+	if (!s->tls_verify)
+		snprintf(s->report.cert, sizeof(s->report.cert), "NOT "
+		    "verified (tls-verify = no)");
+	else
+		snprintf(s->report.cert, sizeof(s->report.cert), "verified "
+		    "(chain%s, %s %s)", s->tls_ca != NULL ? " to tls-ca" :
+		    " to the system store", session_host_is_ip(s->host) ?
+		    "address" : "name", s->host);
 	reply_init(&s->rp);
 	if (etrn_on_tls(&s->etrn) != ETRN_SEND) {
 		session_end_soon(s);
@@ -484,8 +516,17 @@ static void
 session_on_reply(struct session *s, struct evbuffer *in)
 {
 	enum etrn_action	action;
+	enum etrn_state		was = s->etrn.state;
 
 	action = etrn_on_reply(&s->etrn, &s->rp.reply);
+	if (was == ETRN_S_GREETING)
+		session_mark(s, &s->report.greeting_ms);
+	else if (was == ETRN_S_AUTH)
+		session_mark(s, &s->report.auth_ms);
+	else if ((was == ETRN_S_EHLO || was == ETRN_S_HELO) &&
+	    (s->etrn.state == ETRN_S_AUTH ||
+	    s->etrn.state == ETRN_S_AUTH_LOGIN))
+		s->t_phase = now_ms();	/* AUTH starts now */
 	reply_init(&s->rp);
 	if (s->etrn.note != NULL) {
 		log_warnx("relay %s: %s", s->relay, s->etrn.note);
@@ -573,6 +614,7 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 			return;
 		}
 		session_tls_error(s, why, sizeof(why));
+		snprintf(s->report.cert, sizeof(s->report.cert), "%s", why);
 		/* The name too: that is what the certificate must carry. */
 		if (session_host_is_ip(s->host))
 			session_fail(s, false, "TLS handshake with %s failed: "
@@ -584,6 +626,7 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 	}
 	if (events & BEV_EVENT_CONNECTED) {
 		log_debug("relay %s: connected to %s", s->relay, s->peer);
+		session_mark(s, &s->report.connect_ms);
 		session_set_state(s, SESSION_SMTP);
 		reply_init(&s->rp);
 		session_deadline(s, s->reply_timeout_ms);
@@ -697,6 +740,11 @@ session_new(struct event_base *base, struct evdns_base *dns,
 	    s->results);
 	etrn_set_security(&s->etrn, s->tls, s->auth_user, s->auth_password,
 	    s->auth_cleartext);
+	if (p->probe)
+		etrn_set_probe(&s->etrn);
+	s->report.resolve_ms = s->report.connect_ms = -1;
+	s->report.greeting_ms = s->report.tls_ms = -1;
+	s->report.auth_ms = s->report.total_ms = -1;
 
 	if ((s->timer = evtimer_new(base, session_timer_cb, s)) == NULL)
 		goto fail;
@@ -707,6 +755,37 @@ fail:
 	session_free(s);
 	errno = ENOMEM;
 	return NULL;
+}
+
+void
+session_params_init(struct session_params *p, const struct conf *conf,
+    const struct conf_relay *r, const char *helo)
+{
+	memset(p, 0, sizeof(*p));
+	p->relay = r->name;
+	p->host = r->host;
+	p->port = r->port;
+	p->source = r->source;
+	p->family = AF_UNSPEC;
+	p->helo = helo;
+	p->command = r->command;
+	p->domains = r->domains;
+	p->ndomains = r->ndomains < CONF_ETRN_PER_SESSION ? r->ndomains :
+	    CONF_ETRN_PER_SESSION;
+	p->connect_timeout_ms = conf->connect_timeout_ms;
+	p->reply_timeout_ms = conf->reply_timeout_ms;
+	p->tls = r->tls;
+	p->tls_ca = r->tls_ca;
+	p->tls_verify = r->tls_verify;
+	p->auth_user = r->auth_user;
+	p->auth_password = r->auth_password;
+	p->auth_cleartext = r->auth_cleartext;
+}
+
+const struct session_report *
+session_report(const struct session *s)
+{
+	return &s->report;
 }
 
 void

@@ -46,7 +46,35 @@ struct session_params {
 	const char		*auth_user;	/* NULL: no AUTH */
 	const char		*auth_password;
 	bool			 auth_cleartext;
+	bool			 probe;		/* QUIT instead of ETRN */
 };
+
+/*
+ * What one session met, step by step, for etrnd --check.  Times are in
+ * milliseconds, -1 where the step was not reached: resolving; connecting
+ * (to the address that answered); from connected to the greeting; the TLS
+ * handshake; AUTH; the whole session.
+ */
+struct session_report {
+	char		 peer[64];	/* the address tried last */
+	int64_t		 resolve_ms;
+	int64_t		 connect_ms;
+	int64_t		 greeting_ms;
+	int64_t		 tls_ms;
+	int64_t		 auth_ms;
+	int64_t		 total_ms;
+	char		 tls[96];	/* "TLSv1.3 TLS_AES_256_GCM_SHA384" */
+	char		 cert[256];	/* the certificate's verdict */
+};
+
+/*
+ * The parameters for a relay of conf, all its domains (at most
+ * CONF_ETRN_PER_SESSION are asked in one session: callers that ask more
+ * set domains and ndomains themselves).  Points into conf and relay.
+ */
+void		 session_params_init(struct session_params *,
+		    const struct conf *, const struct conf_relay *,
+		    const char *helo);
 
 /* Called exactly once; results are valid only during the call. */
 typedef void (*session_done_cb)(struct session *,
@@ -59,6 +87,8 @@ typedef void (*session_done_cb)(struct session *,
  */
 struct session	*session_new(struct event_base *, struct evdns_base *,
 		    const struct session_params *, session_done_cb, void *arg);
+/* What the session met so far; for the done callback. */
+const struct session_report *session_report(const struct session *);
 /* Send QUIT if connected, end at once; the callback still fires. */
 void		 session_shutdown(struct session *);
 /* Drop without calling back (teardown of the owner).  NULL is a no-op. */

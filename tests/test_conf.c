@@ -1067,6 +1067,7 @@ write_secret(const char *dir, const char *name, const char *body, int mode)
 	FILE		*f;
 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
+	(void)unlink(path);	/* a 0440 one is not writable unless root */
 	assert_non_null(f = fopen(path, "w"));
 	fputs(body, f);
 	fclose(f);

@@ -1167,6 +1167,58 @@ test_auth_refused_and_cleartext(void **state)
 	assert_non_null(strstr(e.note, "without TLS"));
 }
 
+/*
+ * etrnd --check: the whole set-up as configured, then QUIT where the first
+ * ETRN would go; what the server showed is kept, and a failed step still
+ * lands in the results.
+ */
+static void
+test_probe(void **state)
+{
+	char			*domains[] = { (char *)"example.org" };
+	struct etrn_result	 res[1];
+	struct etrn		 e;
+
+	(void)state;
+	sec_init(&e, res, domains, CONF_TLS_REQUIRED, "site", "s3cret", false);
+	etrn_set_probe(&e);
+	assert_string_equal(e.greeting, "220 mx.example ESMTP");
+	assert_int_equal(say(&e, EHLO_TLS), ETRN_SEND);
+	assert_string_equal(e.cmd, "STARTTLS\r\n");
+	assert_int_equal(say(&e, "220 go ahead"), ETRN_HANDSHAKE);
+	assert_int_equal(etrn_on_tls(&e), ETRN_SEND);
+	assert_int_equal(say(&e, EHLO_AUTH), ETRN_SEND);
+	assert_string_equal(e.keywords, "ETRN, AUTH PLAIN LOGIN, 8BITMIME");
+	assert_true(e.etrn_advertised);
+	assert_string_equal(e.auth_mech, "PLAIN");
+	assert_int_equal(say(&e, "235 2.7.0 Authentication successful"),
+	    ETRN_SEND);
+	assert_int_equal(e.auth_code, 235);
+	/* No ETRN: QUIT, and nothing was asked. */
+	assert_string_equal(e.cmd, "QUIT\r\n");
+	assert_int_equal(res[0].cls, ETRN_R_NONE);
+	assert_int_equal(say(&e, "221 2.0.0 Bye"), ETRN_CLOSE);
+	assert_int_equal(res[0].cls, ETRN_R_NONE);
+
+	/* A refused AUTH is the probe's result. */
+	sec_init(&e, res, domains, CONF_TLS_NO, "site", "wrong", true);
+	etrn_set_probe(&e);
+	assert_int_equal(say(&e, EHLO_AUTH), ETRN_SEND);
+	assert_int_equal(say(&e, "535 5.7.8 Error: authentication failed"),
+	    ETRN_SEND);
+	assert_string_equal(e.cmd, "QUIT\r\n");
+	assert_int_equal(e.auth_code, 535);
+	assert_int_equal(res[0].cls, ETRN_R_REFUSED);
+
+	/* No AUTH configured: straight to QUIT after EHLO. */
+	sec_init(&e, res, domains, CONF_TLS_NO, NULL, NULL, false);
+	etrn_set_probe(&e);
+	assert_int_equal(say(&e, "250-mx.example\n250 PIPELINING"), ETRN_SEND);
+	assert_string_equal(e.cmd, "QUIT\r\n");
+	assert_false(e.etrn_advertised);
+	assert_int_equal(e.auth_code, 0);
+}
+
 int
 main(void)
 {
@@ -1182,6 +1234,7 @@ main(void)
 		cmocka_unit_test(test_auth_plain_after_tls),
 		cmocka_unit_test(test_auth_login_when_no_plain),
 		cmocka_unit_test(test_auth_refused_and_cleartext),
+		cmocka_unit_test(test_probe),
 	};
 	size_t				 i, n = 0;
 
