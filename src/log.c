@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <systemd/sd-journal.h>
 
@@ -29,8 +31,9 @@ static const char *const log_event_ids[] = {
 	[LOG_EV_GAVE_UP] = "db4f730f39f544b59078030ed62532cc",
 };
 
-static int	log_verbose;
-static int	log_journal;
+static int	 log_verbose;
+static int	 log_journal;
+static const char *log_tag;
 
 int
 log_stderr_is_journal(void)
@@ -68,13 +71,36 @@ log_getverbose(void)
 	return log_verbose;
 }
 
+void
+log_set_tag(const char *name)
+{
+	log_tag = name;
+}
+
 static void
 log_write_line(int pri, const char *line)
 {
-	if (log_journal)
+	struct timespec	ts;
+	struct tm	tm;
+	char		when[40], zone[8];
+
+	if (log_journal) {
 		fprintf(stderr, "<%d>%s\n", pri, line);
-	else
+		return;
+	}
+	if (log_tag == NULL) {
 		fprintf(stderr, "%s\n", line);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (localtime_r(&ts.tv_sec, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+	    strftime(zone, sizeof(zone), "%z", &tm) == 0) {
+		when[0] = '\0';
+		zone[0] = '\0';
+	}
+	fprintf(stderr, "%s.%03ld%s %s[%ld]: %s\n", when, ts.tv_nsec / 1000000,
+	    zone, log_tag, (long)getpid(), line);
 }
 
 static void __attribute__((format(printf, 3, 0)))

@@ -2,7 +2,9 @@
 /*
  * log: the daemon's one logging dialect.  Lines go to stderr; when stderr is
  * the journal (JOURNAL_STREAM names it) each line carries an sd-daemon "<N>"
- * priority prefix.  Pure modules never call this: only the boundaries do.
+ * priority prefix, and otherwise, once log_set_tag() named the program, a
+ * timestamp and "name[pid]:".  Pure modules never call this: only the
+ * boundaries do.
  */
 #ifndef ETRND_LOG_H
 #define ETRND_LOG_H
@@ -17,6 +19,12 @@ int	log_stderr_is_journal(void);
 /* verbose: 0 = info and up, 1 = debug (the -v trace). */
 void	log_init(int verbose);
 void	log_setverbose(int verbose);
+/*
+ * Outside the journal, start each line with the local time and
+ * "name[pid]: " (a daemon's log file at 3 am); NULL: plain lines (etrnd -t,
+ * whose file:line errors are read by people and editors).
+ */
+void	log_set_tag(const char *name);
 int	log_getverbose(void);
 
 /* log_warn appends ": strerror(errno)"; the x variants do not. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <event2/util.h>
@@ -47,6 +48,7 @@ struct domain {
 	struct etrn_result	 last;		/* cls NONE: never asked */
 	bool			 todo;		/* due in this run */
 	int64_t			 last_ok;	/* wall clock, 0 = never */
+	int64_t			 last_try;	/* wall clock, 0 = never */
 };
 
 struct relay {
@@ -473,6 +475,40 @@ relay_log_result(struct relay *r, const struct domain *d,
 	}
 }
 
+/*
+ * The backoff line.  From the second failed run on, the per-domain lines
+ * are debug only, so this one says which domain and why: "relay isp:
+ * busy.example.org still failing (458 ...); asking again for 1 domain in 9s".
+ */
+static void
+relay_log_backoff(const struct relay *r, size_t n, uint64_t delay)
+{
+	const struct domain	*first = NULL;
+	char			 dur[32], text[ETRN_TEXT_MAX], more[32] = "";
+	size_t			 i;
+
+	fmt_duration(delay, dur, sizeof(dur));
+	for (i = 0; i < r->ndoms && first == NULL; i++)
+		if (r->doms[i].last.cls == ETRN_R_TEMP)
+			first = &r->doms[i];
+	if (r->failures <= 1 || first == NULL) {
+		log_info("relay %s: asking again for %zu domain%s in %s",
+		    r->name, n, n == 1 ? "" : "s", dur);
+		return;
+	}
+	if (n > 1)
+		snprintf(more, sizeof(more), " and %zu more", n - 1);
+	flat(first->last.text, text, sizeof(text));
+	if (first->last.code != 0)
+		log_info("relay %s: %s%s still failing (%d %s); asking again "
+		    "for %zu domain%s in %s", r->name, first->arg, more,
+		    first->last.code, text, n, n == 1 ? "" : "s", dur);
+	else
+		log_info("relay %s: %s%s still failing (%s); asking again for "
+		    "%zu domain%s in %s", r->name, first->arg, more, text, n,
+		    n == 1 ? "" : "s", dur);
+}
+
 /* The run is over: success resets the backoff, failure arms it. */
 static void
 relay_run_done(struct relay *r)
@@ -518,9 +554,7 @@ relay_run_done(struct relay *r)
 			r->retry_at = now + d;
 			tv = ms_to_tv(d);
 			evtimer_add(r->retry_ev, &tv);
-			log_info("relay %s: asking again for %zu domain%s in %s",
-			    r->name, n, n == 1 ? "" : "s",
-			    fmt_duration(d, buf, sizeof(buf)));
+			relay_log_backoff(r, n, d);
 			relay_set_state(r, RELAY_BACKOFF);
 		}
 	}
@@ -565,8 +599,9 @@ sched_on_session_done(struct session *s, const struct etrn_result *res,
 
 		relay_log_result(r, d, &res[i]);
 		d->last = res[i];
+		d->last_try = wall_s();
 		if (res[i].cls == ETRN_R_OK)
-			d->last_ok = wall_s();
+			d->last_ok = d->last_try;
 	}
 	r->nchunk = 0;
 	for (i = 0; i < r->ndoms; i++)
@@ -1024,6 +1059,17 @@ sched_exit_status(const struct sched *sc)
 	return status;
 }
 
+size_t
+sched_nrelays(const struct sched *sc)
+{
+	const struct relay	*r;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(r, &sc->relays, entry)
+		n++;
+	return n;
+}
+
 void
 sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 {
@@ -1045,6 +1091,7 @@ sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 			di[i].domain = r->doms[i].arg;
 			di[i].last = &r->doms[i].last;
 			di[i].last_ok = r->doms[i].last_ok;
+			di[i].last_try = r->doms[i].last_try;
 			if (di[i].last_ok > ri.last_success)
 				ri.last_success = di[i].last_ok;
 		}
@@ -1058,7 +1105,7 @@ sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 	}
 }
 
-/* "isp ok; mx2 421 retry in 4m": one relay's part of the status line. */
+/* "isp ok; mx2 421, retry 14:05:30": one relay's part of STATUS=. */
 static size_t
 relay_status(const struct relay *r, char *buf, size_t len)
 {
@@ -1082,11 +1129,17 @@ relay_status(const struct relay *r, char *buf, size_t len)
 	case RELAY_RUNNING:
 		return (size_t)snprintf(buf, len, "%s running", r->name);
 	case RELAY_BACKOFF: {
-		uint64_t now = now_ms();
-		return (size_t)snprintf(buf, len, "%s %d, retry in %s",
-		    r->name, worst != NULL ? worst->code : 0,
-		    fmt_duration(r->retry_at > now ? r->retry_at - now : 0,
-		    d, sizeof(d)));
+		/* Absolute: systemctl status shows the line for minutes. */
+		uint64_t	now = now_ms();
+		time_t		at = (time_t)(wall_s() + (int64_t)((r->retry_at >
+				    now ? r->retry_at - now : 0) + 999) / 1000);
+		struct tm	tm;
+
+		if (localtime_r(&at, &tm) == NULL ||
+		    strftime(d, sizeof(d), "%H:%M:%S", &tm) == 0)
+			snprintf(d, sizeof(d), "?");
+		return (size_t)snprintf(buf, len, "%s %d, retry %s",
+		    r->name, worst != NULL ? worst->code : 0, d);
 	}
 	case RELAY_WAITLINK:
 		return (size_t)snprintf(buf, len, "%s %d, waiting for link",

@@ -88,6 +88,7 @@ struct sched_domain_info {
 	const char			*domain;
 	const struct etrn_result	*last;		/* cls NONE: never asked */
 	int64_t				 last_ok;	/* wall seconds, 0 never */
+	int64_t				 last_try;	/* wall seconds, 0 never */
 };
 
 struct sched_relay_info {
@@ -102,6 +103,7 @@ struct sched_relay_info {
 	size_t				 ndomains;
 };
 
+size_t		 sched_nrelays(const struct sched *);
 typedef void	(*sched_relay_fn)(const struct sched_relay_info *, void *arg);
 void		 sched_foreach(const struct sched *, sched_relay_fn, void *arg);
 
@@ -114,7 +116,8 @@ int		 sched_status_merge(int status, enum etrn_class);
 /* --once: one line per relay and domain; and the exit status. */
 void		 sched_print_results(const struct sched *, FILE *);
 int		 sched_exit_status(const struct sched *);
-/* The relay part of systemd's STATUS= line. */
+/* The relay part of systemd's STATUS= line; retry times are absolute
+ * ("retry 14:05:30"), since the line stays on show in systemctl status. */
 void		 sched_status(const struct sched *, char *buf, size_t len);
 
 #endif

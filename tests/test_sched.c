@@ -66,7 +66,7 @@ struct env {
 	char			 etrns[FAKE_LISTENERS_MAX][1024];
 	unsigned		 idle;
 	unsigned		 changed;
-	bool			 saw_backoff;	/* status said "retry in" */
+	bool			 saw_backoff;	/* status said "retry HH:MM:SS" */
 	uint64_t		 first_ehlo_ms;
 };
 
@@ -120,13 +120,21 @@ hook_changed(void *arg)
 {
 	struct env	*env = arg;
 	char		 buf[512];
+	const char	*p;
+	int		 h, m, sec, n = 0;
 
 	env->changed++;
 	if (env->sc == NULL)
 		return;
 	sched_status(env->sc, buf, sizeof(buf));
-	if (strstr(buf, "retry in") != NULL)
+	/* An absolute time: a relative "in 5s" goes stale on show. */
+	if ((p = strstr(buf, ", retry ")) != NULL) {
+		assert_int_equal(sscanf(p, ", retry %2d:%2d:%2d%n", &h, &m, &sec,
+		    &n), 3);
+		assert_int_equal(n, (int)strlen(", retry 00:00:00"));
+		assert_null(strstr(buf, "retry in"));
 		env->saw_backoff = true;
+	}
 }
 
 static void
