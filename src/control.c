@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * control: the control socket; see control.h for the protocol.  Each client
- * is a bufferevent with a deadline for its request and for every write, so
- * a client that says nothing, or stops reading, costs a few seconds at most;
- * one that vanishes while waiting for a run just cancels its waiter.
+ * control: the control socket and its request grammar; see control.h for
+ * the protocol.  Each client is a bufferevent with a deadline for its
+ * request and for every write, so a client that says nothing, or stops
+ * reading, costs a few seconds at most; one that vanishes while waiting for
+ * a run just cancels its waiter.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <net/if.h>
+
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,7 +37,6 @@
 #define CONTROL_CLIENTS_MAX	64
 #define CONTROL_REQUEST_MS	5000	/* to send the request line */
 #define CONTROL_WRITE_MS	10000	/* to take each part of the answer */
-#define CONTROL_WORDS_MAX	256
 
 struct control_client {
 	struct control		*ctl;
@@ -120,16 +123,199 @@ client_end(struct control_client *c, const char *fmt, ...)
 	bufferevent_enable(c->bev, EV_WRITE);
 }
 
+/* The request grammar: one parser for etrnctl and the daemon. */
+
+static int	req_error(char *, size_t, const char *, ...) LOG_FMT(3, 4);
+
+static int
+req_error(char *err, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A word the line protocol can carry: no space, no control character. */
+static bool
+req_word_ok(const char *w)
+{
+	const unsigned char	*p;
+
+	if (*w == '\0')
+		return false;
+	for (p = (const unsigned char *)w; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* What the kernel accepts as an interface name (dev_valid_name()). */
+static bool
+req_ifname_ok(const char *name)
+{
+	return strlen(name) < IFNAMSIZ && strchr(name, '/') == NULL &&
+	    strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+#define RUN_USAGE	"run [--no-wait] [--link IFACE] [RELAY...]"
+
+static int
+req_parse_run(char * const *words, size_t n, struct control_req *req,
+    char *err, size_t len)
+{
+	const char	*w, *link;
+	size_t		 i, first = 0;
+
+	/* Relays are the words that are not options, in order. */
+	for (i = 1; i < n; i++) {
+		w = words[i];
+		if (strcmp(w, "--no-wait") == 0) {
+			req->wait = false;
+			continue;
+		}
+		if (strcmp(w, "--link") == 0 || strncmp(w, "--link=", 7) == 0) {
+			if (w[6] == '=')
+				link = w + 7;
+			else if (i + 1 < n && words[i + 1][0] != '-')
+				link = words[++i];
+			else
+				link = "";
+			if (*link == '\0')
+				return req_error(err, len, "--link needs an "
+				    "interface name (" RUN_USAGE ")");
+			if (req->link != NULL)
+				return req_error(err, len, "--link given twice "
+				    "(\"%s\" and \"%s\")", req->link, link);
+			if (!req_ifname_ok(link))
+				return req_error(err, len, "--link: \"%.64s\" is "
+				    "not an interface name (at most %d bytes, "
+				    "no \"/\")", link, IFNAMSIZ - 1);
+			req->link = link;
+			continue;
+		}
+		if (w[0] == '-')
+			return req_error(err, len, "run: unknown option "
+			    "\"%.64s\" (" RUN_USAGE ")", w);
+		/* Move the relay names together, in place, in their order. */
+		if (first == 0)
+			first = i;
+		if (req->nrelays > 0 && first + req->nrelays != i)
+			return req_error(err, len, "run: options go before "
+			    "the relay names (" RUN_USAGE ")");
+		req->nrelays++;
+	}
+	req->relays = req->nrelays > 0 ? words + first : NULL;
+	return 0;
+}
+
+int
+control_req_parse(char * const *words, size_t n, struct control_req *req,
+    char *err, size_t len)
+{
+	size_t	i;
+
+	memset(req, 0, sizeof(*req));
+	req->wait = true;
+	if (n == 0)
+		return req_error(err, len, "no command given (status, run, "
+		    "reload)");
+	if (n > CONTROL_WORDS_MAX)
+		return req_error(err, len, "more than %d words",
+		    CONTROL_WORDS_MAX);
+	for (i = 0; i < n; i++)
+		if (!req_word_ok(words[i]))
+			return req_error(err, len, "argument %zu (\"%.64s\") is "
+			    "empty or has a space or control character", i + 1,
+			    words[i]);
+	if (strcmp(words[0], "status") == 0) {
+		req->verb = CONTROL_STATUS;
+		for (i = 1; i < n; i++) {
+			if (strcmp(words[i], "--json") != 0)
+				return req_error(err, len, "status: unexpected "
+				    "\"%.64s\" (status [--json])", words[i]);
+			req->json = true;
+		}
+		return 0;
+	}
+	if (strcmp(words[0], "reload") == 0) {
+		req->verb = CONTROL_RELOAD;
+		if (n > 1)
+			return req_error(err, len, "reload takes no arguments "
+			    "(got \"%.64s\")", words[1]);
+		return 0;
+	}
+	if (strcmp(words[0], "run") == 0) {
+		req->verb = CONTROL_RUN;
+		return req_parse_run(words, n, req, err, len);
+	}
+	return req_error(err, len, "unknown command \"%.64s\" (status "
+	    "[--json], " RUN_USAGE ", reload)", words[0]);
+}
+
+int
+control_req_format(const struct control_req *req, char *buf, size_t len)
+{
+	size_t	off, i;
+	int	n;
+
+	switch (req->verb) {
+	case CONTROL_STATUS:
+		n = snprintf(buf, len, "status%s\n", req->json ? " --json" : "");
+		return n < 0 || (size_t)n >= len ? -1 : 0;
+	case CONTROL_RELOAD:
+		n = snprintf(buf, len, "reload\n");
+		return n < 0 || (size_t)n >= len ? -1 : 0;
+	case CONTROL_RUN:
+		break;
+	}
+	n = snprintf(buf, len, "run%s%s%s", req->wait ? "" : " --no-wait",
+	    req->link != NULL ? " --link " : "",
+	    req->link != NULL ? req->link : "");
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	off = (size_t)n;
+	for (i = 0; i < req->nrelays; i++) {
+		n = snprintf(buf + off, len - off, " %s", req->relays[i]);
+		if (n < 0 || (size_t)n >= len - off)
+			return -1;
+		off += (size_t)n;
+	}
+	if (off + 2 > len)
+		return -1;
+	memcpy(buf + off, "\n", 2);
+	return 0;
+}
+
+/* Times for people: "2026-12-01 14:05:30 UTC (3h ago)", "-" for never. */
 static const char *
-fmt_time(int64_t t, char *buf, size_t len)
+fmt_time(int64_t t, int64_t now, char *buf, size_t len)
 {
 	time_t		tt = (time_t)t;
 	struct tm	tm;
+	char		abs[40], rel[24];
+	uint64_t	d;
 
-	if (t <= 0 || localtime_r(&tt, &tm) == NULL)
+	if (t <= 0 || localtime_r(&tt, &tm) == NULL) {
 		snprintf(buf, len, "-");
-	else
-		strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+		return buf;
+	}
+	strftime(abs, sizeof(abs), "%Y-%m-%d %H:%M:%S %Z", &tm);
+	d = (uint64_t)(t > now ? t - now : now - t);
+	if (d == 0)
+		snprintf(rel, sizeof(rel), "now");
+	else if (d >= 2 * 86400)
+		snprintf(rel, sizeof(rel), t > now ? "in %llud" : "%llud ago",
+		    (unsigned long long)(d / 86400));
+	else {
+		char	dur[16];
+
+		fmt_duration(d * 1000, dur, sizeof(dur));
+		snprintf(rel, sizeof(rel), t > now ? "in %s" : "%s ago", dur);
+	}
+	snprintf(buf, len, "%s (%s)", abs, rel);
 	return buf;
 }
 
@@ -160,39 +346,91 @@ json_time(struct evbuffer *b, int64_t t)
 		evbuffer_add(b, "null", 4);
 }
 
+/* The widths of the status table's columns, measured in a first pass. */
+struct status_cols {
+	int	domain, result, code, pending, attempt;
+};
+
 struct status_ctx {
 	struct control_client	*c;
 	struct evbuffer		*json;
 	bool			 first;
+	int64_t			 now;
+	struct status_cols	 w;
 };
+
+/* One domain's cells, as the table shows them. */
+struct status_cells {
+	char	code[8], pend[24], attempt[80], text[ETRN_TEXT_MAX];
+};
+
+static void
+status_cells(const struct sched_domain_info *d, int64_t now,
+    struct status_cells *cl)
+{
+	size_t	j;
+
+	snprintf(cl->code, sizeof(cl->code), "-");
+	snprintf(cl->pend, sizeof(cl->pend), "-");
+	if (d->last->pending >= 0)
+		snprintf(cl->pend, sizeof(cl->pend), "%ld", d->last->pending);
+	if (d->last->code != 0)
+		snprintf(cl->code, sizeof(cl->code), "%d", d->last->code);
+	fmt_time(d->last_try, now, cl->attempt, sizeof(cl->attempt));
+	for (j = 0; d->last->text[j] != '\0' && j + 1 < sizeof(cl->text); j++)
+		cl->text[j] = d->last->text[j] == '\n' ? ' ' : d->last->text[j];
+	cl->text[j] = '\0';
+}
+
+#define WIDEN(w, s)	do {					\
+	int	len_ = (int)strlen(s);				\
+	if (len_ > (w))						\
+		(w) = len_;					\
+} while (0)
+
+static void
+status_measure(const struct sched_relay_info *ri, void *arg)
+{
+	struct status_ctx	*sc = arg;
+	struct status_cells	 cl;
+	size_t			 i;
+
+	for (i = 0; i < ri->ndomains; i++) {
+		status_cells(&ri->domains[i], sc->now, &cl);
+		WIDEN(sc->w.domain, ri->domains[i].domain);
+		WIDEN(sc->w.result, etrn_class_name(ri->domains[i].last->cls));
+		WIDEN(sc->w.code, cl.code);
+		WIDEN(sc->w.pending, cl.pend);
+		WIDEN(sc->w.attempt, cl.attempt);
+	}
+}
 
 static void
 status_relay_text(const struct sched_relay_info *ri, void *arg)
 {
 	struct status_ctx	*sc = arg;
-	char			 t1[32], t2[32], text[ETRN_TEXT_MAX];
-	size_t			 i, j;
+	struct status_cells	 cl;
+	char			 t1[80], t2[80];
+	size_t			 i;
 
-	client_data(sc->c, "relay %s (%s:%u): %s, %u failure%s, last success "
-	    "%s, next retry %s", ri->name, ri->host, ri->port, ri->state,
+	client_data(sc->c, "%s", "");
+	client_data(sc->c, "relay %s (%s:%u): %s, %u failure%s; last success "
+	    "%s; next retry %s", ri->name, ri->host, ri->port, ri->state,
 	    ri->failures, ri->failures == 1 ? "" : "s",
-	    fmt_time(ri->last_success, t1, sizeof(t1)),
-	    fmt_time(ri->next_retry, t2, sizeof(t2)));
+	    fmt_time(ri->last_success, sc->now, t1, sizeof(t1)),
+	    fmt_time(ri->next_retry, sc->now, t2, sizeof(t2)));
+	client_data(sc->c, "  %-*s  %-*s  %-*s  %-*s  %-*s  %s",
+	    sc->w.domain, "DOMAIN", sc->w.result, "RESULT", sc->w.code, "CODE",
+	    sc->w.pending, "PENDING", sc->w.attempt, "LAST ATTEMPT", "REPLY");
 	for (i = 0; i < ri->ndomains; i++) {
 		const struct sched_domain_info	*d = &ri->domains[i];
-		char				 pend[32] = "-", code[8] = "-";
 
-		if (d->last->pending >= 0)
-			snprintf(pend, sizeof(pend), "%ld", d->last->pending);
-		if (d->last->code != 0)
-			snprintf(code, sizeof(code), "%d", d->last->code);
-		for (j = 0; d->last->text[j] != '\0' && j + 1 < sizeof(text);
-		    j++)
-			text[j] = d->last->text[j] == '\n' ? ' ' :
-			    d->last->text[j];
-		text[j] = '\0';
-		client_data(sc->c, "  %-24s %-11s %-4s %-7s %s", d->domain,
-		    etrn_class_name(d->last->cls), code, pend, text);
+		status_cells(d, sc->now, &cl);
+		client_data(sc->c, "  %-*s  %-*s  %-*s  %-*s  %-*s  %s",
+		    sc->w.domain, d->domain, sc->w.result,
+		    etrn_class_name(d->last->cls), sc->w.code, cl.code,
+		    sc->w.pending, cl.pend, sc->w.attempt, cl.attempt,
+		    cl.text[0] != '\0' ? cl.text : "-");
 	}
 }
 
@@ -234,37 +472,125 @@ status_relay_json(const struct sched_relay_info *ri, void *arg)
 			evbuffer_add(b, "null", 4);
 		evbuffer_add(b, ",\"last_ok\":", 11);
 		json_time(b, d->last_ok);
+		evbuffer_add(b, ",\"last_attempt\":", 16);
+		json_time(b, d->last_try);
 		evbuffer_add(b, "}", 1);
 	}
 	evbuffer_add(b, "]}", 2);
 }
 
+/* "etrnd 0.1.0, pid 42, up 3h2m, /etc/etrnd.conf, reloaded ok at ...". */
+static void
+status_header_text(struct control_client *c, const struct
+    control_daemon_info *di, int64_t now)
+{
+	char		 up[24], t[80], zone[16];
+	struct tm	 tm;
+	time_t		 tt = (time_t)now;
+
+	if (now > di->started)
+		fmt_duration((uint64_t)(now - di->started) * 1000, up,
+		    sizeof(up));
+	else
+		snprintf(up, sizeof(up), "0s");
+	if (di->reload_time == 0)
+		snprintf(t, sizeof(t), "not reloaded since start");
+	else
+		fmt_time(di->reload_time, now, t, sizeof(t));
+	client_data(c, "etrnd %s, pid %ld, up %s, configuration %s; last "
+	    "reload: %s%s%s", ETRND_VERSION, (long)getpid(), up,
+	    di->conf_path != NULL ? di->conf_path : "-",
+	    di->reload_time == 0 ? "" : di->reload_ok ? "ok at " :
+	    "FAILED at ", t, di->reload_time != 0 && !di->reload_ok ?
+	    " (the previous configuration stays in use)" : "");
+	if (di->reload_time != 0 && !di->reload_ok && di->reload_error != NULL)
+		client_data(c, "  %s", di->reload_error);
+	if (localtime_r(&tt, &tm) == NULL ||
+	    strftime(zone, sizeof(zone), "%Z (%z)", &tm) == 0)
+		snprintf(zone, sizeof(zone), "?");
+	client_data(c, "times in %s", zone);
+}
+
+static void
+status_header_json(struct evbuffer *b, const struct control_daemon_info *di)
+{
+	evbuffer_add_printf(b, ",\"pid\":%ld,\"started\":", (long)getpid());
+	json_time(b, di->started);
+	evbuffer_add(b, ",\"config\":", 10);
+	json_str(b, di->conf_path != NULL ? di->conf_path : "");
+	evbuffer_add(b, ",\"last_reload\":", 15);
+	if (di->reload_time == 0) {
+		evbuffer_add(b, "null", 4);
+		return;
+	}
+	evbuffer_add(b, "{\"time\":", 8);
+	json_time(b, di->reload_time);
+	evbuffer_add_printf(b, ",\"ok\":%s,\"error\":",
+	    di->reload_ok ? "true" : "false");
+	if (di->reload_ok || di->reload_error == NULL)
+		evbuffer_add(b, "null", 4);
+	else
+		json_str(b, di->reload_error);
+	evbuffer_add(b, "}", 1);
+}
+
 static void
 control_status(struct control_client *c, bool json)
 {
-	struct control		*ctl = c->ctl;
-	struct linkstate_info	 li;
-	struct status_ctx	 sc = { c, NULL, true };
-	char			 t[32];
-	size_t			 i;
+	struct control			*ctl = c->ctl;
+	struct linkstate_info		 li;
+	struct control_daemon_info	 di;
+	struct status_ctx		 sc;
+	char				 t[80];
+	size_t				 i;
+	int				 wname = 4;
 
+	memset(&sc, 0, sizeof(sc));
+	sc.c = c;
+	sc.first = true;
+	sc.now = wall_s();
+	memset(&di, 0, sizeof(di));
+	di.started = sc.now;
+	if (ctl->ops.info != NULL)
+		ctl->ops.info(ctl->ops.arg, &di);
 	if (!json) {
-		client_data(c, "etrnd %s", ETRND_VERSION);
+		status_header_text(c, &di, sc.now);
 		for (i = 0; ctl->links != NULL &&
 		    linkstate_get(ctl->links, i, &li); i++)
-			client_data(c, "link %s: %s since %s", li.name,
-			    li.usable ? "up" : "down",
-			    fmt_time(li.since, t, sizeof(t)));
+			WIDEN(wname, li.name);
+		client_data(c, "%s", "");
 		if (i == 0)
-			client_data(c, "link: none watched is present");
+			client_data(c, "links: no watched link is present");
+		else
+			client_data(c, "%-*s  %-5s  %s", wname, "LINK", "STATE",
+			    "SINCE");
+		for (i = 0; ctl->links != NULL &&
+		    linkstate_get(ctl->links, i, &li); i++)
+			client_data(c, "%-*s  %-5s  %s", wname, li.name,
+			    li.usable ? "up" : "down",
+			    fmt_time(li.since, sc.now, t, sizeof(t)));
+		sc.w.domain = (int)strlen("DOMAIN");
+		sc.w.result = (int)strlen("RESULT");
+		sc.w.code = (int)strlen("CODE");
+		sc.w.pending = (int)strlen("PENDING");
+		sc.w.attempt = (int)strlen("LAST ATTEMPT");
+		sched_foreach(ctl->sched, status_measure, &sc);
 		sched_foreach(ctl->sched, status_relay_text, &sc);
+		if (sched_nrelays(ctl->sched) == 0) {
+			client_data(c, "%s", "");
+			client_data(c, "relays: none configured (add a [relay "
+			    "NAME] section to %s, then etrnctl reload)",
+			    di.conf_path != NULL ? di.conf_path :
+			    "the configuration");
+		}
 		client_end(c, "ok");
 		return;
 	}
 	if ((sc.json = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new");
-	evbuffer_add_printf(sc.json, "{\"version\":\"%s\",\"links\":[",
-	    ETRND_VERSION);
+	evbuffer_add_printf(sc.json, "{\"version\":\"%s\"", ETRND_VERSION);
+	status_header_json(sc.json, &di);
+	evbuffer_add(sc.json, ",\"links\":[", 10);
 	for (i = 0; ctl->links != NULL && linkstate_get(ctl->links, i, &li);
 	    i++) {
 		evbuffer_add_printf(sc.json, "%s{\"name\":", i ? "," : "");
@@ -323,53 +649,38 @@ control_run_done(void *arg)
 }
 
 static void
-control_run(struct control_client *c, char **words, size_t n)
+control_run(struct control_client *c, const struct control_req *req)
 {
-	const char	*unknown = NULL, *link = NULL;
-	bool		 wait = true;
+	const char	*unknown = NULL;
 	size_t		 i;
 
-	for (; n > 0 && words[0][0] == '-'; words++, n--) {
-		if (strcmp(words[0], "--no-wait") == 0)
-			wait = false;
-		else if (strcmp(words[0], "--link") == 0 && n > 1) {
-			link = words[1];
-			words++;
-			n--;
-		} else
-			break;
-	}
 	/* A link tool's hook (pppd's ip-up): only for a watched link. */
-	if (link != NULL && (c->ctl->links == NULL ||
-	    !linkstate_watches(c->ctl->links, link))) {
-		client_end(c, "ok %s is not watched; nothing to do", link);
+	if (req->link != NULL && (c->ctl->links == NULL ||
+	    !linkstate_watches(c->ctl->links, req->link))) {
+		client_end(c, "ok %s is not watched; nothing to do", req->link);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		if (words[i][0] == '-') {
-			client_end(c, "error unknown option \"%s\" (run "
-			    "[--no-wait] [--link IFACE] [RELAY...])", words[i]);
-			return;
-		}
-	c->names = xcalloc(n + 1, sizeof(*c->names));
-	for (i = 0; i < n; i++)
-		c->names[i] = xstrdup(words[i]);
-	c->nnames = n;
+	c->names = xcalloc(req->nrelays + 1, sizeof(*c->names));
+	for (i = 0; i < req->nrelays; i++)
+		c->names[i] = xstrdup(req->relays[i]);
+	c->nnames = req->nrelays;
 	if (sched_run(c->ctl->sched, c->names, c->nnames,
-	    wait ? control_run_done : NULL, c, &c->waiter, &unknown) == -1) {
+	    req->wait ? control_run_done : NULL, c, &c->waiter,
+	    &unknown) == -1) {
 		if (errno == ENOENT)
 			client_end(c, "error no relay \"%s\"", unknown);
 		else
 			client_end(c, "error etrnd is shutting down");
 		return;
 	}
-	if (link != NULL)
-		log_info("control: %s is up (link tool hook): asking %s", link,
-		    n == 0 ? "every relay" : "the relays named");
-	else
-		log_info("control: asking %s", n == 0 ? "every relay" :
+	if (req->link != NULL)
+		log_info("control: %s is up (link tool hook): asking %s",
+		    req->link, c->nnames == 0 ? "every relay" :
 		    "the relays named");
-	if (!wait)
+	else
+		log_info("control: asking %s", c->nnames == 0 ? "every relay" :
+		    "the relays named");
+	if (!req->wait)
 		client_end(c, "ok");
 }
 
@@ -408,28 +719,22 @@ control_split(char *line, char **words, size_t max)
 static void
 control_request(struct control_client *c, char *line)
 {
-	char	*words[CONTROL_WORDS_MAX];
-	size_t	 n;
+	char			*words[CONTROL_WORDS_MAX + 1];
+	char			 err[256];
+	struct control_req	 req;
+	size_t			 n;
 
 	/* From now on the client may wait long (run), but not stop reading. */
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	n = control_split(line, words, nitems(words));
-	if (n == 0) {
-		client_end(c, "error empty request (status, run, reload)");
-		return;
-	}
-	if (strcmp(words[0], "status") == 0 && n == 1)
-		control_status(c, false);
-	else if (strcmp(words[0], "status") == 0 && n == 2 &&
-	    strcmp(words[1], "--json") == 0)
-		control_status(c, true);
-	else if (strcmp(words[0], "run") == 0)
-		control_run(c, words + 1, n - 1);
-	else if (strcmp(words[0], "reload") == 0 && n == 1)
-		control_reload(c);
+	if (control_req_parse(words, n, &req, err, sizeof(err)) == -1)
+		client_end(c, "error %s", err);
+	else if (req.verb == CONTROL_STATUS)
+		control_status(c, req.json);
+	else if (req.verb == CONTROL_RUN)
+		control_run(c, &req);
 	else
-		client_end(c, "error unknown request \"%.64s\" (status "
-		    "[--json], run [--no-wait] [RELAY...], reload)", words[0]);
+		control_reload(c);
 	if (!c->answered) {
 		struct timeval tv = ms_to_tv(CONTROL_WRITE_MS);
 
@@ -592,6 +897,32 @@ fail:
 	unlink(path);
 	errno = saved;
 	return NULL;
+}
+
+pid_t
+control_serving_pid(const char *path)
+{
+	struct sockaddr_un	sun;
+	struct ucred		cred;
+	socklen_t		len = sizeof(cred);
+	pid_t			pid = -1;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -1;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		pid = 0;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+		    cred.pid > 0)
+			pid = cred.pid;
+	}
+	close(fd);
+	return pid;
 }
 
 void

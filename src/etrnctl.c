@@ -3,12 +3,17 @@
  * etrnctl: talk to a running etrnd over its control socket (see control.h
  * for the protocol): show its state, make it ask its relays now, or make it
  * re-read its configuration and say whether that worked.
+ *
+ * Which socket: -s SOCKET; else control-socket in -c FILE; else the one in
+ * the default configuration file if that exists; else the default socket.
+ * So ExecReload= and the ppp hook follow control-socket by themselves.
  */
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -48,31 +53,98 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: etrnctl [-s SOCKET] status [--json]\n"
-	    "       etrnctl [-s SOCKET] run [--no-wait] [--link IFACE] "
-	    "[RELAY...]\n"
-	    "       etrnctl [-s SOCKET] reload\n"
-	    "  -s, --socket PATH  etrnd's control socket (default %s)\n"
+	    "usage: etrnctl [-s SOCKET | -c FILE] status [--json]\n"
+	    "       etrnctl [-s SOCKET | -c FILE] run [--no-wait] "
+	    "[--link IFACE] [RELAY...]\n"
+	    "       etrnctl [-s SOCKET | -c FILE] reload\n"
+	    "  -s, --socket PATH  etrnd's control socket\n"
+	    "  -c, --config FILE  use the control-socket set in FILE (default "
+	    "%s,\n"
+	    "                     else %s)\n"
 	    "  -V, --version      print the version and exit\n"
 	    "  -h, --help         print this help and exit\n",
-	    CONF_CONTROL_SOCKET);
+	    ETRND_CONF_PATH, CONF_CONTROL_SOCKET);
 }
 
-/* Connect, or say plainly why not: -1 with *status the exit status. */
+/* The socket to use, and where that choice came from, for messages. */
+struct ctl_where {
+	char	*path;
+	char	 origin[512];
+};
+
+/*
+ * Apply the one rule for finding the socket.  0, or -1 with *status set
+ * when -c names a file that cannot be read.
+ */
 static int
-ctl_connect(const char *path, int *status)
+ctl_find_socket(const char *sock, const char *file, struct ctl_where *w,
+    int *status)
+{
+	struct conf	*conf;
+	char		*errors = NULL;
+	const char	*path = file != NULL ? file : ETRND_CONF_PATH;
+	int		 fd;
+
+	if (sock != NULL) {
+		w->path = strdup(sock);
+		snprintf(w->origin, sizeof(w->origin), "given with -s");
+		goto done;
+	}
+	/* Only whether it can be read: the parser reports the rest. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		if (file != NULL) {
+			ctl_errx("cannot read %s: %s", file, strerror(errno));
+			*status = EX_CONFIG;
+			return -1;
+		}
+		w->path = strdup(CONF_CONTROL_SOCKET);
+		snprintf(w->origin, sizeof(w->origin), "the default; %s %s",
+		    path, errno == ENOENT ? "does not exist" :
+		    "cannot be read");
+		goto done;
+	}
+	close(fd);
+	if ((conf = conf_load_flags(path, CONF_NO_FILES, &errors)) == NULL) {
+		/* A reload of a broken file must still reach the daemon. */
+		free(errors);
+		w->path = strdup(CONF_CONTROL_SOCKET);
+		snprintf(w->origin, sizeof(w->origin), "the default; %s has "
+		    "errors, so its control-socket was not read", path);
+		goto done;
+	}
+	w->path = strdup(conf->control_socket);
+	if (strcmp(conf->control_socket, CONF_CONTROL_SOCKET) == 0)
+		snprintf(w->origin, sizeof(w->origin), "the default; %s sets "
+		    "no other control-socket", path);
+	else
+		snprintf(w->origin, sizeof(w->origin), "from %s's "
+		    "control-socket", path);
+	conf_free(conf);
+done:
+	if (w->path == NULL) {
+		ctl_errx("%s", strerror(errno));
+		*status = EX_OSERR;
+		return -1;
+	}
+	return 0;
+}
+
+/* Connect, or say plainly what was tried and why it failed. */
+static int
+ctl_connect(const struct ctl_where *w, int *status)
 {
 	struct sockaddr_un	sun;
 	int			fd;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		ctl_errx("%s: path too long", path);
+	if (strlen(w->path) >= sizeof(sun.sun_path)) {
+		ctl_errx("%s: path too long for a socket (%s)", w->path,
+		    w->origin);
 		*status = EX_USAGE;
 		return -1;
 	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
+	memcpy(sun.sun_path, w->path, strlen(w->path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
 		ctl_errx("socket: %s", strerror(errno));
 		*status = EX_OSERR;
@@ -83,19 +155,19 @@ ctl_connect(const char *path, int *status)
 		case ENOENT:
 		case ECONNREFUSED:
 		case ENOTDIR:
-			ctl_errx("etrnd is not running (nothing "
-			    "listens on %s)", path);
+			ctl_errx("no etrnd is listening on %s (%s)", w->path,
+			    w->origin);
 			*status = EX_UNAVAILABLE;
 			break;
 		case EACCES:
 		case EPERM:
-			ctl_errx("%s: %s (run as root or as a "
-			    "member of the socket's group)", path,
-			    strerror(errno));
+			ctl_errx("permission denied on %s: only root and "
+			    "members of group %s may use it", w->path,
+			    CONTROL_ADMIN_GROUP);
 			*status = EX_NOPERM;
 			break;
 		default:
-			ctl_errx("%s: %s", path,
+			ctl_errx("%s (%s): %s", w->path, w->origin,
 			    strerror(errno));
 			*status = EX_UNAVAILABLE;
 			break;
@@ -106,147 +178,31 @@ ctl_connect(const char *path, int *status)
 	return fd;
 }
 
-/* Join the command words into one request line. */
-static char *
-ctl_request(int argc, char *argv[])
+/* Read the answer; its final line gives the exit status. */
+static int
+ctl_answer(FILE *fp, const struct control_req *req)
 {
-	size_t	len = 2;
-	char	*req;
-	int	i;
+	char	*line = NULL;
+	size_t	 cap = 0;
+	ssize_t	 len;
+	int	 status = -1;
 
-	for (i = 0; i < argc; i++) {
-		if (strpbrk(argv[i], " \t\r\n") != NULL || argv[i][0] == '\0') {
-			ctl_errx("invalid argument \"%s\"",
-			    argv[i]);
-			exit(EX_USAGE);
-		}
-		len += strlen(argv[i]) + 1;
-	}
-	if (len > CONTROL_LINE_MAX) {
-		ctl_errx("request too long");
-		exit(EX_USAGE);
-	}
-	if ((req = calloc(1, len)) == NULL) {
-		ctl_errx("%s", strerror(errno));
-		exit(EX_OSERR);
-	}
-	for (i = 0; i < argc; i++) {
-		strcat(req, argv[i]);
-		strcat(req, i + 1 < argc ? " " : "\n");
-	}
-	return req;
-}
-
-/* Check the command before bothering the daemon. */
-static bool
-ctl_valid(int argc, char *argv[])
-{
-	if (strcmp(argv[0], "status") == 0)
-		return argc == 1 || (argc == 2 &&
-		    strcmp(argv[1], "--json") == 0);
-	if (strcmp(argv[0], "reload") == 0)
-		return argc == 1;
-	if (strcmp(argv[0], "run") == 0) {
-		int	i = 1;
-
-		for (; i < argc && argv[i][0] == '-'; i++) {
-			if (strcmp(argv[i], "--link") == 0 && i + 1 < argc)
-				i++;
-			else if (strcmp(argv[i], "--no-wait") != 0)
-				return false;
-		}
-		for (; i < argc; i++)
-			if (argv[i][0] == '-')
-				return false;
-		return true;
-	}
-	return false;
-}
-
-int
-main(int argc, char *argv[])
-{
-	static const struct option longopts[] = {
-		{ "socket",	required_argument,	NULL, 's' },
-		{ "version",	no_argument,		NULL, 'V' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ NULL,		0,			NULL, 0 },
-	};
-	const char	*path = CONF_CONTROL_SOCKET;
-	char		*req, *line = NULL;
-	size_t		 cap = 0;
-	ssize_t		 len;
-	FILE		*fp;
-	bool		 reload, wait;
-	int		 ch, fd, status = -1;
-
-	/* "+": stop at the command, so "run --no-wait" reaches it intact. */
-	while ((ch = getopt_long(argc, argv, "+s:Vh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			path = optarg;
-			break;
-		case 'V':
-			printf("etrnctl %s\n", ETRND_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return EX_USAGE;
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	journal = log_stderr_is_journal();
-	if (argc == 0 || !ctl_valid(argc, argv)) {
-		usage(stderr);
-		return EX_USAGE;
-	}
-	reload = strcmp(argv[0], "reload") == 0;
-	wait = false;
-	if (strcmp(argv[0], "run") == 0) {
-		wait = true;
-		for (ch = 1; ch < argc; ch++)
-			if (strcmp(argv[ch], "--no-wait") == 0)
-				wait = false;
-	}
-	req = ctl_request(argc, argv);
-	signal(SIGPIPE, SIG_IGN);
-
-	if ((fd = ctl_connect(path, &status)) == -1) {
-		free(req);
-		return status;
-	}
-	if (!wait) {
-		struct timeval tv = { ETRNCTL_TIMEOUT_S, 0 };
-
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	}
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-		ctl_errx("sending to etrnd: %s", strerror(errno));
-		free(req);
-		close(fd);
-		return EX_UNAVAILABLE;
-	}
-	free(req);
-	if ((fp = fdopen(fd, "r")) == NULL) {
-		ctl_errx("%s", strerror(errno));
-		return EX_OSERR;
-	}
 	errno = 0;
 	while ((len = getline(&line, &cap, fp)) != -1) {
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if (strncmp(line, "- ", 2) == 0) {
 			/* A rejected reload's file:line errors are errors. */
-			if (reload)
+			if (req->verb == CONTROL_RELOAD)
 				fprintf(stderr, "%s%s\n", journal ? "<3>" : "",
 				    line + 2);
 			else
 				printf("%s\n", line + 2);
 		} else if (strcmp(line, "ok") == 0) {
+			/* A reload says it worked; status and run show it. */
+			if (req->verb == CONTROL_RELOAD ||
+			    (req->verb == CONTROL_RUN && !req->wait))
+				printf("ok\n");
 			status = 0;
 			break;
 		} else if (strncmp(line, "ok ", 3) == 0) {
@@ -261,19 +217,100 @@ main(int argc, char *argv[])
 			status = 1;
 			break;
 		} else {
-			ctl_errx("unexpected answer from "
-			    "etrnd: %.80s", line);
+			ctl_errx("unexpected answer from etrnd: %.80s", line);
 			status = EX_PROTOCOL;
 			break;
 		}
 	}
 	if (status == -1) {
-		ctl_errx("etrnd closed the connection without "
-		    "an answer%s%s", errno != 0 ? ": " : "",
-		    errno != 0 ? strerror(errno) : "");
+		ctl_errx("etrnd closed the connection without an answer%s%s",
+		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
 		status = EX_UNAVAILABLE;
 	}
 	free(line);
+	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "socket",	required_argument,	NULL, 's' },
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 },
+	};
+	const char		*sock = NULL, *file = NULL;
+	char			 req_line[CONTROL_LINE_MAX + 2], err[256];
+	struct control_req	 req;
+	struct ctl_where	 where = { NULL, "" };
+	FILE			*fp;
+	int			 ch, fd, status = -1;
+
+	journal = log_stderr_is_journal();
+	/* "+": stop at the command, so "run --no-wait" reaches it intact. */
+	while ((ch = getopt_long(argc, argv, "+s:c:Vh", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'c':
+			file = optarg;
+			break;
+		case 'V':
+			printf("etrnctl %s\n", ETRND_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (sock != NULL && file != NULL) {
+		ctl_errx("-s and -c both name the socket: give one");
+		return EX_USAGE;
+	}
+	if (control_req_parse(argv, (size_t)argc, &req, err,
+	    sizeof(err)) == -1) {
+		ctl_errx("%s", err);
+		return EX_USAGE;
+	}
+	if (control_req_format(&req, req_line, sizeof(req_line)) == -1 ||
+	    strlen(req_line) > CONTROL_LINE_MAX) {
+		ctl_errx("request longer than %d bytes", CONTROL_LINE_MAX);
+		return EX_USAGE;
+	}
+	if (ctl_find_socket(sock, file, &where, &status) == -1)
+		return status;
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((fd = ctl_connect(&where, &status)) == -1) {
+		free(where.path);
+		return status;
+	}
+	free(where.path);
+	if (req.verb != CONTROL_RUN || !req.wait) {
+		struct timeval tv = { ETRNCTL_TIMEOUT_S, 0 };
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	if (write(fd, req_line, strlen(req_line)) != (ssize_t)strlen(req_line)) {
+		ctl_errx("sending to etrnd: %s", strerror(errno));
+		close(fd);
+		return EX_UNAVAILABLE;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		ctl_errx("%s", strerror(errno));
+		close(fd);
+		return EX_OSERR;
+	}
+	status = ctl_answer(fp, &req);
 	fclose(fp);
 	return status;
 }

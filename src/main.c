@@ -36,6 +36,14 @@
 
 #define STOP_DEADLINE_MS	3000	/* SIGTERM: QUIT, then exit by this */
 #define RESOLV_CONF		"/etc/resolv.conf"
+/* Another etrnd serves the control socket: distinct from every other
+ * status, and not in the unit's RestartPreventExitStatus= (78), so the
+ * unit retries and takes over once the other instance is stopped. */
+#define EXIT_RUNNING		73	/* EX_CANTCREAT */
+#define EXIT_STARTUP		1	/* no netlink, no control socket */
+/* systemd's DynamicUser= range (src/basic/uid-range.h). */
+#define DYNAMIC_UID_MIN		61184
+#define DYNAMIC_UID_MAX		65519
 
 struct etrnd {
 	struct event_base	*base;
@@ -52,6 +60,10 @@ struct etrnd {
 	struct event		*sig_usr1;
 	struct event		*stop_ev;
 	struct timespec		 resolv_mtime;
+	int64_t			 started;	/* wall seconds */
+	int64_t			 reload_time;	/* wall seconds, 0 = never */
+	bool			 reload_ok;
+	char			*reload_error;	/* first line, or NULL */
 	bool			 once;
 	bool			 starting;
 	bool			 stopping;
@@ -133,6 +145,11 @@ etrnd_update_status(struct etrnd *d)
 
 	if (d->sched == NULL)
 		return;
+	if (d->conf->nrelays == 0) {
+		notify_status("Idle: no relays configured (edit %s, then "
+		    "systemctl reload etrnd)", d->conf_path);
+		return;
+	}
 	sched_status(d->sched, relays, sizeof(relays));
 	if (d->link == NULL) {
 		notify_status("%s", relays);
@@ -229,7 +246,13 @@ etrnd_reload(struct etrnd *d, char **errorsp)
 
 	notify_reloading();
 	log_info("reloading %s", d->conf_path);
+	d->reload_time = wall_s();
+	free(d->reload_error);
+	d->reload_error = NULL;
 	if ((conf = conf_load(d->conf_path, &errors)) == NULL) {
+		d->reload_ok = false;
+		d->reload_error = xstrdup(errors != NULL ? errors : "");
+		d->reload_error[strcspn(d->reload_error, "\n")] = '\0';
 		log_conf_errors(errors);
 		log_err("%s: not reloaded; keeping the previous configuration",
 		    d->conf_path);
@@ -257,11 +280,128 @@ etrnd_reload(struct etrnd *d, char **errorsp)
 	sched_reconfigure(d->sched, conf, helo_name(d, conf));
 	conf_free(d->conf);
 	d->conf = conf;
+	d->reload_ok = true;
 	log_info("reloaded %s: %zu relay%s", d->conf_path, conf->nrelays,
 	    conf->nrelays == 1 ? "" : "s");
+	if (conf->nrelays == 0)
+		log_notice("no relays configured in %s: nothing to do until a "
+		    "reload adds one", d->conf_path);
 	notify_ready();
 	etrnd_update_status(d);
 	return 0;
+}
+
+/* A missing configuration file: point at the documented sample. */
+static void
+conf_missing_hint(const char *path)
+{
+	struct stat	st;
+
+	if (stat(path, &st) == -1 && errno == ENOENT)
+		log_err("%s does not exist: copy the documented sample %s/"
+		    "etrnd.conf there and edit it (etrnd.conf(5))", path,
+		    ETRND_EXAMPLES_DIR);
+}
+
+/*
+ * etrnd -t: a password file that this uid (often root) can read may still
+ * be closed to the service, which runs as a dynamic user.
+ */
+static void
+conf_check_uid(const struct conf *conf)
+{
+	uid_t	uid = geteuid();
+	size_t	i;
+
+	if (uid >= DYNAMIC_UID_MIN && uid <= DYNAMIC_UID_MAX)
+		return;
+	for (i = 0; i < conf->nrelays; i++) {
+		const struct conf_relay *r = &conf->relays[i];
+
+		if (r->auth_password_file == NULL)
+			continue;
+		log_warnx("relay %s: auth-password-file %s was checked as uid "
+		    "%u%s, but the etrnd service runs as a dynamic user that "
+		    "cannot read root-only files: use auth-password-credential "
+		    "with LoadCredential= in the unit (etrnd.conf(5))", r->name,
+		    r->auth_password_file, (unsigned)uid, uid == 0 ? " (root)" :
+		    "");
+	}
+}
+
+/* Another etrnd serves our control socket: say which, and refuse. */
+static int
+etrnd_control_refuse(const struct etrnd *d)
+{
+	const char	*path = d->conf->control_socket;
+	pid_t		 pid;
+
+	if ((pid = control_serving_pid(path)) > 0)
+		log_err("another etrnd (pid %ld) is serving %s; stop it first "
+		    "(systemctl stop etrnd)", (long)pid, path);
+	else
+		log_err("another etrnd is serving %s; stop it first "
+		    "(systemctl stop etrnd)", path);
+	notify_failure(EADDRINUSE, "another etrnd is serving the control "
+	    "socket");
+	return EXIT_RUNNING;
+}
+
+/*
+ * Listen on the control socket, or say why not and what to do: 0, or the
+ * exit status.  As root outside systemd, create the default directory.
+ */
+static int
+etrnd_control_open(struct etrnd *d, const struct control_ops *ops)
+{
+	const char	*path = d->conf->control_socket;
+	const char	*slash = strrchr(path, '/');
+	char		 dir[256];
+	int		 err;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+		    (int)(slash - path), path);
+	d->control = control_new(d->base, path, d->sched,
+	    linkmon_state(d->link), ops);
+	if (d->control == NULL && errno == ENOENT && geteuid() == 0 &&
+	    strcmp(path, CONF_CONTROL_SOCKET) == 0) {
+		/* What RuntimeDirectory=etrnd would have made. */
+		if (mkdir(dir, 0750) == 0 && chmod(dir, 0750) == 0)
+			log_info("created %s (mode 0750) for the control socket",
+			    dir);
+		d->control = control_new(d->base, path, d->sched,
+		    linkmon_state(d->link), ops);
+	}
+	if (d->control != NULL)
+		return 0;
+	err = errno;
+	switch (err) {
+	case EADDRINUSE:
+		return etrnd_control_refuse(d);
+	case ENOENT:
+	case ENOTDIR:
+		log_err("control socket %s: %s does not exist: run under "
+		    "systemd (RuntimeDirectory=etrnd), create it, or set "
+		    "control-socket in %s", path, dir, d->conf_path);
+		break;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		log_err("control socket %s: cannot create it in %s: %s: run "
+		    "as root or under systemd, or set control-socket in %s to "
+		    "a directory this user may write", path, dir, strerror(err),
+		    d->conf_path);
+		break;
+	default:
+		log_err("control socket %s: %s: set control-socket in %s",
+		    path, strerror(err), d->conf_path);
+		break;
+	}
+	notify_failure(err, "cannot create the control socket");
+	return EXIT_STARTUP;
 }
 
 static int
@@ -274,6 +414,18 @@ etrnd_control_reload(void *arg, char **errors)
 		return -1;
 	}
 	return etrnd_reload(d, errors);
+}
+
+static void
+etrnd_control_info(void *arg, struct control_daemon_info *di)
+{
+	struct etrnd	*d = arg;
+
+	di->conf_path = d->conf_path;
+	di->started = d->started;
+	di->reload_time = d->reload_time;
+	di->reload_ok = d->reload_ok;
+	di->reload_error = d->reload_error;
 }
 
 static void
@@ -367,6 +519,7 @@ etrnd_free(struct etrnd *d)
 		event_base_free(d->base);
 	conf_free(d->conf);
 	free(d->helo_default);
+	free(d->reload_error);
 }
 
 int
@@ -422,17 +575,41 @@ main(int argc, char *argv[])
 		return EX_USAGE;
 	}
 	log_init(verbose);
+	/* A daemon's lines outside the journal say when and who. */
+	if (!test)
+		log_set_tag("etrnd");
 
-	if ((d.conf = conf_load(d.conf_path, &errors)) == NULL) {
+	if ((d.conf = conf_load_flags(d.conf_path,
+	    test ? CONF_CHECK_ONLY : 0, &errors)) == NULL) {
 		log_conf_errors(errors);
 		free(errors);
+		conf_missing_hint(d.conf_path);
 		notify_failure(EINVAL, "invalid configuration");
 		return EX_CONFIG;
 	}
 	if (test) {
 		conf_print_summary(d.conf, stdout);
+		fflush(stdout);
+		if (d.conf->nrelays == 0)
+			log_warnx("%s: no relays configured: etrnd would start "
+			    "and do nothing until a reload adds one",
+			    d.conf_path);
+		conf_check_uid(d.conf);
 		conf_free(d.conf);
 		return 0;
+	}
+	if (d.conf->nrelays == 0 && d.once) {
+		log_err("no relays configured in %s: nothing to do",
+		    d.conf_path);
+		conf_free(d.conf);
+		return EX_CONFIG;
+	}
+	d.started = wall_s();
+	/* Before any slow start-up work; control_new() checks again. */
+	if (!d.once && control_serving_pid(d.conf->control_socket) >= 0) {
+		status = etrnd_control_refuse(&d);
+		conf_free(d.conf);
+		return status;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	conf_warnings(d.conf);
@@ -488,20 +665,24 @@ main(int argc, char *argv[])
 		log_warn("netlink: cannot watch links");
 		notify_failure(ch, "cannot open a netlink socket");
 		etrnd_free(&d);
-		return 1;
+		return EXIT_STARTUP;
 	}
 	sched_set_online(d.sched, linkstate_online(linkmon_state(d.link)));
+	memset(&ops, 0, sizeof(ops));
 	ops.reload = etrnd_control_reload;
+	ops.info = etrnd_control_info;
 	ops.arg = &d;
-	d.control = control_new(d.base, d.conf->control_socket, d.sched,
-	    linkmon_state(d.link), &ops);
-	if (d.control == NULL)
-		log_warn("control socket %s: etrnctl will not reach etrnd",
-		    d.conf->control_socket);
+	if ((status = etrnd_control_open(&d, &ops)) != 0) {
+		etrnd_free(&d);
+		return status;
+	}
 	log_info("etrnd %s started: %zu relay%s, %s", ETRND_VERSION,
 	    d.conf->nrelays, d.conf->nrelays == 1 ? "" : "s",
 	    linkstate_online(linkmon_state(d.link)) ? "a watched link is up" :
 	    "no watched link is up");
+	if (d.conf->nrelays == 0)
+		log_notice("no relays configured in %s: nothing to do until a "
+		    "reload adds one", d.conf_path);
 	if (d.conf->run_at_start && linkstate_online(linkmon_state(d.link)))
 		sched_trigger_all(d.sched, SCHED_START);
 	notify_ready();

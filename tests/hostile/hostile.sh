@@ -166,16 +166,16 @@ phrase() {
 }
 for mode in "${TEMP_MODES[@]}"; do
 	check "$mode: logs \"$(phrase "$mode")\"" \
-		grep -Eq "^relay $mode: ETRN a\\.example: temporary failure: $(phrase "$mode")\$" \
+		grep -Eq "etrnd\[[0-9]*\]: relay $mode: ETRN a\\.example: temporary failure: $(phrase "$mode")\$" \
 		"$T/etrnd.log"
 	check "$mode: logs its backoff" \
-		grep -Eq "^relay $mode: asking again for 1 domain in [12]s\$" "$T/etrnd.log"
+		grep -Eq "etrnd\[[0-9]*\]: relay $mode: asking again for 1 domain in [12]s\$" "$T/etrnd.log"
 done
 check "unsolicited: logs the protocol error for the domain not yet asked" \
-	grep -q "^relay unsolicited: ETRN b\\.example: temporary failure: protocol error: unsolicited data after a reply, before ETRN\$" \
+	grep -q "etrnd\[[0-9]*\]: relay unsolicited: ETRN b\\.example: temporary failure: protocol error: unsolicited data after a reply, before ETRN\$" \
 	"$T/etrnd.log"
 check "count253: logs the reply without a pending count" \
-	grep -q "^relay count253: ETRN a\\.example: 253 OK, 123456789012345678901234567890 pending messages for node started\$" \
+	grep -q "etrnd\[[0-9]*\]: relay count253: ETRN a\\.example: 253 OK, 123456789012345678901234567890 pending messages for node started\$" \
 	"$T/etrnd.log"
 
 # Backoff and retry: the failure count keeps growing with no one asking.
@@ -226,11 +226,11 @@ if grep -q " tlsstall [0-9]* STARTTLS" "$T/server.log"; then
 	check "tlsstall: a stalled TLS handshake ends as a temporary failure" \
 		python3 "$T/status.py" "$T/s1.json" "$T/s2.json" temp tlsstall
 	# The wording is new (STARTTLS is being written): ask only for TLS.
-	line=$(grep -m1 "^relay tlsstall: ETRN a\.example: temporary failure: " "$T/etrnd.log")
+	line=$(grep -m1 "etrnd\[[0-9]*\]: relay tlsstall: ETRN a\.example: temporary failure: " "$T/etrnd.log")
 	check "tlsstall: logs a line naming TLS (\"${line#*failure: }\")" \
-		grep -q "^relay tlsstall: ETRN a\.example: temporary failure: .*TLS" "$T/etrnd.log"
+		grep -q "etrnd\[[0-9]*\]: relay tlsstall: ETRN a\.example: temporary failure: .*TLS" "$T/etrnd.log"
 	check "tlsstall: logs its backoff" \
-		grep -Eq "^relay tlsstall: asking again for 1 domain in [12]s\$" "$T/etrnd.log"
+		grep -Eq "etrnd\[[0-9]*\]: relay tlsstall: asking again for 1 domain in [12]s\$" "$T/etrnd.log"
 else
 	check "tlsstall: no STARTTLS sent, the ETRN is accepted" \
 		python3 "$T/status.py" "$T/s1.json" "$T/s2.json" ok tlsstall
@@ -240,7 +240,7 @@ fi
 # Unsolicited data after the reply to the last ETRN: every domain has its
 # answer, so the session's protocol error is logged on its own.
 check "unsolicited1: the protocol error after the last ETRN reply is logged" \
-	grep -q "^relay unsolicited1: .*unsolicited data.*the replies already received stand" "$T/etrnd.log"
+	grep -q "etrnd\[[0-9]*\]: relay unsolicited1: .*unsolicited data.*the replies already received stand" "$T/etrnd.log"
 
 # Memory.
 check_memory memory "$RSS_BOUND_KB" "$DPID"

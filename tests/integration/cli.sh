@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: ISC
-# etrnd's command line: -t, exit statuses, --once against a local listener.
+# etrnd's command line: -t, exit statuses, --once against a local listener,
+# what the log says at 3 am (a repeated failure, Postfix hints, timestamps).
 # Needs no root: everything is on loopback.
 . "$(dirname "$0")/lib.sh"
 SRC=$(cd "$TESTS_DIR/../.." && pwd)
@@ -26,6 +27,39 @@ check "an unknown option exits 64" test $? -eq 64
 "$ETRND" -c "$T/missing.conf" -t 2>"$T/err"
 check "a missing config exits 78" test $? -eq 78
 check "... and names the file" grep -q "missing.conf" "$T/err"
+check "... and points at the documented sample" grep -Eq \
+	"^$T/missing.conf does not exist: copy the documented sample /.*/doc/etrnd/examples/etrnd.conf there and edit it" \
+	"$T/err"
+check "-t: plain lines, no timestamp" grep -q "^$T/missing.conf" "$T/err"
+
+# No relay: -t warns and passes, --once has nothing to do (78).
+printf '[daemon]\nwatch = ppp*\n' >"$T/empty.conf"
+"$ETRND" -t -c "$T/empty.conf" >/dev/null 2>"$T/err"
+check "-t with no relay: exit 0" test $? -eq 0
+check "-t with no relay: a warning line" grep -qx \
+	"$T/empty.conf: no relays configured: etrnd would start and do nothing until a reload adds one" "$T/err"
+"$ETRND" --once -c "$T/empty.conf" >/dev/null 2>"$T/err"
+check "--once with no relay: exit 78" test $? -eq 78
+check "--once with no relay: says so" grep -q "no relays configured in $T/empty.conf: nothing to do" "$T/err"
+
+# -t as another uid than the service's: a password file root can read is
+# closed to the dynamic user the unit runs as.
+printf 'secret\n' >"$T/password"
+chmod 600 "$T/password"
+cat >"$T/auth.conf" <<CONF
+[relay isp]
+host = 127.0.0.1
+domains = example.org
+tls = no
+auth-user = site
+auth-password-file = $T/password
+auth-cleartext = yes
+CONF
+"$ETRND" -t -c "$T/auth.conf" >/dev/null 2>"$T/err"
+check "-t with auth-password-file: exit 0" test $? -eq 0
+check "-t with auth-password-file: says which uid checked it and what to use" grep -q \
+	"relay isp: auth-password-file $T/password was checked as uid $(id -u).*, but the etrnd service runs as a dynamic user that cannot read root-only files: use auth-password-credential" \
+	"$T/err"
 
 cat >"$T/bad.conf" <<CONF
 [daemon]
@@ -55,6 +89,7 @@ once_conf() {
 [daemon]
 connect-timeout = 5s
 reply-timeout = 5s
+control-socket = $T/control
 
 [relay isp]
 host = 127.0.0.1
@@ -92,6 +127,44 @@ check "--once: 459 is shown with the server's text" \
 	grep -qx "isp example.org refused 459 <example.org>: service unavailable" "$T/out"
 check "--once: 459 logs the fast_flush_domains hint" \
 	grep -q "fast_flush_domains" "$T/err"
+check "--once: ... and says that the hint is about Postfix" \
+	grep -q "(Postfix: the domain is not in the secondary's fast_flush_domains" "$T/err"
+check "--once: stderr lines carry a timestamp and etrnd[pid]" grep -Eq \
+	"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}[+-][0-9]{4} etrnd\[[0-9]+\]: relay isp: ETRN example.org refused: 459 " \
+	"$T/err"
+
+# A failure that repeats names the domain and the reason, every time.
+# Retries need a watched link that is up: a veth pair in a namespace.
+if [ "$(id -u)" -eq 0 ] && ip netns add "etrnd-cli-$$" 2>/dev/null; then
+	NAMESPACES+=("etrnd-cli-$$")
+	NS="ip netns exec etrnd-cli-$$"
+	ip -n "etrnd-cli-$$" link set lo up
+	ip -n "etrnd-cli-$$" link add cli0 type veth peer name cli1
+	ip -n "etrnd-cli-$$" addr add 192.0.2.1/24 dev cli0
+	ip -n "etrnd-cli-$$" link set cli1 up
+	ip -n "etrnd-cli-$$" link set cli0 up
+	port=$(free_port)
+	once_conf "$port"
+	sed -i 's/^domains = .*/domains = busy.example.org/; s/^reply-timeout = 5s/&\nwatch = cli0\nsettle = 0\nretry-min = 1s\nretry-max = 1s/' \
+		"$T/once.conf"
+	rm -f "$T/ready" "$T/l.log"
+	$NS python3 "$LISTENER" 127.0.0.1 "$port" --log "$T/l.log" --ready "$T/ready" \
+		--lifetime 20 --reply "458 Unable to queue messages for node busy.example.org" &
+	PIDS+=($!)
+	wait_for 10 test -e "$T/ready"
+	$NS "$ETRND" -c "$T/once.conf" 2>"$T/err" &
+	dpid=$!
+	PIDS+=("$dpid")
+	check "repeated failure: names the domain and the reason" wait_for 10 grep -q \
+		"relay isp: busy.example.org still failing (458 Unable to queue messages for node busy.example.org); asking again for 1 domain in 1s$" \
+		"$T/err"
+	check "repeated failure: the first one said it in full" grep -q \
+		"relay isp: ETRN busy.example.org: temporary failure: 458 Unable to queue" "$T/err"
+	kill "$dpid"
+	wait "$dpid"
+else
+	echo "ok - # SKIP repeated failure: needs root for a network namespace"
+fi
 
 # SIGTERM while a server sits on its reply: QUIT, and out within seconds.
 port=$(free_port)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: ISC
 # etrnctl against a running etrnd: status (text and JSON), run (waiting,
-# --no-wait, unknown relay), reload (good and bad), many clients at once,
-# silent, garbage and vanishing clients, and no daemon at all.  Loopback only.
+# --no-wait, unknown relay, --link), reload (good and bad), many clients at
+# once, silent, garbage and vanishing clients, and no daemon at all; how
+# etrnctl finds the socket (-s, -c FILE) and says why it cannot; a second
+# etrnd on the same socket refuses to start.  Loopback only.
 . "$(dirname "$0")/lib.sh"
 : "${ETRNCTL:?set ETRNCTL to the etrnctl binary}"
 SOCK="$T/control"
@@ -33,6 +35,11 @@ host = 127.0.0.1
 port = $port
 domains = example.org @example.net
 
+[relay long]
+host = 127.0.0.1
+port = $port
+domains = a-rather-long-domain-name-for-the-status-table.example.org b.example
+
 [relay down]
 host = 127.0.0.1
 port = $dead
@@ -47,7 +54,28 @@ CONF
 write_conf
 "$ETRNCTL" -s "$SOCK" status >/dev/null 2>"$T/err"
 check "no daemon: exit 69" test $? -eq 69
-check "no daemon: says so plainly" grep -q "etrnd is not running" "$T/err"
+check "no daemon: says what it tried and why" \
+	grep -qx "etrnctl: no etrnd is listening on $SOCK (given with -s)" "$T/err"
+"$ETRNCTL" -c "$T/etrnd.conf" status >/dev/null 2>"$T/err"
+check "no daemon, -c FILE: exit 69" test $? -eq 69
+check "no daemon, -c FILE: names the file's control-socket" \
+	grep -qx "etrnctl: no etrnd is listening on $SOCK (from $T/etrnd.conf's control-socket)" "$T/err"
+"$ETRNCTL" -c "$T/nosuch.conf" status 2>"$T/err"
+check "-c with a missing file: exit 78" test $? -eq 78
+check "... naming it" grep -q "cannot read $T/nosuch.conf: No such file" "$T/err"
+"$ETRNCTL" -s "$SOCK" -c "$T/etrnd.conf" status 2>"$T/err"
+check "-s and -c together: usage error" test $? -eq 64
+
+# The socket's directory must exist: a clear start-up error, not a warning.
+sed "s|^control-socket = .*|control-socket = $T/nodir/control|" \
+	"$T/etrnd.conf" >"$T/nodir.conf"
+# (Bounded: an etrnd that only warned would run on.)
+timeout 10 "$ETRND" -c "$T/nodir.conf" 2>"$T/err"
+rc=$?
+check "no socket directory: exit 1 (a start-up error, not 78)" test $rc -eq 1
+check "no socket directory: says what to do" grep -q \
+	"control socket $T/nodir/control: $T/nodir does not exist: run under systemd (RuntimeDirectory=etrnd), create it, or set control-socket in $T/nodir.conf" \
+	"$T/err"
 
 "$ETRND" -c "$T/etrnd.conf" 2>"$T/etrnd.log" &
 DPID=$!
@@ -55,11 +83,38 @@ PIDS+=("$DPID")
 wait_for 10 test -S "$SOCK"
 check "socket is mode 0660" test "$(stat -c %a "$SOCK")" = 660
 fds_before=$(ls /proc/"$DPID"/fd | wc -l)
+check "-c FILE: etrnctl finds the socket through control-socket" \
+	"$ETRNCTL" -c "$T/etrnd.conf" status
+
+# A second daemon on the same socket refuses to start and sends nothing.
+etrn_before=$(count_lines "$T/l.log" " ETRN ")
+timeout 10 "$ETRND" -c "$T/etrnd.conf" 2>"$T/second.err"
+rc=$?
+check "second etrnd on the same socket: exit 73" test $rc -eq 73
+check "second etrnd: names the first one's pid and what to do" grep -q \
+	"another etrnd (pid $DPID) is serving $SOCK; stop it first (systemctl stop etrnd)" \
+	"$T/second.err"
+sleep 0.3
+check "second etrnd: sent no ETRN" \
+	test "$(count_lines "$T/l.log" " ETRN ")" -eq "$etrn_before"
+check "second etrnd: the first still serves" ctl status
+"$ETRND" -t -c "$T/etrnd.conf" >/dev/null 2>&1
+check "etrnd -t needs no socket: exit 0 while the daemon runs" test $? -eq 0
+
+# Outside the journal, the daemon's lines say when and who.
+check "stderr lines carry a timestamp and etrnd[pid]" grep -Eq \
+	"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[+-][0-9]{4} etrnd\[$DPID\]: etrnd .* started" \
+	"$T/etrnd.log"
 
 ctl status >"$T/out"
 check "status: exit 0" test $? -eq 0
-check "status: one line per relay" test "$(grep -c '^relay ' "$T/out")" -eq 3
+check "status: one line per relay" test "$(grep -c '^relay ' "$T/out")" -eq 4
 check "status: lists each domain" grep -q "^  @example.net " "$T/out"
+check "status: a header with version, pid, uptime, file and last reload" \
+	grep -Eq "^etrnd [0-9.]+, pid $DPID, up [0-9a-z]+, configuration $T/etrnd.conf; last reload: not reloaded since start$" "$T/out"
+check "status: says the time zone" grep -Eq "^times in [A-Za-z+0-9-]+ \([+-][0-9]{4}\)$" "$T/out"
+check "status: column headings" grep -Eq \
+	"^  DOMAIN +RESULT +CODE +PENDING +LAST ATTEMPT +REPLY$" "$T/out"
 
 ctl run isp >"$T/out"
 check "run isp: exit 0" test $? -eq 0
@@ -67,6 +122,17 @@ check "run isp: the --once lines" diff -u - "$T/out" <<OUT
 isp example.org ok 250 Queuing started
 isp @example.net ok 250 Queuing started
 OUT
+ctl run long >/dev/null
+ctl status >"$T/out"
+check "status: columns line up under a long domain name" awk '
+	/^  DOMAIN / { want = index($0, "RESULT"); att = index($0, "LAST ATTEMPT") }
+	/^  [^ D]/ && want { n++; if (substr($0, want - 2, 2) != "  " ||
+	    substr($0, want, 1) == " " || substr($0, att, 1) == " ") bad++ }
+	END { exit !(n == 6 && bad == 0) }' "$T/out"
+check "status: last attempt, absolute with zone and relative" grep -Eq \
+	"^  a-rather-long-domain-name-for-the-status-table.example.org +ok +250 +- +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} [A-Za-z+0-9-]+ \((now|[0-9]+(ms|s) ago)\) +Queuing started$" \
+	"$T/out"
+check "status: never asked shows -" grep -Eq "^  s.example +none +- +- +- +-$" "$T/out"
 ctl run down >"$T/out"
 check "run down: refused connection exits 75" test $? -eq 75
 check "run down: temporary line" grep -q "^down a.example temporary - .*refused" "$T/out"
@@ -74,32 +140,75 @@ ctl run nosuch 2>"$T/err"
 check "run of an unknown relay: exit 1" test $? -eq 1
 check "run of an unknown relay: names it" grep -q 'no relay "nosuch"' "$T/err"
 t0=$EPOCHREALTIME
-ctl run --no-wait slow
+ctl run --no-wait slow >"$T/out"
 rc=$?
 check "run --no-wait: exit 0 at once" awk -v a="$t0" -v b="$EPOCHREALTIME" -v rc=$rc \
 	'BEGIN {exit !(rc == 0 && b - a < 2)}'
+check "run --no-wait: says ok" grep -qx ok "$T/out"
+
 
 ctl status --json >"$T/json"
-check "status --json: the documented shape" python3 - "$T/json" <<'PY'
+check "status --json: the documented shape" python3 - "$T/json" "$DPID" "$T/etrnd.conf" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert set(d) == {"version", "links", "relays"}, d.keys()
+# Backward compatible: every old key keeps its meaning; new ones are added.
+assert set(d) == {"version", "links", "relays", "pid", "started", "config",
+                  "last_reload"}, d.keys()
+assert d["pid"] == int(sys.argv[2]) and d["config"] == sys.argv[3]
+assert isinstance(d["started"], int) and d["last_reload"] is None
 names = [r["name"] for r in d["relays"]]
-assert names == ["isp", "down", "slow"], names
+assert names == ["isp", "long", "down", "slow"], names
 isp = d["relays"][0]
 assert set(isp) == {"name", "host", "port", "state", "failures",
                     "last_success", "next_retry", "domains"}, isp.keys()
 assert isp["port"] > 0 and isp["state"] == "idle" and isp["failures"] == 0
 assert isinstance(isp["last_success"], int)
 dom = isp["domains"][1]
-assert set(dom) == {"domain", "result", "code", "text", "pending", "last_ok"}
+assert set(dom) == {"domain", "result", "code", "text", "pending", "last_ok",
+                    "last_attempt"}
 assert dom["domain"] == "@example.net" and dom["result"] == "ok"
 assert dom["code"] == 250 and dom["text"] == "Queuing started"
 assert dom["pending"] is None
-down = d["relays"][1]
+assert dom["last_attempt"] >= dom["last_ok"] > 0
+down = d["relays"][2]
 assert down["failures"] == 1 and down["domains"][0]["result"] == "temporary"
 assert down["domains"][0]["code"] is None
+assert isinstance(down["domains"][0]["last_attempt"], int)
+assert down["domains"][0]["last_ok"] is None
 PY
+
+# --link and --no-wait in either order, parsed alike at both ends.
+ctl run --link --no-wait 2>"$T/err"
+check "run --link --no-wait: usage error (64)" test $? -eq 64
+check "... saying what was wrong" grep -q "^etrnctl: --link needs an interface name" "$T/err"
+ctl run --link 2>"$T/err"
+check "run --link: usage error (64)" test $? -eq 64
+t0=$EPOCHREALTIME
+ctl run --link nosuch0 --no-wait down >"$T/out" 2>&1
+rc=$?
+check "run --link IFACE --no-wait: exit 0 at once" awk -v a="$t0" -v b="$EPOCHREALTIME" -v rc=$rc \
+	'BEGIN {exit !(rc == 0 && b - a < 2)}'
+check "run --link IFACE --no-wait: the daemon took IFACE as the link" \
+	wait_for 5 grep -q "control: nosuch0 is up (link tool hook)" "$T/etrnd.log"
+ctl run --no-wait --link eth9 >"$T/out"
+check "run --no-wait --link UNWATCHED: nothing to do" grep -qx "eth9 is not watched; nothing to do" "$T/out"
+python3 - "$SOCK" >"$T/raw" <<'PY'
+import socket, sys
+for req in (b"run --link --no-wait\n", b"run --link\n", b"run --link a/b\n",
+            b"run --link eth9 --no-wait\n"):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(sys.argv[1])
+    s.sendall(req)
+    print(s.makefile("rb").readline().decode().rstrip())
+    s.close()
+PY
+check "daemon: --link --no-wait is an error, not an interface name" diff -u - "$T/raw" <<'OUT'
+error --link needs an interface name (run [--no-wait] [--link IFACE] [RELAY...])
+error --link needs an interface name (run [--no-wait] [--link IFACE] [RELAY...])
+error --link: "a/b" is not an interface name (at most 15 bytes, no "/")
+ok eth9 is not watched; nothing to do
+OUT
 
 # Reload: a bad file is refused with its errors, the old one stays.
 cp "$T/etrnd.conf" "$T/good.conf"
@@ -109,7 +218,17 @@ check "bad reload: exit 1" test $? -eq 1
 check "bad reload: file:line error" grep -q "^$T/etrnd.conf:2: settle: invalid duration" "$T/err"
 ctl status >"$T/out"
 check "bad reload: the old relays are still there" \
-	test "$(grep -c '^relay ' "$T/out")" -eq 3
+	test "$(grep -c '^relay ' "$T/out")" -eq 4
+check "bad reload: the status header says so" grep -q \
+	"; last reload: FAILED at .* (the previous configuration stays in use)$" "$T/out"
+check "bad reload: ... with the first error" grep -q "^  $T/etrnd.conf:2: settle: invalid duration" "$T/out"
+ctl status --json >"$T/json"
+check "bad reload: status --json last_reload" python3 - "$T/json" "$T/etrnd.conf" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["last_reload"]
+assert r["ok"] is False and isinstance(r["time"], int), r
+assert r["error"].startswith(sys.argv[2] + ":2: settle: invalid duration"), r
+PY
 : >"$T/journal"
 JOURNAL_STREAM=$(stat -c '%d:%i' "$T/journal") ctl reload 2>>"$T/journal"
 check "bad reload under systemd: errors at journal priority 3" \
@@ -117,11 +236,31 @@ check "bad reload under systemd: errors at journal priority 3" \
 		grep -q '^<3>etrnctl: configuration not reloaded' '$T/journal'"
 cp "$T/good.conf" "$T/etrnd.conf"
 sed -i '/^\[relay slow\]/,$d' "$T/etrnd.conf"
-ctl reload
+ctl reload >"$T/out"
 check "good reload: exit 0" test $? -eq 0
+check "good reload: says ok" grep -qx ok "$T/out"
+"$ETRNCTL" -c "$T/etrnd.conf" reload >/dev/null
+check "reload through -c FILE (as ExecReload= would): exit 0" test $? -eq 0
 ctl status >"$T/out"
 check "good reload: the removed relay is gone" \
-	test "$(grep -c '^relay ' "$T/out")" -eq 2
+	test "$(grep -c '^relay ' "$T/out")" -eq 3
+check "good reload: the header says ok" grep -Eq \
+	"; last reload: ok at [0-9-]+ [0-9:]+ [^ ]+ \((now|[0-9]+(ms|s) ago)\)$" "$T/out"
+
+# Permission: someone outside root and the admin group gets told why.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	chmod 0711 "$T"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$ETRNCTL" -s "$SOCK" status >/dev/null 2>"$T/err"
+	rc=$?
+	chmod 0700 "$T"
+	check "not root nor etrnd-admin: exit 77" test $rc -eq 77
+	check "not root nor etrnd-admin: says who may" grep -qx \
+		"etrnctl: permission denied on $SOCK: only root and members of group etrnd-admin may use it" \
+		"$T/err"
+else
+	echo "ok - # SKIP permission check needs root and setpriv"
+fi
 cp "$T/good.conf" "$T/etrnd.conf"
 ctl reload
 
@@ -173,4 +312,53 @@ kill "$DPID"
 wait "$DPID"
 check "clean exit" test $? -eq 0
 check "socket removed at exit" test ! -e "$SOCK"
+
+# No relay at all: the daemon starts idle, says so once (log and STATUS=),
+# and a reload that adds a relay puts it to work.
+printf '[daemon]\nwatch = nosuch0\ncontrol-socket = %s\n' "$SOCK" >"$T/empty.conf"
+python3 - "$T/notify" "$T/notify.log" "$T/notify.up" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+open(sys.argv[3], "w").close()
+s.settimeout(1)
+end = time.monotonic() + 30
+with open(sys.argv[2], "w") as out:
+    while time.monotonic() < end:
+        try:
+            out.write(s.recv(4096).decode() + "\n")
+            out.flush()
+        except socket.timeout:
+            pass
+PY
+PIDS+=($!)
+wait_for 10 test -e "$T/notify.up"
+NOTIFY_SOCKET="$T/notify" "$ETRND" -c "$T/empty.conf" 2>"$T/empty.log" &
+DPID=$!
+PIDS+=("$DPID")
+wait_for 10 grep -q "started" "$T/empty.log"
+check "no relays: the daemon starts" kill -0 "$DPID"
+check "no relays: says so once, at notice" test "$(grep -c \
+	"no relays configured in $T/empty.conf: nothing to do until a reload adds one" \
+	"$T/empty.log")" -eq 1
+check "no relays: STATUS= says what to do" wait_for 5 grep -qx \
+	"STATUS=Idle: no relays configured (edit $T/empty.conf, then systemctl reload etrnd)" \
+	"$T/notify.log"
+ctl status >"$T/out"
+check "no relays: status says none are configured" grep -q "^relays: none configured" "$T/out"
+cat >>"$T/empty.conf" <<CONF
+
+[relay isp]
+host = 127.0.0.1
+port = $port
+domains = example.org
+CONF
+ctl reload >/dev/null
+check "no relays: a reload that adds one works" test $? -eq 0
+ctl run isp >"$T/out"
+check "no relays: ... and the new relay answers a run" grep -qx "isp example.org ok 250 Queuing started" "$T/out"
+check "no relays: STATUS= moves on" wait_for 5 grep -q "^STATUS=.*isp" "$T/notify.log"
+kill "$DPID"
+wait "$DPID"
+check "no relays: clean exit" test $? -eq 0
 finish

@@ -121,7 +121,17 @@ start_listener() {
 }
 
 # start_etrnd CONF LOG: etrnd in the site namespace, -v, until it is ready.
+# A CONF without control-socket gets one of the test's own: a second etrnd
+# on /run/etrnd/control (another test's, a real one) refuses to start.
 start_etrnd() {
+	if ! grep -q '^control-socket' "$1"; then
+		CTL_N=$((${CTL_N:-0} + 1))
+		if grep -q '^\[daemon\]$' "$1"; then
+			sed -i "/^\[daemon\]$/a control-socket = $T/ctl.$CTL_N" "$1"
+		else
+			sed -i "1i [daemon]\ncontrol-socket = $T/ctl.$CTL_N\n" "$1"
+		fi
+	fi
 	ip netns exec "$NS_SITE" ${ETRND_WRAP:-} "$ETRND" -v -c "$1" >"$2" 2>&1 &
 	ETRND_PID=$!
 	PIDS+=("$ETRND_PID")

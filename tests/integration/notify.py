@@ -58,8 +58,9 @@ def main():
                                  "127.0.0.1", str(port), "--log", lst_log,
                                  "--ready", ready, "--lifetime", "30"])
     conf = os.path.join(tmp, "etrnd.conf")
-    good = ("[daemon]\nwatch = nosuch0\nsettle = 0\n\n"
-            "[relay isp]\nhost = 127.0.0.1\nport = %d\ndomains = example.org\n" % port)
+    good = ("[daemon]\nwatch = nosuch0\nsettle = 0\ncontrol-socket = %s\n\n"
+            "[relay isp]\nhost = 127.0.0.1\nport = %d\ndomains = example.org\n"
+            % (os.path.join(tmp, "control"), port))
     with open(conf, "w") as f:
         f.write(good)
     n = Notify(os.path.join(tmp, "notify"))

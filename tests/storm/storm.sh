@@ -106,7 +106,7 @@ T_END=$EPOCHREALTIME
 check "$((2 * FLAPS)) link changes by ip -batch without error" test "$flap_errors" -eq 0
 echo "    storm: $(awk -v a="$T_START" -v b="$T_END" 'BEGIN {printf "%.1f", b - a}') s," \
 	"$(grep -c 'link site0: up' "$T/etrnd.log") link-ups seen by etrnd," \
-	"$(grep -c '^reloading ' "$T/etrnd.log") reloads seen," \
+	"$(grep -c 'etrnd\[[0-9]*\]: reloading ' "$T/etrnd.log") reloads seen," \
 	"$(grep -c 'not reloaded; keeping the previous configuration' "$T/etrnd.log") rejected"
 check "etrnd survived the storm" kill -0 "$ETRND_PID"
 
