@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "conf.h"
+#include "check.h"
 #include "control.h"
 #include "link.h"
 #include "log.h"
@@ -65,6 +66,7 @@ struct etrnd {
 	bool			 reload_ok;
 	char			*reload_error;	/* first line, or NULL */
 	bool			 once;
+	bool			 check;		/* --check: ask for nothing */
 	bool			 starting;
 	bool			 stopping;
 };
@@ -73,10 +75,14 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: etrnd [-c FILE] [-t] [--once] [-v] [-V] [-h]\n"
+	    "usage: etrnd [-c FILE] [-t] [--once] [--check [RELAY...]] [-v] "
+	    "[-V] [-h]\n"
 	    "  -c, --config FILE  configuration file (default %s)\n"
 	    "  -t, --test         check the configuration, print a summary, exit\n"
 	    "      --once         ask every relay now, print the results, exit\n"
+	    "      --check        connect, greet, STARTTLS and AUTH as "
+	    "configured,\n"
+	    "                     report what each relay offers; no ETRN\n"
 	    "  -v, --verbose      trace SMTP conversations and state changes\n"
 	    "  -V, --version      print the version and exit\n"
 	    "  -h, --help         print this help and exit\n",
@@ -529,6 +535,7 @@ main(int argc, char *argv[])
 		{ "config",	required_argument,	NULL, 'c' },
 		{ "test",	no_argument,		NULL, 't' },
 		{ "once",	no_argument,		NULL, 'o' },
+		{ "check",	no_argument,		NULL, 'C' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ "help",	no_argument,		NULL, 'h' },
@@ -554,6 +561,9 @@ main(int argc, char *argv[])
 		case 'o':
 			d.once = true;
 			break;
+		case 'C':
+			d.check = true;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -568,7 +578,7 @@ main(int argc, char *argv[])
 			return EX_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc && !d.check) {
 		fprintf(stderr, "etrnd: unexpected argument \"%s\"\n",
 		    argv[optind]);
 		usage(stderr);
@@ -580,7 +590,7 @@ main(int argc, char *argv[])
 		log_set_tag("etrnd");
 
 	if ((d.conf = conf_load_flags(d.conf_path,
-	    test ? CONF_CHECK_ONLY : 0, &errors)) == NULL) {
+	    test || d.check ? CONF_CHECK_ONLY : 0, &errors)) == NULL) {
 		log_conf_errors(errors);
 		free(errors);
 		conf_missing_hint(d.conf_path);
@@ -606,7 +616,8 @@ main(int argc, char *argv[])
 	}
 	d.started = wall_s();
 	/* Before any slow start-up work; control_new() checks again. */
-	if (!d.once && control_serving_pid(d.conf->control_socket) >= 0) {
+	if (!d.once && !d.check &&
+	    control_serving_pid(d.conf->control_socket) >= 0) {
 		status = etrnd_control_refuse(&d);
 		conf_free(d.conf);
 		return status;
@@ -631,6 +642,13 @@ main(int argc, char *argv[])
 	/* A missing resolv.conf still leaves /etc/hosts and literals. */
 	d.resolv_mtime.tv_sec = -1;
 	etrnd_before_run(&d);
+	if (d.check) {
+		status = check_run(d.base, d.dns, d.conf, helo_name(&d, d.conf),
+		    argv + optind, (size_t)(argc - optind), ETRND_SBINDIR,
+		    stdout);
+		etrnd_free(&d);
+		return status;
+	}
 	d.sig_hup = etrnd_signal(&d, SIGHUP);
 	d.sig_term = etrnd_signal(&d, SIGTERM);
 	d.sig_int = etrnd_signal(&d, SIGINT);

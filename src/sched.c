@@ -257,7 +257,6 @@ static void
 relay_open(struct relay *r)
 {
 	struct sched		*sc = r->sched;
-	const struct conf	*conf = sc->conf;
 	struct session_params	 p;
 	char			*args[CONF_ETRN_PER_SESSION];
 	size_t			 i;
@@ -270,24 +269,10 @@ relay_open(struct relay *r)
 		args[r->nchunk] = r->doms[i].arg;
 		r->chunk[r->nchunk++] = i;
 	}
-	memset(&p, 0, sizeof(p));
+	session_params_init(&p, sc->conf, r->conf, sc->helo);
 	p.relay = r->name;
-	p.host = r->conf->host;
-	p.port = r->conf->port;
-	p.source = r->conf->source;
-	p.family = AF_UNSPEC;
-	p.helo = sc->helo;
-	p.command = r->conf->command;
 	p.domains = args;
 	p.ndomains = r->nchunk;
-	p.connect_timeout_ms = conf->connect_timeout_ms;
-	p.reply_timeout_ms = conf->reply_timeout_ms;
-	p.tls = r->conf->tls;
-	p.tls_ca = r->conf->tls_ca;
-	p.tls_verify = r->conf->tls_verify;
-	p.auth_user = r->conf->auth_user;
-	p.auth_password = r->conf->auth_password;
-	p.auth_cleartext = r->conf->auth_cleartext;
 	if ((r->session = session_new(sc->base, sc->dns, &p,
 	    sched_on_session_done, r)) == NULL)
 		fatal("session_new");
