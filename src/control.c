@@ -851,9 +851,12 @@ control_new(struct event_base *base, const char *path, struct sched *sched,
 	/* Replace a socket left by a crash, but not a live one. */
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
 		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 ||
-		    errno == EAGAIN) {
+		    errno == EAGAIN || errno == EACCES || errno == EPERM) {
+			/* Live, or not ours to judge: leave it alone. */
+			saved = errno == EACCES || errno == EPERM ? errno :
+			    EADDRINUSE;
 			close(fd);
-			errno = EADDRINUSE;
+			errno = saved;
 			return NULL;
 		}
 		unlink(path);

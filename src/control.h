@@ -77,7 +77,8 @@ struct control_ops {
 /*
  * Listen on path (mode 0660; a stale socket is replaced).  links may be
  * NULL.  NULL with errno on failure: EADDRINUSE when another process
- * serves the socket (control_serving_pid() says which).
+ * serves the socket (control_serving_pid() says which), EACCES when one is
+ * there that we may not connect to (it is left alone).
  */
 struct control	*control_new(struct event_base *, const char *path,
 		    struct sched *, struct linkstate *,

@@ -100,6 +100,11 @@ check "second etrnd: sent no ETRN" \
 check "second etrnd: the first still serves" ctl status
 "$ETRND" -t -c "$T/etrnd.conf" >/dev/null 2>&1
 check "etrnd -t needs no socket: exit 0 while the daemon runs" test $? -eq 0
+printf '[daemon]\ncontrol-socket = %s\n\n[relay isp]\nhost = 127.0.0.1\nport = %s\ndomains = example.org\n' \
+	"$SOCK" "$port" >"$T/once.conf"
+timeout 20 "$ETRND" --once -c "$T/once.conf" >"$T/out" 2>/dev/null
+check "etrnd --once needs no socket: runs while the daemon does" \
+	grep -qx "isp example.org ok 250 Queuing started" "$T/out"
 
 # Outside the journal, the daemon's lines say when and who.
 check "stderr lines carry a timestamp and etrnd[pid]" grep -Eq \
