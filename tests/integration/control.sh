@@ -269,6 +269,38 @@ fi
 cp "$T/good.conf" "$T/etrnd.conf"
 ctl reload
 
+# Neither -s nor -c: the default configuration file's control-socket, as
+# for ExecReload= and the ppp hook.  The file is put in place in a private
+# mount namespace (with an empty /run), so the host's are never touched.
+conf_path=$("$ETRND" -h | sed -n 's/.*configuration file (default \(.*\))$/\1/p')
+conf_dir=$(dirname "$conf_path")
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && [ -d "$conf_dir" ]; then
+	mkdir "$T/etc"
+	cp "$T/etrnd.conf" "$T/etc/$(basename "$conf_path")"
+	in_ns() {
+		unshare -m sh -c 'mount --make-rprivate / &&
+			mount -t tmpfs tmpfs /run && mount --bind "$1" "$2" &&
+			shift 2 && exec "$@"' _ \
+			"$T/etc" "$conf_dir" "$@"
+	}
+	in_ns "$ETRNCTL" status >"$T/out" 2>"$T/err"
+	check "no -s or -c: etrnctl follows $conf_path's control-socket" \
+		grep -q "^relay isp " "$T/out"
+	hooked=$(count_lines "$T/etrnd.log" "nosuch0 is up (link tool hook)")
+	in_ns env -u ETRND_CONTROL ETRNCTL="$ETRNCTL" \
+		"$TESTS_DIR/../../conf/ppp/ip-up.d/etrnd" nosuch0 /dev/ttyS0 115200 \
+		198.51.100.7 198.51.100.1 ""
+	check "the ppp hook, without ETRND_CONTROL, reaches the same daemon" \
+		wait_for 5 test "$(count_lines "$T/etrnd.log" "nosuch0 is up (link tool hook)")" -gt "$hooked"
+	mv "$T/etc/$(basename "$conf_path")" "$T/etc/x"
+	in_ns "$ETRNCTL" status >/dev/null 2>"$T/err"
+	check "no configuration file: the default socket, and says so" grep -qx \
+		"etrnctl: no etrnd is listening on /run/etrnd/control (the default; $conf_path does not exist)" \
+		"$T/err"
+else
+	echo "ok - # SKIP default configuration file: needs root, unshare and $conf_dir"
+fi
+
 # Fifty clients at once.
 for i in $(seq 50); do
 	ctl status >"$T/many.$i" &
