@@ -66,10 +66,25 @@ usage(FILE *fp)
 	    ETRND_CONF_PATH, CONF_CONTROL_SOCKET);
 }
 
+/* A configuration's file:line errors, each a line of its own. */
+static void
+ctl_print_errors(const char *errors)
+{
+	const char	*p = errors, *nl;
+
+	for (; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p) - 1;
+		fprintf(stderr, "%s%.*s\n", journal ? "<3>" : "",
+		    (int)(nl - p + (*nl != '\n')), p);
+	}
+}
+
 /* The socket to use, and where that choice came from, for messages. */
 struct ctl_where {
 	char	*path;
 	char	 origin[512];
+	char	*errors;	/* the file's, when they hid control-socket */
 };
 
 /*
@@ -105,8 +120,18 @@ ctl_find_socket(const char *sock, const char *file, struct ctl_where *w,
 	}
 	close(fd);
 	if ((conf = conf_load_flags(path, CONF_NO_FILES, &errors)) == NULL) {
-		/* A reload of a broken file must still reach the daemon. */
-		free(errors);
+		/* -c FILE named the daemon: never guess another. */
+		if (file != NULL) {
+			ctl_print_errors(errors);
+			ctl_errx("%s has errors, so its control-socket cannot be "
+			    "read", file);
+			free(errors);
+			*status = EX_CONFIG;
+			return -1;
+		}
+		/* A reload of a broken default file must still reach the
+		 * daemon, which reports the errors itself. */
+		w->errors = errors;
 		w->path = strdup(CONF_CONTROL_SOCKET);
 		snprintf(w->origin, sizeof(w->origin), "the default; %s has "
 		    "errors, so its control-socket was not read", path);
@@ -244,7 +269,7 @@ main(int argc, char *argv[])
 	const char		*sock = NULL, *file = NULL;
 	char			 req_line[CONTROL_LINE_MAX + 2], err[256];
 	struct control_req	 req;
-	struct ctl_where	 where = { NULL, "" };
+	struct ctl_where	 where = { NULL, "", NULL };
 	FILE			*fp;
 	int			 ch, fd, status = -1;
 
@@ -291,9 +316,14 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	if ((fd = ctl_connect(&where, &status)) == -1) {
+		/* Perhaps the daemon is where the broken file says. */
+		if (where.errors != NULL)
+			ctl_print_errors(where.errors);
+		free(where.errors);
 		free(where.path);
 		return status;
 	}
+	free(where.errors);
 	free(where.path);
 	if (req.verb != CONTROL_RUN || !req.wait) {
 		struct timeval tv = { ETRNCTL_TIMEOUT_S, 0 };

@@ -65,6 +65,10 @@ check "-c with a missing file: exit 78" test $? -eq 78
 check "... naming it" grep -q "cannot read $T/nosuch.conf: No such file" "$T/err"
 "$ETRNCTL" -s "$SOCK" -c "$T/etrnd.conf" status 2>"$T/err"
 check "-s and -c together: usage error" test $? -eq 64
+printf '[daemon]\ncontrol-socket = %s\nsettle = soon\n' "$SOCK" >"$T/broken.conf"
+"$ETRNCTL" -c "$T/broken.conf" reload 2>"$T/err"
+check "-c with a broken file: exit 78, no guessing at another socket" test $? -eq 78
+check "... with the file's errors" grep -q "^$T/broken.conf:3: settle: " "$T/err"
 
 # The socket's directory must exist: a clear start-up error, not a warning.
 sed "s|^control-socket = .*|control-socket = $T/nodir/control|" \
@@ -292,6 +296,12 @@ if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && [ -d "$conf_dir" ]; 
 		198.51.100.7 198.51.100.1 ""
 	check "the ppp hook, without ETRND_CONTROL, reaches the same daemon" \
 		wait_for 5 test "$(count_lines "$T/etrnd.log" "nosuch0 is up (link tool hook)")" -gt "$hooked"
+	printf '[daemon]\ncontrol-socket = %s\nsettle = soon\n' "$SOCK" \
+		>"$T/etc/$(basename "$conf_path")"
+	in_ns "$ETRNCTL" reload >/dev/null 2>"$T/err"
+	rc=$?
+	check "a broken default file: etrnctl tries the default socket (69)" test $rc -eq 69
+	check "... and shows the file's errors" grep -q "^$conf_path:3: settle: " "$T/err"
 	mv "$T/etc/$(basename "$conf_path")" "$T/etc/x"
 	in_ns "$ETRNCTL" status >/dev/null 2>"$T/err"
 	check "no configuration file: the default socket, and says so" grep -qx \
