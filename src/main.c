@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -362,7 +363,9 @@ etrnd_control_open(struct etrnd *d, const struct control_ops *ops)
 {
 	const char	*path = d->conf->control_socket;
 	const char	*slash = strrchr(path, '/');
+	struct group	*gr;
 	char		 dir[256];
+	bool		 made = false;
 	int		 err;
 
 	if (slash == NULL)
@@ -375,11 +378,24 @@ etrnd_control_open(struct etrnd *d, const struct control_ops *ops)
 	if (d->control == NULL && errno == ENOENT && geteuid() == 0 &&
 	    strcmp(path, CONF_CONTROL_SOCKET) == 0) {
 		/* What RuntimeDirectory=etrnd would have made. */
-		if (mkdir(dir, 0750) == 0 && chmod(dir, 0750) == 0)
+		if (mkdir(dir, 0750) == 0 && chmod(dir, 0750) == 0) {
 			log_info("created %s (mode 0750) for the control socket",
 			    dir);
+			made = true;
+		}
 		d->control = control_new(d->base, path, d->sched,
 		    linkmon_state(d->link), ops);
+	}
+	/*
+	 * Root outside systemd: give the admin group what the unit's
+	 * Group= gives it, so that etrnctl works for its members too.
+	 */
+	if (d->control != NULL && geteuid() == 0 &&
+	    (gr = getgrnam(CONTROL_ADMIN_GROUP)) != NULL) {
+		if ((made && chown(dir, 0, gr->gr_gid) == -1) ||
+		    chown(path, 0, gr->gr_gid) == -1)
+			log_warn("control socket %s: group %s", path,
+			    CONTROL_ADMIN_GROUP);
 	}
 	if (d->control != NULL)
 		return 0;

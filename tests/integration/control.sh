@@ -360,6 +360,32 @@ wait "$DPID"
 check "clean exit" test $? -eq 0
 check "socket removed at exit" test ! -e "$SOCK"
 
+# Root outside systemd: the socket belongs to group etrnd-admin when that
+# group exists (here only in a private mount namespace's /etc/group), and
+# a member who is not root may use it.
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null &&
+    command -v setpriv >/dev/null; then
+	cp /etc/group "$T/group"
+	echo "etrnd-admin:x:64999:" >>"$T/group"
+	chmod 0711 "$T"
+	timeout 30 unshare -m sh -c 'mount --make-rprivate / &&
+		mount --bind "$1" /etc/group && exec "$2" -c "$3"' _ \
+		"$T/group" "$ETRND" "$T/etrnd.conf" 2>"$T/group.log" &
+	GPID=$!
+	PIDS+=("$GPID")
+	wait_for 10 grep -q "started" "$T/group.log"
+	check "root, group etrnd-admin present: the socket is root:etrnd-admin 0660" \
+		test "$(stat -c %u:%g:%a "$SOCK")" = 0:64999:660
+	setpriv --reuid=65534 --regid=65534 --groups=64999 \
+		"$ETRNCTL" -s "$SOCK" status >"$T/out" 2>"$T/err"
+	check "a member of etrnd-admin, not root, may use it" test $? -eq 0
+	kill "$GPID"
+	wait "$GPID"
+	chmod 0700 "$T"
+else
+	echo "ok - # SKIP admin group: needs root, unshare and setpriv"
+fi
+
 # No relay at all: the daemon starts idle, says so once (log and STATUS=),
 # and a reload that adds a relay puts it to work.
 printf '[daemon]\nwatch = nosuch0\ncontrol-socket = %s\n' "$SOCK" >"$T/empty.conf"
