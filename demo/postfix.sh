@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.." || exit 1
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo/postfix.sh needs root: it creates network namespaces," \
 	    "installs packages and runs a throwaway Postfix instance." >&2
-	echo "Run: sudo demo/postfix.sh" >&2
+	echo "Run it as root: demo/postfix.sh" >&2
 	exit 1
 fi
 N=${N:-20}
