@@ -5,19 +5,11 @@
 # as a systemd credential, the failures with their exit statuses -- and no
 # ETRN sent to any server.
 . "$(dirname "$0")/lib.sh"
-command -v openssl >/dev/null || skip "needs the openssl command"
-SERVER="$TESTS_DIR/tls-server.py"
+. "$TESTS_DIR/tls-lib.sh"
 
-cd "$T" || exit 1
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=etrnd test CA" \
-	-keyout ca.key -out ca.pem 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj "/CN=good" -keyout good.key \
-	-out good.csr 2>/dev/null
-printf 'subjectAltName=DNS:mx.test.example,IP:127.0.0.1\n' >good.ext
-openssl x509 -req -in good.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-	-days 2 -extfile good.ext -out good.pem 2>/dev/null
-check "test CA and certificate made" test -s good.pem
-cd - >/dev/null || exit 1
+make_ca
+mkcert good "DNS:mx.test.example,IP:127.0.0.1"
+check "test CA and certificate made" test -s "$T/good.pem"
 
 PASSWORD=Wh1sper-$$
 mkdir -m 700 "$T/creds"
@@ -25,16 +17,6 @@ printf '%s\n' "$PASSWORD" >"$T/creds/isp-password"
 printf 'not-it\n' >"$T/creds/wrong-password"
 chmod 400 "$T/creds/isp-password" "$T/creds/wrong-password"
 
-server() { # NAME ARGS...: a server on a free port; sets PORT
-	local name=$1
-	shift
-	PORT=$(free_port)
-	rm -f "$T/$name.ready"
-	python3 "$SERVER" "$PORT" --log "$T/$name.log" --ready "$T/$name.ready" \
-		--lifetime 60 "$@" &
-	PIDS+=($!)
-	wait_for 10 test -e "$T/$name.ready"
-}
 relay() { # NAME PORT KEYS...: a [relay] section
 	local name=$1 port=$2
 	shift 2

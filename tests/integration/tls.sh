@@ -8,39 +8,18 @@
 # private; no password in any log line.  (The real-Postfix versions of
 # these are in tests/e2e/.)
 . "$(dirname "$0")/lib.sh"
-command -v openssl >/dev/null || skip "needs the openssl command"
-SERVER="$TESTS_DIR/tls-server.py"
+. "$TESTS_DIR/tls-lib.sh"
 
 # The CA, a certificate for 127.0.0.1 and mx.test.example, a wrong one.
-cd "$T" || exit 1
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=etrnd test CA" \
-	-keyout ca.key -out ca.pem 2>/dev/null
-mkcert() { # NAME SAN
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=$1" -keyout "$1.key" \
-		-out "$1.csr" 2>/dev/null &&
-	printf 'subjectAltName=%s\n' "$2" >"$1.ext" &&
-	openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key \
-		-CAcreateserial -days 2 -extfile "$1.ext" -out "$1.pem" 2>/dev/null
-}
+make_ca
 mkcert good "DNS:mx.test.example,IP:127.0.0.1"
 mkcert wrong "DNS:wrong.example"
-check "test CA and certificates made" test -s good.pem -a -s wrong.pem
-cd - >/dev/null || exit 1
+check "test CA and certificates made" test -s "$T/good.pem" -a -s "$T/wrong.pem"
 
 PASSWORD=Wh1sper-$$
 printf '%s\n' "$PASSWORD" >"$T/password"
 chmod 600 "$T/password"
 
-server() { # NAME ARGS...: a server on a free port; sets PORT
-	local name=$1
-	shift
-	PORT=$(free_port)
-	rm -f "$T/$name.ready"
-	python3 "$SERVER" "$PORT" --log "$T/$name.log" --ready "$T/$name.ready" \
-		--lifetime 60 "$@" &
-	PIDS+=($!)
-	wait_for 10 test -e "$T/$name.ready"
-}
 once() { # NAME RELAY-KEYS...: etrnd --once -v; sets RC
 	local name=$1
 	shift
