@@ -69,7 +69,7 @@ check_report(struct check_relay *cr, const struct session_report *sr,
 	if (e->esmtp)
 		fprintf(f, "  EHLO         %s\n", e->keywords[0] != '\0' ?
 		    e->keywords : "(no extensions)");
-	else if (sr->greeting_ms >= 0 && e->state != ETRN_S_GREETING)
+	else if (e->greeted)
 		fprintf(f, "  HELO         accepted (no ESMTP, no extensions)\n");
 	if (sr->tls_ms >= 0)
 		fprintf(f, "  STARTTLS     %s in %s; certificate %s\n", sr->tls,
@@ -80,8 +80,10 @@ check_report(struct check_relay *cr, const struct session_report *sr,
 		fprintf(f, "  STARTTLS     not used (tls = no)\n");
 	if (r->auth_user != NULL && r->auth_password == NULL)
 		fprintf(f, "  AUTH         not tried: credential %s is not "
-		    "readable here (no $CREDENTIALS_DIRECTORY; see below)\n",
-		    r->auth_password_credential);
+		    "readable here (no $CREDENTIALS_DIRECTORY; see the note "
+		    "above)\n", r->auth_password_credential);
+	else if (e->auth_skipped != NULL)
+		fprintf(f, "  AUTH         not tried: %s\n", e->auth_skipped);
 	else if (e->auth_code != 0)
 		fprintf(f, "  AUTH         %s as %s: %d (%s)\n", e->auth_mech,
 		    r->auth_user, e->auth_code, check_ms(sr->auth_ms, a,
@@ -91,7 +93,13 @@ check_report(struct check_relay *cr, const struct session_report *sr,
 		    "offered" : "not offered in EHLO (the server may still "
 		    "take it, or answer 500)");
 
-	if (res->cls == ETRN_R_NONE) {
+	if (res->cls == ETRN_R_NONE && r->auth_user != NULL &&
+	    e->auth_code != 235) {
+		/* The secondary may want AUTH before ETRN: not proven. */
+		fprintf(f, "  result       not verified: AUTH was not done "
+		    "(%s in all)\n", check_ms(sr->total_ms, a, sizeof a));
+		cr->status = EX_TEMPFAIL;
+	} else if (res->cls == ETRN_R_NONE) {
 		fprintf(f, "  result       ok (%s in all)\n",
 		    check_ms(sr->total_ms, a, sizeof a));
 		cr->status = 0;

@@ -18,7 +18,8 @@ struct evdns_base;
  * Check the named relays (all when nnames is 0) at once, print a report
  * per relay to out, and return the exit status: 0 every relay went
  * through, 1 one refused (AUTH, a 5xx), 75 one failed for a temporary
- * reason (resolving, connecting, TLS, a 4xx), 64 an unknown relay name,
+ * reason (resolving, connecting, TLS, a 4xx) or could not be checked in
+ * full (AUTH configured but not done), 64 an unknown relay name,
  * 78 no relays.  sbindir is where etrnd is installed, for the hint on
  * checking as the service.
  */

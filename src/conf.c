@@ -70,7 +70,11 @@ struct conf_key {
 	conf_set_fn	*set;
 	size_t		 off;		/* field: durations in conf, bools in relay */
 	bool		 zero_ok;	/* a duration of 0 means "off" */
+	unsigned	 flags;
 };
+
+#define KEY_QUEUES	0x01	/* "#word" is a value (a queue), no comment */
+#define KEY_SECRET	0x02	/* names a secret the service must read */
 
 enum daemon_key {
 	DK_WATCH,
@@ -160,13 +164,13 @@ static const struct conf_key daemon_keys[DK_COUNT] = {
 	[DK_LOCAL_SMTP] = { "local-smtp", conf_set_local_smtp, 0, false },
 	[DK_CONTROL_SOCKET] = { "control-socket", conf_set_control_socket, 0,
 	    false },
-	[DK_DOMAINS] = { "domains", conf_set_domains, 0, false },
+	[DK_DOMAINS] = { "domains", conf_set_domains, 0, false, KEY_QUEUES },
 };
 
 static const struct conf_key relay_keys[RK_COUNT] = {
 	[RK_HOST] = { "host", conf_set_host, 0, false },
 	[RK_PORT] = { "port", conf_set_port, 0, false },
-	[RK_DOMAINS] = { "domains", conf_set_domains, 0, false },
+	[RK_DOMAINS] = { "domains", conf_set_domains, 0, false, KEY_QUEUES },
 	[RK_COMMAND] = { "command", conf_set_command, 0, false },
 	[RK_SOURCE] = { "source", conf_set_source, 0, false },
 	[RK_TLS] = { "tls", conf_set_tls, 0, false },
@@ -175,7 +179,7 @@ static const struct conf_key relay_keys[RK_COUNT] = {
 	    offsetof(struct conf_relay, tls_verify), false },
 	[RK_AUTH_USER] = { "auth-user", conf_set_auth_user, 0, false },
 	[RK_AUTH_PASSWORD_FILE] = { "auth-password-file",
-	    conf_set_auth_password_file, 0, false },
+	    conf_set_auth_password_file, 0, false, KEY_SECRET },
 	[RK_AUTH_PASSWORD_CREDENTIAL] = { "auth-password-credential",
 	    conf_set_auth_password_credential, 0, false },
 	[RK_AUTH_CLEARTEXT] = { "auth-cleartext", conf_set_relay_bool,
@@ -805,7 +809,7 @@ conf_readable_file(struct parser *p, const struct conf_key *k,
 		return false;
 	}
 	if (stat(path, &st) == -1 || access(path, R_OK) == -1) {
-		if (errno == EACCES && k->set == conf_set_auth_password_file)
+		if (errno == EACCES && (k->flags & KEY_SECRET))
 			conf_error(p, p->line, "%s: %s: %s (etrnd runs as uid "
 			    "%u; the shipped unit's dynamic user cannot read a "
 			    "root-only file: use auth-password-credential)",
@@ -880,6 +884,8 @@ conf_read_password(struct parser *p, const struct conf_key *k,
 		close(fd);
 		return NULL;
 	}
+	/* No stdio buffer: it would keep the secret after fclose(). */
+	setvbuf(fp, NULL, _IONBF, 0);
 	if (strict && st.st_uid != geteuid() && st.st_uid != 0) {
 		conf_error(p, p->line, "%s: %s belongs to uid %u, not to the "
 		    "user etrnd runs as (uid %u) or root", k->name,
@@ -1188,7 +1194,7 @@ conf_keyvalue(struct parser *p, char *line, char *eq)
 		return;
 	}
 	if ((comment = conf_comment(value,
-	    keys[i].set == conf_set_domains)) != NULL) {
+	    (keys[i].flags & KEY_QUEUES) != 0)) != NULL) {
 		conf_error(p, p->line, "%s: comments must be on a line of their "
 		    "own (\"%s\")", keys[i].name, conf_vis(p, comment));
 		return;
@@ -1747,7 +1753,4 @@ conf_print_summary(const struct conf *conf, FILE *f)
 		fprintf(f, "%s\n", r->domains_from_daemon ?
 		    " (from [daemon])" : "");
 	}
-	if (conf->nrelays == 0)
-		fprintf(f, "warning: no [relay NAME] section: etrnd will do "
-		    "nothing until one is added\n");
 }

@@ -916,14 +916,17 @@ control_serving_pid(const char *path)
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -1;
 	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	/* Non-blocking: a wedged daemon's full backlog must not hang us. */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
 		pid = 0;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
 		    cred.pid > 0)
 			pid = cred.pid;
-	}
+	} else if (errno == EAGAIN || errno == EACCES || errno == EPERM)
+		pid = 0;	/* live but busy, or not ours to use */
 	close(fd);
 	return pid;
 }

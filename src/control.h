@@ -87,8 +87,9 @@ struct control	*control_new(struct event_base *, const char *path,
 void		 control_free(struct control *);
 
 /*
- * Who serves the socket at path: its pid (SO_PEERCRED), 0 when something
- * answers but its pid is unknown, -1 when nothing does.
+ * Who serves the socket at path: its pid (SO_PEERCRED); 0 when something
+ * answers but its pid is unknown, or the socket is busy or not ours to use
+ * (EAGAIN, EACCES); -1 when nothing does.
  */
 pid_t		 control_serving_pid(const char *path);
 

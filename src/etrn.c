@@ -358,13 +358,14 @@ etrn_after_hello(struct etrn *e)
 	if (e->auth_user == NULL)
 		return etrn_send_next(e);
 	if (!e->tls_active && !e->auth_cleartext) {
-		e->note = "not sending credentials over a connection without "
-		    "TLS (auth-cleartext = no); asking without AUTH";
+		e->note = e->auth_skipped = "not sending credentials over a "
+		    "connection without TLS (auth-cleartext = no); asking "
+		    "without AUTH";
 		return etrn_send_next(e);
 	}
 	if (!e->auth_plain && !e->auth_login) {
-		e->note = "the server offers no AUTH PLAIN or LOGIN; asking "
-		    "without AUTH";
+		e->note = e->auth_skipped = "the server offers no AUTH PLAIN "
+		    "or LOGIN; asking without AUTH";
 		return etrn_send_next(e);
 	}
 	if (!e->auth_plain) {
@@ -421,7 +422,7 @@ static enum etrn_action
 etrn_on_ehlo(struct etrn *e, const struct reply *r)
 {
 	if (r->code == 250) {
-		e->esmtp = true;
+		e->esmtp = e->greeted = true;
 		etrn_ehlo_keywords(e, r);
 		return etrn_after_ehlo(e);
 	}
@@ -442,6 +443,7 @@ etrn_on_helo(struct etrn *e, const struct reply *r)
 {
 	if (r->code == 250) {
 		e->esmtp = false;
+		e->greeted = true;
 		e->etrn_advertised = false;
 		if (e->tls == CONF_TLS_REQUIRED && !e->tls_active) {
 			etrn_set_rest(e, ETRN_R_TEMP, 0, NULL, "the server does "

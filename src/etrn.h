@@ -83,7 +83,9 @@ struct etrn {
 	bool			 probe;		/* stop before the first ETRN */
 	char			 greeting[ETRN_TEXT_MAX]; /* first line */
 	char			 keywords[ETRN_TEXT_MAX]; /* last EHLO's */
+	bool			 greeted;	/* 250 to EHLO or HELO */
 	int			 auth_code;	/* reply to AUTH, 0 if none */
+	const char		*auth_skipped;	/* why no AUTH, static */
 	char			 auth_mech[8];	/* "PLAIN" or "LOGIN" */
 };
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <getopt.h>
 #include <signal.h>
@@ -241,6 +242,25 @@ etrnd_link_cb(enum linkstate_event ev, const char *ifname, void *arg)
 	etrnd_update_status(d);
 }
 
+/* A rejected reload: say why (errors is consumed), keep what runs. */
+static int
+etrnd_reload_reject(struct etrnd *d, char *errors, char **errorsp)
+{
+	d->reload_ok = false;
+	d->reload_error = xstrdup(errors != NULL ? errors : "");
+	d->reload_error[strcspn(d->reload_error, "\n")] = '\0';
+	log_conf_errors(errors);
+	log_err("%s: not reloaded; keeping the previous configuration",
+	    d->conf_path);
+	if (errorsp != NULL)
+		*errorsp = errors;
+	else
+		free(errors);
+	notify_ready();
+	etrnd_update_status(d);
+	return -1;
+}
+
 /*
  * Re-read the configuration; keep the old one when the new one is invalid.
  * 0, or -1 with *errors (file:line lines) when errors is not NULL.
@@ -256,27 +276,26 @@ etrnd_reload(struct etrnd *d, char **errorsp)
 	d->reload_time = wall_s();
 	free(d->reload_error);
 	d->reload_error = NULL;
-	if ((conf = conf_load(d->conf_path, &errors)) == NULL) {
-		d->reload_ok = false;
-		d->reload_error = xstrdup(errors != NULL ? errors : "");
-		d->reload_error[strcspn(d->reload_error, "\n")] = '\0';
-		log_conf_errors(errors);
-		log_err("%s: not reloaded; keeping the previous configuration",
-		    d->conf_path);
-		if (errorsp != NULL)
-			*errorsp = errors;
-		else
-			free(errors);
-		notify_ready();
-		etrnd_update_status(d);
-		return -1;
+	if ((conf = conf_load(d->conf_path, &errors)) == NULL)
+		return etrnd_reload_reject(d, errors, errorsp);
+	/*
+	 * etrnctl, ExecReload= and the ppp hook find the socket through the
+	 * file: a file naming another socket than the one we listen on would
+	 * cut them off (and let a second etrnd start).  Moving it takes a
+	 * restart.
+	 */
+	if (strcmp(conf->control_socket, d->conf->control_socket) != 0) {
+		if (asprintf(&errors, "%s: control-socket changed from %s to "
+		    "%s: a reload cannot move the socket; restart etrnd "
+		    "(systemctl restart etrnd)\n", d->conf_path,
+		    d->conf->control_socket, conf->control_socket) == -1)
+			fatal("asprintf");
+		conf_free(conf);
+		return etrnd_reload_reject(d, errors, errorsp);
 	}
 	if (conf->helo == NULL && d->helo_default == NULL)
 		d->helo_default = helo_default(conf);
 	conf_warnings(conf);
-	if (strcmp(conf->control_socket, d->conf->control_socket) != 0)
-		log_notice("control-socket: the new path takes effect at the "
-		    "next start");
 	/* The new watch list first: new relays run only if a link is up. */
 	if (d->link != NULL) {
 		linkstate_set_watch(linkmon_state(d->link), conf->watch,
@@ -347,8 +366,9 @@ etrnd_control_refuse(const struct etrnd *d)
 		log_err("another etrnd (pid %ld) is serving %s; stop it first "
 		    "(systemctl stop etrnd)", (long)pid, path);
 	else
-		log_err("another etrnd is serving %s; stop it first "
-		    "(systemctl stop etrnd)", path);
+		log_err("another etrnd is serving %s, or this user may not use "
+		    "it; stop it first (systemctl stop etrnd), or run as root",
+		    path);
 	notify_failure(EADDRINUSE, "another etrnd is serving the control "
 	    "socket");
 	return EXIT_RUNNING;
@@ -392,8 +412,9 @@ etrnd_control_open(struct etrnd *d, const struct control_ops *ops)
 	 */
 	if (d->control != NULL && geteuid() == 0 &&
 	    (gr = getgrnam(CONTROL_ADMIN_GROUP)) != NULL) {
-		if ((made && chown(dir, 0, gr->gr_gid) == -1) ||
-		    chown(path, 0, gr->gr_gid) == -1)
+		if ((made && fchownat(AT_FDCWD, dir, 0, gr->gr_gid,
+		    AT_SYMLINK_NOFOLLOW) == -1) || fchownat(AT_FDCWD, path, 0,
+		    gr->gr_gid, AT_SYMLINK_NOFOLLOW) == -1)
 			log_warn("control socket %s: group %s", path,
 			    CONTROL_ADMIN_GROUP);
 	}
@@ -594,6 +615,12 @@ main(int argc, char *argv[])
 			return EX_USAGE;
 		}
 	}
+	if (test + d.once + d.check > 1) {
+		fprintf(stderr, "etrnd: -t, --once and --check go alone: "
+		    "choose one\n");
+		usage(stderr);
+		return EX_USAGE;
+	}
 	if (optind != argc && !d.check) {
 		fprintf(stderr, "etrnd: unexpected argument \"%s\"\n",
 		    argv[optind]);
@@ -601,10 +628,6 @@ main(int argc, char *argv[])
 		return EX_USAGE;
 	}
 	log_init(verbose);
-	/* A daemon's lines outside the journal say when and who. */
-	if (!test)
-		log_set_tag("etrnd");
-
 	if ((d.conf = conf_load_flags(d.conf_path,
 	    test || d.check ? CONF_CHECK_ONLY : 0, &errors)) == NULL) {
 		log_conf_errors(errors);
@@ -613,6 +636,12 @@ main(int argc, char *argv[])
 		notify_failure(EINVAL, "invalid configuration");
 		return EX_CONFIG;
 	}
+	/*
+	 * From here, lines outside the journal say when and who; the
+	 * configuration's errors above stay "file:line: message".
+	 */
+	if (!test && !d.check)
+		log_set_tag("etrnd");
 	if (test) {
 		conf_print_summary(d.conf, stdout);
 		fflush(stdout);

@@ -87,6 +87,19 @@ check "no credentials directory: AUTH not tried, and why" \
 check "... and how to check as the service: systemd-run with the credential" \
 	has nocred "^    -p LoadCredential=isp-password:FILE"
 
+# AUTH configured but not done (no TLS, auth-cleartext = no): not proven.
+server plain --no-starttls --user site --password "$PASSWORD"
+{
+	printf '[daemon]\ndomains = example.org\n'
+	relay plain "$PORT" "tls = opportunistic" "auth-user = site" \
+	    "auth-password-credential = isp-password"
+} >"$T/plain.conf"
+CREDENTIALS_DIRECTORY=$T/creds run_check plain
+check "AUTH not done: exit 75, not 0" test "$RC" -eq 75
+check "... and why" has plain "^  AUTH         not tried: not sending credentials over a connection without TLS"
+check "... the result says it is not verified" \
+	has plain "^  result       not verified: AUTH was not done"
+
 run_check all nosuchrelay
 check "an unknown relay name: exit 64" test "$RC" -eq 64
 check "... named" grep -q 'no relay "nosuchrelay"' "$T/all.err"

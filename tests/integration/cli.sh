@@ -9,8 +9,10 @@ SRC=$(cd "$TESTS_DIR/../.." && pwd)
 check "-t accepts the shipped conf/etrnd.conf" \
 	"$ETRND" -t -c "$SRC/conf/etrnd.conf"
 "$ETRND" -t -c "$SRC/conf/etrnd.conf" >"$T/summary"
-check "... which names no relay, and -t says etrnd will do nothing" \
-	grep -q "^warning: no \[relay NAME\] section" "$T/summary"
+"$ETRND" -t -c "$SRC/conf/etrnd.conf" 2>&1 >/dev/null | grep -q \
+	"no relays configured: etrnd would start and do nothing"
+check "... which names no relay, and -t says etrnd would do nothing" \
+	test $? -eq 0
 # The example relays in it, uncommented as its text says, are valid.
 sed -e 's/^#\(\[relay \)/\1/' \
     -e 's/^#\(host\|tls\|auth-user\|auth-password-credential\|domains\) = /\1 = /' \
@@ -24,6 +26,12 @@ check "-V prints the version" bash -c "'$ETRND' -V | grep -q '^etrnd [0-9]'"
 check "-h prints usage" bash -c "'$ETRND' -h | grep -q 'usage: etrnd'"
 "$ETRND" --bogus >/dev/null 2>&1
 check "an unknown option exits 64" test $? -eq 64
+for modes in "-t --once" "-t --check" "--once --check"; do
+	# shellcheck disable=SC2086
+	"$ETRND" $modes -c "$SRC/conf/etrnd.conf" >/dev/null 2>"$T/err"
+	check "$modes together exit 64" test $? -eq 64
+	check "... saying to choose one" grep -q "choose one" "$T/err"
+done
 "$ETRND" -c "$T/missing.conf" -t 2>"$T/err"
 check "a missing config exits 78" test $? -eq 78
 check "... and names the file" grep -q "missing.conf" "$T/err"

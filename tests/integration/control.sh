@@ -243,6 +243,15 @@ JOURNAL_STREAM=$(stat -c '%d:%i' "$T/journal") ctl reload 2>>"$T/journal"
 check "bad reload under systemd: errors at journal priority 3" \
 	bash -c "grep -q '^<3>$T/etrnd.conf:2: ' '$T/journal' &&
 		grep -q '^<3>etrnctl: configuration not reloaded' '$T/journal'"
+# A reload cannot move the socket: the tools find it through the file.
+sed "s|^control-socket = .*|control-socket = $T/moved|" "$T/good.conf" \
+	>"$T/etrnd.conf"
+ctl reload 2>"$T/err"
+check "reload moving control-socket: exit 1" test $? -eq 1
+check "... saying it takes a restart" grep -q \
+	"control-socket changed from $SOCK to $T/moved: a reload cannot move the socket; restart etrnd" "$T/err"
+ctl status >/dev/null 2>&1
+check "... and still serving the old socket" test $? -eq 0
 cp "$T/good.conf" "$T/etrnd.conf"
 sed -i '/^\[relay slow\]/,$d' "$T/etrnd.conf"
 ctl reload >"$T/out"
