@@ -59,12 +59,6 @@ log_init(int verbose)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 }
 
-void
-log_setverbose(int verbose)
-{
-	log_verbose = verbose;
-}
-
 int
 log_getverbose(void)
 {

@@ -18,7 +18,6 @@ int	log_stderr_is_journal(void);
 
 /* verbose: 0 = info and up, 1 = debug (the -v trace). */
 void	log_init(int verbose);
-void	log_setverbose(int verbose);
 /*
  * Outside the journal, start each line with the local time and
  * "name[pid]: " (a daemon's log file at 3 am); NULL: plain lines (etrnd -t,

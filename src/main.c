@@ -8,6 +8,8 @@
  * in the reverse order of start-up.
  */
 #include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -53,7 +55,8 @@ struct etrnd {
 	struct evdns_base	*dns;
 	const char		*conf_path;
 	struct conf		*conf;
-	char			*helo_default;
+	char			*helo_default;	/* the host's name, from start */
+	bool			 helo_qualified;
 	struct sched		*sched;
 	struct linkmon		*link;
 	struct control		*control;
@@ -125,16 +128,51 @@ conf_warnings(const struct conf *conf)
 }
 
 /* The host's FQDN, looked up once at start: the loop must never block. */
-static char *
-helo_default(const struct conf *conf)
+static void
+helo_notice(const struct etrnd *d, const struct conf *conf)
 {
-	bool	 qualified;
-	char	*name = host_fqdn(&qualified);
-
-	if (!qualified)
+	if (conf->helo == NULL && !d->helo_qualified)
 		log_notice("helo: host name \"%s\" is not fully qualified; set "
-		    "helo in %s if a secondary insists", name, conf->path);
-	return name;
+		    "helo in %s if a secondary insists", d->helo_default,
+		    conf->path);
+}
+
+/*
+ * Enough descriptors for max-sessions sessions, the control clients and
+ * our own sockets: systemd's default soft limit is 1024, max-sessions may
+ * be 4096.  The soft limit goes up to what is needed, within the hard one.
+ */
+static void
+etrnd_fd_limit(const struct conf *conf)
+{
+	struct rlimit	rl;
+	rlim_t		want = (rlim_t)conf->max_sessions + 128;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ?
+	    rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit(RLIMIT_NOFILE)");
+	if (rl.rlim_cur < want)
+		log_warnx("max-sessions = %u needs about %llu file descriptors; "
+		    "the limit is %llu (LimitNOFILE=)", conf->max_sessions,
+		    (unsigned long long)want, (unsigned long long)rl.rlim_cur);
+}
+
+/* No core dump may carry a password. */
+static void
+etrnd_protect_secrets(const struct conf *conf)
+{
+	size_t	i;
+
+	for (i = 0; i < conf->nrelays; i++) {
+		if (conf->relays[i].auth_password == NULL)
+			continue;
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+			log_warn("prctl(PR_SET_DUMPABLE)");
+		return;
+	}
 }
 
 /* The name to greet with: helo=, else the host's. */
@@ -293,8 +331,10 @@ etrnd_reload(struct etrnd *d, char **errorsp)
 		conf_free(conf);
 		return etrnd_reload_reject(d, errors, errorsp);
 	}
-	if (conf->helo == NULL && d->helo_default == NULL)
-		d->helo_default = helo_default(conf);
+	if (d->conf->helo != NULL)
+		helo_notice(d, conf);
+	etrnd_fd_limit(conf);
+	etrnd_protect_secrets(conf);
 	conf_warnings(conf);
 	/* The new watch list first: new relays run only if a link is up. */
 	if (d->link != NULL) {
@@ -542,20 +582,21 @@ etrnd_signal(struct etrnd *d, int sig)
 static void
 etrnd_free(struct etrnd *d)
 {
-	control_free(d->control);	/* its clients may wait on sched */
-	sched_free(d->sched);
-	linkmon_free(d->link);
-	notify_deinit();
+	/* The reverse of construction in main(). */
 	if (d->stop_ev != NULL)
 		event_free(d->stop_ev);
-	if (d->sig_hup != NULL)
-		event_free(d->sig_hup);
-	if (d->sig_term != NULL)
-		event_free(d->sig_term);
-	if (d->sig_int != NULL)
-		event_free(d->sig_int);
+	control_free(d->control);	/* its clients may wait on sched */
+	linkmon_free(d->link);
+	notify_deinit();
+	sched_free(d->sched);
 	if (d->sig_usr1 != NULL)
 		event_free(d->sig_usr1);
+	if (d->sig_int != NULL)
+		event_free(d->sig_int);
+	if (d->sig_term != NULL)
+		event_free(d->sig_term);
+	if (d->sig_hup != NULL)
+		event_free(d->sig_hup);
 	if (d->dns != NULL)
 		evdns_base_free(d->dns, 0);
 	if (d->base != NULL)
@@ -669,8 +710,14 @@ main(int argc, char *argv[])
 	}
 	signal(SIGPIPE, SIG_IGN);
 	conf_warnings(d.conf);
-	if (d.conf->helo == NULL)
-		d.helo_default = helo_default(d.conf);
+	/*
+	 * Looked up once, here: getaddrinfo() may block, and a reload that
+	 * drops helo = runs inside the event loop.
+	 */
+	d.helo_default = host_fqdn(&d.helo_qualified);
+	helo_notice(&d, d.conf);
+	etrnd_fd_limit(d.conf);
+	etrnd_protect_secrets(d.conf);
 
 	/*
 	 * Precise timers: with libevent's default 4 ms clock a 1 s watchdog

@@ -72,7 +72,6 @@ struct relay {
 	uint64_t		 run_seq;	/* runs started, incl. rerun */
 	uint64_t		 done_seq;	/* runs finished */
 	bool			 warned_no_etrn;
-	bool			 added;		/* by a reload, not yet run */
 	TAILQ_ENTRY(relay)	 entry;		/* relays or dying */
 	TAILQ_ENTRY(relay)	 qentry;	/* queue */
 };
@@ -90,6 +89,7 @@ struct sched_waiter {
 	size_t			 n;
 	sched_run_cb		 cb;
 	void			*arg;
+	struct sched_waiter	**ref;		/* the owner's pointer to us */
 };
 
 struct sched {
@@ -336,6 +336,8 @@ static void
 sched_check_waiters(struct sched *sc)
 {
 	struct sched_waiter	*w, *next;
+	sched_run_cb		 cb;
+	void			*arg;
 	size_t			 i;
 
 	for (w = TAILQ_FIRST(&sc->waiters); w != NULL; w = next) {
@@ -349,10 +351,14 @@ sched_check_waiters(struct sched *sc)
 		}
 		if (i < w->n)
 			continue;
-		TAILQ_REMOVE(&sc->waiters, w, entry);
-		w->cb(w->arg);
-		free(w->w);
-		free(w);
+		/*
+		 * Gone before the call, and the owner's pointer with it: a
+		 * callback that cancels its own waiter cancels NULL.
+		 */
+		cb = w->cb;
+		arg = w->arg;
+		sched_waiter_cancel(w);
+		cb(arg);
 		/* The callback may have cancelled others: start over. */
 		next = TAILQ_FIRST(&sc->waiters);
 	}
@@ -721,11 +727,12 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
     const char *helo)
 {
 	struct relay_list	 keep;
-	struct relay		*r;
+	struct relay		*r, **added;
 	const struct conf_relay	*cr;
-	size_t			 i;
+	size_t			 i, nadded = 0;
 	bool			 interval_changed;
 
+	added = xcalloc(conf->nrelays + 1, sizeof(*added));
 	interval_changed = sc->conf->interval_ms != conf->interval_ms;
 	free(sc->helo);
 	sc->helo = xstrdup(helo);
@@ -744,7 +751,7 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
 			continue;
 		}
 		r = relay_new(sc, cr);
-		r->added = true;
+		added[nadded++] = r;
 		TAILQ_INSERT_TAIL(&keep, r, entry);
 	}
 	/* What is left was removed or changed: finish in-flight sessions. */
@@ -767,11 +774,9 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
 		sched_arm_interval(sc);
 
 	/* New and changed relays run now if a link is up; others wait. */
-	TAILQ_FOREACH(r, &sc->relays, entry) {
-		if (r->added && sc->online)
-			relay_want(r, SCHED_RELOAD);
-		r->added = false;
-	}
+	for (i = 0; i < nadded && sc->online; i++)
+		relay_want(added[i], SCHED_RELOAD);
+	free(added);
 	sched_kick(sc);
 	sched_pump(sc);
 	sched_check_waiters(sc);
@@ -932,6 +937,7 @@ sched_run(struct sched *sc, char * const *names, size_t n, sched_run_cb cb,
 	if (cb != NULL) {
 		TAILQ_INSERT_TAIL(&sc->waiters, w, entry);
 		*waiterp = w;
+		w->ref = waiterp;
 	} else {
 		free(w->w);
 		free(w);
@@ -945,6 +951,8 @@ sched_waiter_cancel(struct sched_waiter *w)
 {
 	if (w == NULL)
 		return;
+	if (w->ref != NULL)
+		*w->ref = NULL;
 	TAILQ_REMOVE(&w->sc->waiters, w, entry);
 	free(w->w);
 	free(w);
@@ -962,7 +970,7 @@ sched_shutdown(struct sched *sc)
 	evtimer_del(sc->interval_ev);
 	while ((r = TAILQ_FIRST(&sc->queue)) != NULL) {
 		TAILQ_REMOVE(&sc->queue, r, qentry);
-		r->state = RELAY_IDLE;
+		relay_set_state(r, RELAY_IDLE);
 	}
 	TAILQ_FOREACH(r, &sc->relays, entry) {
 		evtimer_del(r->retry_ev);

@@ -68,15 +68,16 @@ void		 sched_trigger_all(struct sched *, enum sched_reason);
  * Run the named relays (all when n is 0) as SIGUSR1 would, through the
  * local-smtp wait.  With cb, call it once every one of them has finished
  * a run that started after this call (also on shutdown or removal by a
- * reload); *waiter can cancel that.  -1: ENOENT (*unknown names the relay)
- * or ESHUTDOWN.
+ * reload); *waiter can cancel that, and is set to NULL when the waiter
+ * goes (before cb runs, and on cancel), so *waiter must stay valid while
+ * the waiter lives.  -1: ENOENT (*unknown names the relay) or ESHUTDOWN.
  */
 struct sched_waiter;
 typedef void	(*sched_run_cb)(void *arg);
 int		 sched_run(struct sched *, char * const *names, size_t n,
 		    sched_run_cb cb, void *arg, struct sched_waiter **waiter,
 		    const char **unknown);
-/* Not from inside the waiter's own callback. */
+/* Drop a waiter without calling it back.  NULL is a no-op. */
 void		 sched_waiter_cancel(struct sched_waiter *);
 
 /* QUIT open sessions; idle fires once none is left. */

@@ -164,6 +164,9 @@ session_quit_now(struct session *s)
 
 	if (s->bev == NULL || s->state != SESSION_SMTP)
 		return;
+	/* Under TLS, QUIT goes through TLS or not at all: not at all. */
+	if (s->ssl != NULL)
+		return;
 	if (evbuffer_get_length(bufferevent_get_output(s->bev)) != 0)
 		return;
 	if ((fd = bufferevent_getfd(s->bev)) == -1)
@@ -460,14 +463,23 @@ session_starttls(struct session *s)
 			goto fail;
 	} else {
 		SSL_set_tlsext_host_name(ssl, s->host);
+		/* Subject alternative names only, and no "m*.example". */
+		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
+		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 		if (s->tls_verify && SSL_set1_host(ssl, s->host) != 1)
 			goto fail;
 	}
+	/*
+	 * Ownership of ssl and of the socket's bufferevent passes at this
+	 * call, even when it fails (libevent frees them on its error path):
+	 * nothing here may touch them again.  It fails only for want of
+	 * memory.
+	 */
 	tls = bufferevent_openssl_filter_new(s->base, s->bev, ssl,
 	    BUFFEREVENT_SSL_CONNECTING,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (tls == NULL)
-		goto fail;
+		fatalx("bufferevent_openssl_filter_new");
 	/* The filter now owns the socket's bufferevent and ssl. */
 	s->bev = tls;
 	s->ssl = ssl;

@@ -813,6 +813,44 @@ test_reconfigure_removes_running(void **state)
 	assert_status(env, "b ok");
 }
 
+/*
+ * A waiter's callback that cancels its own waiter (as a control client
+ * going away would): the scheduler has already dropped it and cleared the
+ * owner's pointer, so the cancel is of NULL, not a double free.
+ */
+static struct sched_waiter	*self_waiter;
+static int			 self_calls;
+
+static void
+cancel_self_cb(void *arg)
+{
+	(void)arg;
+	self_calls++;
+	assert_null(self_waiter);
+	sched_waiter_cancel(self_waiter);
+}
+
+static void
+test_waiter_cancels_itself(void **state)
+{
+	struct env	*env = *state;
+	const char	*unknown = NULL;
+	uint16_t	 port;
+
+	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = a.example\n", port);
+	start(env, false);
+	self_calls = 0;
+	assert_int_equal(sched_run(env->sc, NULL, 0, cancel_self_cb, env,
+	    &self_waiter, &unknown), 0);
+	assert_non_null(self_waiter);
+	run_until_conns(env, 1);
+	assert_int_equal(self_calls, 1);
+	assert_null(self_waiter);
+}
+
 /* Shutdown with a session open: QUIT, then the idle hook. */
 static void
 test_shutdown(void **state)
@@ -878,6 +916,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_reconfigure_removes_running, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waiter_cancels_itself,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown, setup,
 		    teardown),
 	};

@@ -211,4 +211,18 @@ ready_at=$(stat -c %.Y "$T/mta.ready" 2>/dev/null || echo 0)
 check "local-smtp: ETRN sent only after the local MTA listened" \
 	awk -v e="$etrn_at" -v r="$ready_at" 'BEGIN {exit !(e >= r && r > 0)}'
 
+# max-sessions = 1024 needs more descriptors than a 256 soft limit: etrnd
+# raises it (within the hard limit) at start.
+printf '[daemon]\nmax-sessions = 1024\ncontrol-socket = %s\nwatch = nosuch0\n' \
+	"$T/fd.ctl" >"$T/fd.conf"
+if command -v prlimit >/dev/null; then
+	prlimit --nofile=256:4096 "$ETRND" -c "$T/fd.conf" 2>"$T/fd.err" &
+	fdpid=$!
+	PIDS+=($fdpid)
+	wait_for 5 test -S "$T/fd.ctl"
+	check "the soft descriptor limit is raised for max-sessions" \
+		grep -Eq "^Max open files +1152 +4096 " "/proc/$fdpid/limits"
+	kill "$fdpid"
+fi
+
 finish
