@@ -28,6 +28,11 @@
 #include <unistd.h>
 #include <strings.h>
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "conf.h"
 #include "util.h"
 #include "watch.h"
@@ -808,6 +813,13 @@ conf_readable_file(struct parser *p, const struct conf_key *k,
 		    k->name, conf_vis(p, path));
 		return false;
 	}
+	/* A secret is never read through a symbolic link (see below). */
+	if ((k->flags & KEY_SECRET) && lstat(path, &st) == 0 &&
+	    S_ISLNK(st.st_mode)) {
+		conf_error(p, p->line, "%s: %s is a symbolic link", k->name,
+		    conf_vis(p, path));
+		return false;
+	}
 	if (stat(path, &st) == -1 || access(path, R_OK) == -1) {
 		if (errno == EACCES && (k->flags & KEY_SECRET))
 			conf_error(p, p->line, "%s: %s: %s (etrnd runs as uid "
@@ -828,11 +840,77 @@ conf_readable_file(struct parser *p, const struct conf_key *k,
 	return true;
 }
 
+/*
+ * The trust anchor that protects the password: refuse a bundle others could
+ * swap, and read it now as STARTTLS will (PEM_X509_INFO_read_bio is what
+ * SSL_CTX_load_verify_locations uses), so an empty or broken one is a
+ * file:line error of -t and of a reload, not a failure at the first run.
+ * Opened without blocking: a FIFO must not hang a reload.  The certificates
+ * are not kept.
+ */
+static bool
+conf_check_ca(struct parser *p, const struct conf_key *k, const char *path)
+{
+	STACK_OF(X509_INFO)	*infos = NULL;
+	struct stat		 st;
+	BIO			*bio = NULL;
+	unsigned long		 err;
+	int			 fd, i, ncerts = 0;
+	bool			 ok = false;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		conf_error(p, p->line, "%s: %s: %s", k->name,
+		    conf_vis(p, path), strerror(errno));
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		conf_error(p, p->line, "%s: %s is not a regular file", k->name,
+		    conf_vis(p, path));
+		goto done;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		conf_error(p, p->line, "%s: %s is writable by group or others "
+		    "(mode %03o)", k->name, conf_vis(p, path),
+		    (unsigned)(st.st_mode & 0777));
+		goto done;
+	}
+	ERR_clear_error();
+	if ((bio = BIO_new_fd(fd, BIO_NOCLOSE)) == NULL ||
+	    (infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL)) == NULL) {
+		err = ERR_peek_last_error();
+		conf_error(p, p->line, "%s: %s is not a PEM bundle of "
+		    "certificates (%s)", k->name, conf_vis(p, path),
+		    ERR_reason_error_string(err) != NULL ?
+		    ERR_reason_error_string(err) : "unreadable");
+		goto done;
+	}
+	for (i = 0; i < sk_X509_INFO_num(infos); i++) {
+		if (sk_X509_INFO_value(infos, i)->x509 != NULL)
+			ncerts++;
+	}
+	if (ncerts == 0) {
+		conf_error(p, p->line, "%s: %s holds no certificate (it must "
+		    "be a PEM bundle of CA certificates)", k->name,
+		    conf_vis(p, path));
+		goto done;
+	}
+	ok = true;
+done:
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	BIO_free(bio);
+	ERR_clear_error();
+	if (fd != -1)
+		close(fd);
+	return ok;
+}
+
 static void
 conf_set_tls_ca(struct parser *p, const struct conf_key *k,
     const char *value)
 {
-	if (!(p->flags & CONF_NO_FILES) && !conf_readable_file(p, k, value))
+	if (!(p->flags & CONF_NO_FILES) && (!conf_readable_file(p, k, value) ||
+	    !conf_check_ca(p, k, value)))
 		return;
 	p->relay->tls_ca = xstrdup(value);
 }
@@ -852,11 +930,15 @@ conf_set_auth_user(struct parser *p, const struct conf_key *k,
 
 /*
  * Read a password: the first line of path, opened without blocking (a FIFO
- * swapped in after the check must not hang a reload).  With strict, like
- * ssh with its keys, a file that belongs to another user than etrnd's (or
- * root) or that group or others can use is refused; a systemd credential is
- * not checked so (systemd made it readable to us alone, on some systems by
- * an ACL that shows in the group bits).  Returns a copy or NULL.
+ * swapped in after the check must not hang a reload) and without following
+ * a symbolic link (whoever can replace the link chooses the secret we send;
+ * systemd's credentials are regular files, so this holds there too).  With
+ * strict, like ssh with its keys, a file that belongs to another user than
+ * etrnd's (or root) or that group or others can use is refused; a systemd
+ * credential is not checked so (systemd made it readable to us alone, on
+ * some systems by an ACL that shows in the group bits).  read(2), not stdio,
+ * so that no buffer but ours, wiped here, ever holds the secret.  Returns a
+ * copy or NULL.
  */
 static char *
 conf_read_password(struct parser *p, const struct conf_key *k,
@@ -865,72 +947,123 @@ conf_read_password(struct parser *p, const struct conf_key *k,
 	struct stat	 st;
 	char		 buf[CONF_PASSWORD_MAX + 2];
 	char		*password = NULL;
-	size_t		 len;
-	FILE		*fp;
+	const char	*why = NULL;
+	size_t		 len = 0;
+	ssize_t		 n;
 	int		 fd;
 
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC |
+	    O_NOCTTY);
 	if (fd == -1 || fstat(fd, &st) == -1) {
-		conf_error(p, p->line, "%s: %s: %s", k->name,
-		    conf_vis(p, path), strerror(errno));
+		if (errno == ELOOP && lstat(path, &st) == 0 &&
+		    S_ISLNK(st.st_mode))
+			conf_error(p, p->line, "%s: %s is a symbolic link",
+			    k->name, conf_vis(p, path));
+		else
+			conf_error(p, p->line, "%s: %s: %s", k->name,
+			    conf_vis(p, path), strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return NULL;
 	}
-	if (!S_ISREG(st.st_mode) || (fp = fdopen(fd, "r")) == NULL) {
-		conf_error(p, p->line, "%s: %s: %s", k->name,
-		    conf_vis(p, path), S_ISREG(st.st_mode) ?
-		    strerror(errno) : "not a regular file");
+	if (!S_ISREG(st.st_mode)) {
+		conf_error(p, p->line, "%s: %s: not a regular file", k->name,
+		    conf_vis(p, path));
 		close(fd);
 		return NULL;
 	}
-	/* No stdio buffer: it would keep the secret after fclose(). */
-	setvbuf(fp, NULL, _IONBF, 0);
 	if (strict && st.st_uid != geteuid() && st.st_uid != 0) {
 		conf_error(p, p->line, "%s: %s belongs to uid %u, not to the "
 		    "user etrnd runs as (uid %u) or root", k->name,
 		    conf_vis(p, path), (unsigned)st.st_uid,
 		    (unsigned)geteuid());
-		fclose(fp);
+		close(fd);
 		return NULL;
 	}
 	if (strict && (st.st_mode & (S_IRWXG | S_IRWXO))) {
 		conf_error(p, p->line, "%s: %s is accessible by group or others "
 		    "(mode %03o; chmod 600 it)", k->name, conf_vis(p, path),
 		    (unsigned)(st.st_mode & 0777));
-		fclose(fp);
+		close(fd);
 		return NULL;
 	}
+	/* Up to the first line end, or one byte past the longest password. */
 	memset(buf, 0, sizeof(buf));
-	if (fgets(buf, sizeof(buf), fp) == NULL)
-		buf[0] = '\0';
-	fclose(fp);
-	len = strcspn(buf, "\r\n");
-	if (len == 0 || len > CONF_PASSWORD_MAX)
-		conf_error(p, p->line, "%s: %s: %s", k->name, conf_vis(p, path),
-		    len == 0 ? "the first line (the password) is empty" :
-		    "the password is longer than 256 bytes");
-	else {
-		buf[len] = '\0';
-		password = xstrdup(buf);
+	while (len < sizeof(buf) - 1 &&
+	    memchr(buf, '\n', len) == NULL) {
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			why = strerror(errno);
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
 	}
+	close(fd);
+	if (why == NULL) {
+		for (n = 0; (size_t)n < len && buf[n] != '\r' &&
+		    buf[n] != '\n'; n++)
+			;
+		if (memchr(buf, '\0', (size_t)n) != NULL)
+			why = "the first line (the password) contains a NUL "
+			    "byte";
+		else if (n == 0)
+			why = "the first line (the password) is empty";
+		else if (n > CONF_PASSWORD_MAX)
+			why = "the password is longer than 256 bytes";
+		else {
+			buf[n] = '\0';
+			password = xstrdup(buf);
+		}
+	}
+	if (why != NULL)
+		conf_error(p, p->line, "%s: %s: %s", k->name, conf_vis(p, path),
+		    why);
 	explicit_bzero(buf, sizeof(buf));
 	return password;
+}
+
+/* Wipe and free a password; NULL is a no-op. */
+static void
+conf_password_free(char *password)
+{
+	if (password == NULL)
+		return;
+	explicit_bzero(password, strlen(password));
+	free(password);
+}
+
+/*
+ * Keep the password just read.  With both auth-password-file and -credential
+ * (an error at the end of the section) the second replaces the first, which
+ * is wiped, not leaked.
+ */
+static void
+conf_relay_set_password(struct conf_relay *r, char *password)
+{
+	conf_password_free(r->auth_password);
+	r->auth_password = password;
 }
 
 static void
 conf_set_auth_password_file(struct parser *p, const struct conf_key *k,
     const char *value)
 {
+	char	*password;
+
 	if (p->flags & CONF_NO_FILES) {
 		p->relay->auth_password_file = xstrdup(value);
 		return;
 	}
 	if (!conf_readable_file(p, k, value))
 		return;
-	if ((p->relay->auth_password = conf_read_password(p, k, value,
-	    true)) != NULL)
+	if ((password = conf_read_password(p, k, value, true)) != NULL) {
+		conf_relay_set_password(p->relay, password);
 		p->relay->auth_password_file = xstrdup(value);
+	}
 }
 
 /*
@@ -970,7 +1103,8 @@ conf_set_auth_password_credential(struct parser *p, const struct conf_key *k,
 	len = strlen(dir) + strlen(value) + 2;
 	path = xcalloc(1, len);
 	snprintf(path, len, "%s/%s", dir, value);
-	p->relay->auth_password = conf_read_password(p, k, path, false);
+	conf_relay_set_password(p->relay, conf_read_password(p, k, path,
+	    false));
 	free(path);
 }
 
@@ -1002,6 +1136,16 @@ conf_end_section(struct parser *p)
 		conf_error(p, p->relay_seen[RK_AUTH_USER], "relay \"%s\": "
 		    "AUTH needs TLS: set tls to opportunistic or required, "
 		    "or auth-cleartext = yes", conf_vis(p, r->name));
+	else if (r->auth_user != NULL && r->auth_password != NULL &&
+	    strlen(r->auth_user) + strlen(r->auth_password) >
+	    CONF_AUTH_PLAIN_MAX)
+		conf_error(p, p->relay_seen[RK_AUTH_PASSWORD_FILE] != 0 ?
+		    p->relay_seen[RK_AUTH_PASSWORD_FILE] :
+		    p->relay_seen[RK_AUTH_PASSWORD_CREDENTIAL], "relay \"%s\": "
+		    "auth-user and the password have %zu bytes together, more "
+		    "than the %d that fit one AUTH PLAIN command", conf_vis(p,
+		    r->name), strlen(r->auth_user) + strlen(r->auth_password),
+		    CONF_AUTH_PLAIN_MAX);
 	if (p->relay_seen[RK_HOST] == 0 && r->host == NULL) {
 		if ((why = conf_host_check(r->name)) != NULL)
 			conf_error(p, r->line, "relay \"%s\" has no host and "
@@ -1386,17 +1530,34 @@ conf_load(const char *path, char **errors)
 	return conf_load_flags(path, 0, errors);
 }
 
+/*
+ * Read the file with read(2) after an fstat: opened without blocking, so a
+ * FIFO or a device given as the configuration is refused at once instead of
+ * hanging -t, the start or a reload.
+ */
 struct conf *
 conf_load_flags(const char *path, unsigned flags, char **errors)
 {
 	struct conf	*conf;
-	FILE		*f;
+	struct stat	 st;
 	char		*buf = NULL;
-	size_t		 len = 0, size = 0, n;
-	int		 saved;
+	size_t		 len = 0, size = 0;
+	ssize_t		 n;
+	int		 fd, saved;
+	const char	*why = NULL;
 
-	if ((f = fopen(path, "re")) == NULL)
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1 || fstat(fd, &st) == -1)
 		goto fail;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		why = "not a regular file";
+		errno = EINVAL;
+		goto fail;
+	}
 	for (;;) {
 		/* Read one byte past the cap so that conf_parse sees it. */
 		if (len == size) {
@@ -1407,18 +1568,16 @@ conf_load_flags(const char *path, unsigned flags, char **errors)
 				size = CONF_FILE_MAX + 1;
 			buf = xreallocarray(buf, size, 1);
 		}
-		n = fread(buf + len, 1, size - len, f);
-		len += n;
-		if (n == 0) {
-			if (ferror(f)) {
-				if (errno == 0)
-					errno = EIO;
-				goto fail;
-			}
+		n = read(fd, buf + len, size - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto fail;
+		if (n == 0)
 			break;
-		}
+		len += (size_t)n;
 	}
-	fclose(f);
+	close(fd);
 	conf = conf_parse_flags(path, buf == NULL ? "" : buf, len, flags,
 	    errors);
 	free(buf);
@@ -1426,11 +1585,11 @@ conf_load_flags(const char *path, unsigned flags, char **errors)
 
 fail:
 	saved = errno;
-	if (f != NULL)
-		fclose(f);
+	if (fd != -1)
+		close(fd);
 	free(buf);
-	if (errors != NULL &&
-	    asprintf(errors, "%s: %s\n", path, strerror(saved)) == -1)
+	if (errors != NULL && asprintf(errors, "%s: %s\n", path,
+	    why != NULL ? why : strerror(saved)) == -1)
 		*errors = xstrdup("out of memory\n");
 	errno = saved;
 	return NULL;
@@ -1447,10 +1606,7 @@ conf_relay_deinit(struct conf_relay *r)
 	free(r->auth_user);
 	free(r->auth_password_file);
 	free(r->auth_password_credential);
-	if (r->auth_password != NULL) {
-		explicit_bzero(r->auth_password, strlen(r->auth_password));
-		free(r->auth_password);
-	}
+	conf_password_free(r->auth_password);
 }
 
 void

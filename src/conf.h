@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * conf: parse and validate /etc/etrnd.conf.  Pure: no logging, no I/O but
- * reading the file (and checking the files it names: tls-ca, and the
- * password file, which it reads).  Every error is collected as "file:line: message" and
- * the parse goes on, so a user sees all of them at once.
+ * reading the file (and checking the files it names: tls-ca, whose
+ * certificates it loads once and drops, and the password file, which it
+ * reads).  Every error is collected as "file:line: message" and the parse
+ * goes on, so a user sees all of them at once.
  */
 #ifndef ETRND_CONF_H
 #define ETRND_CONF_H
@@ -30,6 +31,14 @@ enum conf_tls {
 };
 
 #define CONF_PASSWORD_MAX	256
+/*
+ * AUTH PLAIN sends base64(NUL user NUL password) (RFC 4616) on one command
+ * line of 512 bytes with its CRLF (RFC 5321 4.5.3.1.4, RFC 4954 4):
+ * "AUTH PLAIN " and CRLF leave 498 characters, 124 base64 quanta of 3 bytes,
+ * so user and password together may have 370 bytes.  etrn.c asserts this
+ * against its command buffer.
+ */
+#define CONF_AUTH_PLAIN_MAX	370
 
 enum conf_command {
 	CONF_CMD_ETRN,

@@ -14,6 +14,14 @@
 
 #include "etrn.h"
 
+/* conf.c refuses a user and password that would not fit AUTH PLAIN here. */
+_Static_assert((CONF_AUTH_PLAIN_MAX + 2 + 2) / 3 * 4 +
+    sizeof("AUTH PLAIN \r\n") - 1 < ETRN_CMD_MAX,
+    "CONF_AUTH_PLAIN_MAX does not fit an AUTH PLAIN command");
+_Static_assert((CONF_AUTH_PLAIN_MAX + 3 + 2) / 3 * 4 +
+    sizeof("AUTH PLAIN \r\n") - 1 >= ETRN_CMD_MAX,
+    "CONF_AUTH_PLAIN_MAX is smaller than it need be");
+
 static const char *etrn_state_names[] = {
 	[ETRN_S_GREETING] = "GREETING",
 	[ETRN_S_EHLO] = "EHLO",
@@ -23,6 +31,7 @@ static const char *etrn_state_names[] = {
 	[ETRN_S_AUTH_LOGIN] = "AUTH LOGIN",
 	[ETRN_S_AUTH_USER] = "AUTH LOGIN user",
 	[ETRN_S_AUTH] = "AUTH",
+	[ETRN_S_AUTH_CANCEL] = "AUTH cancel",
 	[ETRN_S_ETRN] = "ETRN",
 	[ETRN_S_QUIT] = "QUIT",
 	[ETRN_S_DONE] = "DONE",
@@ -516,6 +525,24 @@ etrn_on_auth(struct etrn *e, const struct reply *r)
 	switch (e->state) {
 	case ETRN_S_AUTH_LOGIN:
 	case ETRN_S_AUTH_USER:
+		/*
+		 * A 235 before the password was asked for: RFC 4954 4 makes
+		 * 235 the server's verdict that the exchange "completes
+		 * successfully", and SASL (RFC 4422 3.6) leaves the outcome
+		 * to the server alone; the client can refuse only a server
+		 * that fails mutual authentication, which LOGIN does not
+		 * have.  Nothing secret was lost (the password was not
+		 * sent), and a server that lied will refuse the ETRN itself
+		 * (530), which is then classified as any refusal.  So it is
+		 * a success, as in Postfix's client, with a warning: the
+		 * password itself was not tried.
+		 */
+		if (r->code == 235) {
+			e->auth_code = r->code;
+			e->note = "the server accepted AUTH LOGIN (235) before "
+			    "asking for the password, which was not sent";
+			return etrn_send_next(e);
+		}
 		if (r->code != 334)
 			return etrn_on_auth_failure(e, r);
 		secret = e->state == ETRN_S_AUTH_LOGIN ? e->auth_user :
@@ -532,10 +559,31 @@ etrn_on_auth(struct etrn *e, const struct reply *r)
 		e->state = e->state == ETRN_S_AUTH_LOGIN ? ETRN_S_AUTH_USER :
 		    ETRN_S_AUTH;
 		return ETRN_SEND;
+	case ETRN_S_AUTH_CANCEL:
+		/* RFC 4954 4: the server MUST answer "*" with 501. */
+		if (r->code >= 400 && r->code < 600)
+			return etrn_on_auth_failure(e, r);
+		e->auth_code = r->code;
+		etrn_set_rest(e, ETRN_R_TEMP, r->code, "unexpected reply to "
+		    "a cancelled AUTH", r->text);
+		return etrn_send_quit(e);
 	default:
 		if (r->code == 235) {
 			e->auth_code = r->code;
 			return etrn_send_next(e);
+		}
+		if (r->code == 334) {
+			/*
+			 * A challenge after all our credentials were sent:
+			 * we have nothing more to say, and RFC 4954 4's way
+			 * out of an exchange is "*" (cancel), not QUIT in
+			 * its middle; the 501 that must follow ends AUTH.
+			 */
+			e->note = "the server asked for more after the "
+			    "credentials; AUTH cancelled";
+			e->state = ETRN_S_AUTH_CANCEL;
+			etrn_set_cmd(e, "*", NULL);
+			return ETRN_SEND;
 		}
 		return etrn_on_auth_failure(e, r);
 	}
@@ -603,6 +651,7 @@ etrn_on_reply(struct etrn *e, const struct reply *r)
 	case ETRN_S_AUTH_LOGIN:
 	case ETRN_S_AUTH_USER:
 	case ETRN_S_AUTH:
+	case ETRN_S_AUTH_CANCEL:
 		return etrn_on_auth(e, r);
 	case ETRN_S_ETRN:
 		return etrn_on_etrn(e, r);

@@ -7,6 +7,7 @@
  *   GREETING -> EHLO -> [HELO]
  *            -> [STARTTLS -> TLS (the session's handshake) -> EHLO]
  *            -> [AUTH PLAIN | AUTH LOGIN -> AUTH_USER -> AUTH]
+ *               [-> AUTH_CANCEL: a 334 asks for more than we have]
  *            -> ETRN (once per domain) -> QUIT -> DONE
  */
 #ifndef ETRND_ETRN_H
@@ -30,6 +31,7 @@ enum etrn_state {
 	ETRN_S_AUTH_LOGIN,	/* sent AUTH LOGIN, waiting for 334 */
 	ETRN_S_AUTH_USER,	/* sent the user name, waiting for 334 */
 	ETRN_S_AUTH,		/* sent the credentials, waiting for 235 */
+	ETRN_S_AUTH_CANCEL,	/* sent "*", waiting for the 501 */
 	ETRN_S_ETRN,
 	ETRN_S_QUIT,
 	ETRN_S_DONE,

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1158,6 +1159,280 @@ test_credential(void **state)
 	rmdir(dir);
 }
 
+/* Write len bytes (NULs included) to dir/name with mode; path returned. */
+static const char *
+write_bytes(const char *dir, const char *name, const char *body, size_t len,
+    int mode)
+{
+	static char	 path[512];
+	int		 fd;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	(void)unlink(path);
+	assert_int_not_equal(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC,
+	    0600), -1);
+	assert_int_equal(write(fd, body, len), (ssize_t)len);
+	close(fd);
+	assert_int_equal(chmod(path, (mode_t)mode), 0);
+	return path;
+}
+
+/* Parse "base" + "key = dir/name" and expect exactly one error on line 4. */
+static void
+secret_fail(const char *base, const char *key, const char *dir,
+    const char *name, const char *why)
+{
+	char	text[1024], expected[1024];
+
+	snprintf(text, sizeof text, "%s%s = %s/%s\n", base, key, dir, name);
+	snprintf(expected, sizeof expected, "t.conf:4: %s: %s/%s%s\n", key,
+	    dir, name, why);
+	parse_fail(text, strlen(text), expected);
+}
+
+/*
+ * The password file: never through a symbolic link, a NUL in the first
+ * line is an error (not a shorter password), and user and password must
+ * fit one AUTH PLAIN command: each a file:line error at parse time.  The
+ * same for a systemd credential.
+ */
+static void
+test_password_file(void **state)
+{
+	static const char	 base[] = "[relay r]\ndomains = a.example\n"
+	    "auth-user = site\n";
+	char			 dir[] = "/tmp/test_conf_pw.XXXXXX";
+	char			 text[2048], expected[1024], target[512];
+	char			 user[CONF_PASSWORD_MAX + 1];
+	char			 pass[CONF_PASSWORD_MAX + 2];
+	struct conf		*conf;
+	size_t			 ulen = CONF_AUTH_PLAIN_MAX / 2, plen;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(target, sizeof target, "%s", write_secret(dir, "pw",
+	    "s3cret\n", 0600));
+	snprintf(text, sizeof text, "%sauth-password-file = %s\n", base,
+	    target);
+	conf = parse_ok(text);
+	assert_string_equal(conf->relays[0].auth_password, "s3cret");
+	conf_free(conf);
+
+	/* A symbolic link, even to a good file, and a dangling one. */
+	snprintf(text, sizeof text, "%s/link", dir);
+	assert_int_equal(symlink(target, text), 0);
+	secret_fail(base, "auth-password-file", dir, "link",
+	    " is a symbolic link");
+	snprintf(text, sizeof text, "%s/dangling", dir);
+	assert_int_equal(symlink("/nonexistent/pw", text), 0);
+	secret_fail(base, "auth-password-file", dir, "dangling",
+	    " is a symbolic link");
+
+	/* A NUL in the first line; after it, the rest of the file is free. */
+	write_bytes(dir, "nul", "s3c\0ret\n", 8, 0600);
+	secret_fail(base, "auth-password-file", dir, "nul",
+	    ": the first line (the password) contains a NUL byte");
+	write_bytes(dir, "nul", "\0s3cret\n", 8, 0600);
+	secret_fail(base, "auth-password-file", dir, "nul",
+	    ": the first line (the password) contains a NUL byte");
+	write_bytes(dir, "nul2", "s3cret\n\0\n", 9, 0600);
+	snprintf(text, sizeof text, "%sauth-password-file = %s/nul2\n", base,
+	    dir);
+	conf = parse_ok(text);
+	assert_string_equal(conf->relays[0].auth_password, "s3cret");
+	conf_free(conf);
+	/* Unchanged: empty, too long, CRLF. */
+	write_bytes(dir, "empty", "\nx\n", 3, 0600);
+	secret_fail(base, "auth-password-file", dir, "empty",
+	    ": the first line (the password) is empty");
+	memset(pass, 'p', CONF_PASSWORD_MAX + 1);
+	write_bytes(dir, "long", pass, CONF_PASSWORD_MAX + 1, 0600);
+	secret_fail(base, "auth-password-file", dir, "long",
+	    ": the password is longer than 256 bytes");
+	write_bytes(dir, "crlf", "s3cret\r\n", 8, 0600);
+	snprintf(text, sizeof text, "%sauth-password-file = %s/crlf\n", base,
+	    dir);
+	conf = parse_ok(text);
+	assert_string_equal(conf->relays[0].auth_password, "s3cret");
+	conf_free(conf);
+
+	/* User and password: CONF_AUTH_PLAIN_MAX bytes fit, one more not. */
+	memset(user, 'u', ulen);
+	user[ulen] = '\0';
+	plen = CONF_AUTH_PLAIN_MAX - ulen;
+	memset(pass, 'p', plen);
+	pass[plen] = '\n';
+	write_bytes(dir, "fits", pass, plen + 1, 0600);
+	snprintf(text, sizeof text, "[relay r]\ndomains = a.example\n"
+	    "auth-user = %s\nauth-password-file = %s/fits\n", user, dir);
+	conf = parse_ok(text);
+	assert_int_equal(strlen(conf->relays[0].auth_password), plen);
+	conf_free(conf);
+	pass[plen] = 'p';
+	pass[plen + 1] = '\n';
+	write_bytes(dir, "toolong", pass, plen + 2, 0600);
+	snprintf(text, sizeof text, "[relay r]\ndomains = a.example\n"
+	    "auth-user = %s\nauth-password-file = %s/toolong\n", user, dir);
+	snprintf(expected, sizeof expected, "t.conf:4: relay \"r\": "
+	    "auth-user and the password have %d bytes together, more than "
+	    "the %d that fit one AUTH PLAIN command\n",
+	    CONF_AUTH_PLAIN_MAX + 1, CONF_AUTH_PLAIN_MAX);
+	parse_fail(text, strlen(text), expected);
+
+	/* A credential: the same checks. */
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
+	snprintf(text, sizeof text, "%sauth-password-credential = nul\n",
+	    base);
+	snprintf(expected, sizeof expected, "t.conf:4: "
+	    "auth-password-credential: %s/nul: the first line (the password) "
+	    "contains a NUL byte\n", dir);
+	parse_fail(text, strlen(text), expected);
+	snprintf(text, sizeof text, "%sauth-password-credential = link\n",
+	    base);
+	snprintf(expected, sizeof expected, "t.conf:4: "
+	    "auth-password-credential: %s/link is a symbolic link\n", dir);
+	parse_fail(text, strlen(text), expected);
+	snprintf(text, sizeof text, "[relay r]\ndomains = a.example\n"
+	    "auth-password-credential = toolong\nauth-user = %s\n", user);
+	snprintf(expected, sizeof expected, "t.conf:3: relay \"r\": "
+	    "auth-user and the password have %d bytes together, more than "
+	    "the %d that fit one AUTH PLAIN command\n",
+	    CONF_AUTH_PLAIN_MAX + 1, CONF_AUTH_PLAIN_MAX);
+	parse_fail(text, strlen(text), expected);
+	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+
+	{
+		static const char *const names[] = { "pw", "link",
+		    "dangling", "nul", "nul2", "empty", "long", "crlf",
+		    "fits", "toolong" };
+		size_t	i;
+
+		for (i = 0; i < nitems(names); i++) {
+			snprintf(text, sizeof text, "%s/%s", dir, names[i]);
+			unlink(text);
+		}
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* A real CA certificate (self-signed, P-256) for the tls-ca checks. */
+static const char test_ca_pem[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBiDCCAS2gAwIBAgIUD1e6yYuXrHSTynjh8QjzqaG65sgwCgYIKoZIzj0EAwIw\n"
+    "GDEWMBQGA1UEAwwNZXRybmQgdGVzdCBDQTAgFw0yNjEyMDExNjQ5NDlaGA8yMTI2\n"
+    "MTEwNzE2NDk0OVowGDEWMBQGA1UEAwwNZXRybmQgdGVzdCBDQTBZMBMGByqGSM49\n"
+    "AgEGCCqGSM49AwEHA0IABDi5D30Lv3WonglgLWhm6p07X57sv4bYUGOTYnhTvyWC\n"
+    "IDn29On5PiQDC9s2PlFYaQVlDyuX5LVu1iaRPCWd6A+jUzBRMB0GA1UdDgQWBBTn\n"
+    "nh/zETVNFdgFwsUtJDXhdt7lxDAfBgNVHSMEGDAWgBTnnh/zETVNFdgFwsUtJDXh\n"
+    "dt7lxDAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQDx8/PUALDE\n"
+    "+VGKWTuQdccMYH7FIEXb7eX1eZz452JcigIhAJEGYzB4hvIJD4uAvUV8RoFt3dBe\n"
+    "4EcrVBVg0OeVKJOK\n"
+    "-----END CERTIFICATE-----\n";
+
+/*
+ * tls-ca: the anchor that protects the password.  A bundle group or others
+ * can write is refused; an empty or broken one is a file:line error of the
+ * parse (of -t and of a reload), not a failure at the first STARTTLS.
+ */
+static void
+test_tls_ca(void **state)
+{
+	static const char	 base[] = "[relay r]\ndomains = a.example\n";
+	char			 dir[] = "/tmp/test_conf_ca.XXXXXX";
+	char			 text[1024], expected[4096];
+	struct conf		*conf;
+	char			*errors = NULL;
+	const char		*path;
+	size_t			 i;
+	static const char *const names[] = { "ca.pem", "empty.pem",
+	    "junk.pem", "text.pem", "key.pem", "fifo" };
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	path = write_secret(dir, "ca.pem", test_ca_pem, 0644);
+	snprintf(text, sizeof text, "%stls-ca = %s\n", base, path);
+	conf = parse_ok(text);
+	assert_string_equal(conf->relays[0].tls_ca, path);
+	conf_free(conf);
+	/* Two certificates and text around them, as in a system bundle. */
+	snprintf(expected, sizeof expected, "# CA one\n%s\n# CA two\n%s",
+	    test_ca_pem, test_ca_pem);
+	write_secret(dir, "ca.pem", expected, 0444);
+	conf = parse_ok(text);
+	conf_free(conf);
+
+	/* Writable by others or by the group. */
+	assert_int_equal(chmod(path, 0666), 0);
+	snprintf(expected, sizeof expected, "t.conf:3: tls-ca: %s is "
+	    "writable by group or others (mode 666)\n", path);
+	parse_fail(text, strlen(text), expected);
+	assert_int_equal(chmod(path, 0664), 0);
+	snprintf(expected, sizeof expected, "t.conf:3: tls-ca: %s is "
+	    "writable by group or others (mode 664)\n", path);
+	parse_fail(text, strlen(text), expected);
+	/* etrnctl (CONF_NO_FILES) reads no CA. */
+	conf = conf_parse_flags("t.conf", text, strlen(text), CONF_NO_FILES,
+	    &errors);
+	assert_non_null(conf);
+	conf_free(conf);
+
+	/* Empty, or text with no certificate. */
+	path = write_secret(dir, "empty.pem", "", 0644);
+	snprintf(text, sizeof text, "%stls-ca = %s\n", base, path);
+	snprintf(expected, sizeof expected, "t.conf:3: tls-ca: %s holds no "
+	    "certificate (it must be a PEM bundle of CA certificates)\n", path);
+	parse_fail(text, strlen(text), expected);
+	path = write_secret(dir, "text.pem", "not a certificate\n", 0644);
+	snprintf(text, sizeof text, "%stls-ca = %s\n", base, path);
+	snprintf(expected, sizeof expected, "t.conf:3: tls-ca: %s holds no "
+	    "certificate (it must be a PEM bundle of CA certificates)\n", path);
+	parse_fail(text, strlen(text), expected);
+
+	/* A PEM block that is not a certificate, and one that is garbage. */
+	path = write_secret(dir, "junk.pem", "-----BEGIN CERTIFICATE-----\n"
+	    "bm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n", 0644);
+	snprintf(text, sizeof text, "%stls-ca = %s\n", base, path);
+	conf = conf_parse("t.conf", text, strlen(text), &errors);
+	assert_null(conf);
+	snprintf(expected, sizeof expected, "t.conf:3: tls-ca: %s is not a "
+	    "PEM bundle of certificates (", path);
+	if (strncmp(errors, expected, strlen(expected)) != 0)
+		fail_msg("expected %s..., got %s", expected, errors);
+	free(errors);
+	/* Garbage after a good certificate spoils the bundle too. */
+	snprintf(expected, sizeof expected, "%s-----BEGIN CERTIFICATE-----\n"
+	    "!!!!\n-----END CERTIFICATE-----\n", test_ca_pem);
+	path = write_secret(dir, "junk.pem", expected, 0644);
+	conf = conf_parse("t.conf", text, strlen(text), &errors);
+	assert_null(conf);
+	assert_non_null(strstr(errors, "is not a PEM bundle of certificates"));
+	free(errors);
+	path = write_secret(dir, "key.pem", "-----BEGIN PRIVATE KEY-----\n"
+	    "bm90IGEga2V5\n-----END PRIVATE KEY-----\n", 0644);
+	snprintf(text, sizeof text, "%stls-ca = %s\n", base, path);
+	conf = conf_parse("t.conf", text, strlen(text), &errors);
+	assert_null(conf);
+	assert_non_null(strstr(errors, "t.conf:3: tls-ca: "));
+	free(errors);
+
+	/* A FIFO is refused without blocking. */
+	snprintf(text, sizeof text, "%s/fifo", dir);
+	assert_int_equal(mkfifo(text, 0644), 0);
+	snprintf(expected, sizeof expected, "%stls-ca = %s\n", base, text);
+	alarm(10);
+	conf = conf_parse("t.conf", expected, strlen(expected), &errors);
+	alarm(0);
+	assert_null(conf);
+	assert_non_null(strstr(errors, "is not a regular file"));
+	free(errors);
+
+	for (i = 0; i < nitems(names); i++) {
+		snprintf(text, sizeof text, "%s/%s", dir, names[i]);
+		unlink(text);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* watch: names, globs and "!" exclusions; checks of the words. */
 static void
 test_watch_values(void **state)
@@ -1238,6 +1513,32 @@ test_load(void **state)
 	assert_null(conf);
 	assert_string_equal(errors, "/: Is a directory\n");
 	free(errors);
+
+	/* A FIFO or a device: refused at once, never waited on. */
+	{
+		char	fdir[] = "/tmp/test_conf_fifo.XXXXXX";
+		char	fifo[64], expected[128];
+
+		assert_non_null(mkdtemp(fdir));
+		snprintf(fifo, sizeof fifo, "%s/etrnd.conf", fdir);
+		assert_int_equal(mkfifo(fifo, 0644), 0);
+		alarm(10);
+		conf = conf_load(fifo, &errors);
+		alarm(0);
+		assert_null(conf);
+		snprintf(expected, sizeof expected, "%s: not a regular file\n",
+		    fifo);
+		assert_string_equal(errors, expected);
+		free(errors);
+		unlink(fifo);
+		rmdir(fdir);
+		alarm(10);
+		conf = conf_load_flags("/dev/null", CONF_NO_FILES, &errors);
+		alarm(0);
+		assert_null(conf);
+		assert_string_equal(errors, "/dev/null: not a regular file\n");
+		free(errors);
+	}
 
 	conf = conf_load(TEST_SRCDIR "/../conf/etrnd.conf", &errors);
 	if (conf == NULL)
@@ -1401,6 +1702,8 @@ main(void)
 		cmocka_unit_test(test_daemon_domains),
 		cmocka_unit_test(test_no_relays),
 		cmocka_unit_test(test_credential),
+		cmocka_unit_test(test_password_file),
+		cmocka_unit_test(test_tls_ca),
 		cmocka_unit_test(test_watch_values),
 		cmocka_unit_test(test_relay_equal),
 		cmocka_unit_test(test_load),

@@ -28,13 +28,17 @@ struct step {
 	bool			 is_fail;	/* etrn_fail() instead of a reply */
 	enum etrn_action	 action;
 	const char		*cmd;	/* expected, without CRLF */
+	enum etrn_state		 state;	/* after it; 0: told by cmd */
 };
 
 /* The server says reply, we answer cmd. */
-#define SEND(reply, cmd)	{ reply, NULL, false, ETRN_SEND, cmd }
-#define CLOSE(reply)		{ reply, NULL, false, ETRN_CLOSE, NULL }
+#define SEND(reply, cmd)	{ reply, NULL, false, ETRN_SEND, cmd, 0 }
+#define CLOSE(reply)		{ reply, NULL, false, ETRN_CLOSE, NULL, 0 }
+/* The same, in a state the command does not tell (AUTH exchanges). */
+#define SEND_IN(reply, cmd, state) \
+				{ reply, NULL, false, ETRN_SEND, cmd, state }
 /* The session gave up: timeout, EOF, protocol error. */
-#define FAIL(reason)		{ NULL, reason, true, ETRN_CLOSE, NULL }
+#define FAIL(reason)		{ NULL, reason, true, ETRN_CLOSE, NULL, 0 }
 
 struct expect {
 	enum etrn_class	 cls;
@@ -56,6 +60,10 @@ struct script {
 	struct expect		 results[MAXDOMAINS];
 	bool			 esmtp;
 	bool			 etrn_advertised;
+	/* etrn_set_security() when auth_user is set; tls = no then. */
+	const char		*auth_user;
+	const char		*auth_password;
+	int			 auth_code;	/* e.auth_code at the end */
 };
 
 #define POSTFIX_220	"220 mx.example ESMTP Postfix (Debian/GNU)"
@@ -76,6 +84,8 @@ struct script {
 			"250-8BITMIME\n250-SIZE\n250-DSN\n250-ETRN\n" \
 			"250-DELIVERBY\n250 HELP"
 #define BYE		"221 2.0.0 Bye"
+#define AUTH_EHLO	"250-mx.example\n250-ETRN\n250 AUTH PLAIN LOGIN"
+#define LOGIN_EHLO	"250-mx.example\n250-ETRN\n250 AUTH LOGIN"
 
 static const struct script scripts[] = {
 	{
@@ -773,10 +783,107 @@ static const struct script scripts[] = {
 		},
 		.results = { RES(ETRN_R_TEMP, 0, NULL) },
 	},
+	/* RFC 4954 4: "*" cancels an exchange; the server must say 501. */
+	{
+		.name = "AUTH PLAIN: a 334 after the credentials gets \"*\"",
+		.domains = { "example.org" },
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO),
+			SEND_IN(AUTH_EHLO, "AUTH PLAIN AHNpdGUAczNjcmV0",
+			    ETRN_S_AUTH),
+			SEND_IN("334 VGVsbCBtZSBtb3Jl", "*",
+			    ETRN_S_AUTH_CANCEL),
+			SEND("501 5.7.0 Authentication aborted", "QUIT"),
+			CLOSE(BYE),
+		},
+		.results = {
+			{ ETRN_R_REFUSED, 501, -1,
+			    "AUTH failed: 5.7.0 Authentication aborted", NULL },
+		},
+		.esmtp = true, .etrn_advertised = true,
+		.auth_user = "site", .auth_password = "s3cret",
+		.auth_code = 501,
+	},
+	{
+		.name = "AUTH LOGIN: a third 334 gets \"*\"",
+		.domains = { "example.org" },
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO),
+			SEND_IN(LOGIN_EHLO, "AUTH LOGIN", ETRN_S_AUTH_LOGIN),
+			SEND_IN("334 VXNlcm5hbWU6", "c2l0ZQ==",
+			    ETRN_S_AUTH_USER),
+			SEND_IN("334 UGFzc3dvcmQ6", "czNjcmV0", ETRN_S_AUTH),
+			SEND_IN("334 UGFzc3dvcmQ6", "*", ETRN_S_AUTH_CANCEL),
+			SEND("501 5.7.0 Authentication aborted", "QUIT"),
+			CLOSE(BYE),
+		},
+		.results = {
+			{ ETRN_R_REFUSED, 501, -1,
+			    "AUTH failed: 5.7.0 Authentication aborted", NULL },
+		},
+		.esmtp = true, .etrn_advertised = true,
+		.auth_user = "site", .auth_password = "s3cret",
+		.auth_code = 501,
+	},
+	{
+		.name = "AUTH cancelled, then no 501: a protocol error",
+		.domains = { "example.org" },
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO),
+			SEND_IN(AUTH_EHLO, "AUTH PLAIN AHNpdGUAczNjcmV0",
+			    ETRN_S_AUTH),
+			SEND_IN("334 ", "*", ETRN_S_AUTH_CANCEL),
+			SEND("235 2.7.0 Authentication successful", "QUIT"),
+			CLOSE(BYE),
+		},
+		.results = {
+			{ ETRN_R_TEMP, 235, -1, "unexpected reply to a "
+			    "cancelled AUTH: 2.7.0 Authentication successful",
+			    NULL },
+		},
+		.esmtp = true, .etrn_advertised = true,
+		.auth_user = "site", .auth_password = "s3cret",
+		.auth_code = 235,
+	},
+	/* The server's 235 is its verdict, even before it asked (etrn.c). */
+	{
+		.name = "AUTH LOGIN: 235 before any credentials is success",
+		.domains = { "example.org" },
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO),
+			SEND_IN(LOGIN_EHLO, "AUTH LOGIN", ETRN_S_AUTH_LOGIN),
+			SEND("235 2.7.0 Authentication successful",
+			    "ETRN example.org"),
+			SEND("250 Queuing started", "QUIT"),
+			CLOSE(BYE),
+		},
+		.results = { OK(250) },
+		.esmtp = true, .etrn_advertised = true,
+		.auth_user = "site", .auth_password = "s3cret",
+		.auth_code = 235,
+	},
+	{
+		.name = "AUTH LOGIN: 235 after the user name alone is success",
+		.domains = { "example.org" },
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO),
+			SEND_IN(LOGIN_EHLO, "AUTH LOGIN", ETRN_S_AUTH_LOGIN),
+			SEND_IN("334 VXNlcm5hbWU6", "c2l0ZQ==",
+			    ETRN_S_AUTH_USER),
+			SEND("235 2.7.0 Authentication successful",
+			    "ETRN example.org"),
+			SEND("250 Queuing started", "QUIT"),
+			CLOSE(BYE),
+		},
+		.results = { OK(250) },
+		.esmtp = true, .etrn_advertised = true,
+		.auth_user = "site", .auth_password = "s3cret",
+		.auth_code = 235,
+	},
 };
 
 static void
-expect_cmd(const struct etrn *e, const char *cmd)
+expect_cmd(const struct etrn *e, const char *cmd, enum etrn_state state)
 {
 	char	want[ETRN_CMD_MAX];
 
@@ -786,7 +893,9 @@ expect_cmd(const struct etrn *e, const char *cmd)
 	/* The only CR or LF is the final one. */
 	assert_ptr_equal(strpbrk(e->cmd, "\r\n"), e->cmd + strlen(cmd));
 
-	if (strncmp(cmd, "EHLO ", 5) == 0)
+	if (state != ETRN_S_GREETING)
+		assert_int_equal(e->state, state);
+	else if (strncmp(cmd, "EHLO ", 5) == 0)
 		assert_int_equal(e->state, ETRN_S_EHLO);
 	else if (strncmp(cmd, "HELO ", 5) == 0)
 		assert_int_equal(e->state, ETRN_S_HELO);
@@ -839,6 +948,9 @@ test_etrn_script(void **state)
 	memset(results, 0xa5, sizeof(results));
 	etrn_init(&e, s->helo != NULL ? s->helo : HELO, s->command,
 	    domains, n, results);
+	if (s->auth_user != NULL)
+		etrn_set_security(&e, CONF_TLS_NO, s->auth_user,
+		    s->auth_password, true);
 	assert_int_equal(e.state, ETRN_S_GREETING);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(results[i].cls, ETRN_R_NONE);
@@ -858,13 +970,14 @@ test_etrn_script(void **state)
 		action = etrn_on_reply(&e, &p.reply);
 		assert_int_equal(action, step->action);
 		if (action == ETRN_SEND)
-			expect_cmd(&e, step->cmd);
+			expect_cmd(&e, step->cmd, step->state);
 		else
 			assert_int_equal(e.state, ETRN_S_DONE);
 	}
 	assert_int_equal(e.state, ETRN_S_DONE);
 	assert_int_equal(e.esmtp, s->esmtp);
 	assert_int_equal(e.etrn_advertised, s->etrn_advertised);
+	assert_int_equal(e.auth_code, s->auth_code);
 
 	for (i = 0; i < n; i++) {
 		x = &s->results[i];
@@ -1168,6 +1281,40 @@ test_auth_refused_and_cleartext(void **state)
 }
 
 /*
+ * CONF_AUTH_PLAIN_MAX bytes of user and password make the longest AUTH
+ * PLAIN command that fits; conf.c refuses one byte more at parse time.
+ */
+static void
+test_auth_plain_limit(void **state)
+{
+	char			*domains[] = { (char *)"example.org" };
+	char			 user[CONF_PASSWORD_MAX + 1];
+	char			 pass[CONF_PASSWORD_MAX + 1];
+	struct etrn_result	 res[1];
+	struct etrn		 e;
+	size_t			 ulen = CONF_AUTH_PLAIN_MAX / 2;
+
+	(void)state;
+	memset(user, 'u', ulen);
+	user[ulen] = '\0';
+	memset(pass, 'p', CONF_AUTH_PLAIN_MAX - ulen);
+	pass[CONF_AUTH_PLAIN_MAX - ulen] = '\0';
+	sec_init(&e, res, domains, CONF_TLS_NO, user, pass, true);
+	assert_int_equal(say(&e, EHLO_AUTH), ETRN_SEND);
+	assert_int_equal(e.state, ETRN_S_AUTH);
+	assert_int_equal(strncmp(e.cmd, "AUTH PLAIN ", 11), 0);
+	assert_true(strlen(e.cmd) <= 512);
+
+	pass[CONF_AUTH_PLAIN_MAX - ulen] = 'p';
+	pass[CONF_AUTH_PLAIN_MAX - ulen + 1] = '\0';
+	sec_init(&e, res, domains, CONF_TLS_NO, user, pass, true);
+	assert_int_equal(say(&e, EHLO_AUTH), ETRN_SEND);
+	assert_string_equal(e.cmd, "QUIT\r\n");
+	assert_string_equal(res[0].text, "credentials too long for an AUTH "
+	    "command");
+}
+
+/*
  * etrnd --check: the whole set-up as configured, then QUIT where the first
  * ETRN would go; what the server showed is kept, and a failed step still
  * lands in the results.
@@ -1234,6 +1381,7 @@ main(void)
 		cmocka_unit_test(test_auth_plain_after_tls),
 		cmocka_unit_test(test_auth_login_when_no_plain),
 		cmocka_unit_test(test_auth_refused_and_cleartext),
+		cmocka_unit_test(test_auth_plain_limit),
 		cmocka_unit_test(test_probe),
 	};
 	size_t				 i, n = 0;
