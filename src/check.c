@@ -85,19 +85,21 @@ check_report(struct check_relay *cr, const struct session_report *sr,
 	else if (e->auth_skipped != NULL)
 		fprintf(f, "  AUTH         not tried: %s\n", e->auth_skipped);
 	else if (e->auth_code != 0)
-		fprintf(f, "  AUTH         %s as %s: %d (%s)\n", e->auth_mech,
+		fprintf(f, "  AUTH         %s as %s: %d (%s)%s%s\n", e->auth_mech,
 		    r->auth_user, e->auth_code, check_ms(sr->auth_ms, a,
-		    sizeof a));
+		    sizeof a), e->auth_untested != NULL ? "; but " : "",
+		    e->auth_untested != NULL ? e->auth_untested : "");
 	if (e->esmtp)
 		fprintf(f, "  ETRN         %s; not sent\n", e->etrn_advertised ?
 		    "offered" : "not offered in EHLO (the server may still "
 		    "take it, or answer 500)");
 
 	if (res->cls == ETRN_R_NONE && r->auth_user != NULL &&
-	    e->auth_code != 235) {
+	    (e->auth_code != 235 || e->auth_untested != NULL)) {
 		/* The secondary may want AUTH before ETRN: not proven. */
-		fprintf(f, "  result       not verified: AUTH was not done "
-		    "(%s in all)\n", check_ms(sr->total_ms, a, sizeof a));
+		fprintf(f, "  result       not verified: %s (%s in all)\n",
+		    e->auth_untested != NULL ? "the password was not tried" :
+		    "AUTH was not done", check_ms(sr->total_ms, a, sizeof a));
 		cr->status = EX_TEMPFAIL;
 	} else if (res->cls == ETRN_R_NONE) {
 		fprintf(f, "  result       ok (%s in all)\n",

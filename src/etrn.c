@@ -539,8 +539,9 @@ etrn_on_auth(struct etrn *e, const struct reply *r)
 		 */
 		if (r->code == 235) {
 			e->auth_code = r->code;
-			e->note = "the server accepted AUTH LOGIN (235) before "
-			    "asking for the password, which was not sent";
+			e->note = e->auth_untested = "the server accepted AUTH "
+			    "LOGIN (235) before asking for the password, which "
+			    "was not sent";
 			return etrn_send_next(e);
 		}
 		if (r->code != 334)

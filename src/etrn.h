@@ -88,6 +88,7 @@ struct etrn {
 	bool			 greeted;	/* 250 to EHLO or HELO */
 	int			 auth_code;	/* reply to AUTH, 0 if none */
 	const char		*auth_skipped;	/* why no AUTH, static */
+	const char		*auth_untested;	/* 235, password not sent */
 	char			 auth_mech[8];	/* "PLAIN" or "LOGIN" */
 };
 

@@ -1357,6 +1357,16 @@ test_probe(void **state)
 	assert_int_equal(e.auth_code, 535);
 	assert_int_equal(res[0].cls, ETRN_R_REFUSED);
 
+	/* 235 before the password: success, but the password is untested. */
+	sec_init(&e, res, domains, CONF_TLS_NO, "site", "s3cret", true);
+	etrn_set_probe(&e);
+	assert_int_equal(say(&e, "250-mx.example\n250 AUTH LOGIN"), ETRN_SEND);
+	assert_string_equal(e.cmd, "AUTH LOGIN\r\n");
+	assert_int_equal(say(&e, "235 ok"), ETRN_SEND);
+	assert_int_equal(e.auth_code, 235);
+	assert_non_null(e.auth_untested);
+	assert_string_equal(e.cmd, "QUIT\r\n");
+
 	/* No AUTH configured: straight to QUIT after EHLO. */
 	sec_init(&e, res, domains, CONF_TLS_NO, NULL, NULL, false);
 	etrn_set_probe(&e);
