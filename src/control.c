@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * control: the control socket and its request grammar; see control.h for
- * the protocol.  Each client is a bufferevent with a deadline for its
- * request and for every write, so a client that says nothing, or stops
- * reading, costs a few seconds at most; one that vanishes while waiting for
- * a run just cancels its waiter.
+ * the protocol.  Each client is a bufferevent with one deadline for its
+ * whole request and one for every write, so a client that says nothing,
+ * trickles, or stops reading costs a few seconds at most, and when all
+ * slots are taken the oldest client still owing its request makes room;
+ * one that vanishes while waiting for a run just cancels its waiter.  Out
+ * of descriptors, the listener pauses instead of spinning.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -34,13 +36,14 @@
 #include "sched.h"
 #include "util.h"
 
-#define CONTROL_CLIENTS_MAX	64
-#define CONTROL_REQUEST_MS	5000	/* to send the request line */
+#define CONTROL_REQUEST_MS	5000	/* from accept to the whole request */
 #define CONTROL_WRITE_MS	10000	/* to take each part of the answer */
+#define CONTROL_ACCEPT_PAUSE_MS	1000	/* out of descriptors: listen again */
 
 struct control_client {
 	struct control		*ctl;
 	struct bufferevent	*bev;
+	struct event		*deadline;	/* until the request is read */
 	struct sched_waiter	*waiter;	/* run: results pending */
 	char			**names;	/* run: the relays asked */
 	size_t			 nnames;
@@ -52,6 +55,8 @@ struct control {
 	struct event_base	*base;
 	char			*path;
 	struct evconnlistener	*listener;
+	struct event		*resume;	/* re-enables a paused listener */
+	bool			 accept_failing; /* warned; say when it works */
 	struct sched		*sched;
 	struct linkstate	*links;
 	struct control_ops	 ops;
@@ -65,6 +70,8 @@ client_free(struct control_client *c)
 	size_t	i;
 
 	sched_waiter_cancel(c->waiter);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	for (i = 0; i < c->nnames; i++)
@@ -118,6 +125,7 @@ client_end(struct control_client *c, const char *fmt, ...)
 	va_end(ap);
 	evbuffer_add(out, "\n", 1);
 	c->answered = true;
+	evtimer_del(c->deadline);
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_setcb(c->bev, NULL, client_flushed_cb, client_event_cb, c);
 	bufferevent_enable(c->bev, EV_WRITE);
@@ -152,12 +160,106 @@ req_word_ok(const char *w)
 	return true;
 }
 
-/* What the kernel accepts as an interface name (dev_valid_name()). */
+/*
+ * The length of the UTF-8 sequence at p if it is valid and not a C1
+ * control (U+0080..U+009F), else 0.
+ */
+static size_t
+req_utf8_len(const unsigned char *p)
+{
+	uint32_t	cp;
+	size_t		n, i;
+
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	cp = *p & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* Overlong, surrogate, beyond Unicode, C1. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || cp <= 0x9f)
+		return 0;
+	return n;
+}
+
+/*
+ * What the kernel accepts as an interface name (dev_valid_name(): 1 to 15
+ * bytes, not "." or "..", no "/", ":" or space, which includes 0xa0 in its
+ * ctype), and no control character: bytes above 0x7e only as UTF-8.
+ */
 static bool
 req_ifname_ok(const char *name)
 {
-	return strlen(name) < IFNAMSIZ && strchr(name, '/') == NULL &&
-	    strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+	const unsigned char	*p;
+	size_t			 n;
+
+	if (*name == '\0' || strlen(name) >= IFNAMSIZ ||
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
+	for (p = (const unsigned char *)name; *p != '\0'; p += n) {
+		n = 1;
+		if (*p <= ' ' || *p == 0x7f || *p == '/' || *p == ':' ||
+		    *p == 0xa0)
+			return false;
+		if (*p > 0x7f && (n = req_utf8_len(p)) == 0)
+			return false;
+		if (memchr(p, 0xa0, n) != NULL)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Escape what a peer sent for a message, a log line or status: backslash,
+ * the bytes in also and every byte outside printable ASCII as \xNN, so no
+ * escape sequence, CR or C1 control reaches a terminal or the journal.  At
+ * most max bytes of s; out holds max * 4 + 4.
+ */
+static char *
+escape(char *out, const char *s, size_t max, const char *also)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p = (const unsigned char *)s;
+	char			*o = out;
+	size_t			 i;
+
+	for (i = 0; p[i] != '\0' && i < max; i++) {
+		if (p[i] < 0x20 || p[i] >= 0x7f || p[i] == '\\' ||
+		    strchr(also, p[i]) != NULL) {
+			*o++ = '\\';
+			*o++ = 'x';
+			*o++ = hex[p[i] >> 4];
+			*o++ = hex[p[i] & 0xf];
+		} else
+			*o++ = (char)p[i];
+	}
+	if (p[i] != '\0') {
+		memcpy(o, "...", 3);
+		o += 3;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* A peer's word, quotes escaped too, for a message in quotes. */
+#define VIS_MAX		64
+struct vis {
+	char	s[VIS_MAX * 4 + 4];
+};
+
+static const char *
+vis(const char *w, struct vis *v)
+{
+	return escape(v->s, w, VIS_MAX, "\"");
 }
 
 #define RUN_USAGE	"run [--no-wait] [--link IFACE] [RELAY...]"
@@ -167,6 +269,7 @@ req_parse_run(char * const *words, size_t n, struct control_req *req,
     char *err, size_t len)
 {
 	const char	*w, *link;
+	struct vis	 v1, v2;
 	size_t		 i, first = 0;
 
 	/* Relays are the words that are not options, in order. */
@@ -188,17 +291,19 @@ req_parse_run(char * const *words, size_t n, struct control_req *req,
 				    "interface name (" RUN_USAGE ")");
 			if (req->link != NULL)
 				return req_error(err, len, "--link given twice "
-				    "(\"%s\" and \"%s\")", req->link, link);
+				    "(\"%s\" and \"%s\")", vis(req->link, &v1),
+				    vis(link, &v2));
 			if (!req_ifname_ok(link))
-				return req_error(err, len, "--link: \"%.64s\" is "
-				    "not an interface name (at most %d bytes, "
-				    "no \"/\")", link, IFNAMSIZ - 1);
+				return req_error(err, len, "--link: \"%s\" is "
+				    "not an interface name (1 to %d bytes; no "
+				    "\"/\", \":\", space or control character)",
+				    vis(link, &v1), IFNAMSIZ - 1);
 			req->link = link;
 			continue;
 		}
 		if (w[0] == '-')
 			return req_error(err, len, "run: unknown option "
-			    "\"%.64s\" (" RUN_USAGE ")", w);
+			    "\"%s\" (" RUN_USAGE ")", vis(w, &v1));
 		/* Move the relay names together, in place, in their order. */
 		if (first == 0)
 			first = i;
@@ -215,7 +320,8 @@ int
 control_req_parse(char * const *words, size_t n, struct control_req *req,
     char *err, size_t len)
 {
-	size_t	i;
+	struct vis	v;
+	size_t		i;
 
 	memset(req, 0, sizeof(*req));
 	req->wait = true;
@@ -227,15 +333,15 @@ control_req_parse(char * const *words, size_t n, struct control_req *req,
 		    CONTROL_WORDS_MAX);
 	for (i = 0; i < n; i++)
 		if (!req_word_ok(words[i]))
-			return req_error(err, len, "argument %zu (\"%.64s\") is "
+			return req_error(err, len, "argument %zu (\"%s\") is "
 			    "empty or has a space or control character", i + 1,
-			    words[i]);
+			    vis(words[i], &v));
 	if (strcmp(words[0], "status") == 0) {
 		req->verb = CONTROL_STATUS;
 		for (i = 1; i < n; i++) {
 			if (strcmp(words[i], "--json") != 0)
 				return req_error(err, len, "status: unexpected "
-				    "\"%.64s\" (status [--json])", words[i]);
+				    "\"%s\" (status [--json])", vis(words[i], &v));
 			req->json = true;
 		}
 		return 0;
@@ -244,15 +350,15 @@ control_req_parse(char * const *words, size_t n, struct control_req *req,
 		req->verb = CONTROL_RELOAD;
 		if (n > 1)
 			return req_error(err, len, "reload takes no arguments "
-			    "(got \"%.64s\")", words[1]);
+			    "(got \"%s\")", vis(words[1], &v));
 		return 0;
 	}
 	if (strcmp(words[0], "run") == 0) {
 		req->verb = CONTROL_RUN;
 		return req_parse_run(words, n, req, err, len);
 	}
-	return req_error(err, len, "unknown command \"%.64s\" (status "
-	    "[--json], " RUN_USAGE ", reload)", words[0]);
+	return req_error(err, len, "unknown command \"%s\" (status "
+	    "[--json], " RUN_USAGE ", reload)", vis(words[0], &v));
 }
 
 int
@@ -361,13 +467,14 @@ struct status_ctx {
 
 /* One domain's cells, as the table shows them. */
 struct status_cells {
-	char	code[8], pend[24], attempt[80], text[ETRN_TEXT_MAX];
+	char	code[8], pend[24], attempt[80], text[ETRN_TEXT_MAX * 4 + 4];
 };
 
 static void
 status_cells(const struct sched_domain_info *d, int64_t now,
     struct status_cells *cl)
 {
+	char	line[ETRN_TEXT_MAX];
 	size_t	j;
 
 	snprintf(cl->code, sizeof(cl->code), "-");
@@ -377,9 +484,11 @@ status_cells(const struct sched_domain_info *d, int64_t now,
 	if (d->last->code != 0)
 		snprintf(cl->code, sizeof(cl->code), "%d", d->last->code);
 	fmt_time(d->last_try, now, cl->attempt, sizeof(cl->attempt));
-	for (j = 0; d->last->text[j] != '\0' && j + 1 < sizeof(cl->text); j++)
-		cl->text[j] = d->last->text[j] == '\n' ? ' ' : d->last->text[j];
-	cl->text[j] = '\0';
+	/* A server's reply: its lines joined, nothing for a terminal to obey. */
+	for (j = 0; d->last->text[j] != '\0' && j + 1 < sizeof(line); j++)
+		line[j] = d->last->text[j] == '\n' ? ' ' : d->last->text[j];
+	line[j] = '\0';
+	escape(cl->text, line, sizeof(line), "");
 }
 
 #define WIDEN(w, s)	do {					\
@@ -619,7 +728,7 @@ static void
 run_relay_results(const struct sched_relay_info *ri, void *arg)
 {
 	struct run_ctx	*rc = arg;
-	char		 line[1024];
+	char		 line[1024], shown[sizeof(line) * 4 + 4];
 	size_t		 i;
 
 	for (i = 0; i < rc->c->nnames; i++)
@@ -630,7 +739,9 @@ run_relay_results(const struct sched_relay_info *ri, void *arg)
 	for (i = 0; i < ri->ndomains; i++) {
 		sched_format_result(ri->name, ri->domains[i].domain,
 		    ri->domains[i].last, line, sizeof(line));
-		client_data(rc->c, "%s", line);
+		/* The server's reply text, for a terminal: escaped. */
+		client_data(rc->c, "%s", escape(shown, line, sizeof(line),
+		    ""));
 		rc->status = sched_status_merge(rc->status,
 		    ri->domains[i].last->cls);
 	}
@@ -652,12 +763,14 @@ static void
 control_run(struct control_client *c, const struct control_req *req)
 {
 	const char	*unknown = NULL;
+	struct vis	 v;
 	size_t		 i;
 
 	/* A link tool's hook (pppd's ip-up): only for a watched link. */
 	if (req->link != NULL && (c->ctl->links == NULL ||
 	    !linkstate_watches(c->ctl->links, req->link))) {
-		client_end(c, "ok %s is not watched; nothing to do", req->link);
+		client_end(c, "ok %s is not watched; nothing to do",
+		    vis(req->link, &v));
 		return;
 	}
 	c->names = xcalloc(req->nrelays + 1, sizeof(*c->names));
@@ -668,14 +781,15 @@ control_run(struct control_client *c, const struct control_req *req)
 	    req->wait ? control_run_done : NULL, c, &c->waiter,
 	    &unknown) == -1) {
 		if (errno == ENOENT)
-			client_end(c, "error no relay \"%s\"", unknown);
+			client_end(c, "error no relay \"%s\"",
+			    vis(unknown, &v));
 		else
 			client_end(c, "error etrnd is shutting down");
 		return;
 	}
 	if (req->link != NULL)
 		log_info("control: %s is up (link tool hook): asking %s",
-		    req->link, c->nnames == 0 ? "every relay" :
+		    vis(req->link, &v), c->nnames == 0 ? "every relay" :
 		    "the relays named");
 	else
 		log_info("control: asking %s", c->nnames == 0 ? "every relay" :
@@ -720,11 +834,12 @@ static void
 control_request(struct control_client *c, char *line)
 {
 	char			*words[CONTROL_WORDS_MAX + 1];
-	char			 err[256];
+	char			 err[1024];
 	struct control_req	 req;
 	size_t			 n;
 
 	/* From now on the client may wait long (run), but not stop reading. */
+	evtimer_del(c->deadline);
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	n = control_split(line, words, nitems(words));
 	if (control_req_parse(words, n, &req, err, sizeof(err)) == -1)
@@ -787,17 +902,58 @@ client_event_cb(struct bufferevent *bev, short events, void *arg)
 	client_free(c);
 }
 
+/* The request took too long in all, however it trickled in. */
+static void
+client_deadline_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct control_client	*c = arg;
+
+	(void)fd;
+	(void)events;
+	log_debug("control: client sent no request within %dms, dropped",
+	    CONTROL_REQUEST_MS);
+	client_free(c);
+}
+
+/* The oldest client that has not sent its request yet, or NULL. */
+static struct control_client *
+control_oldest_idle(struct control *ctl)
+{
+	struct control_client	*c;
+
+	TAILQ_FOREACH(c, &ctl->clients, entry)
+		if (evtimer_pending(c->deadline, NULL))
+			return c;
+	return NULL;
+}
+
 static void
 control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct control		*ctl = arg;
-	struct control_client	*c;
+	struct control_client	*c, *old;
 	struct timeval		 tv = ms_to_tv(CONTROL_REQUEST_MS);
+	struct timeval		 wtv = ms_to_tv(CONTROL_WRITE_MS);
 
 	(void)l;
 	(void)sa;
 	(void)salen;
+	if (ctl->accept_failing) {
+		log_info("control: accepting clients again");
+		ctl->accept_failing = false;
+	}
+	/*
+	 * Full: make room by dropping the oldest client still owing its
+	 * request (etrnctl sends its own at once), so clients that dawdle
+	 * cannot lock etrnctl out.
+	 */
+	if (ctl->nclients >= CONTROL_CLIENTS_MAX &&
+	    (old = control_oldest_idle(ctl)) != NULL) {
+		log_debug("control: %d clients, dropping the oldest silent one",
+		    CONTROL_CLIENTS_MAX);
+		client_free(old);
+	}
 	c = xcalloc(1, sizeof(*c));
 	c->ctl = ctl;
 	c->bev = bufferevent_socket_new(ctl->base, fd,
@@ -808,10 +964,15 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		log_warnx("control: cannot set up a client");
 		return;
 	}
+	if ((c->deadline = evtimer_new(ctl->base, client_deadline_cb, c)) ==
+	    NULL)
+		fatalx("evtimer_new");
 	TAILQ_INSERT_TAIL(&ctl->clients, c, entry);
 	ctl->nclients++;
 	bufferevent_setcb(c->bev, client_read_cb, NULL, client_event_cb, c);
-	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	/* One deadline for the whole request, not one per read. */
+	evtimer_add(c->deadline, &tv);
+	bufferevent_set_timeouts(c->bev, NULL, &wtv);
 	if (ctl->nclients > CONTROL_CLIENTS_MAX) {
 		client_end(c, "error too many clients");
 		return;
@@ -819,13 +980,41 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
+/* The pause after running out of descriptors is over: listen again. */
+static void
+control_resume_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct control	*ctl = arg;
+
+	(void)fd;
+	(void)events;
+	evconnlistener_enable(ctl->listener);
+}
+
 static void
 control_accept_error_cb(struct evconnlistener *l, void *arg)
 {
-	(void)l;
-	(void)arg;
-	/* EMFILE and friends: the listener retries on the next event. */
-	log_warn("control: accept");
+	struct control	*ctl = arg;
+	struct timeval	 tv = ms_to_tv(CONTROL_ACCEPT_PAUSE_MS);
+	int		 saved = errno;
+
+	if (saved != EMFILE && saved != ENFILE && saved != ENOBUFS &&
+	    saved != ENOMEM) {
+		log_warn("control: accept");
+		return;
+	}
+	/*
+	 * The pending connection stays readable: listening on would spin.
+	 * Pause, and try again later; warn once until it works.
+	 */
+	evconnlistener_disable(l);
+	evtimer_add(ctl->resume, &tv);
+	if (!ctl->accept_failing)
+		log_warnx("control: accept: %s; pausing, retrying every %dms",
+		    strerror(saved), CONTROL_ACCEPT_PAUSE_MS);
+	else
+		log_debug("control: accept: %s; still pausing", strerror(saved));
+	ctl->accept_failing = true;
 }
 
 struct control *
@@ -885,9 +1074,12 @@ control_new(struct event_base *base, const char *path, struct sched *sched,
 	ctl->links = links;
 	ctl->ops = *ops;
 	TAILQ_INIT(&ctl->clients);
+	if ((ctl->resume = evtimer_new(base, control_resume_cb, ctl)) == NULL)
+		fatalx("evtimer_new");
 	ctl->listener = evconnlistener_new(base, control_accept_cb, ctl,
 	    LEV_OPT_CLOSE_ON_FREE, 0, fd);
 	if (ctl->listener == NULL) {
+		event_free(ctl->resume);
 		free(ctl->path);
 		free(ctl);
 		goto fail;
@@ -939,6 +1131,7 @@ control_free(struct control *ctl)
 	while (!TAILQ_EMPTY(&ctl->clients))
 		client_free(TAILQ_FIRST(&ctl->clients));
 	evconnlistener_free(ctl->listener);
+	event_free(ctl->resume);
 	unlink(ctl->path);
 	free(ctl->path);
 	free(ctl);

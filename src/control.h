@@ -12,7 +12,12 @@
  *
  * The answer is any number of data lines, each starting with "- ", and one
  * final line: "ok" (perhaps followed by a note), "exit N" (run: the status
- * etrnd --once would give) or "error MESSAGE".
+ * etrnd --once would give) or "error MESSAGE".  Whatever of the peer's an
+ * answer, a log line or status repeats has backslash and every byte outside
+ * printable ASCII (and a quote inside quotes) escaped as \xNN, as does a
+ * server's reply text in status.  IFACE must be an interface name
+ * the kernel would take (1 to 15 bytes, no "/", ":", space or control
+ * character, not "." or ".."; bytes above 0x7e only as UTF-8 without C1).
  */
 #ifndef ETRND_CONTROL_H
 #define ETRND_CONTROL_H
@@ -29,6 +34,8 @@ struct control;
 
 #define CONTROL_LINE_MAX	4096	/* a request, and each answer line */
 #define CONTROL_WORDS_MAX	256
+/* Clients served at once: each holds a descriptor (for an fd budget). */
+#define CONTROL_CLIENTS_MAX	64
 /* The static group whose members may use the socket (sysusers.d). */
 #define CONTROL_ADMIN_GROUP	"etrnd-admin"
 
@@ -51,7 +58,8 @@ struct control_req {
 /*
  * Parse the words of a request (etrnctl's arguments after its options, or
  * the daemon's split request line).  0, or -1 with a message in err that
- * says what was wrong ("--link needs an interface name").
+ * says what was wrong ("--link needs an interface name"), the words it
+ * quotes escaped.
  */
 int	control_req_parse(char * const *words, size_t n, struct control_req *,
 	    char *err, size_t errlen);

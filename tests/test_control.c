@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Tests for the control request grammar both etrnctl and etrnd use: a table
- * of requests (as words) with the parsed fields or the exact error, and the
- * canonical line each parses back to.
+ * of requests (as words) with the parsed fields or the exact error (peer
+ * bytes escaped in it), and the canonical line each parses back to.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +17,8 @@
 #include "control.h"
 
 #define RUN_USAGE	"(run [--no-wait] [--link IFACE] [RELAY...])"
+#define IFNAME_BAD	"is not an interface name (1 to 15 bytes; no \"/\", " \
+			"\":\", space or control character)"
 
 struct req_case {
 	const char	*line;		/* words separated by single spaces */
@@ -52,12 +54,48 @@ static const struct req_case cases[] = {
 	BAD("run --link", "--link needs an interface name " RUN_USAGE),
 	BAD("run --link=", "--link needs an interface name " RUN_USAGE),
 	BAD("run --link a --link b", "--link given twice (\"a\" and \"b\")"),
-	BAD("run --link a/b", "--link: \"a/b\" is not an interface name (at most "
-	    "15 bytes, no \"/\")"),
-	BAD("run --link 0123456789abcdef", "--link: \"0123456789abcdef\" is not "
-	    "an interface name (at most 15 bytes, no \"/\")"),
-	BAD("run --link ..", "--link: \"..\" is not an interface name (at most "
-	    "15 bytes, no \"/\")"),
+	/* Interface names as the kernel takes them (dev_valid_name()). */
+	{ "run --link 0123456789abcde", NULL, CONTROL_RUN, false, true,
+	    "0123456789abcde", "", "run --link 0123456789abcde" },
+	{ "run --link w\xc3\xa9", NULL, CONTROL_RUN, false, true, "w\xc3\xa9",
+	    "", "run --link w\xc3\xa9" },
+	{ "run --link a\"b", NULL, CONTROL_RUN, false, true, "a\"b", "",
+	    "run --link a\"b" },
+	BAD("run --link a/b", "--link: \"a/b\" " IFNAME_BAD),
+	BAD("run --link 0123456789abcdef", "--link: \"0123456789abcdef\" "
+	    IFNAME_BAD),
+	BAD("run --link ..", "--link: \"..\" " IFNAME_BAD),
+	BAD("run --link .", "--link: \".\" " IFNAME_BAD),
+	BAD("run --link eth0:1", "--link: \"eth0:1\" " IFNAME_BAD),
+	/* C1 controls, raw or as UTF-8, and what is not UTF-8: escaped. */
+	BAD("run --link a\x9b" "2J", "--link: \"a\\x9b2J\" " IFNAME_BAD),
+	BAD("run --link a\xc2\x9b" "2J", "--link: \"a\\xc2\\x9b2J\" "
+	    IFNAME_BAD),
+	BAD("run --link a\xc2\x85", "--link: \"a\\xc2\\x85\" " IFNAME_BAD),
+	BAD("run --link \xff\xfe", "--link: \"\\xff\\xfe\" " IFNAME_BAD),
+	BAD("run --link \xc0\xaf", "--link: \"\\xc0\\xaf\" " IFNAME_BAD),
+	BAD("run --link \xe2\x82", "--link: \"\\xe2\\x82\" " IFNAME_BAD),
+	/* 0xa0 is a space to the kernel, even inside UTF-8 ("a" grave). */
+	BAD("run --link \xc3\xa0", "--link: \"\\xc3\\xa0\" " IFNAME_BAD),
+	/* Controls never get that far, and are escaped in the message. */
+	BAD("run --link ppp0\x1b[2J", "argument 3 (\"ppp0\\x1b[2J\") is empty "
+	    "or has a space or control character"),
+	BAD("run --link ppp0\r", "argument 3 (\"ppp0\\x0d\") is empty or has "
+	    "a space or control character"),
+	BAD("run --link a\b\x0b\x7f", "argument 3 (\"a\\x08\\x0b\\x7f\") is "
+	    "empty or has a space or control character"),
+	BAD("run --link a\\ --link b\x9b", "--link given twice (\"a\\x5c\" and "
+	    "\"b\\x9b\")"),
+	BAD("\x9b" "31mred", "unknown command \"\\x9b31mred\" (status [--json], "
+	    "run [--no-wait] [--link IFACE] [RELAY...], reload)"),
+	BAD("status \xe2\x80\xae", "status: unexpected \"\\xe2\\x80\\xae\" "
+	    "(status [--json])"),
+	BAD("reload \"x", "reload takes no arguments (got \"\\x22x\")"),
+	BAD("run --\x85", "run: unknown option \"--\\x85\" " RUN_USAGE),
+	BAD("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	    "unknown command \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxx...\" (status [--json], run [--no-wait] [--link "
+	    "IFACE] [RELAY...], reload)"),
 	BAD("run --bogus", "run: unknown option \"--bogus\" " RUN_USAGE),
 	BAD("run isp --no-wait mx2", "run: options go before the relay names "
 	    RUN_USAGE),
@@ -82,6 +120,23 @@ split(char *line, char **words, size_t max)
 	return n;
 }
 
+/* A case's line for the test log, without raw control bytes. */
+static const char *
+shown(const char *s, char *buf, size_t len)
+{
+	size_t	o = 0;
+
+	for (; *s != '\0' && o + 5 < len; s++) {
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x",
+			    (unsigned char)*s);
+		else
+			buf[o++] = *s;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static void
 test_table(void **state)
 {
@@ -92,14 +147,15 @@ test_table(void **state)
 		const struct req_case	*c = &cases[i];
 		struct control_req	 req;
 		char			 line[256], *words[16], err[256] = "";
-		char			 relays[256] = "", out[256];
+		char			 relays[256] = "", out[256], vis[1024];
 		size_t			 n;
 		int			 r;
 
 		snprintf(line, sizeof(line), "%s", c->line);
 		n = split(line, words, 16);
 		r = control_req_parse(words, n, &req, err, sizeof(err));
-		print_message("%-32s -> %s\n", c->line, r == 0 ? "ok" : err);
+		print_message("%-32s -> %s\n", shown(c->line, vis, sizeof(vis)),
+		    r == 0 ? "ok" : err);
 		if (c->error != NULL) {
 			assert_int_equal(r, -1);
 			assert_string_equal(err, c->error);

@@ -4,7 +4,10 @@
 # --no-wait, unknown relay, --link), reload (good and bad), many clients at
 # once, silent, garbage and vanishing clients, and no daemon at all; how
 # etrnctl finds the socket (-s, -c FILE) and says why it cannot; a second
-# etrnd on the same socket refuses to start.  Loopback only.
+# etrnd on the same socket refuses to start; what a peer sends reaches no log
+# or answer unescaped; clients that trickle their request are cut off at
+# one deadline; running out of descriptors pauses accept() instead of
+# spinning.  Loopback only.
 . "$(dirname "$0")/lib.sh"
 : "${ETRNCTL:?set ETRNCTL to the etrnctl binary}"
 SOCK="$T/control"
@@ -215,7 +218,7 @@ PY
 check "daemon: --link --no-wait is an error, not an interface name" diff -u - "$T/raw" <<'OUT'
 error --link needs an interface name (run [--no-wait] [--link IFACE] [RELAY...])
 error --link needs an interface name (run [--no-wait] [--link IFACE] [RELAY...])
-error --link: "a/b" is not an interface name (at most 15 bytes, no "/")
+error --link: "a/b" is not an interface name (1 to 15 bytes; no "/", ":", space or control character)
 ok eth9 is not watched; nothing to do
 OUT
 
@@ -342,6 +345,89 @@ for req in (b"frobnicate\n", b"x" * 5000, b"status\0x\n", b"run --bogus\n", b"\n
 PY
 check "bad requests: five error lines" test "$(grep -c '^error ' "$T/garbage")" -eq 5
 
+# Hostile names: refused or escaped, never echoed raw to a terminal or log.
+python3 - "$SOCK" >"$T/raw" <<'PY2'
+import socket, sys
+for req in (b"run --link ppp0\x1b]0;pwned\x07\n", b"run --link ppp0\r\x1b[2K\n",
+            b"run --link a\xc2\x9b2J\n", b"run --link e\xc3\xa90\n",
+            b"run nosuch\x9b31m\n", b"\x1b[31mstatus\n"):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(sys.argv[1])
+    s.sendall(req)
+    print(s.makefile("rb").readline().decode("ascii").rstrip())
+    s.close()
+PY2
+check "hostile names: refused or answered, every byte escaped" diff -u - "$T/raw" <<'OUT'
+error argument 3 ("ppp0\x1b]0;pwned\x07") is empty or has a space or control character
+error argument 3 ("ppp0\x0d\x1b[2K") is empty or has a space or control character
+error --link: "a\xc2\x9b2J" is not an interface name (1 to 15 bytes; no "/", ":", space or control character)
+ok e\xc3\xa90 is not watched; nothing to do
+error no relay "nosuch\x9b31m"
+error argument 1 ("\x1b[31mstatus") is empty or has a space or control character
+OUT
+
+# Trickling clients: one deadline from accept for the whole request, not
+# one per byte; while 64 of them hold every slot, etrnctl still gets in.
+python3 - "$SOCK" "$T/trickle.up" >"$T/trickle" <<'PY2' &
+import select, socket, sys, time
+socks = []
+end = time.monotonic() + 5
+for i in range(64):
+    s = socket.socket(socket.AF_UNIX)
+    s.setblocking(False)
+    while True:
+        try:
+            s.connect(sys.argv[1])
+            break
+        except BlockingIOError:
+            # The backlog is full until the daemon accepts: bounded retry.
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.01)
+    socks.append(s)
+t0 = time.monotonic()
+open(sys.argv[2], "w").close()
+closed = {}
+next_byte = t0
+while len(closed) < len(socks) and time.monotonic() - t0 < 8:
+    now = time.monotonic()
+    if now >= next_byte:
+        for s in socks:
+            if s not in closed:
+                try:
+                    s.send(b"s")
+                except OSError:
+                    closed[s] = now - t0
+        next_byte += 1
+    live = [s for s in socks if s not in closed]
+    r, _, _ = select.select(live, [], [], max(0.01, next_byte - time.monotonic()))
+    for s in r:
+        try:
+            data = s.recv(100)
+        except OSError:
+            data = b""
+        if data == b"" or data.startswith(b"error"):
+            closed[s] = time.monotonic() - t0
+print(len(closed), sum(1 for t in closed.values() if 4 <= t < 7),
+      max(closed.values(), default=99))
+PY2
+TRICKLE=$!
+PIDS+=("$TRICKLE")
+wait_for 10 test -e "$T/trickle.up"
+sleep 1
+timeout 5 "$ETRNCTL" -s "$SOCK" status >"$T/out" 2>"$T/err"
+check "64 trickling clients: etrnctl status still answered meanwhile" \
+	grep -q "^relay isp " "$T/out"
+wait "$TRICKLE"
+read -r n_closed n_on_time last <"$T/trickle"
+check "trickling clients: all 64 cut off before 7s (cut $n_closed, last at ${last}s)" \
+	test "$n_closed" -eq 64
+check "trickling clients: at the 5s deadline, but the one etrnctl displaced ($n_on_time of 64 at 4-7s)" \
+	test "$n_on_time" -ge 63
+ctl status >/dev/null
+check "trickling clients gone: etrnctl status works" test $? -eq 0
+
 # A client that says nothing is dropped; one that vanishes mid-run costs nothing.
 check "silent client: dropped after the request deadline" python3 - "$SOCK" <<'PY'
 import socket, sys, time
@@ -363,6 +449,9 @@ check "daemon still running" kill -0 "$DPID"
 wait_for 10 bash -c "[ \$(ls /proc/$DPID/fd | wc -l) -le $fds_before ]"
 check "no file descriptor left behind ($fds_before before, $(ls /proc/"$DPID"/fd | wc -l) after)" \
 	test "$(ls /proc/"$DPID"/fd | wc -l)" -le "$fds_before"
+
+check "the daemon's log holds no raw ESC, CR, BEL or C1 byte" \
+	bash -c "! LC_ALL=C grep -qaP '[\\x1b\\r\\x07\\x80-\\x9f]' '$T/etrnd.log'"
 
 kill "$DPID"
 wait "$DPID"
@@ -443,4 +532,98 @@ check "no relays: STATUS= moves on" wait_for 5 grep -q "^STATUS=.*isp" "$T/notif
 kill "$DPID"
 wait "$DPID"
 check "no relays: clean exit" test $? -eq 0
+
+# Out of descriptors: 40 clients hold connections against an etrnd with 32
+# descriptors.  accept() fails with EMFILE; the listener pauses (one
+# warning), rather than spinning on the pending connection, and takes
+# clients again once they go.  With watch unset, a link name that is valid
+# UTF-8 is taken, and logged escaped.
+SOCK2="$T/control2"
+c1=$(free_port)
+python3 "$LISTENER" 127.0.0.1 "$c1" --log "$T/c1.log" --ready "$T/ready3" \
+	--reply "250 Queuing $(printf '\xc2\x9b')31m started" --lifetime 120 &
+PIDS+=($!)
+wait_for 10 test -e "$T/ready3"
+printf '[daemon]\ncontrol-socket = %s\n\n[relay c1]\nhost = 127.0.0.1\nport = %s\ndomains = c1.example\n' \
+	"$SOCK2" "$c1" >"$T/fd.conf"
+(ulimit -n 32 && exec "$ETRND" -v -c "$T/fd.conf") 2>"$T/fd.log" &
+FPID=$!
+PIDS+=("$FPID")
+wait_for 10 test -S "$SOCK2"
+"$ETRNCTL" -s "$SOCK2" run c1 >"$T/c1.out"
+"$ETRNCTL" -s "$SOCK2" status >"$T/out"
+check "run: a C1 control in a server's reply is escaped" grep -qx \
+	'c1 c1.example ok 250 Queuing \\xc2\\x9b31m started' "$T/c1.out"
+check "status: a C1 control in a server's reply is escaped" grep -q \
+	'^  c1.example .* Queuing \\xc2\\x9b31m started$' "$T/out"
+check "status: no raw C1 byte at all" \
+	bash -c "! LC_ALL=C grep -qaP '[\\x1b\\x80-\\x9f]' '$T/out'"
+"$ETRNCTL" -s "$SOCK2" run --no-wait --link "w$(printf '\xc3\xa9')0" >/dev/null
+check "unwatched by default rules, UTF-8 name: logged escaped" wait_for 5 \
+	grep -q 'control: w\\xc3\\xa90 is up (link tool hook)' "$T/fd.log"
+python3 - "$SOCK2" >"$T/raw" <<'PY2'
+import socket, sys
+for req in (b"run --no-wait --link a\xc2\x9b2J\n", b"run --no-wait --link p\x9b0\n",
+            b"run --no-wait --link \xe2\x80\xaeppp0\n"):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(sys.argv[1])
+    s.sendall(req)
+    print(s.makefile("rb").readline().decode("ascii").rstrip())
+    s.close()
+PY2
+check "watch unset: C1 controls in a name are refused" \
+	test "$(grep -c '^error --link: .* is not an interface name' "$T/raw")" -eq 2
+check "watch unset: a bidi override is taken, and logged escaped" grep -q \
+	'control: \\xe2\\x80\\xaeppp0 is up (link tool hook)' "$T/fd.log"
+check "watch unset: no control: log line holds a raw C1 byte or ESC" \
+	bash -c "! LC_ALL=C grep -qaP 'control: .*[\\x1b\\r\\x07\\x80-\\x9f]' '$T/fd.log'"
+cpu() { awk '{ print $14 + $15 }' /proc/"$FPID"/stat; }
+python3 - "$SOCK2" "$T/fd.up" "$T/fd.go" <<'PY2' &
+import os, socket, sys, time
+socks = []
+end = time.monotonic() + 3
+for i in range(40):
+    s = socket.socket(socket.AF_UNIX)
+    s.setblocking(False)
+    while True:
+        try:
+            s.connect(sys.argv[1])
+            socks.append(s)
+            break
+        except BlockingIOError:
+            # Backlog full: the daemon accepts, or is out of descriptors.
+            if time.monotonic() > end:
+                break
+            time.sleep(0.01)
+    if s not in socks:
+        s.close()
+        break
+open(sys.argv[2], "w").write(str(len(socks)))
+end = time.monotonic() + 20
+while not os.path.exists(sys.argv[3]) and time.monotonic() < end:
+    time.sleep(0.05)
+PY2
+HOLD=$!
+PIDS+=("$HOLD")
+wait_for 10 test -e "$T/fd.up"
+check "EMFILE: reached with $(cat "$T/fd.up") clients connected or queued" \
+	wait_for 5 grep -q "control: accept: Too many open files" "$T/fd.log"
+cpu0=$(cpu)
+sleep 3
+cpu1=$(cpu)
+accepts=$(count_lines "$T/fd.log" "accept")
+touch "$T/fd.go"
+wait "$HOLD"
+check "EMFILE: fewer than 20 accept lines in 3s (got $accepts)" test "$accepts" -lt 20
+check "EMFILE: warned once" test "$(count_lines "$T/fd.log" \
+	"control: accept: Too many open files; pausing, retrying every 1000ms")" -eq 1
+check "EMFILE: no busy loop (CPU $((cpu1 - cpu0)) ticks in 3s)" \
+	test $((cpu1 - cpu0)) -lt 50
+check "EMFILE: etrnctl works again once the clients go" \
+	wait_for 10 "$ETRNCTL" -s "$SOCK2" status
+check "EMFILE: and says so" grep -q "control: accepting clients again" "$T/fd.log"
+kill "$FPID"
+wait "$FPID"
+check "EMFILE: clean exit" test $? -eq 0
 finish
