@@ -1342,14 +1342,15 @@ test_tls_ca(void **state)
 	char			 text[1024], expected[4096];
 	struct conf		*conf;
 	char			*errors = NULL;
-	const char		*path;
+	char			 path[512];
 	size_t			 i;
 	static const char *const names[] = { "ca.pem", "empty.pem",
 	    "junk.pem", "text.pem", "key.pem", "fifo" };
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	path = write_secret(dir, "ca.pem", test_ca_pem, 0644);
+	snprintf(path, sizeof path, "%s", write_secret(dir, "ca.pem",
+	    test_ca_pem, 0644));
 	snprintf(text, sizeof text, "%stls-ca = %s\n", base, path);
 	conf = parse_ok(text);
 	assert_string_equal(conf->relays[0].tls_ca, path);
@@ -1377,20 +1378,20 @@ test_tls_ca(void **state)
 	conf_free(conf);
 
 	/* Empty, or text with no certificate. */
-	path = write_secret(dir, "empty.pem", "", 0644);
+	snprintf(path, sizeof path, "%s", write_secret(dir, "empty.pem", "", 0644));
 	snprintf(text, sizeof text, "%stls-ca = %s\n", base, path);
 	snprintf(expected, sizeof expected, "t.conf:3: tls-ca: %s holds no "
 	    "certificate (it must be a PEM bundle of CA certificates)\n", path);
 	parse_fail(text, strlen(text), expected);
-	path = write_secret(dir, "text.pem", "not a certificate\n", 0644);
+	snprintf(path, sizeof path, "%s", write_secret(dir, "text.pem", "not a certificate\n", 0644));
 	snprintf(text, sizeof text, "%stls-ca = %s\n", base, path);
 	snprintf(expected, sizeof expected, "t.conf:3: tls-ca: %s holds no "
 	    "certificate (it must be a PEM bundle of CA certificates)\n", path);
 	parse_fail(text, strlen(text), expected);
 
 	/* A PEM block that is not a certificate, and one that is garbage. */
-	path = write_secret(dir, "junk.pem", "-----BEGIN CERTIFICATE-----\n"
-	    "bm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n", 0644);
+	snprintf(path, sizeof path, "%s", write_secret(dir, "junk.pem", "-----BEGIN CERTIFICATE-----\n"
+	    "bm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n", 0644));
 	snprintf(text, sizeof text, "%stls-ca = %s\n", base, path);
 	conf = conf_parse("t.conf", text, strlen(text), &errors);
 	assert_null(conf);
@@ -1402,13 +1403,13 @@ test_tls_ca(void **state)
 	/* Garbage after a good certificate spoils the bundle too. */
 	snprintf(expected, sizeof expected, "%s-----BEGIN CERTIFICATE-----\n"
 	    "!!!!\n-----END CERTIFICATE-----\n", test_ca_pem);
-	path = write_secret(dir, "junk.pem", expected, 0644);
+	snprintf(path, sizeof path, "%s", write_secret(dir, "junk.pem", expected, 0644));
 	conf = conf_parse("t.conf", text, strlen(text), &errors);
 	assert_null(conf);
 	assert_non_null(strstr(errors, "is not a PEM bundle of certificates"));
 	free(errors);
-	path = write_secret(dir, "key.pem", "-----BEGIN PRIVATE KEY-----\n"
-	    "bm90IGEga2V5\n-----END PRIVATE KEY-----\n", 0644);
+	snprintf(path, sizeof path, "%s", write_secret(dir, "key.pem", "-----BEGIN PRIVATE KEY-----\n"
+	    "bm90IGEga2V5\n-----END PRIVATE KEY-----\n", 0644));
 	snprintf(text, sizeof text, "%stls-ca = %s\n", base, path);
 	conf = conf_parse("t.conf", text, strlen(text), &errors);
 	assert_null(conf);
