@@ -218,48 +218,16 @@ req_ifname_ok(const char *name)
 	return true;
 }
 
-/*
- * Escape what a peer sent for a message, a log line or status: backslash,
- * the bytes in also and every byte outside printable ASCII as \xNN, so no
- * escape sequence, CR or C1 control reaches a terminal or the journal.  At
- * most max bytes of s; out holds max * 4 + 4.
- */
-static char *
-escape(char *out, const char *s, size_t max, const char *also)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	const unsigned char	*p = (const unsigned char *)s;
-	char			*o = out;
-	size_t			 i;
-
-	for (i = 0; p[i] != '\0' && i < max; i++) {
-		if (p[i] < 0x20 || p[i] >= 0x7f || p[i] == '\\' ||
-		    strchr(also, p[i]) != NULL) {
-			*o++ = '\\';
-			*o++ = 'x';
-			*o++ = hex[p[i] >> 4];
-			*o++ = hex[p[i] & 0xf];
-		} else
-			*o++ = (char)p[i];
-	}
-	if (p[i] != '\0') {
-		memcpy(o, "...", 3);
-		o += 3;
-	}
-	*o = '\0';
-	return out;
-}
-
 /* A peer's word, quotes escaped too, for a message in quotes. */
 #define VIS_MAX		64
 struct vis {
-	char	s[VIS_MAX * 4 + 4];
+	char	s[STR_VIS_LEN(VIS_MAX)];
 };
 
 static const char *
 vis(const char *w, struct vis *v)
 {
-	return escape(v->s, w, VIS_MAX, "\"");
+	return str_vis(v->s, w, VIS_MAX, "\"");
 }
 
 #define RUN_USAGE	"run [--no-wait] [--link IFACE] [RELAY...]"
@@ -488,7 +456,7 @@ status_cells(const struct sched_domain_info *d, int64_t now,
 	for (j = 0; d->last->text[j] != '\0' && j + 1 < sizeof(line); j++)
 		line[j] = d->last->text[j] == '\n' ? ' ' : d->last->text[j];
 	line[j] = '\0';
-	escape(cl->text, line, sizeof(line), "");
+	str_vis(cl->text, line, sizeof(line), "");
 }
 
 #define WIDEN(w, s)	do {					\
@@ -740,7 +708,7 @@ run_relay_results(const struct sched_relay_info *ri, void *arg)
 		sched_format_result(ri->name, ri->domains[i].domain,
 		    ri->domains[i].last, line, sizeof(line));
 		/* The server's reply text, for a terminal: escaped. */
-		client_data(rc->c, "%s", escape(shown, line, sizeof(line),
+		client_data(rc->c, "%s", str_vis(shown, line, sizeof(line),
 		    ""));
 		rc->status = sched_status_merge(rc->status,
 		    ri->domains[i].last->cls);

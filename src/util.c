@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * util: allocation that cannot fail quietly, and the clocks.
+ * util: allocation that cannot fail quietly, the clocks, and escaping
+ * what others sent before it is shown.
  */
 #include <sys/socket.h>
 
@@ -119,4 +120,30 @@ host_fqdn(bool *qualified)
 	if (ai != NULL)
 		freeaddrinfo(ai);
 	return name;
+}
+
+char *
+str_vis(char *out, const char *s, size_t max, const char *also)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p = (const unsigned char *)s;
+	char			*o = out;
+	size_t			 i;
+
+	for (i = 0; p[i] != '\0' && i < max; i++) {
+		if (p[i] < 0x20 || p[i] >= 0x7f || p[i] == '\\' ||
+		    strchr(also, p[i]) != NULL) {
+			*o++ = '\\';
+			*o++ = 'x';
+			*o++ = hex[p[i] >> 4];
+			*o++ = hex[p[i] & 0xf];
+		} else
+			*o++ = (char)p[i];
+	}
+	if (p[i] != '\0') {
+		memcpy(o, "...", 3);
+		o += 3;
+	}
+	*o = '\0';
+	return out;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * util: the few allocation and time helpers every module shares.
+ * util: the few allocation, time and escaping helpers every module shares.
  */
 #ifndef ETRND_UTIL_H
 #define ETRND_UTIL_H
@@ -32,5 +32,17 @@ uint64_t	 now_ms(void);
 int64_t		 wall_s(void);
 /* "1h2m", "30s", "250ms": a duration for people. */
 const char	*fmt_duration(uint64_t ms, char *buf, size_t len);
+
+/*
+ * Escape what a peer, a file or a command line sent before it reaches a
+ * message, a log line, a terminal or status: backslash, the bytes in also
+ * and every byte outside printable ASCII become \xNN, so no escape
+ * sequence, CR, C1 control or bidi override gets through (UTF-8 is shown
+ * escaped too, the same way everywhere).  At most max bytes of s, then
+ * "..."; out holds STR_VIS_LEN(max) bytes.  Returns out.
+ */
+#define STR_VIS_LEN(max)	((max) * 4 + 4)
+char		*str_vis(char *out, const char *s, size_t max,
+		    const char *also);
 
 #endif
