@@ -556,7 +556,7 @@ etrnd_signal_cb(evutil_socket_t sig, short ev, void *arg)
 	case SIGUSR1:
 		if (!d->stopping) {
 			log_info("SIGUSR1: asking every relay now");
-			sched_trigger_all(d->sched, SCHED_MANUAL);
+			sched_trigger_all(d->sched, RELAY_T_MANUAL);
 		}
 		break;
 	case SIGTERM:
@@ -755,7 +755,7 @@ main(int argc, char *argv[])
 	    &hooks);
 
 	if (d.once) {
-		sched_trigger_all(d.sched, SCHED_MANUAL);
+		sched_trigger_all(d.sched, RELAY_T_MANUAL);
 		if (sched_busy(d.sched))
 			event_base_dispatch(d.base);
 		sched_print_results(d.sched, stdout);
@@ -794,7 +794,7 @@ main(int argc, char *argv[])
 		log_notice("no relays configured in %s: nothing to do until a "
 		    "reload adds one", d.conf_path);
 	if (d.conf->run_at_start && linkstate_online(linkmon_state(d.link)))
-		sched_trigger_all(d.sched, SCHED_START);
+		sched_trigger_all(d.sched, RELAY_T_START);
 	notify_ready();
 	etrnd_update_status(&d);
 

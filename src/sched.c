@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * sched: triggers, coalescing, backoff and the session cap; see sched.h.
- * A relay's domains carry their last result, which is the one source of
- * truth for what a retry asks again and for what status shows.
+ * sched: the mechanism that carries out each relay's policy (relay.c):
+ * it owns the relays, their retry timers and sessions, the session slots
+ * and their queue, the settle and interval timers, the local-smtp gate,
+ * reload and shutdown, and the waiters of `etrnctl run`.  Every decision
+ * comes from relay.c as a step; sched_step() is the one place that turns
+ * a step into timers, sessions and log lines.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -17,73 +20,36 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
-#include "backoff.h"
 #include "etrn.h"
 #include "log.h"
 #include "probe.h"
+#include "relay.h"
 #include "sched.h"
 #include "session.h"
 #include "util.h"
 
-enum relay_state {
-	RELAY_IDLE,
-	RELAY_QUEUED,
-	RELAY_RUNNING,
-	RELAY_BACKOFF,
-	RELAY_WAITLINK,
-	RELAY_FAILED,
-};
-
-static const char *relay_state_names[] = {
-	[RELAY_IDLE] = "idle",
-	[RELAY_QUEUED] = "queued",
-	[RELAY_RUNNING] = "running",
-	[RELAY_BACKOFF] = "backoff",
-	[RELAY_WAITLINK] = "waitlink",
-	[RELAY_FAILED] = "failed",
-};
-
-struct domain {
-	char			*arg;
-	struct etrn_result	 last;		/* cls NONE: never asked */
-	bool			 todo;		/* due in this run */
-	int64_t			 last_ok;	/* wall clock, 0 = never */
-	int64_t			 last_try;	/* wall clock, 0 = never */
-};
-
-struct relay {
+/* The mechanism around one relay's policy: its session and its timer. */
+struct sched_relay {
+	struct relay		 rl;		/* the policy's state */
 	struct sched		*sched;
 	const struct conf_relay	*conf;		/* NULL once removed */
 	char			*name;
-	enum relay_state	 state;
-	struct domain		*doms;
-	size_t			 ndoms;
-	size_t			 chunk[CONF_ETRN_PER_SESSION];
-	size_t			 nchunk;	/* domains in the session */
 	struct session		*session;
 	struct event		*retry_ev;
-	unsigned		 failures;	/* consecutive failed runs */
-	uint64_t		 fail_since;	/* monotonic ms, 0 = ok */
-	uint64_t		 retry_at;	/* monotonic ms */
-	bool			 rerun;
-	enum sched_reason	 rerun_reason;
-	bool			 wanted;	/* due once local-smtp listens */
-	enum sched_reason	 want_reason;
-	uint64_t		 run_seq;	/* runs started, incl. rerun */
-	uint64_t		 done_seq;	/* runs finished */
+	enum relay_state	 shown;		/* the state last traced */
 	bool			 warned_no_etrn;
-	TAILQ_ENTRY(relay)	 entry;		/* relays or dying */
-	TAILQ_ENTRY(relay)	 qentry;	/* queue */
+	TAILQ_ENTRY(sched_relay) entry;		/* relays or dying */
+	TAILQ_ENTRY(sched_relay) qentry;	/* queue */
 };
 
-TAILQ_HEAD(relay_list, relay);
+TAILQ_HEAD(relay_list, sched_relay);
 
 /* A client of sched_run() waiting for runs that started after it asked. */
 struct sched_waiter {
 	struct sched		*sc;
 	TAILQ_ENTRY(sched_waiter) entry;
 	struct {
-		struct relay	*relay;		/* NULL: removed, or done */
+		struct sched_relay *relay;	/* NULL: removed, or done */
 		uint64_t	 target;	/* run_seq to finish; 0 = not yet */
 	}			*w;
 	size_t			 n;
@@ -114,10 +80,12 @@ struct sched {
 	TAILQ_HEAD(, sched_waiter) waiters;
 };
 
-static void	relay_trigger(struct relay *, enum sched_reason);
-static void	relay_want(struct relay *, enum sched_reason);
+static void	sched_decide(struct sched_relay *);
 static void	sched_pump(struct sched *);
 static void	sched_kick(struct sched *);
+static void	sched_on_session_done(struct session *,
+		    const struct etrn_result *, size_t, const struct etrn *,
+		    void *);
 
 static void
 sched_changed(struct sched *sc)
@@ -134,28 +102,40 @@ sched_check_idle(struct sched *sc)
 		sc->hooks.idle(sc->hooks.arg);
 }
 
+/* Trace a state the policy moved the relay to, and show it. */
 static void
-relay_set_state(struct relay *r, enum relay_state state)
+sched_trace(struct sched_relay *sr)
 {
-	if (r->state != state)
-		log_debug("relay %s: %s -> %s", r->name,
-		    relay_state_names[r->state], relay_state_names[state]);
-	r->state = state;
-	sched_changed(r->sched);
+	if (sr->shown == sr->rl.state)
+		return;
+	log_debug("relay %s: %s -> %s", sr->name, relay_state_name(sr->shown),
+	    relay_state_name(sr->rl.state));
+	sr->shown = sr->rl.state;
+	sched_changed(sr->sched);
+}
+
+/* The world as the policy sees it, now. */
+static void
+sched_env(const struct sched *sc, struct relay_env *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->now = now_ms();
+	env->wall = wall_s();
+	env->random = arc4random();
+	env->online = sc->online;
+	env->once = sc->once;
+	env->stopping = sc->shutting_down;
+	env->held = sc->probe != NULL;
+	env->retry_min_ms = sc->conf->retry_min_ms;
+	env->retry_max_ms = sc->conf->retry_max_ms;
+	env->give_up_ms = sc->conf->give_up_ms;
 }
 
 static const char *
-relay_verb(const struct relay *r)
+relay_verb(const struct sched_relay *sr)
 {
-	return r->conf != NULL && r->conf->command == CONF_CMD_QSND ?
+	return sr->conf != NULL && sr->conf->command == CONF_CMD_QSND ?
 	    "QSND" : "ETRN";
-}
-
-static bool
-domain_is_permanent(const struct domain *d)
-{
-	return d->last.cls == ETRN_R_REFUSED ||
-	    d->last.cls == ETRN_R_UNSUPPORTED;
 }
 
 /* Reply text on one line, for logs and status. */
@@ -171,163 +151,105 @@ flat(const char *text, char *buf, size_t len)
 }
 
 static void
-relay_retry_cb(evutil_socket_t fd, short ev, void *arg)
+sched_retry_cb(evutil_socket_t fd, short ev, void *arg)
 {
+	struct sched_relay	*sr = arg;
+
 	(void)fd;
 	(void)ev;
-	relay_trigger(arg, SCHED_RETRY);
+	relay_want(&sr->rl, RELAY_T_RETRY);
+	sched_decide(sr);
 }
 
-static struct relay *
-relay_new(struct sched *sc, const struct conf_relay *cr)
+static struct sched_relay *
+sched_relay_new(struct sched *sc, const struct conf_relay *cr)
 {
-	struct relay	*r;
-	size_t		 i;
+	struct sched_relay	*sr;
 
-	r = xcalloc(1, sizeof(*r));
-	r->sched = sc;
-	r->conf = cr;
-	r->name = xstrdup(cr->name);
-	r->ndoms = cr->ndomains;
-	r->doms = xcalloc(cr->ndomains, sizeof(*r->doms));
-	for (i = 0; i < cr->ndomains; i++) {
-		r->doms[i].arg = xstrdup(cr->domains[i]);
-		r->doms[i].last.pending = -1;
-	}
-	if ((r->retry_ev = evtimer_new(sc->base, relay_retry_cb, r)) == NULL)
+	sr = xcalloc(1, sizeof(*sr));
+	relay_init(&sr->rl, cr->domains, cr->ndomains);
+	sr->sched = sc;
+	sr->conf = cr;
+	sr->name = xstrdup(cr->name);
+	sr->shown = sr->rl.state;
+	if ((sr->retry_ev = evtimer_new(sc->base, sched_retry_cb, sr)) == NULL)
 		fatalx("evtimer_new");
-	return r;
+	return sr;
 }
 
 static void
-relay_free(struct relay *r)
+sched_relay_free(struct sched_relay *sr)
 {
-	size_t	i;
-
-	if (r == NULL)
+	if (sr == NULL)
 		return;
-	session_free(r->session);
-	event_free(r->retry_ev);
-	for (i = 0; i < r->ndoms; i++)
-		free(r->doms[i].arg);
-	free(r->doms);
-	free(r->name);
-	free(r);
+	session_free(sr->session);
+	event_free(sr->retry_ev);
+	relay_deinit(&sr->rl);
+	free(sr->name);
+	free(sr);
 }
 
-/*
- * Mark what this run asks; false if there is nothing to ask.  add: keep
- * what is already marked (a weaker reason never drops a domain).
- */
-static bool
-relay_mark(struct relay *r, enum sched_reason reason, bool add)
-{
-	bool	any = false;
-	size_t	i;
-
-	for (i = 0; i < r->ndoms; i++) {
-		struct domain *d = &r->doms[i];
-		bool was = add && d->todo;
-
-		switch (reason) {
-		case SCHED_RETRY:
-			d->todo = d->last.cls == ETRN_R_TEMP ||
-			    d->last.cls == ETRN_R_NONE;
-			break;
-		case SCHED_INTERVAL:
-			/* Refusals wait for a link-up or a config change. */
-			d->todo = !domain_is_permanent(d);
-			break;
-		default:
-			d->todo = true;
-			break;
-		}
-		d->todo |= was;
-		any |= d->todo;
-	}
-	return any;
-}
-
-/* Open one session for up to CONF_ETRN_PER_SESSION due domains. */
-static void	sched_on_session_done(struct session *,
-		    const struct etrn_result *, size_t, const struct etrn *,
-		    void *);
-
+/* Open one session for the next chunk of due domains. */
 static void
-relay_open(struct relay *r)
+sched_open(struct sched_relay *sr)
 {
-	struct sched		*sc = r->sched;
+	struct sched		*sc = sr->sched;
 	struct session_params	 p;
 	char			*args[CONF_ETRN_PER_SESSION];
-	size_t			 i;
 
-	r->nchunk = 0;
-	for (i = 0; i < r->ndoms && r->nchunk < nitems(r->chunk); i++) {
-		if (!r->doms[i].todo)
-			continue;
-		r->doms[i].todo = false;
-		args[r->nchunk] = r->doms[i].arg;
-		r->chunk[r->nchunk++] = i;
-	}
-	session_params_init(&p, sc->conf, r->conf, sc->helo);
-	p.relay = r->name;
+	session_params_init(&p, sc->conf, sr->conf, sc->helo);
+	p.relay = sr->name;
 	p.domains = args;
-	p.ndomains = r->nchunk;
-	if ((r->session = session_new(sc->base, sc->dns, &p,
-	    sched_on_session_done, r)) == NULL)
+	p.ndomains = relay_take_chunk(&sr->rl, args);
+	if ((sr->session = session_new(sc->base, sc->dns, &p,
+	    sched_on_session_done, sr)) == NULL)
 		fatal("session_new");
 	sc->nsessions++;
-	relay_set_state(r, RELAY_RUNNING);
+	sched_trace(sr);
 }
 
 /* A relay removed by a reload still finishes a session under this name. */
 static bool
-relay_blocked(const struct relay *r)
+sched_blocked(const struct sched_relay *sr)
 {
-	const struct relay	*old;
+	const struct sched_relay	*old;
 
-	TAILQ_FOREACH(old, &r->sched->dying, entry)
-		if (strcmp(old->name, r->name) == 0)
+	TAILQ_FOREACH(old, &sr->sched->dying, entry)
+		if (strcmp(old->name, sr->name) == 0)
 			return true;
 	return false;
 }
 
 /* Start now, or wait in line: for a slot, behind those already waiting. */
 static void
-relay_start(struct relay *r)
+sched_start(struct sched_relay *sr)
 {
-	struct sched	*sc = r->sched;
+	struct sched	*sc = sr->sched;
 
 	if (sc->nsessions >= sc->conf->max_sessions ||
-	    !TAILQ_EMPTY(&sc->queue) || relay_blocked(r)) {
-		if (r->state != RELAY_QUEUED) {
-			TAILQ_INSERT_TAIL(&sc->queue, r, qentry);
-			relay_set_state(r, RELAY_QUEUED);
+	    !TAILQ_EMPTY(&sc->queue) || sched_blocked(sr)) {
+		if (sr->rl.state != RELAY_S_QUEUED) {
+			TAILQ_INSERT_TAIL(&sc->queue, sr, qentry);
+			relay_queue(&sr->rl);
+			sched_trace(sr);
 		}
 		/* Those waiting only for a removed relay must not hold us. */
 		sched_pump(sc);
 		return;
 	}
-	relay_open(r);
+	sched_open(sr);
 }
 
-/* Reasons that mean "the situation changed": forget refusals and backoff. */
-static bool
-reason_is_fresh(enum sched_reason reason)
-{
-	return reason != SCHED_RETRY && reason != SCHED_INTERVAL;
-}
-
-/* Waiters for r that were still waiting for a run to start get this one. */
+/* Waiters for sr that were still waiting for a run to start get this one. */
 static void
-relay_assign_waiters(struct relay *r, uint64_t target)
+sched_assign_waiters(struct sched_relay *sr, uint64_t target)
 {
 	struct sched_waiter	*w;
 	size_t			 i;
 
-	TAILQ_FOREACH(w, &r->sched->waiters, entry)
+	TAILQ_FOREACH(w, &sr->sched->waiters, entry)
 		for (i = 0; i < w->n; i++)
-			if (w->w[i].relay == r && w->w[i].target == 0)
+			if (w->w[i].relay == sr && w->w[i].target == 0)
 				w->w[i].target = target;
 }
 
@@ -343,10 +265,10 @@ sched_check_waiters(struct sched *sc)
 	for (w = TAILQ_FIRST(&sc->waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
 		for (i = 0; i < w->n; i++) {
-			struct relay *r = w->w[i].relay;
+			struct sched_relay *sr = w->w[i].relay;
 
-			if (r != NULL && (w->w[i].target == 0 ||
-			    r->done_seq < w->w[i].target))
+			if (sr != NULL && (w->w[i].target == 0 ||
+			    sr->rl.done_seq < w->w[i].target))
 				break;
 		}
 		if (i < w->n)
@@ -366,65 +288,23 @@ sched_check_waiters(struct sched *sc)
 
 /* A relay is going away: nobody can wait for it any more. */
 static void
-relay_forget_waiters(struct relay *r)
+sched_forget_waiters(struct sched_relay *sr)
 {
 	struct sched_waiter	*w;
 	size_t			 i;
 
-	TAILQ_FOREACH(w, &r->sched->waiters, entry)
+	TAILQ_FOREACH(w, &sr->sched->waiters, entry)
 		for (i = 0; i < w->n; i++)
-			if (w->w[i].relay == r)
+			if (w->w[i].relay == sr)
 				w->w[i].relay = NULL;
-}
-
-static void
-relay_trigger(struct relay *r, enum sched_reason reason)
-{
-	struct sched	*sc = r->sched;
-
-	if (sc->shutting_down || r->conf == NULL)
-		return;
-	if (r->state == RELAY_RUNNING) {
-		/* Coalesce: one more run when this one ends. */
-		if (!r->rerun || reason < r->rerun_reason)
-			r->rerun_reason = reason;
-		r->rerun = true;
-		relay_assign_waiters(r, r->run_seq + 1);
-		return;
-	}
-	if (reason_is_fresh(reason)) {
-		r->failures = 0;
-		r->fail_since = 0;
-	}
-	if (r->state == RELAY_QUEUED) {
-		relay_mark(r, reason, true);
-		relay_assign_waiters(r, r->run_seq);
-		return;
-	}
-	evtimer_del(r->retry_ev);
-	if (reason == SCHED_RETRY && !sc->online && !sc->once) {
-		relay_set_state(r, RELAY_WAITLINK);
-		return;
-	}
-	r->run_seq++;
-	relay_assign_waiters(r, r->run_seq);
-	if (!relay_mark(r, reason, false)) {
-		log_debug("relay %s: nothing to ask (every domain succeeded "
-		    "or was refused)", r->name);
-		r->done_seq = r->run_seq;
-		relay_set_state(r, RELAY_IDLE);
-		sched_check_waiters(sc);
-		return;
-	}
-	relay_start(r);
 }
 
 /* Log one domain's result: warnings once per change, then debug. */
 static void
-relay_log_result(struct relay *r, const struct domain *d,
+sched_log_result(const struct sched_relay *sr, const struct relay_domain *d,
     const struct etrn_result *res)
 {
-	struct log_fields	 f = { r->name, d->arg, res->code, NULL };
+	struct log_fields	 f = { sr->name, d->arg, res->code, NULL };
 	char			 text[ETRN_TEXT_MAX], count[48] = "";
 	const char		*hint;
 
@@ -435,28 +315,28 @@ relay_log_result(struct relay *r, const struct domain *d,
 			snprintf(count, sizeof(count), " (%ld pending)",
 			    res->pending);
 		log_event(LOG_INFO, LOG_EV_ETRN_ACCEPTED, &f,
-		    "relay %s: %s %s: %d %s%s", r->name, relay_verb(r),
+		    "relay %s: %s %s: %d %s%s", sr->name, relay_verb(sr),
 		    d->arg, res->code, text, count);
 		break;
 	case ETRN_R_TEMP:
 		if (d->last.cls == ETRN_R_TEMP && d->last.code == res->code)
 			log_debug("relay %s: %s %s: still failing: %s",
-			    r->name, relay_verb(r), d->arg, text);
+			    sr->name, relay_verb(sr), d->arg, text);
 		else if (res->code != 0)
 			log_warnx("relay %s: %s %s: temporary failure: %d %s",
-			    r->name, relay_verb(r), d->arg, res->code, text);
+			    sr->name, relay_verb(sr), d->arg, res->code, text);
 		else
 			log_event(LOG_WARNING, LOG_EV_RELAY_UNREACHABLE, &f,
 			    "relay %s: %s %s: temporary failure: %s",
-			    r->name, relay_verb(r), d->arg, text);
+			    sr->name, relay_verb(sr), d->arg, text);
 		break;
 	case ETRN_R_REFUSED:
 	case ETRN_R_UNSUPPORTED:
 		hint = etrn_hint(res);
 		log_event(LOG_ERR, LOG_EV_ETRN_REFUSED, &f,
 		    "relay %s: %s %s %s: %d %s%s%s%s; not asking again "
-		    "until the next link-up or configuration change", r->name,
-		    relay_verb(r), d->arg, res->cls == ETRN_R_REFUSED ?
+		    "until the next link-up or configuration change", sr->name,
+		    relay_verb(sr), d->arg, res->cls == ETRN_R_REFUSED ?
 		    "refused" : "not supported", res->code, text,
 		    hint != NULL ? " (" : "", hint != NULL ? hint : "",
 		    hint != NULL ? ")" : "");
@@ -472,11 +352,13 @@ relay_log_result(struct relay *r, const struct domain *d,
  * busy.example.org still failing (458 ...); asking again for 1 domain in 9s".
  */
 static void
-relay_log_backoff(const struct relay *r, size_t n, uint64_t delay)
+sched_log_backoff(const struct sched_relay *sr, uint64_t delay)
 {
-	const struct domain	*first = NULL;
-	char			 dur[32], text[ETRN_TEXT_MAX], more[32] = "";
-	size_t			 i;
+	const struct relay		*r = &sr->rl;
+	const struct relay_domain	*first = NULL;
+	char				 dur[32], text[ETRN_TEXT_MAX];
+	char				 more[32] = "";
+	size_t				 i, n = relay_ntemp(r);
 
 	fmt_duration(delay, dur, sizeof(dur));
 	for (i = 0; i < r->ndoms && first == NULL; i++)
@@ -484,7 +366,7 @@ relay_log_backoff(const struct relay *r, size_t n, uint64_t delay)
 			first = &r->doms[i];
 	if (r->failures <= 1 || first == NULL) {
 		log_info("relay %s: asking again for %zu domain%s in %s",
-		    r->name, n, n == 1 ? "" : "s", dur);
+		    sr->name, n, n == 1 ? "" : "s", dur);
 		return;
 	}
 	if (n > 1)
@@ -492,120 +374,127 @@ relay_log_backoff(const struct relay *r, size_t n, uint64_t delay)
 	flat(first->last.text, text, sizeof(text));
 	if (first->last.code != 0)
 		log_info("relay %s: %s%s still failing (%d %s); asking again "
-		    "for %zu domain%s in %s", r->name, first->arg, more,
+		    "for %zu domain%s in %s", sr->name, first->arg, more,
 		    first->last.code, text, n, n == 1 ? "" : "s", dur);
 	else
 		log_info("relay %s: %s%s still failing (%s); asking again for "
-		    "%zu domain%s in %s", r->name, first->arg, more, text, n,
+		    "%zu domain%s in %s", sr->name, first->arg, more, text, n,
 		    n == 1 ? "" : "s", dur);
 }
 
-/* The run is over: success resets the backoff, failure arms it. */
+/* Say what a step means for the people watching. */
 static void
-relay_run_done(struct relay *r)
+sched_log_step(const struct sched_relay *sr, const struct relay_step *st,
+    const struct relay_env *env)
 {
-	struct sched	*sc = r->sched;
-	bool		 temp = false;
-	uint64_t	 now = now_ms(), d;
-	size_t		 i, n = 0;
-	char		 buf[32];
+	struct log_fields	 f = { .relay = sr->name };
+	char			 buf[32];
 
-	for (i = 0; i < r->ndoms; i++)
-		if (r->doms[i].last.cls == ETRN_R_TEMP) {
-			temp = true;
-			n++;
-		}
-	if (!temp) {
-		r->failures = 0;
-		r->fail_since = 0;
-		relay_set_state(r, RELAY_IDLE);
-	} else {
-		r->failures++;
-		if (r->fail_since == 0)
-			r->fail_since = now;
-		if (sc->once || sc->shutting_down) {
-			relay_set_state(r, RELAY_IDLE);
-		} else if (now - r->fail_since >= sc->conf->give_up_ms) {
-			struct log_fields f = { .relay = r->name };
-
-			log_event(LOG_ERR, LOG_EV_GAVE_UP, &f, "relay %s: "
-			    "failing for %s; giving up until the next link-up "
-			    "or interval run", r->name,
-			    fmt_duration(now - r->fail_since, buf, sizeof(buf)));
-			relay_set_state(r, RELAY_FAILED);
-		} else if (!sc->online) {
-			log_info("relay %s: no watched link is up; retrying "
-			    "when one comes up", r->name);
-			relay_set_state(r, RELAY_WAITLINK);
-		} else {
-			struct timeval	tv;
-
-			d = backoff_delay(sc->conf->retry_min_ms,
-			    sc->conf->retry_max_ms, r->failures, arc4random());
-			r->retry_at = now + d;
-			tv = ms_to_tv(d);
-			evtimer_add(r->retry_ev, &tv);
-			relay_log_backoff(r, n, d);
-			relay_set_state(r, RELAY_BACKOFF);
-		}
+	switch (st->note) {
+	case RELAY_N_NONE:
+		break;
+	case RELAY_N_NOTHING:
+		log_debug("relay %s: nothing to ask (every domain succeeded "
+		    "or was refused)", sr->name);
+		break;
+	case RELAY_N_BACKOFF:
+		sched_log_backoff(sr, st->delay);
+		break;
+	case RELAY_N_WAITLINK:
+		log_info("relay %s: no watched link is up; retrying when one "
+		    "comes up", sr->name);
+		break;
+	case RELAY_N_GAVE_UP:
+		log_event(LOG_ERR, LOG_EV_GAVE_UP, &f, "relay %s: failing for "
+		    "%s; giving up until the next link-up or interval run",
+		    sr->name, fmt_duration(env->now - sr->rl.fail_since, buf,
+		    sizeof(buf)));
+		break;
 	}
-	r->done_seq = r->run_seq;
-	sched_check_waiters(sc);
-	if (r->rerun) {
-		r->rerun = false;
-		/* A retry or interval run now would only skip the backoff. */
-		if (r->state != RELAY_BACKOFF || reason_is_fresh(r->rerun_reason))
-			relay_trigger(r, r->rerun_reason);
+}
+
+/*
+ * The one place a policy step becomes mechanism: waiters learn their
+ * run, the step is logged, a session opens or queues or the retry timer
+ * is armed (and a timer the relay left behind is dropped), the new state
+ * is traced, and waiters whose runs ended are answered.
+ */
+static void
+sched_step(struct sched_relay *sr, const struct relay_step *st,
+    const struct relay_env *env)
+{
+	struct timeval	tv;
+
+	if (st->target != 0)
+		sched_assign_waiters(sr, st->target);
+	sched_log_step(sr, st, env);
+	switch (st->action) {
+	case RELAY_A_NONE:
+		break;
+	case RELAY_A_OPEN:
+		sched_start(sr);
+		break;
+	case RELAY_A_ARM:
+		tv = ms_to_tv(st->delay);
+		evtimer_add(sr->retry_ev, &tv);
+		break;
 	}
+	if (sr->rl.state != RELAY_S_BACKOFF)
+		evtimer_del(sr->retry_ev);
+	sched_trace(sr);
+	if (st->ended)
+		sched_check_waiters(sr->sched);
+}
+
+/* Act on the relay's due run, if the policy lets it start. */
+static void
+sched_decide(struct sched_relay *sr)
+{
+	struct relay_env	env;
+	struct relay_step	st;
+
+	if (sr->conf == NULL)
+		return;
+	sched_env(sr->sched, &env);
+	st = relay_decide(&sr->rl, &env);
+	sched_step(sr, &st, &env);
 }
 
 static void
 sched_on_session_done(struct session *s, const struct etrn_result *res,
     size_t nres, const struct etrn *etrn, void *arg)
 {
-	struct relay	*r = arg;
-	struct sched	*sc = r->sched;
-	size_t		 i;
-	bool		 more = false;
+	struct sched_relay	*sr = arg;
+	struct sched		*sc = sr->sched;
+	struct relay_env	 env;
+	struct relay_step	 st;
+	size_t			 i;
 
 	(void)s;
-	r->session = NULL;
+	sr->session = NULL;
 	sc->nsessions--;
 
-	if (r->conf == NULL) {
+	if (sr->conf == NULL) {
 		/* Removed by a reload while this session ran. */
-		TAILQ_REMOVE(&sc->dying, r, entry);
-		relay_free(r);
+		TAILQ_REMOVE(&sc->dying, sr, entry);
+		sched_relay_free(sr);
 		sched_pump(sc);
 		sched_check_idle(sc);
 		return;
 	}
-	if (etrn->esmtp && !etrn->etrn_advertised && !r->warned_no_etrn) {
+	if (etrn->esmtp && !etrn->etrn_advertised && !sr->warned_no_etrn) {
 		log_warnx("relay %s: the server does not list ETRN in its EHLO "
-		    "reply; asking anyway", r->name);
-		r->warned_no_etrn = true;
+		    "reply; asking anyway", sr->name);
+		sr->warned_no_etrn = true;
 	}
-	for (i = 0; i < nres && i < r->nchunk; i++) {
-		struct domain *d = &r->doms[r->chunk[i]];
-
-		relay_log_result(r, d, &res[i]);
-		d->last = res[i];
-		d->last_try = wall_s();
-		if (res[i].cls == ETRN_R_OK)
-			d->last_ok = d->last_try;
-	}
-	r->nchunk = 0;
-	for (i = 0; i < r->ndoms; i++)
-		more |= r->doms[i].todo;
-	if (more && !sc->shutting_down) {
-		/* More than CONF_ETRN_PER_SESSION: the next session. */
-		relay_set_state(r, RELAY_IDLE);
-		relay_start(r);
-	} else {
-		for (i = 0; i < r->ndoms; i++)
-			r->doms[i].todo = false;
-		relay_run_done(r);
-	}
+	/* Before the policy records them: a log line compares with last. */
+	for (i = 0; i < nres && i < sr->rl.nchunk; i++)
+		sched_log_result(sr, &sr->rl.doms[sr->rl.chunk[i]], &res[i]);
+	sched_env(sc, &env);
+	st = relay_on_results(&sr->rl, res, nres, &env);
+	sched_step(sr, &st, &env);
+	/* A trigger that came during the run: its run starts now. */
+	sched_decide(sr);
 	sched_pump(sc);
 	sched_changed(sc);
 	sched_check_idle(sc);
@@ -615,15 +504,15 @@ sched_on_session_done(struct session *s, const struct etrn_result *res,
 static void
 sched_pump(struct sched *sc)
 {
-	struct relay	*r, *next;
+	struct sched_relay	*sr, *next;
 
-	for (r = TAILQ_FIRST(&sc->queue); r != NULL &&
-	    sc->nsessions < sc->conf->max_sessions; r = next) {
-		next = TAILQ_NEXT(r, qentry);
-		if (relay_blocked(r))
+	for (sr = TAILQ_FIRST(&sc->queue); sr != NULL &&
+	    sc->nsessions < sc->conf->max_sessions; sr = next) {
+		next = TAILQ_NEXT(sr, qentry);
+		if (sched_blocked(sr))
 			continue;
-		TAILQ_REMOVE(&sc->queue, r, qentry);
-		relay_open(r);
+		TAILQ_REMOVE(&sc->queue, sr, qentry);
+		sched_open(sr);
 	}
 }
 
@@ -639,7 +528,7 @@ sched_settle_cb(evutil_socket_t fd, short ev, void *arg)
 		log_debug("settle: no watched link is up any more");
 		return;
 	}
-	sched_trigger_all(sc, SCHED_LINKUP);
+	sched_trigger_all(sc, RELAY_T_LINKUP);
 }
 
 static void
@@ -648,7 +537,7 @@ sched_interval_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	log_debug("interval: running every relay");
-	sched_trigger_all(arg, SCHED_INTERVAL);
+	sched_trigger_all(arg, RELAY_T_INTERVAL);
 }
 
 static void
@@ -668,9 +557,9 @@ sched_new(struct event_base *base, struct evdns_base *dns,
     const struct conf *conf, const char *helo, bool once,
     const struct sched_hooks *hooks)
 {
-	struct sched	*sc;
-	struct relay	*r;
-	size_t		 i;
+	struct sched		*sc;
+	struct sched_relay	*sr;
+	size_t			 i;
 
 	sc = xcalloc(1, sizeof(*sc));
 	sc->base = base;
@@ -691,8 +580,8 @@ sched_new(struct event_base *base, struct evdns_base *dns,
 	if (sc->settle_ev == NULL || sc->interval_ev == NULL)
 		fatalx("event_new");
 	for (i = 0; i < conf->nrelays; i++) {
-		r = relay_new(sc, &conf->relays[i]);
-		TAILQ_INSERT_TAIL(&sc->relays, r, entry);
+		sr = sched_relay_new(sc, &conf->relays[i]);
+		TAILQ_INSERT_TAIL(&sc->relays, sr, entry);
 	}
 	sched_arm_interval(sc);
 	return sc;
@@ -701,23 +590,23 @@ sched_new(struct event_base *base, struct evdns_base *dns,
 void
 sched_free(struct sched *sc)
 {
-	struct relay	*r;
+	struct sched_relay	*sr;
 
 	if (sc == NULL)
 		return;
 	while (!TAILQ_EMPTY(&sc->waiters))
 		sched_waiter_cancel(TAILQ_FIRST(&sc->waiters));
-	while ((r = TAILQ_FIRST(&sc->relays)) != NULL) {
-		TAILQ_REMOVE(&sc->relays, r, entry);
-		relay_free(r);
+	while ((sr = TAILQ_FIRST(&sc->relays)) != NULL) {
+		TAILQ_REMOVE(&sc->relays, sr, entry);
+		sched_relay_free(sr);
 	}
-	while ((r = TAILQ_FIRST(&sc->dying)) != NULL) {
-		TAILQ_REMOVE(&sc->dying, r, entry);
-		relay_free(r);
+	while ((sr = TAILQ_FIRST(&sc->dying)) != NULL) {
+		TAILQ_REMOVE(&sc->dying, sr, entry);
+		sched_relay_free(sr);
 	}
 	probe_free(sc->probe);
-	event_free(sc->settle_ev);
 	event_free(sc->interval_ev);
+	event_free(sc->settle_ev);
 	free(sc->helo);
 	free(sc);
 }
@@ -727,12 +616,11 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
     const char *helo)
 {
 	struct relay_list	 keep;
-	struct relay		*r, **added;
+	struct sched_relay	*sr;
 	const struct conf_relay	*cr;
-	size_t			 i, nadded = 0;
+	size_t			 i;
 	bool			 interval_changed;
 
-	added = xcalloc(conf->nrelays + 1, sizeof(*added));
 	interval_changed = sc->conf->interval_ms != conf->interval_ms;
 	free(sc->helo);
 	sc->helo = xstrdup(helo);
@@ -741,42 +629,39 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
 	TAILQ_INIT(&keep);
 	for (i = 0; i < conf->nrelays; i++) {
 		cr = &conf->relays[i];
-		TAILQ_FOREACH(r, &sc->relays, entry)
-			if (strcmp(r->name, cr->name) == 0)
+		TAILQ_FOREACH(sr, &sc->relays, entry)
+			if (strcmp(sr->name, cr->name) == 0)
 				break;
-		if (r != NULL && conf_relay_equal(r->conf, cr)) {
-			TAILQ_REMOVE(&sc->relays, r, entry);
-			r->conf = cr;
-			TAILQ_INSERT_TAIL(&keep, r, entry);
+		if (sr != NULL && conf_relay_equal(sr->conf, cr)) {
+			TAILQ_REMOVE(&sc->relays, sr, entry);
+			sr->conf = cr;
+			TAILQ_INSERT_TAIL(&keep, sr, entry);
 			continue;
 		}
-		r = relay_new(sc, cr);
-		added[nadded++] = r;
-		TAILQ_INSERT_TAIL(&keep, r, entry);
+		sr = sched_relay_new(sc, cr);
+		/* New and changed relays run now if a link is up. */
+		if (sc->online)
+			relay_want(&sr->rl, RELAY_T_RELOAD);
+		TAILQ_INSERT_TAIL(&keep, sr, entry);
 	}
 	/* What is left was removed or changed: finish in-flight sessions. */
-	while ((r = TAILQ_FIRST(&sc->relays)) != NULL) {
-		TAILQ_REMOVE(&sc->relays, r, entry);
-		if (r->state == RELAY_QUEUED)
-			TAILQ_REMOVE(&sc->queue, r, qentry);
-		r->conf = NULL;
-		relay_forget_waiters(r);
-		if (r->session != NULL) {
+	while ((sr = TAILQ_FIRST(&sc->relays)) != NULL) {
+		TAILQ_REMOVE(&sc->relays, sr, entry);
+		if (sr->rl.state == RELAY_S_QUEUED)
+			TAILQ_REMOVE(&sc->queue, sr, qentry);
+		sr->conf = NULL;
+		sched_forget_waiters(sr);
+		if (sr->session != NULL) {
 			log_info("relay %s: removed or changed; letting its "
-			    "session finish", r->name);
-			TAILQ_INSERT_TAIL(&sc->dying, r, entry);
+			    "session finish", sr->name);
+			TAILQ_INSERT_TAIL(&sc->dying, sr, entry);
 		} else
-			relay_free(r);
+			sched_relay_free(sr);
 	}
 	TAILQ_CONCAT(&sc->relays, &keep, entry);
 	sc->conf = conf;
 	if (interval_changed)
 		sched_arm_interval(sc);
-
-	/* New and changed relays run now if a link is up; others wait. */
-	for (i = 0; i < nadded && sc->online; i++)
-		relay_want(added[i], SCHED_RELOAD);
-	free(added);
 	sched_kick(sc);
 	sched_pump(sc);
 	sched_check_waiters(sc);
@@ -786,7 +671,7 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
 void
 sched_set_online(struct sched *sc, bool online)
 {
-	struct relay	*r;
+	struct sched_relay	*sr;
 
 	if (sc->online == online)
 		return;
@@ -796,13 +681,13 @@ sched_set_online(struct sched *sc, bool online)
 		return;
 	}
 	evtimer_del(sc->settle_ev);
-	TAILQ_FOREACH(r, &sc->relays, entry) {
-		if (r->state != RELAY_BACKOFF)
+	TAILQ_FOREACH(sr, &sc->relays, entry) {
+		if (!relay_on_offline(&sr->rl))
 			continue;
-		evtimer_del(r->retry_ev);
+		evtimer_del(sr->retry_ev);
 		log_info("relay %s: no watched link is up; retrying when one "
-		    "comes up", r->name);
-		relay_set_state(r, RELAY_WAITLINK);
+		    "comes up", sr->name);
+		sched_trace(sr);
 	}
 	sched_changed(sc);
 }
@@ -818,20 +703,16 @@ sched_on_link_up(struct sched *sc)
 	evtimer_add(sc->settle_ev, &tv);
 }
 
-/* Run every relay that wants a run. */
+/* The gate is open: act on every relay's due run. */
 static void
-sched_run_wanted(struct sched *sc)
+sched_run_due(struct sched *sc)
 {
-	struct relay	*r;
+	struct sched_relay	*sr;
 
 	if (sc->hooks.before_run != NULL && !sc->shutting_down)
 		sc->hooks.before_run(sc->hooks.arg);
-	TAILQ_FOREACH(r, &sc->relays, entry) {
-		if (!r->wanted)
-			continue;
-		r->wanted = false;
-		relay_trigger(r, r->want_reason);
-	}
+	TAILQ_FOREACH(sr, &sc->relays, entry)
+		sched_decide(sr);
 	sched_check_idle(sc);
 }
 
@@ -850,25 +731,17 @@ sched_probe_done(bool accepted, uint64_t waited_ms, void *arg)
 		    fmt_duration(waited_ms, d, sizeof(d)));
 	probe_free(sc->probe);
 	sc->probe = NULL;
-	sched_run_wanted(sc);
+	sched_run_due(sc);
 }
 
-static void
-relay_want(struct relay *r, enum sched_reason reason)
-{
-	if (!r->wanted || reason < r->want_reason)
-		r->want_reason = reason;
-	r->wanted = true;
-}
-
-/* Run the wanted relays now, or once local-smtp accepts connections. */
+/* Run the due relays now, or once local-smtp accepts connections. */
 static void
 sched_kick(struct sched *sc)
 {
 	if (sc->shutting_down)
 		return;
 	if (sc->conf->local_smtp_host == NULL) {
-		sched_run_wanted(sc);
+		sched_run_due(sc);
 		return;
 	}
 	/*
@@ -882,14 +755,14 @@ sched_kick(struct sched *sc)
 }
 
 void
-sched_trigger_all(struct sched *sc, enum sched_reason reason)
+sched_trigger_all(struct sched *sc, enum relay_trigger why)
 {
-	struct relay	*r;
+	struct sched_relay	*sr;
 
 	if (sc->shutting_down)
 		return;
-	TAILQ_FOREACH(r, &sc->relays, entry)
-		relay_want(r, reason);
+	TAILQ_FOREACH(sr, &sc->relays, entry)
+		relay_want(&sr->rl, why);
 	sched_kick(sc);
 }
 
@@ -898,7 +771,7 @@ sched_run(struct sched *sc, char * const *names, size_t n, sched_run_cb cb,
     void *arg, struct sched_waiter **waiterp, const char **unknown)
 {
 	struct sched_waiter	*w;
-	struct relay		*r;
+	struct sched_relay	*sr;
 	size_t			 i, k;
 
 	*waiterp = NULL;
@@ -907,10 +780,10 @@ sched_run(struct sched *sc, char * const *names, size_t n, sched_run_cb cb,
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		TAILQ_FOREACH(r, &sc->relays, entry)
-			if (strcmp(r->name, names[i]) == 0)
+		TAILQ_FOREACH(sr, &sc->relays, entry)
+			if (strcmp(sr->name, names[i]) == 0)
 				break;
-		if (r == NULL) {
+		if (sr == NULL) {
 			*unknown = names[i];
 			errno = ENOENT;
 			return -1;
@@ -921,17 +794,17 @@ sched_run(struct sched *sc, char * const *names, size_t n, sched_run_cb cb,
 	w->cb = cb;
 	w->arg = arg;
 	k = 0;
-	TAILQ_FOREACH(r, &sc->relays, entry) {
+	TAILQ_FOREACH(sr, &sc->relays, entry) {
 		for (i = 0; i < n; i++)
-			if (strcmp(r->name, names[i]) == 0)
+			if (strcmp(sr->name, names[i]) == 0)
 				break;
 		if (n > 0 && i == n)
 			continue;
 		w->w = xreallocarray(w->w, k + 1, sizeof(*w->w));
-		w->w[k].relay = r;
+		w->w[k].relay = sr;
 		w->w[k].target = 0;
 		k++;
-		relay_want(r, SCHED_MANUAL);
+		relay_want(&sr->rl, RELAY_T_MANUAL);
 	}
 	w->n = k;
 	if (cb != NULL) {
@@ -961,27 +834,27 @@ sched_waiter_cancel(struct sched_waiter *w)
 void
 sched_shutdown(struct sched *sc)
 {
-	struct relay	*r;
+	struct sched_relay	*sr;
 
 	sc->shutting_down = true;
 	probe_free(sc->probe);
 	sc->probe = NULL;
 	evtimer_del(sc->settle_ev);
 	evtimer_del(sc->interval_ev);
-	while ((r = TAILQ_FIRST(&sc->queue)) != NULL) {
-		TAILQ_REMOVE(&sc->queue, r, qentry);
-		relay_set_state(r, RELAY_IDLE);
+	while ((sr = TAILQ_FIRST(&sc->queue)) != NULL)
+		TAILQ_REMOVE(&sc->queue, sr, qentry);
+	TAILQ_FOREACH(sr, &sc->relays, entry) {
+		relay_stop(&sr->rl);
+		sched_trace(sr);
+		evtimer_del(sr->retry_ev);
+		if (sr->session != NULL)
+			session_shutdown(sr->session);
 	}
-	TAILQ_FOREACH(r, &sc->relays, entry) {
-		evtimer_del(r->retry_ev);
-		if (r->session != NULL)
-			session_shutdown(r->session);
-	}
-	TAILQ_FOREACH(r, &sc->dying, entry)
-		session_shutdown(r->session);
+	TAILQ_FOREACH(sr, &sc->dying, entry)
+		session_shutdown(sr->session);
 	/* Nothing more will run: answer everyone who waits. */
-	TAILQ_FOREACH(r, &sc->relays, entry)
-		relay_forget_waiters(r);
+	TAILQ_FOREACH(sr, &sc->relays, entry)
+		sched_forget_waiters(sr);
 	sched_check_waiters(sc);
 	sched_check_idle(sc);
 }
@@ -1027,14 +900,14 @@ sched_status_merge(int status, enum etrn_class cls)
 void
 sched_print_results(const struct sched *sc, FILE *fp)
 {
-	const struct relay	*r;
+	const struct sched_relay	*sr;
 	char			 line[1024];
 	size_t			 i;
 
-	TAILQ_FOREACH(r, &sc->relays, entry)
-		for (i = 0; i < r->ndoms; i++) {
-			sched_format_result(r->name, r->doms[i].arg,
-			    &r->doms[i].last, line, sizeof(line));
+	TAILQ_FOREACH(sr, &sc->relays, entry)
+		for (i = 0; i < sr->rl.ndoms; i++) {
+			sched_format_result(sr->name, sr->rl.doms[i].arg,
+			    &sr->rl.doms[i].last, line, sizeof(line));
 			fprintf(fp, "%s\n", line);
 		}
 }
@@ -1042,23 +915,23 @@ sched_print_results(const struct sched *sc, FILE *fp)
 int
 sched_exit_status(const struct sched *sc)
 {
-	const struct relay	*r;
+	const struct sched_relay	*sr;
 	int			 status = 0;
 	size_t			 i;
 
-	TAILQ_FOREACH(r, &sc->relays, entry)
-		for (i = 0; i < r->ndoms; i++)
-			status = sched_status_merge(status, r->doms[i].last.cls);
+	TAILQ_FOREACH(sr, &sc->relays, entry)
+		for (i = 0; i < sr->rl.ndoms; i++)
+			status = sched_status_merge(status, sr->rl.doms[i].last.cls);
 	return status;
 }
 
 size_t
 sched_nrelays(const struct sched *sc)
 {
-	const struct relay	*r;
+	const struct sched_relay	*sr;
 	size_t			 n = 0;
 
-	TAILQ_FOREACH(r, &sc->relays, entry)
+	TAILQ_FOREACH(sr, &sc->relays, entry)
 		n++;
 	return n;
 }
@@ -1066,33 +939,33 @@ sched_nrelays(const struct sched *sc)
 void
 sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 {
-	const struct relay		*r;
+	const struct sched_relay		*sr;
 	struct sched_relay_info		 ri;
 	struct sched_domain_info	*di;
 	uint64_t			 now = now_ms();
 	size_t				 i;
 
-	TAILQ_FOREACH(r, &sc->relays, entry) {
-		di = xcalloc(r->ndoms, sizeof(*di));
+	TAILQ_FOREACH(sr, &sc->relays, entry) {
+		di = xcalloc(sr->rl.ndoms, sizeof(*di));
 		memset(&ri, 0, sizeof(ri));
-		ri.name = r->name;
-		ri.host = r->conf->host;
-		ri.port = r->conf->port;
-		ri.state = relay_state_names[r->state];
-		ri.failures = r->failures;
-		for (i = 0; i < r->ndoms; i++) {
-			di[i].domain = r->doms[i].arg;
-			di[i].last = &r->doms[i].last;
-			di[i].last_ok = r->doms[i].last_ok;
-			di[i].last_try = r->doms[i].last_try;
+		ri.name = sr->name;
+		ri.host = sr->conf->host;
+		ri.port = sr->conf->port;
+		ri.state = relay_state_name(sr->rl.state);
+		ri.failures = sr->rl.failures;
+		for (i = 0; i < sr->rl.ndoms; i++) {
+			di[i].domain = sr->rl.doms[i].arg;
+			di[i].last = &sr->rl.doms[i].last;
+			di[i].last_ok = sr->rl.doms[i].last_ok;
+			di[i].last_try = sr->rl.doms[i].last_try;
 			if (di[i].last_ok > ri.last_success)
 				ri.last_success = di[i].last_ok;
 		}
-		if (r->state == RELAY_BACKOFF)
-			ri.next_retry = wall_s() + (int64_t)((r->retry_at >
-			    now ? r->retry_at - now : 0) / 1000);
+		if (sr->rl.state == RELAY_S_BACKOFF)
+			ri.next_retry = wall_s() + (int64_t)((sr->rl.retry_at >
+			    now ? sr->rl.retry_at - now : 0) / 1000);
 		ri.domains = di;
-		ri.ndomains = r->ndoms;
+		ri.ndomains = sr->rl.ndoms;
 		fn(&ri, arg);
 		free(di);
 	}
@@ -1100,15 +973,15 @@ sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 
 /* "isp ok; mx2 421, retry 14:05:30": one relay's part of STATUS=. */
 static size_t
-relay_status(const struct relay *r, char *buf, size_t len)
+relay_status(const struct sched_relay *sr, char *buf, size_t len)
 {
 	const struct etrn_result	*worst = NULL;
 	char				 d[32];
 	long				 pending = -1;
 	size_t				 i;
 
-	for (i = 0; i < r->ndoms; i++) {
-		const struct etrn_result *res = &r->doms[i].last;
+	for (i = 0; i < sr->rl.ndoms; i++) {
+		const struct etrn_result *res = &sr->rl.doms[i].last;
 
 		if (res->pending >= 0)
 			pending = (pending < 0 ? 0 : pending) + res->pending;
@@ -1116,70 +989,70 @@ relay_status(const struct relay *r, char *buf, size_t len)
 		    (worst == NULL || res->cls > worst->cls))
 			worst = res;
 	}
-	switch (r->state) {
-	case RELAY_QUEUED:
-		return (size_t)snprintf(buf, len, "%s queued", r->name);
-	case RELAY_RUNNING:
-		return (size_t)snprintf(buf, len, "%s running", r->name);
-	case RELAY_BACKOFF: {
+	switch (sr->rl.state) {
+	case RELAY_S_QUEUED:
+		return (size_t)snprintf(buf, len, "%s queued", sr->name);
+	case RELAY_S_RUNNING:
+		return (size_t)snprintf(buf, len, "%s running", sr->name);
+	case RELAY_S_BACKOFF: {
 		/* Absolute: systemctl status shows the line for minutes. */
 		uint64_t	now = now_ms();
-		time_t		at = (time_t)(wall_s() + (int64_t)((r->retry_at >
-				    now ? r->retry_at - now : 0) + 999) / 1000);
+		time_t		at = (time_t)(wall_s() + (int64_t)((sr->rl.retry_at >
+				    now ? sr->rl.retry_at - now : 0) + 999) / 1000);
 		struct tm	tm;
 
 		if (localtime_r(&at, &tm) == NULL ||
 		    strftime(d, sizeof(d), "%H:%M:%S", &tm) == 0)
 			snprintf(d, sizeof(d), "?");
 		return (size_t)snprintf(buf, len, "%s %d, retry %s",
-		    r->name, worst != NULL ? worst->code : 0, d);
+		    sr->name, worst != NULL ? worst->code : 0, d);
 	}
-	case RELAY_WAITLINK:
+	case RELAY_S_WAITLINK:
 		return (size_t)snprintf(buf, len, "%s %d, waiting for link",
-		    r->name, worst != NULL ? worst->code : 0);
-	case RELAY_FAILED:
-		return (size_t)snprintf(buf, len, "%s failed (%d)", r->name,
+		    sr->name, worst != NULL ? worst->code : 0);
+	case RELAY_S_FAILED:
+		return (size_t)snprintf(buf, len, "%s failed (%d)", sr->name,
 		    worst != NULL ? worst->code : 0);
-	case RELAY_IDLE:
+	case RELAY_S_IDLE:
 		break;
 	}
 	if (worst != NULL)
-		return (size_t)snprintf(buf, len, "%s %s %d", r->name,
+		return (size_t)snprintf(buf, len, "%s %s %d", sr->name,
 		    etrn_class_name(worst->cls), worst->code);
-	if (r->doms[0].last.cls == ETRN_R_NONE)
-		return (size_t)snprintf(buf, len, "%s idle", r->name);
+	if (sr->rl.doms[0].last.cls == ETRN_R_NONE)
+		return (size_t)snprintf(buf, len, "%s idle", sr->name);
 	if (pending >= 0)
 		return (size_t)snprintf(buf, len, "%s ok, %ld pending",
-		    r->name, pending);
-	return (size_t)snprintf(buf, len, "%s ok", r->name);
+		    sr->name, pending);
+	return (size_t)snprintf(buf, len, "%s ok", sr->name);
 }
 
 void
 sched_status(const struct sched *sc, char *buf, size_t len)
 {
-	const struct relay	*r;
+	const struct sched_relay	*sr;
 	size_t			 off = 0, n = 0;
-	unsigned		 counts[RELAY_FAILED + 1] = { 0 };
+	unsigned		 counts[RELAY_NSTATES] = { 0 };
 
-	TAILQ_FOREACH(r, &sc->relays, entry) {
-		counts[r->state]++;
+	TAILQ_FOREACH(sr, &sc->relays, entry) {
+		counts[sr->rl.state]++;
 		n++;
 	}
 	if (n > 4) {
 		snprintf(buf, len, "%zu relays: %u running, %u queued, "
-		    "%u retrying, %u failed", n, counts[RELAY_RUNNING],
-		    counts[RELAY_QUEUED], counts[RELAY_BACKOFF] +
-		    counts[RELAY_WAITLINK], counts[RELAY_FAILED]);
+		    "%u retrying, %u failed", n, counts[RELAY_S_RUNNING],
+		    counts[RELAY_S_QUEUED], counts[RELAY_S_BACKOFF] +
+		    counts[RELAY_S_WAITLINK], counts[RELAY_S_FAILED]);
 		return;
 	}
 	buf[0] = '\0';
-	TAILQ_FOREACH(r, &sc->relays, entry) {
+	TAILQ_FOREACH(sr, &sc->relays, entry) {
 		if (off + 3 >= len)
 			break;
 		if (off > 0) {
 			memcpy(buf + off, "; ", 3);
 			off += 2;
 		}
-		off += relay_status(r, buf + off, len - off);
+		off += relay_status(sr, buf + off, len - off);
 	}
 }

@@ -1,17 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * sched: when to ask which relay for what.  Owns the relays, their retry
- * timers and their sessions, the settle and interval timers, and the cap
- * on concurrent sessions.  Triggers (link-up after settle, interval, a
- * signal or a reload) coalesce: never two sessions to one relay.
- *
- * Relay states:
- *   IDLE     nothing to do
- *   QUEUED   a run is due, waiting for a session slot (max-sessions)
- *   RUNNING  a session is open; domains beyond 7 use further sessions
- *   BACKOFF  some domains failed temporarily; the retry timer is armed
- *   WAITLINK like BACKOFF, but retries wait for a watched link
- *   FAILED   failing for longer than give-up; waits for the next trigger
+ * sched: carries out each relay's policy (relay.h): owns the relays, their
+ * retry timers and sessions, the session slots (max-sessions), the settle
+ * and interval timers, the local-smtp gate, reload and shutdown, and the
+ * callers of sched_run() waiting for results.  Triggers coalesce: never
+ * two sessions to one relay.  The relay states are relay.h's.
  */
 #ifndef ETRND_SCHED_H
 #define ETRND_SCHED_H
@@ -22,20 +15,11 @@
 
 #include "conf.h"
 #include "etrn.h"
+#include "relay.h"
 
 struct event_base;
 struct evdns_base;
 struct sched;
-
-/* Ordered by strength: a coalesced rerun keeps the strongest reason. */
-enum sched_reason {
-	SCHED_START,		/* run-at-start */
-	SCHED_LINKUP,		/* a watched link came up (after settle) */
-	SCHED_MANUAL,		/* SIGUSR1, --once */
-	SCHED_RELOAD,		/* a relay was added or changed */
-	SCHED_INTERVAL,		/* the interval timer */
-	SCHED_RETRY,		/* backoff timer */
-};
 
 struct sched_hooks {
 	void	(*before_run)(void *arg); /* a run of every relay is due */
@@ -62,7 +46,7 @@ void		 sched_reconfigure(struct sched *, const struct conf *,
 void		 sched_set_online(struct sched *, bool online);
 /* A watched link came up or got a new address: run after settle. */
 void		 sched_on_link_up(struct sched *);
-void		 sched_trigger_all(struct sched *, enum sched_reason);
+void		 sched_trigger_all(struct sched *, enum relay_trigger);
 
 /*
  * Run the named relays (all when n is 0) as SIGUSR1 would, through the

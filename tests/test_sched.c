@@ -2,12 +2,18 @@
 /*
  * test_sched: the scheduler with real sessions against an in-loop fake
  * SMTP server that answers like Postfix (fakesmtp.c): --once results and
- * exit status, chunking, the session cap, coalescing, backoff, refusals,
- * give-up, offline, settle, interval, reload and shutdown.  Configurations
+ * exit status, chunking, the session cap, a rerun after a running session,
+ * the retry timer, offline, settle, interval, reload, the waiters of
+ * sched_run(), the local-smtp gate and shutdown: the mechanism.  What the
+ * policy decides (which domains, backoff, give-up, refusals) is proven
+ * by test_relay's table, without sockets or the clock.  Configurations
  * come from conf_parse() with durations of milliseconds.  Every loop is
  * bounded; assertions count connections and ETRN arguments, and the few
  * on time only say "not before" with wide margins.
  */
+#include <sys/socket.h>
+
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -339,13 +345,15 @@ test_once(void **state)
 		    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
 		    "domains = %s\n%s", port, c->domains, relay_down);
 		start(env, true);
-		sched_trigger_all(env->sc, SCHED_MANUAL);
+		sched_trigger_all(env->sc, RELAY_T_MANUAL);
 		assert_true(sched_busy(env->sc));
 		assert_int_equal(env->idle, 0);
 		assert_true(fake_run_until(env->base, is_idle, env,
 		    RUN_MAX_MS));
-		/* No retries in --once: nothing more, even after retry-min. */
-		fake_run_for(env->base, 150);
+		/* No retries in --once: nothing more, even after retry-min
+		 * (the policy's table proves it for every case; once here). */
+		if (i == 1)
+			fake_run_for(env->base, 150);
 		assert_int_equal(env->idle, 1);
 		assert_int_equal(env->fs->nconns, 1);
 
@@ -371,7 +379,7 @@ test_chunks(void **state)
 	    "d02.example d03.example d04.example d05.example d06.example "
 	    "d07.example d08.example d09.example d10.example\n", port);
 	start(env, true);
-	sched_trigger_all(env->sc, SCHED_MANUAL);
+	sched_trigger_all(env->sc, RELAY_T_MANUAL);
 	assert_true(fake_run_until(env->base, is_idle, env, RUN_MAX_MS));
 	assert_string_equal(env->etrns[0],
 	    "1 d01.example\n1 d02.example\n1 d03.example\n1 d04.example\n"
@@ -407,7 +415,7 @@ test_max_sessions(void **state)
 	env->conf = load(DAEMON("0", "50ms", "200ms", "1s",
 	    "max-sessions = 2\n") "%s", relays);
 	start(env, true);
-	sched_trigger_all(env->sc, SCHED_MANUAL);
+	sched_trigger_all(env->sc, RELAY_T_MANUAL);
 	assert_status(env, "5 relays: 2 running, 3 queued, 0 retrying, "
 	    "0 failed");
 	assert_true(fake_run_until(env->base, is_idle, env, RUN_MAX_MS));
@@ -429,9 +437,9 @@ trigger_thrice(struct env *env, unsigned lis, unsigned conn)
 	if (conn != 1 || env->triggered)
 		return;
 	env->triggered = true;
-	sched_trigger_all(env->sc, SCHED_MANUAL);
-	sched_trigger_all(env->sc, SCHED_INTERVAL);
-	sched_trigger_all(env->sc, SCHED_LINKUP);
+	sched_trigger_all(env->sc, RELAY_T_MANUAL);
+	sched_trigger_all(env->sc, RELAY_T_INTERVAL);
+	sched_trigger_all(env->sc, RELAY_T_LINKUP);
 }
 
 static void
@@ -447,7 +455,7 @@ test_coalesce(void **state)
 	env->hold_ms = 150;
 	env->on_etrn = trigger_thrice;
 	start(env, false);
-	sched_trigger_all(env->sc, SCHED_MANUAL);
+	sched_trigger_all(env->sc, RELAY_T_MANUAL);
 	run_until_conns(env, 2);
 	assert_true(env->triggered);
 	fake_run_for(env->base, 300);
@@ -456,40 +464,6 @@ test_coalesce(void **state)
 	assert_string_equal(env->etrns[0], "1 a.example\n1 b.example\n"
 	    "2 a.example\n2 b.example\n");
 	assert_status(env, "isp ok");
-}
-
-/*
- * A relay waiting for a session slot keeps its strongest reason: a
- * link-up asks refused domains again, an interval run that comes while
- * it is still queued must not take them out of that run.
- */
-static void
-test_queued_keeps_stronger_reason(void **state)
-{
-	struct env	*env = *state;
-	uint16_t	 pslow, pisp;
-
-	pslow = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	pisp = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h",
-	    "max-sessions = 1\n")
-	    "[relay slow]\nhost = 127.0.0.1\nport = %u\n"
-	    "domains = ok.example\n"
-	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
-	    "domains = ref.example ok.example\n", pslow, pisp);
-	env->hold_ms = 100;
-	start(env, false);
-	sched_trigger_all(env->sc, SCHED_MANUAL);
-	assert_true(fake_run_until(env->base, is_quiet, env, RUN_MAX_MS));
-	assert_string_equal(env->etrns[1], "1 ref.example\n1 ok.example\n");
-
-	sched_trigger_all(env->sc, SCHED_LINKUP);
-	assert_status(env, "slow running; isp queued");
-	sched_trigger_all(env->sc, SCHED_INTERVAL);
-	assert_true(fake_run_until(env->base, is_quiet, env, RUN_MAX_MS));
-	assert_string_equal(env->etrns[1], "1 ref.example\n1 ok.example\n"
-	    "2 ref.example\n2 ok.example\n");
-	assert_int_equal(env->fs->maxopen, 1);
 }
 
 /* 458 twice, then 250: two retries, then quiet. */
@@ -505,9 +479,9 @@ test_backoff(void **state)
 	    "domains = flaky.example\n", port);
 	env->flaky_conns = 2;
 	start(env, false);
-	sched_trigger_all(env->sc, SCHED_MANUAL);
+	sched_trigger_all(env->sc, RELAY_T_MANUAL);
 	run_until_conns(env, 3);
-	fake_run_for(env->base, 500);	/* more than retry-max */
+	fake_run_for(env->base, 250);	/* more than retry-max */
 	assert_int_equal(env->fs->lis[0].nconns, 3);
 	assert_int_equal(env->fs->lis[0].maxopen, 1);
 	assert_true(env->saw_backoff);
@@ -515,117 +489,6 @@ test_backoff(void **state)
 	    "2 flaky.example\n3 flaky.example\n");
 	assert_status(env, "isp ok");
 	assert_int_equal(sched_exit_status(env->sc), 0);
-}
-
-/* A retry asks only the domains that failed temporarily. */
-static void
-test_retry_only_failed(void **state)
-{
-	struct env	*env = *state;
-	uint16_t	 port;
-
-	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
-	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
-	    "domains = ok.example flaky.example\n", port);
-	env->flaky_conns = 1;
-	start(env, false);
-	sched_trigger_all(env->sc, SCHED_MANUAL);
-	run_until_conns(env, 2);
-	fake_run_for(env->base, 400);
-	assert_int_equal(env->fs->lis[0].nconns, 2);
-	assert_string_equal(env->etrns[0], "1 ok.example\n1 flaky.example\n"
-	    "2 flaky.example\n");
-	assert_status(env, "isp ok");
-}
-
-/*
- * A 459 stays out of retries and interval runs; a link-up asks it again.
- * The other domain fails once, so the relay does retry.
- */
-static void
-test_refusal_not_retried(void **state)
-{
-	struct env	*env = *state;
-	uint16_t	 port;
-
-	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
-	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
-	    "domains = ref.example flaky.example\n", port);
-	env->flaky_conns = 1;
-	start(env, false);
-	sched_trigger_all(env->sc, SCHED_MANUAL);
-	run_until_conns(env, 2);			/* the retry */
-	sched_trigger_all(env->sc, SCHED_INTERVAL);
-	run_until_conns(env, 3);
-	sched_on_link_up(env->sc);			/* settle = 0 */
-	run_until_conns(env, 4);
-	fake_run_for(env->base, 300);
-	assert_int_equal(env->fs->lis[0].nconns, 4);
-	assert_string_equal(env->etrns[0], "1 ref.example\n1 flaky.example\n"
-	    "2 flaky.example\n3 flaky.example\n"
-	    "4 ref.example\n4 flaky.example\n");
-	assert_status(env, "isp refused 459");
-	assert_int_equal(sched_exit_status(env->sc), 1);
-}
-
-/* Every domain refused: retry and interval runs open no connection. */
-static void
-test_refused_only_waits_for_link_up(void **state)
-{
-	struct env	*env = *state;
-	uint16_t	 port;
-
-	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
-	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
-	    "domains = ref.example\n", port);
-	start(env, false);
-	sched_trigger_all(env->sc, SCHED_MANUAL);
-	run_until_conns(env, 1);
-	sched_trigger_all(env->sc, SCHED_INTERVAL);
-	sched_trigger_all(env->sc, SCHED_RETRY);
-	assert_false(sched_busy(env->sc));
-	fake_run_for(env->base, 300);
-	assert_int_equal(env->fs->lis[0].nconns, 1);
-	sched_on_link_up(env->sc);
-	run_until_conns(env, 2);
-	assert_string_equal(env->etrns[0], "1 ref.example\n2 ref.example\n");
-}
-
-static bool
-is_failed(void *arg)
-{
-	struct env	*env = arg;
-	char		 buf[256];
-
-	sched_status(env->sc, buf, sizeof(buf));
-	return strstr(buf, "failed") != NULL && is_quiet(env);
-}
-
-/* Always 458: retries stop after give-up; the next link-up asks again. */
-static void
-test_give_up(void **state)
-{
-	struct env	*env = *state;
-	unsigned	 n;
-	uint16_t	 port;
-
-	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("0", "50ms", "100ms", "300ms", "")
-	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
-	    "domains = tmp.example\n", port);
-	start(env, false);
-	sched_trigger_all(env->sc, SCHED_MANUAL);
-	assert_true(fake_run_until(env->base, is_failed, env, RUN_MAX_MS));
-	n = env->fs->lis[0].nconns;
-	assert_true(n >= 3);		/* 0, ~50, ~150, ~250 ms ... */
-	assert_status(env, "isp failed (458)");
-	fake_run_for(env->base, 500);	/* five times retry-max */
-	assert_int_equal(env->fs->lis[0].nconns, n);
-	sched_on_link_up(env->sc);
-	run_until_conns(env, n + 1);
 }
 
 /* Offline in backoff: no retry until a link is up and settled. */
@@ -641,17 +504,17 @@ test_offline(void **state)
 	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
 	    "domains = tmp.example\n", port);
 	start(env, false);
-	sched_trigger_all(env->sc, SCHED_MANUAL);
+	sched_trigger_all(env->sc, RELAY_T_MANUAL);
 	run_until_conns(env, 1);
 	assert_true(env->saw_backoff);	/* retry armed, 300 ms away */
 	sched_set_online(env->sc, false);
 	assert_status(env, "isp 458, waiting for link");
-	fake_run_for(env->base, 800);
+	fake_run_for(env->base, 450);	/* past the retry it had armed */
 	assert_int_equal(env->fs->lis[0].nconns, 1);
 
 	/* Online alone runs nothing; a link-up runs after settle. */
 	sched_set_online(env->sc, true);
-	fake_run_for(env->base, 200);
+	fake_run_for(env->base, 100);
 	assert_int_equal(env->fs->lis[0].nconns, 1);
 	env->first_ehlo_ms = 0;
 	t = fake_now_ms();
@@ -703,7 +566,7 @@ test_settle(void **state)
 	run_until_conns(env, 1);
 	assert_int_equal(f.left, 0);
 	assert_true(env->first_ehlo_ms - f.last_ms >= 180);
-	fake_run_for(env->base, 400);
+	fake_run_for(env->base, 250);
 	assert_int_equal(env->fs->lis[0].nconns, 1);
 	event_free(f.ev);
 }
@@ -738,7 +601,7 @@ test_reconfigure(void **state)
 	    "[relay a]\nhost = 127.0.0.1\nport = %u\n"
 	    "domains = a.example\n", pa);
 	start(env, false);
-	sched_trigger_all(env->sc, SCHED_MANUAL);
+	sched_trigger_all(env->sc, RELAY_T_MANUAL);
 	run_until_conns(env, 1);
 
 	/* b is new. */
@@ -796,7 +659,7 @@ test_reconfigure_removes_running(void **state)
 	    "domains = a.example\n", pa);
 	env->hold_ms = 200;
 	start(env, false);
-	sched_trigger_all(env->sc, SCHED_MANUAL);
+	sched_trigger_all(env->sc, RELAY_T_MANUAL);
 	assert_true(fake_run_until(env->base, saw_etrn, env, RUN_MAX_MS));
 
 	old = env->conf;
@@ -851,6 +714,173 @@ test_waiter_cancels_itself(void **state)
 	assert_null(self_waiter);
 }
 
+/* What a sched_run() caller saw. */
+struct waited {
+	unsigned	 calls;
+	unsigned	 conns;		/* connections when called back */
+	struct env	*env;
+};
+
+static void
+waited_cb(void *arg)
+{
+	struct waited	*w = arg;
+
+	w->calls++;
+	w->conns = w->env->fs->nconns;
+}
+
+static bool
+was_called(void *arg)
+{
+	return ((struct waited *)arg)->calls > 0;
+}
+
+/*
+ * sched_run: unknown names are refused; the callback comes once every
+ * relay named has finished a run that started after the call -- for a
+ * relay busy at the time, the rerun, not the run already under way.
+ */
+static void
+test_waiter_targets(void **state)
+{
+	struct env		*env = *state;
+	struct sched_waiter	*wa = NULL, *wb = NULL;
+	struct waited		 a = { 0, 0, env }, b = { 0, 0, env };
+	char			*both[] = { "a", "b" }, *bad[] = { "a", "nx" };
+	const char		*unknown = NULL;
+	uint16_t		 pa, pb;
+
+	pa = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	pb = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	    "[relay a]\nhost = 127.0.0.1\nport = %u\ndomains = a.example\n"
+	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
+	    pa, pb);
+	start(env, false);
+	assert_int_equal(sched_run(env->sc, bad, 2, waited_cb, &a, &wa,
+	    &unknown), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_string_equal(unknown, "nx");
+	assert_null(wa);
+	assert_int_equal(env->fs->nconns, 0);
+
+	/* Both named: called once, after both sessions. */
+	env->hold_ms = 100;
+	assert_int_equal(sched_run(env->sc, both, 2, waited_cb, &a, &wa,
+	    &unknown), 0);
+	assert_non_null(wa);
+	assert_true(fake_run_until(env->base, saw_etrn, env, RUN_MAX_MS));
+	/* A second caller while a's session runs: a's rerun answers it. */
+	assert_int_equal(sched_run(env->sc, both, 1, waited_cb, &b, &wb,
+	    &unknown), 0);
+	assert_true(fake_run_until(env->base, was_called, &a, RUN_MAX_MS));
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.conns, 2);
+	assert_null(wa);
+	assert_int_equal(b.calls, 0);
+	assert_true(fake_run_until(env->base, was_called, &b, RUN_MAX_MS));
+	assert_int_equal(b.conns, 3);
+	assert_int_equal(env->fs->lis[0].nconns, 2);
+	assert_int_equal(env->fs->lis[1].nconns, 1);
+	assert_true(fake_run_until(env->base, is_quiet, env, RUN_MAX_MS));
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(b.calls, 1);
+}
+
+/* A relay removed by a reload, or a shutdown, answers its waiters. */
+static void
+test_waiter_answered_on_removal_and_shutdown(void **state)
+{
+	struct env		*env = *state;
+	struct sched_waiter	*wa = NULL, *wb = NULL;
+	struct waited		 a = { 0, 0, env }, b = { 0, 0, env };
+	char			*na[] = { "a" }, *nb[] = { "b" };
+	const char		*unknown = NULL;
+	struct conf		*old;
+	uint16_t		 pa, pb;
+
+	pa = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	pb = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	    "[relay a]\nhost = 127.0.0.1\nport = %u\ndomains = a.example\n"
+	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
+	    pa, pb);
+	env->hold_ms = 10000;
+	start(env, false);
+	assert_int_equal(sched_run(env->sc, na, 1, waited_cb, &a, &wa,
+	    &unknown), 0);
+	assert_int_equal(sched_run(env->sc, nb, 1, waited_cb, &b, &wb,
+	    &unknown), 0);
+	assert_true(fake_run_until(env->base, saw_etrn, env, RUN_MAX_MS));
+
+	old = env->conf;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
+	    pb);
+	sched_reconfigure(env->sc, env->conf, HELO);
+	conf_free(old);
+	assert_int_equal(a.calls, 1);
+	assert_null(wa);
+	assert_int_equal(b.calls, 0);
+	sched_shutdown(env->sc);
+	assert_int_equal(b.calls, 1);
+	assert_null(wb);
+	assert_int_equal(sched_run(env->sc, nb, 1, waited_cb, &b, &wb,
+	    &unknown), -1);
+	assert_int_equal(errno, ESHUTDOWN);
+	assert_true(fake_run_until(env->base, is_idle, env, RUN_MAX_MS));
+}
+
+/*
+ * local-smtp: no relay is asked while the site's MTA refuses
+ * connections (the probe waits up to connect-timeout, 500ms here); the
+ * run starts once it listens.
+ */
+static void
+test_local_smtp_gate(void **state)
+{
+	struct env	*env = *state;
+	uint16_t	 port, mta;
+
+	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	mta = fake_refusing_port("127.0.0.1", &env->refuse_fd);
+	assert_int_not_equal(mta, 0);
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h",
+	    "local-smtp = 127.0.0.1:%u\n")
+	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = ok.example\n", mta, port);
+	start(env, false);
+	sched_trigger_all(env->sc, RELAY_T_MANUAL);
+	assert_true(sched_busy(env->sc));	/* the probe */
+	fake_run_for(env->base, 300);		/* two refused probes */
+	assert_int_equal(env->fs->nconns, 0);
+	assert_true(sched_busy(env->sc));
+	assert_int_equal(listen(env->refuse_fd, 8), 0);
+	run_until_conns(env, 1);
+	assert_string_equal(env->etrns[0], "1 ok.example\n");
+}
+
+/* local-smtp that never listens: asked anyway once the probe gives up. */
+static void
+test_local_smtp_gives_up(void **state)
+{
+	struct env	*env = *state;
+	uint16_t	 port, mta;
+
+	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	mta = fake_refusing_port("127.0.0.1", &env->refuse_fd);
+	assert_int_not_equal(mta, 0);
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h",
+	    "local-smtp = 127.0.0.1:%u\n")
+	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "domains = ok.example\n", mta, port);
+	start(env, false);
+	sched_trigger_all(env->sc, RELAY_T_MANUAL);
+	run_until_conns(env, 1);
+	assert_string_equal(env->etrns[0], "1 ok.example\n");
+}
+
 /* Shutdown with a session open: QUIT, then the idle hook. */
 static void
 test_shutdown(void **state)
@@ -865,7 +895,7 @@ test_shutdown(void **state)
 	    "domains = a.example b.example\n", port);
 	env->hold_ms = 10000;
 	start(env, false);
-	sched_trigger_all(env->sc, SCHED_MANUAL);
+	sched_trigger_all(env->sc, RELAY_T_MANUAL);
 	assert_true(fake_run_until(env->base, saw_etrn, env, RUN_MAX_MS));
 	sched_shutdown(env->sc);
 	assert_int_equal(env->idle, 0);		/* not before the session */
@@ -879,7 +909,7 @@ test_shutdown(void **state)
 	    "isp b.example temporary - daemon shutting down\n");
 	free(got);
 	/* Nothing starts any more. */
-	sched_trigger_all(env->sc, SCHED_MANUAL);
+	sched_trigger_all(env->sc, RELAY_T_MANUAL);
 	sched_on_link_up(env->sc);
 	fake_run_for(env->base, 200);
 	assert_int_equal(env->fs->nconns, 1);
@@ -895,17 +925,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_coalesce, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_queued_keeps_stronger_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backoff, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_retry_only_failed, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_refusal_not_retried,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_refused_only_waits_for_link_up, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_give_up, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_offline, setup,
 		    teardown),
@@ -917,6 +937,15 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_reconfigure_removes_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_waiter_cancels_itself,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waiter_targets, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_waiter_answered_on_removal_and_shutdown, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_local_smtp_gate, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_local_smtp_gives_up,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown, setup,
 		    teardown),

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * relay: one relay's run policy; see relay.h.  A domain's last result is
+ * the one source of truth for what a retry asks again and for what
+ * status shows.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backoff.h"
+#include "relay.h"
+#include "util.h"
+
+static const char *state_names[] = {
+	[RELAY_S_IDLE] = "idle",
+	[RELAY_S_QUEUED] = "queued",
+	[RELAY_S_RUNNING] = "running",
+	[RELAY_S_BACKOFF] = "backoff",
+	[RELAY_S_WAITLINK] = "waitlink",
+	[RELAY_S_FAILED] = "failed",
+};
+
+static const char *trigger_names[] = {
+	[RELAY_T_START] = "start",
+	[RELAY_T_LINKUP] = "link-up",
+	[RELAY_T_MANUAL] = "manual",
+	[RELAY_T_RELOAD] = "reload",
+	[RELAY_T_INTERVAL] = "interval",
+	[RELAY_T_RETRY] = "retry",
+};
+
+const char *
+relay_state_name(enum relay_state s)
+{
+	return (size_t)s < nitems(state_names) ? state_names[s] : "?";
+}
+
+const char *
+relay_trigger_name(enum relay_trigger t)
+{
+	return (size_t)t < nitems(trigger_names) ? trigger_names[t] : "?";
+}
+
+void
+relay_init(struct relay *r, char * const *domains, size_t n)
+{
+	size_t	i;
+
+	memset(r, 0, sizeof(*r));
+	r->state = RELAY_S_IDLE;
+	r->ndoms = n;
+	r->doms = xcalloc(n > 0 ? n : 1, sizeof(*r->doms));
+	for (i = 0; i < n; i++) {
+		r->doms[i].arg = xstrdup(domains[i]);
+		r->doms[i].last.pending = -1;
+	}
+}
+
+void
+relay_deinit(struct relay *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->ndoms; i++)
+		free(r->doms[i].arg);
+	free(r->doms);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Triggers that mean "the situation changed": forget refusals, backoff. */
+static bool
+trigger_is_fresh(enum relay_trigger t)
+{
+	return t != RELAY_T_RETRY && t != RELAY_T_INTERVAL;
+}
+
+static bool
+domain_is_permanent(const struct relay_domain *d)
+{
+	return d->last.cls == ETRN_R_REFUSED ||
+	    d->last.cls == ETRN_R_UNSUPPORTED;
+}
+
+/*
+ * Mark what a run for t asks; false if nothing.  add: keep what is marked
+ * already (a weaker trigger never drops a domain from a queued run).
+ */
+static bool
+relay_mark(struct relay *r, enum relay_trigger t, bool add)
+{
+	bool	any = false;
+	size_t	i;
+
+	for (i = 0; i < r->ndoms; i++) {
+		struct relay_domain *d = &r->doms[i];
+		bool was = add && d->todo;
+
+		switch (t) {
+		case RELAY_T_RETRY:
+			d->todo = d->last.cls == ETRN_R_TEMP ||
+			    d->last.cls == ETRN_R_NONE;
+			break;
+		case RELAY_T_INTERVAL:
+			/* Refusals wait for a link-up or a config change. */
+			d->todo = !domain_is_permanent(d);
+			break;
+		default:
+			d->todo = true;
+			break;
+		}
+		d->todo |= was;
+		any |= d->todo;
+	}
+	return any;
+}
+
+void
+relay_want(struct relay *r, enum relay_trigger t)
+{
+	if (!r->pending || t < r->pending_why)
+		r->pending_why = t;
+	r->pending = true;
+}
+
+struct relay_step
+relay_decide(struct relay *r, const struct relay_env *env)
+{
+	struct relay_step	 step = { .action = RELAY_A_NONE };
+	enum relay_trigger	 t = r->pending_why;
+
+	if (!r->pending)
+		return step;
+	if (env->stopping) {
+		r->pending = false;
+		return step;
+	}
+	if (r->state == RELAY_S_RUNNING) {
+		/* Coalesce: one more run when this one ends. */
+		step.target = r->run_seq + 1;
+		return step;
+	}
+	if (env->held)
+		return step;
+	r->pending = false;
+	if (trigger_is_fresh(t)) {
+		r->failures = 0;
+		r->fail_since = 0;
+	}
+	if (r->state == RELAY_S_QUEUED) {
+		relay_mark(r, t, true);
+		step.target = r->run_seq;
+		return step;
+	}
+	if (t == RELAY_T_RETRY && !env->online && !env->once) {
+		r->state = RELAY_S_WAITLINK;
+		return step;
+	}
+	r->run_seq++;
+	step.target = r->run_seq;
+	if (!relay_mark(r, t, false)) {
+		r->done_seq = r->run_seq;
+		r->state = RELAY_S_IDLE;
+		step.note = RELAY_N_NOTHING;
+		step.ended = true;
+		return step;
+	}
+	step.action = RELAY_A_OPEN;
+	return step;
+}
+
+size_t
+relay_take_chunk(struct relay *r, char **args)
+{
+	size_t	i;
+
+	r->nchunk = 0;
+	for (i = 0; i < r->ndoms && r->nchunk < nitems(r->chunk); i++) {
+		if (!r->doms[i].todo)
+			continue;
+		r->doms[i].todo = false;
+		args[r->nchunk] = r->doms[i].arg;
+		r->chunk[r->nchunk++] = i;
+	}
+	r->state = RELAY_S_RUNNING;
+	return r->nchunk;
+}
+
+void
+relay_queue(struct relay *r)
+{
+	r->state = RELAY_S_QUEUED;
+}
+
+size_t
+relay_ntemp(const struct relay *r)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < r->ndoms; i++)
+		if (r->doms[i].last.cls == ETRN_R_TEMP)
+			n++;
+	return n;
+}
+
+/* The run is over: success resets the backoff, failure arms it. */
+static struct relay_step
+relay_run_done(struct relay *r, const struct relay_env *env)
+{
+	struct relay_step	step = { .action = RELAY_A_NONE, .ended = true };
+
+	if (relay_ntemp(r) == 0) {
+		r->failures = 0;
+		r->fail_since = 0;
+		r->state = RELAY_S_IDLE;
+	} else {
+		r->failures++;
+		if (r->fail_since == 0)
+			r->fail_since = env->now;
+		if (env->once || env->stopping)
+			r->state = RELAY_S_IDLE;
+		else if (env->now - r->fail_since >= env->give_up_ms) {
+			r->state = RELAY_S_FAILED;
+			step.note = RELAY_N_GAVE_UP;
+		} else if (!env->online) {
+			r->state = RELAY_S_WAITLINK;
+			step.note = RELAY_N_WAITLINK;
+		} else {
+			step.delay = backoff_delay(env->retry_min_ms,
+			    env->retry_max_ms, r->failures, env->random);
+			r->retry_at = env->now + step.delay;
+			r->state = RELAY_S_BACKOFF;
+			step.action = RELAY_A_ARM;
+			step.note = RELAY_N_BACKOFF;
+		}
+	}
+	r->done_seq = r->run_seq;
+	/* A retry or interval run now would only skip the backoff. */
+	if (r->pending && r->state == RELAY_S_BACKOFF &&
+	    !trigger_is_fresh(r->pending_why))
+		r->pending = false;
+	return step;
+}
+
+struct relay_step
+relay_on_results(struct relay *r, const struct etrn_result *res, size_t n,
+    const struct relay_env *env)
+{
+	struct relay_step	 step = { .action = RELAY_A_NONE };
+	bool			 more = false;
+	size_t			 i;
+
+	for (i = 0; i < n && i < r->nchunk; i++) {
+		struct relay_domain *d = &r->doms[r->chunk[i]];
+
+		d->last = res[i];
+		d->last_try = env->wall;
+		if (res[i].cls == ETRN_R_OK)
+			d->last_ok = env->wall;
+	}
+	r->nchunk = 0;
+	for (i = 0; i < r->ndoms; i++)
+		more |= r->doms[i].todo;
+	if (more && !env->stopping) {
+		/* More than CONF_ETRN_PER_SESSION: the next session. */
+		step.action = RELAY_A_OPEN;
+		return step;
+	}
+	for (i = 0; i < r->ndoms; i++)
+		r->doms[i].todo = false;
+	return relay_run_done(r, env);
+}
+
+bool
+relay_on_offline(struct relay *r)
+{
+	if (r->state != RELAY_S_BACKOFF)
+		return false;
+	r->state = RELAY_S_WAITLINK;
+	return true;
+}
+
+void
+relay_stop(struct relay *r)
+{
+	r->pending = false;
+	if (r->state == RELAY_S_QUEUED)
+		r->state = RELAY_S_IDLE;
+}

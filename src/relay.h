@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * relay: one relay's run policy, pure.  It decides which domains a run
+ * asks, coalesces triggers, splits a run into sessions of at most
+ * CONF_ETRN_PER_SESSION domains, backs off, gives up and pauses while no
+ * watched link is up.  No libevent, no logging, no clock: the caller
+ * passes the time and the randomness in, and turns each answer into
+ * timers and sessions (sched.c).
+ *
+ * States:
+ *   IDLE     nothing to do
+ *   QUEUED   a run is due, waiting for a session slot (max-sessions)
+ *   RUNNING  a session is open; domains beyond 7 use further sessions
+ *   BACKOFF  some domains failed temporarily; the retry timer is armed
+ *   WAITLINK like BACKOFF, but the retry waits for a watched link
+ *   FAILED   failing for longer than give-up; waits for the next trigger
+ *
+ * A trigger only records that a run is due (relay_want); relay_decide
+ * acts on it when the caller lets runs start.  A trigger during a run is
+ * kept and acted on when the run ends: never two runs at once.
+ */
+#ifndef ETRND_RELAY_H
+#define ETRND_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "etrn.h"
+
+enum relay_state {
+	RELAY_S_IDLE,
+	RELAY_S_QUEUED,
+	RELAY_S_RUNNING,
+	RELAY_S_BACKOFF,
+	RELAY_S_WAITLINK,
+	RELAY_S_FAILED,
+};
+#define RELAY_NSTATES	(RELAY_S_FAILED + 1)
+
+/* Ordered by strength: coalesced triggers keep the strongest. */
+enum relay_trigger {
+	RELAY_T_START,		/* run-at-start */
+	RELAY_T_LINKUP,		/* a watched link came up */
+	RELAY_T_MANUAL,		/* SIGUSR1, etrnctl run, --once */
+	RELAY_T_RELOAD,		/* the relay was added or changed */
+	RELAY_T_INTERVAL,	/* the interval timer */
+	RELAY_T_RETRY,		/* the backoff timer */
+};
+
+/* What the caller does next. */
+enum relay_action {
+	RELAY_A_NONE,		/* nothing now */
+	RELAY_A_OPEN,		/* a session for relay_take_chunk()'s domains,
+				 * now or once a slot is free */
+	RELAY_A_ARM,		/* the retry timer, in step.delay ms */
+};
+
+/* What the caller should tell people about a step. */
+enum relay_note {
+	RELAY_N_NONE,
+	RELAY_N_NOTHING,	/* every domain succeeded or was refused */
+	RELAY_N_BACKOFF,	/* some failed; retrying in step.delay ms */
+	RELAY_N_WAITLINK,	/* some failed; retrying when a link is up */
+	RELAY_N_GAVE_UP,	/* failing for longer than give-up */
+};
+
+struct relay_step {
+	enum relay_action	 action;
+	uint64_t		 delay;		/* RELAY_A_ARM, ms */
+	enum relay_note		 note;
+	bool			 ended;		/* a run ended: done_seq moved */
+	uint64_t		 target;	/* the run that answers this
+						 * trigger (run_seq), 0: none */
+};
+
+/* The caller's world at a decision. */
+struct relay_env {
+	uint64_t	 now;		/* monotonic ms */
+	int64_t		 wall;		/* wall seconds, for what people see */
+	uint32_t	 random;	/* uniform, for the backoff jitter */
+	bool		 online;	/* a watched link is up */
+	bool		 once;		/* --once: no retries */
+	bool		 stopping;	/* shutting down: start nothing */
+	bool		 held;		/* runs may not start yet (local-smtp) */
+	uint64_t	 retry_min_ms;
+	uint64_t	 retry_max_ms;
+	uint64_t	 give_up_ms;
+};
+
+struct relay_domain {
+	char			*arg;
+	struct etrn_result	 last;		/* cls NONE: never asked */
+	bool			 todo;		/* due in this run */
+	int64_t			 last_ok;	/* wall seconds, 0 = never */
+	int64_t			 last_try;	/* wall seconds, 0 = never */
+};
+
+struct relay {
+	enum relay_state	 state;
+	struct relay_domain	*doms;
+	size_t			 ndoms;
+	size_t			 chunk[CONF_ETRN_PER_SESSION];
+	size_t			 nchunk;	/* domains in the session */
+	unsigned		 failures;	/* consecutive failed runs */
+	uint64_t		 fail_since;	/* monotonic ms, 0 = ok */
+	uint64_t		 retry_at;	/* monotonic ms, in BACKOFF */
+	bool			 pending;	/* a run is due */
+	enum relay_trigger	 pending_why;	/* the strongest trigger */
+	uint64_t		 run_seq;	/* runs started */
+	uint64_t		 done_seq;	/* runs finished */
+};
+
+const char	*relay_state_name(enum relay_state);
+const char	*relay_trigger_name(enum relay_trigger);
+
+void		 relay_init(struct relay *, char * const *domains, size_t n);
+void		 relay_deinit(struct relay *);
+
+/* A run is due; a weaker trigger never replaces a stronger one. */
+void		 relay_want(struct relay *, enum relay_trigger);
+/* Act on a due run: start one, add to the queued one, or keep it for
+ * the end of the running one. */
+struct relay_step relay_decide(struct relay *, const struct relay_env *);
+/* The next session's domains: into args (CONF_ETRN_PER_SESSION), their
+ * count returned; the relay is RUNNING. */
+size_t		 relay_take_chunk(struct relay *, char **args);
+/* No slot free: the relay waits in line (QUEUED). */
+void		 relay_queue(struct relay *);
+/* The session ended with one result per domain of the chunk (fewer on
+ * shutdown): the next chunk, or the end of the run. */
+struct relay_step relay_on_results(struct relay *,
+		    const struct etrn_result *, size_t,
+		    const struct relay_env *);
+/* No watched link is up: a BACKOFF relay waits for one.  True if it did
+ * (its timer is moot). */
+bool		 relay_on_offline(struct relay *);
+/* Shutting down: nothing is due, a queued run is dropped. */
+void		 relay_stop(struct relay *);
+
+/* Domains that failed temporarily in their last attempt. */
+size_t		 relay_ntemp(const struct relay *);
+
+#endif

@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Tests for relay, the pure run policy: one table row per transition,
+ * (state, results, event, online, now) in, (action, delay range, state,
+ * marks, note) out; then whole runs as sequences of steps.  No sockets,
+ * no clock: this is where coalescing, chunking, backoff, give-up and
+ * link-down pauses are proven.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "relay.h"
+
+#define S	1000ULL
+#define M	(60 * S)
+#define H	(60 * M)
+#define NOW	(100 * H)	/* monotonic "now" for every row */
+
+enum event {
+	EV_TRIGGER,		/* relay_want(why[, why2]), relay_decide */
+	EV_RESULTS,		/* relay_take_chunk, relay_on_results */
+	EV_OFFLINE,		/* relay_on_offline */
+	EV_STOP,		/* relay_stop */
+};
+
+enum { ONLINE = 1, ONCE = 2, STOPPING = 4, HELD = 8 };
+
+#define NO_TARGET	(-1)
+#define NO_WHY		(-1)
+
+struct row {
+	const char		*name;
+	/* before */
+	enum relay_state	 state;
+	const char		*last;	/* per domain: n o t r u (class) */
+	const char		*todo;	/* per domain: 1 due, 0 not */
+	unsigned		 failures;
+	uint64_t		 failing_for; /* ms before NOW, 0: not failing */
+	int			 pending; /* NO_WHY, or a trigger due already */
+	/* event */
+	enum event		 ev;
+	int			 why, why2;	/* EV_TRIGGER */
+	const char		*results;	/* EV_RESULTS: classes */
+	int			 env;		/* ONLINE | ONCE | ... */
+	/* after */
+	enum relay_action	 action;
+	uint64_t		 dmin, dmax;	/* RELAY_A_ARM */
+	enum relay_state	 to;
+	const char		*todo_after;
+	unsigned		 failures_after;
+	enum relay_note		 note;
+	bool			 ended;
+	int			 target;	/* - run_seq before; NO_TARGET */
+	int			 pending_after;	/* NO_WHY or the trigger kept */
+};
+
+static enum etrn_class
+cls_of(char c)
+{
+	switch (c) {
+	case 'o':
+		return ETRN_R_OK;
+	case 't':
+		return ETRN_R_TEMP;
+	case 'r':
+		return ETRN_R_REFUSED;
+	case 'u':
+		return ETRN_R_UNSUPPORTED;
+	default:
+		return ETRN_R_NONE;
+	}
+}
+
+static void
+env_of(int flags, uint32_t rnd, struct relay_env *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->now = NOW;
+	env->wall = 1700000000;
+	env->random = rnd;
+	env->online = flags & ONLINE;
+	env->once = flags & ONCE;
+	env->stopping = flags & STOPPING;
+	env->held = flags & HELD;
+	env->retry_min_ms = 30 * S;
+	env->retry_max_ms = 30 * M;
+	env->give_up_ms = 6 * H;
+}
+
+/* A relay of strlen(last) domains "d0.example" ... in the row's state. */
+static void
+setup(struct relay *r, const struct row *c)
+{
+	char	*names[16], buf[16][16];
+	size_t	 i, n = strlen(c->last);
+
+	for (i = 0; i < n; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "d%zu.example", i);
+		names[i] = buf[i];
+	}
+	relay_init(r, names, n);
+	for (i = 0; i < n; i++) {
+		r->doms[i].last.cls = cls_of(c->last[i]);
+		r->doms[i].todo = c->todo != NULL && c->todo[i] == '1';
+	}
+	r->run_seq = r->done_seq = 5;
+	if (c->ev == EV_RESULTS) {
+		char *args[CONF_ETRN_PER_SESSION];
+
+		r->run_seq = 6;
+		relay_take_chunk(r, args);
+	}
+	r->state = c->state;
+	r->failures = c->failures;
+	r->fail_since = c->failing_for != 0 ? NOW - c->failing_for : 0;
+	if (c->pending != NO_WHY)
+		relay_want(r, (enum relay_trigger)c->pending);
+}
+
+static const struct row rows[] = {
+	/* A trigger on an idle relay. */
+	{ "manual asks every domain", RELAY_S_IDLE, "ortn", NULL, 0, 0,
+	  NO_WHY, EV_TRIGGER, RELAY_T_MANUAL, NO_WHY, NULL, ONLINE,
+	  RELAY_A_OPEN, 0, 0, RELAY_S_IDLE, "1111", 0, RELAY_N_NONE, false,
+	  1, NO_WHY },
+	{ "retry asks failed and never-asked domains only", RELAY_S_IDLE,
+	  "otnr", NULL, 2, 1 * M, NO_WHY, EV_TRIGGER, RELAY_T_RETRY, NO_WHY,
+	  NULL, ONLINE, RELAY_A_OPEN, 0, 0, RELAY_S_IDLE, "0110", 2,
+	  RELAY_N_NONE, false, 1, NO_WHY },
+	{ "interval skips refusals", RELAY_S_IDLE, "otru", NULL, 0, 0,
+	  NO_WHY, EV_TRIGGER, RELAY_T_INTERVAL, NO_WHY, NULL, ONLINE,
+	  RELAY_A_OPEN, 0, 0, RELAY_S_IDLE, "1100", 0, RELAY_N_NONE, false,
+	  1, NO_WHY },
+	{ "link-up asks refusals again and forgets failures", RELAY_S_IDLE,
+	  "r", NULL, 3, 1 * H, NO_WHY, EV_TRIGGER, RELAY_T_LINKUP, NO_WHY,
+	  NULL, ONLINE, RELAY_A_OPEN, 0, 0, RELAY_S_IDLE, "1", 0,
+	  RELAY_N_NONE, false, 1, NO_WHY },
+	{ "reload and start are fresh too", RELAY_S_IDLE, "ru", NULL, 1, M,
+	  NO_WHY, EV_TRIGGER, RELAY_T_RELOAD, RELAY_T_START, NULL, ONLINE,
+	  RELAY_A_OPEN, 0, 0, RELAY_S_IDLE, "11", 0, RELAY_N_NONE, false, 1,
+	  NO_WHY },
+	{ "nothing to ask ends the run at once", RELAY_S_IDLE, "oor", NULL,
+	  0, 0, NO_WHY, EV_TRIGGER, RELAY_T_RETRY, NO_WHY, NULL, ONLINE,
+	  RELAY_A_NONE, 0, 0, RELAY_S_IDLE, "000", 0, RELAY_N_NOTHING, true,
+	  1, NO_WHY },
+	{ "interval with every domain refused: nothing to ask", RELAY_S_IDLE,
+	  "ru", NULL, 0, 0, NO_WHY, EV_TRIGGER, RELAY_T_INTERVAL, NO_WHY, NULL,
+	  ONLINE, RELAY_A_NONE, 0, 0, RELAY_S_IDLE, "00", 0, RELAY_N_NOTHING,
+	  true, 1, NO_WHY },
+	{ "retry with no link waits for one", RELAY_S_BACKOFF, "t", NULL, 1,
+	  M, NO_WHY, EV_TRIGGER, RELAY_T_RETRY, NO_WHY, NULL, 0, RELAY_A_NONE,
+	  0, 0, RELAY_S_WAITLINK, "0", 1, RELAY_N_NONE, false, NO_TARGET,
+	  NO_WHY },
+	{ "retry with no link under --once still runs", RELAY_S_IDLE, "t",
+	  NULL, 1, M, NO_WHY, EV_TRIGGER, RELAY_T_RETRY, NO_WHY, NULL, ONCE,
+	  RELAY_A_OPEN, 0, 0, RELAY_S_IDLE, "1", 1, RELAY_N_NONE, false, 1,
+	  NO_WHY },
+	{ "a manual run needs no link", RELAY_S_IDLE, "o", NULL, 0, 0,
+	  NO_WHY, EV_TRIGGER, RELAY_T_MANUAL, NO_WHY, NULL, 0, RELAY_A_OPEN,
+	  0, 0, RELAY_S_IDLE, "1", 0, RELAY_N_NONE, false, 1, NO_WHY },
+	/* Coalescing: the strongest trigger decides what is asked. */
+	{ "interval then link-up: link-up wins", RELAY_S_IDLE, "r", NULL, 0,
+	  0, NO_WHY, EV_TRIGGER, RELAY_T_INTERVAL, RELAY_T_LINKUP, NULL,
+	  ONLINE, RELAY_A_OPEN, 0, 0, RELAY_S_IDLE, "1", 0, RELAY_N_NONE,
+	  false, 1, NO_WHY },
+	{ "manual then retry: manual stays", RELAY_S_IDLE, "or", NULL, 0, 0,
+	  NO_WHY, EV_TRIGGER, RELAY_T_MANUAL, RELAY_T_RETRY, NULL, ONLINE,
+	  RELAY_A_OPEN, 0, 0, RELAY_S_IDLE, "11", 0, RELAY_N_NONE, false, 1,
+	  NO_WHY },
+	{ "a trigger during a run is kept for its end", RELAY_S_RUNNING, "t",
+	  NULL, 0, 0, NO_WHY, EV_TRIGGER, RELAY_T_INTERVAL, RELAY_T_MANUAL,
+	  NULL, ONLINE, RELAY_A_NONE, 0, 0, RELAY_S_RUNNING, "0", 0,
+	  RELAY_N_NONE, false, 1, RELAY_T_MANUAL },
+	{ "a queued run takes more domains, never fewer", RELAY_S_QUEUED,
+	  "ro", "10", 2, M, NO_WHY, EV_TRIGGER, RELAY_T_INTERVAL, NO_WHY,
+	  NULL, ONLINE, RELAY_A_NONE, 0, 0, RELAY_S_QUEUED, "11", 2,
+	  RELAY_N_NONE, false, 0, NO_WHY },
+	{ "a fresh trigger on a queued run forgets failures",
+	  RELAY_S_QUEUED, "t", "1", 2, M, NO_WHY, EV_TRIGGER, RELAY_T_MANUAL,
+	  NO_WHY, NULL, ONLINE, RELAY_A_NONE, 0, 0, RELAY_S_QUEUED, "1", 0,
+	  RELAY_N_NONE, false, 0, NO_WHY },
+	{ "interval during backoff runs now, failures kept", RELAY_S_BACKOFF,
+	  "t", NULL, 2, M, NO_WHY, EV_TRIGGER, RELAY_T_INTERVAL, NO_WHY,
+	  NULL, ONLINE, RELAY_A_OPEN, 0, 0, RELAY_S_BACKOFF, "1", 2,
+	  RELAY_N_NONE, false, 1, NO_WHY },
+	{ "manual during backoff forgets failures", RELAY_S_BACKOFF, "t",
+	  NULL, 2, M, NO_WHY, EV_TRIGGER, RELAY_T_MANUAL, NO_WHY, NULL, ONLINE,
+	  RELAY_A_OPEN, 0, 0, RELAY_S_BACKOFF, "1", 0, RELAY_N_NONE, false, 1,
+	  NO_WHY },
+	{ "link-up wakes a relay waiting for a link", RELAY_S_WAITLINK, "t",
+	  NULL, 1, M, NO_WHY, EV_TRIGGER, RELAY_T_LINKUP, NO_WHY, NULL,
+	  ONLINE, RELAY_A_OPEN, 0, 0, RELAY_S_WAITLINK, "1", 0, RELAY_N_NONE,
+	  false, 1, NO_WHY },
+	{ "link-up wakes a relay that gave up", RELAY_S_FAILED, "t", NULL, 9,
+	  7 * H, NO_WHY, EV_TRIGGER, RELAY_T_LINKUP, NO_WHY, NULL, ONLINE,
+	  RELAY_A_OPEN, 0, 0, RELAY_S_FAILED, "1", 0, RELAY_N_NONE, false, 1,
+	  NO_WHY },
+	{ "held (local-smtp not listening yet): kept, nothing starts",
+	  RELAY_S_IDLE, "o", NULL, 0, 0, NO_WHY, EV_TRIGGER, RELAY_T_MANUAL,
+	  NO_WHY, NULL, ONLINE | HELD, RELAY_A_NONE, 0, 0, RELAY_S_IDLE, "0",
+	  0, RELAY_N_NONE, false, NO_TARGET, RELAY_T_MANUAL },
+	{ "shutting down: dropped", RELAY_S_IDLE, "o", NULL, 0, 0, NO_WHY,
+	  EV_TRIGGER, RELAY_T_MANUAL, NO_WHY, NULL, ONLINE | STOPPING,
+	  RELAY_A_NONE, 0, 0, RELAY_S_IDLE, "0", 0, RELAY_N_NONE, false,
+	  NO_TARGET, NO_WHY },
+
+	/* A session's results. */
+	{ "all accepted: idle, failures forgotten", RELAY_S_RUNNING, "nn",
+	  "11", 2, M, NO_WHY, EV_RESULTS, 0, 0, "oo", ONLINE, RELAY_A_NONE, 0,
+	  0, RELAY_S_IDLE, "00", 0, RELAY_N_NONE, true, NO_TARGET, NO_WHY },
+	{ "refusals are not failures", RELAY_S_RUNNING, "nn", "11", 0, 0,
+	  NO_WHY, EV_RESULTS, 0, 0, "ru", ONLINE, RELAY_A_NONE, 0, 0,
+	  RELAY_S_IDLE, "00", 0, RELAY_N_NONE, true, NO_TARGET, NO_WHY },
+	{ "first failure: back off 30-37.5s", RELAY_S_RUNNING, "nn", "11", 0,
+	  0, NO_WHY, EV_RESULTS, 0, 0, "ot", ONLINE, RELAY_A_ARM, 30 * S,
+	  30 * S + 30 * S / 4, RELAY_S_BACKOFF, "00", 1, RELAY_N_BACKOFF, true,
+	  NO_TARGET, NO_WHY },
+	{ "fourth failure: back off 180-300s", RELAY_S_RUNNING, "t", "1", 3,
+	  10 * M, NO_WHY, EV_RESULTS, 0, 0, "t", ONLINE, RELAY_A_ARM, 180 * S,
+	  300 * S, RELAY_S_BACKOFF, "0", 4, RELAY_N_BACKOFF, true, NO_TARGET,
+	  NO_WHY },
+	{ "many failures: at most retry-max", RELAY_S_RUNNING, "t", "1", 40,
+	  5 * H, NO_WHY, EV_RESULTS, 0, 0, "t", ONLINE, RELAY_A_ARM,
+	  30 * M - 30 * M / 4, 30 * M, RELAY_S_BACKOFF, "0", 41, RELAY_N_BACKOFF, true, NO_TARGET,
+	  NO_WHY },
+	{ "failure with no link: wait for one", RELAY_S_RUNNING, "t", "1", 0,
+	  0, NO_WHY, EV_RESULTS, 0, 0, "t", 0, RELAY_A_NONE, 0, 0,
+	  RELAY_S_WAITLINK, "0", 1, RELAY_N_WAITLINK, true, NO_TARGET, NO_WHY },
+	{ "failing for give-up: failed", RELAY_S_RUNNING, "t", "1", 20,
+	  6 * H, NO_WHY, EV_RESULTS, 0, 0, "t", ONLINE, RELAY_A_NONE, 0, 0,
+	  RELAY_S_FAILED, "0", 21, RELAY_N_GAVE_UP, true, NO_TARGET, NO_WHY },
+	{ "just under give-up: still backing off", RELAY_S_RUNNING, "t", "1",
+	  20, 6 * H - 1, NO_WHY, EV_RESULTS, 0, 0, "t", ONLINE, RELAY_A_ARM,
+	  30 * M - 30 * M / 4, 30 * M, RELAY_S_BACKOFF, "0", 21, RELAY_N_BACKOFF, true,
+	  NO_TARGET, NO_WHY },
+	{ "--once: no retry", RELAY_S_RUNNING, "t", "1", 0, 0, NO_WHY,
+	  EV_RESULTS, 0, 0, "t", ONCE, RELAY_A_NONE, 0, 0, RELAY_S_IDLE, "0",
+	  1, RELAY_N_NONE, true, NO_TARGET, NO_WHY },
+	{ "shutting down: no retry, the rest dropped", RELAY_S_RUNNING,
+	  "nnnnnnnnn", "111111111", 0, 0, NO_WHY, EV_RESULTS, 0, 0, "tt",
+	  ONLINE | STOPPING, RELAY_A_NONE, 0, 0, RELAY_S_IDLE, "000000000", 1,
+	  RELAY_N_NONE, true, NO_TARGET, NO_WHY },
+	{ "seven per session: the next chunk", RELAY_S_RUNNING, "nnnnnnnnn",
+	  "111111111", 0, 0, NO_WHY, EV_RESULTS, 0, 0, "ooooooo", ONLINE,
+	  RELAY_A_OPEN, 0, 0, RELAY_S_RUNNING, "000000011", 0, RELAY_N_NONE,
+	  false, NO_TARGET, NO_WHY },
+	{ "a fresh trigger during the run survives its backoff",
+	  RELAY_S_RUNNING, "t", "1", 0, 0, RELAY_T_MANUAL, EV_RESULTS, 0, 0,
+	  "t", ONLINE, RELAY_A_ARM, 30 * S, 30 * S + 30 * S / 4,
+	  RELAY_S_BACKOFF, "0", 1, RELAY_N_BACKOFF, true, NO_TARGET,
+	  RELAY_T_MANUAL },
+	{ "an interval during the run does not skip the backoff",
+	  RELAY_S_RUNNING, "t", "1", 0, 0, RELAY_T_INTERVAL, EV_RESULTS, 0, 0,
+	  "t", ONLINE, RELAY_A_ARM, 30 * S, 30 * S + 30 * S / 4,
+	  RELAY_S_BACKOFF, "0", 1, RELAY_N_BACKOFF, true, NO_TARGET, NO_WHY },
+	{ "an interval during a run that succeeded is kept", RELAY_S_RUNNING,
+	  "o", "1", 0, 0, RELAY_T_INTERVAL, EV_RESULTS, 0, 0, "o", ONLINE,
+	  RELAY_A_NONE, 0, 0, RELAY_S_IDLE, "0", 0, RELAY_N_NONE, true,
+	  NO_TARGET, RELAY_T_INTERVAL },
+
+	/* The link went down; shutdown. */
+	{ "offline: backoff waits for a link", RELAY_S_BACKOFF, "t", NULL, 1,
+	  M, NO_WHY, EV_OFFLINE, 0, 0, NULL, 0, RELAY_A_NONE, 0, 0,
+	  RELAY_S_WAITLINK, "0", 1, RELAY_N_NONE, false, NO_TARGET, NO_WHY },
+	{ "offline: a running relay finishes its run", RELAY_S_RUNNING, "t",
+	  NULL, 1, M, NO_WHY, EV_OFFLINE, 0, 0, NULL, 0, RELAY_A_NONE, 0, 0,
+	  RELAY_S_RUNNING, "0", 1, RELAY_N_NONE, false, NO_TARGET, NO_WHY },
+	{ "offline: failed stays failed", RELAY_S_FAILED, "t", NULL, 9, 7 * H,
+	  NO_WHY, EV_OFFLINE, 0, 0, NULL, 0, RELAY_A_NONE, 0, 0,
+	  RELAY_S_FAILED, "0", 9, RELAY_N_NONE, false, NO_TARGET, NO_WHY },
+	{ "stop: a queued run is dropped", RELAY_S_QUEUED, "t", "1", 1, M,
+	  RELAY_T_MANUAL, EV_STOP, 0, 0, NULL, ONLINE, RELAY_A_NONE, 0, 0,
+	  RELAY_S_IDLE, "1", 1, RELAY_N_NONE, false, NO_TARGET, NO_WHY },
+	{ "stop: backoff stays (status shows it)", RELAY_S_BACKOFF, "t", NULL,
+	  1, M, NO_WHY, EV_STOP, 0, 0, NULL, ONLINE, RELAY_A_NONE, 0, 0,
+	  RELAY_S_BACKOFF, "0", 1, RELAY_N_NONE, false, NO_TARGET, NO_WHY },
+};
+
+/* Run one row with one random value; check everything it says. */
+static void
+run_row(const struct row *c, uint32_t rnd)
+{
+	struct relay		 r;
+	struct relay_env	 env;
+	struct relay_step	 st = { .action = RELAY_A_NONE };
+	struct etrn_result	 res[CONF_ETRN_PER_SESSION];
+	uint64_t		 seq0;
+	size_t			 i, n;
+	bool			 changed = false;
+
+	print_message("  %s (random %u)\n", c->name, rnd);
+	setup(&r, c);
+	seq0 = r.run_seq;
+	env_of(c->env, rnd, &env);
+	switch (c->ev) {
+	case EV_TRIGGER:
+		relay_want(&r, (enum relay_trigger)c->why);
+		if (c->why2 != NO_WHY)
+			relay_want(&r, (enum relay_trigger)c->why2);
+		st = relay_decide(&r, &env);
+		break;
+	case EV_RESULTS:
+		n = strlen(c->results);
+		memset(res, 0, sizeof(res));
+		for (i = 0; i < n; i++) {
+			res[i].cls = cls_of(c->results[i]);
+			res[i].code = res[i].cls == ETRN_R_OK ? 250 : 458;
+			res[i].pending = -1;
+		}
+		st = relay_on_results(&r, res, n, &env);
+		for (i = 0; i < n; i++) {
+			assert_int_equal(r.doms[i].last.cls, res[i].cls);
+			assert_int_equal(r.doms[i].last_try, env.wall);
+			assert_int_equal(r.doms[i].last_ok,
+			    res[i].cls == ETRN_R_OK ? env.wall : 0);
+		}
+		break;
+	case EV_OFFLINE:
+		changed = relay_on_offline(&r);
+		assert_int_equal(changed, c->state == RELAY_S_BACKOFF);
+		break;
+	case EV_STOP:
+		relay_stop(&r);
+		break;
+	}
+	assert_int_equal(st.action, c->action);
+	assert_string_equal(relay_state_name(r.state),
+	    relay_state_name(c->to));
+	if (c->action == RELAY_A_ARM) {
+		assert_in_range(st.delay, c->dmin, c->dmax);
+		assert_int_equal(r.retry_at, NOW + st.delay);
+	}
+	for (i = 0; i < r.ndoms; i++)
+		assert_int_equal(r.doms[i].todo, c->todo_after[i] == '1');
+	assert_int_equal(r.failures, c->failures_after);
+	if (c->failures_after == 0)
+		assert_int_equal(r.fail_since, 0);
+	else if (c->ev == EV_RESULTS && c->failing_for == 0)
+		assert_int_equal(r.fail_since, NOW);
+	assert_int_equal(st.note, c->note);
+	assert_int_equal(st.ended, c->ended);
+	if (st.ended)
+		assert_int_equal(r.done_seq, r.run_seq);
+	if (c->target == NO_TARGET)
+		assert_int_equal(st.target, 0);
+	else
+		assert_int_equal(st.target, seq0 + (uint64_t)c->target);
+	assert_int_equal(r.pending, c->pending_after != NO_WHY);
+	if (c->pending_after != NO_WHY)
+		assert_int_equal(r.pending_why, c->pending_after);
+	relay_deinit(&r);
+}
+
+static void
+test_table(void **state)
+{
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		run_row(&rows[i], 0);
+		run_row(&rows[i], UINT32_MAX);
+	}
+}
+
+/* Every state is reached by some row, from some row. */
+static void
+test_table_covers_every_state(void **state)
+{
+	bool	from[RELAY_NSTATES] = { false }, to[RELAY_NSTATES] = { false };
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		from[rows[i].state] = true;
+		to[rows[i].to] = true;
+	}
+	for (i = 0; i < RELAY_NSTATES; i++) {
+		assert_true(from[i]);
+		/* QUEUED is entered by relay_queue, tested below. */
+		assert_true(to[i] || i == RELAY_S_QUEUED);
+	}
+}
+
+static struct relay_step
+trigger(struct relay *r, enum relay_trigger why, int flags)
+{
+	struct relay_env	env;
+
+	env_of(flags, 12345, &env);
+	relay_want(r, why);
+	return relay_decide(r, &env);
+}
+
+static struct relay_step
+results(struct relay *r, const char *classes, int flags)
+{
+	struct relay_env	env;
+	struct etrn_result	res[CONF_ETRN_PER_SESSION];
+	size_t			i, n = strlen(classes);
+
+	memset(res, 0, sizeof(res));
+	for (i = 0; i < n; i++)
+		res[i].cls = cls_of(classes[i]);
+	env_of(flags, 12345, &env);
+	return relay_on_results(r, res, n, &env);
+}
+
+/*
+ * A whole run: nine domains in two sessions, one failure, the backoff,
+ * a queue in between, the retry asking only the failed domain, success.
+ */
+static void
+test_run_sequence(void **state)
+{
+	char			*names[9], buf[9][16], *args[CONF_ETRN_PER_SESSION];
+	struct relay		 r;
+	struct relay_step	 st;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < 9; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "d%zu.example", i);
+		names[i] = buf[i];
+	}
+	relay_init(&r, names, 9);
+	assert_string_equal(relay_state_name(r.state), "idle");
+
+	st = trigger(&r, RELAY_T_LINKUP, ONLINE);
+	assert_int_equal(st.action, RELAY_A_OPEN);
+	assert_int_equal(st.target, 1);
+	/* No slot: the relay waits in line, and a second trigger joins. */
+	relay_queue(&r);
+	st = trigger(&r, RELAY_T_INTERVAL, ONLINE);
+	assert_int_equal(st.action, RELAY_A_NONE);
+	assert_int_equal(st.target, 1);
+	assert_string_equal(relay_state_name(r.state), "queued");
+
+	assert_int_equal(relay_take_chunk(&r, args), 7);
+	assert_string_equal(args[0], "d0.example");
+	assert_string_equal(args[6], "d6.example");
+	assert_string_equal(relay_state_name(r.state), "running");
+	/* A manual run during the session waits for the run's end. */
+	st = trigger(&r, RELAY_T_MANUAL, ONLINE);
+	assert_int_equal(st.target, 2);
+	st = results(&r, "ooootoo", ONLINE);
+	assert_int_equal(st.action, RELAY_A_OPEN);
+	assert_int_equal(relay_take_chunk(&r, args), 2);
+	assert_string_equal(args[0], "d7.example");
+	st = results(&r, "oo", ONLINE);
+	assert_true(st.ended);
+	assert_int_equal(st.action, RELAY_A_ARM);
+	assert_int_equal(r.done_seq, 1);
+	assert_int_equal(relay_ntemp(&r), 1);
+	/* The manual trigger is still due: its run starts now, all nine. */
+	assert_true(r.pending);
+	st = trigger(&r, RELAY_T_MANUAL, ONLINE);
+	assert_int_equal(st.action, RELAY_A_OPEN);
+	assert_int_equal(st.target, 2);
+	assert_int_equal(r.failures, 0);
+	assert_int_equal(relay_take_chunk(&r, args), 7);
+	st = results(&r, "ooootoo", ONLINE);
+	assert_int_equal(relay_take_chunk(&r, args), 2);
+	st = results(&r, "oo", ONLINE);
+	assert_int_equal(st.action, RELAY_A_ARM);
+	assert_int_equal(r.failures, 1);
+	/* The retry asks only d4. */
+	st = trigger(&r, RELAY_T_RETRY, ONLINE);
+	assert_int_equal(st.action, RELAY_A_OPEN);
+	assert_int_equal(relay_take_chunk(&r, args), 1);
+	assert_string_equal(args[0], "d4.example");
+	st = results(&r, "o", ONLINE);
+	assert_int_equal(st.action, RELAY_A_NONE);
+	assert_string_equal(relay_state_name(r.state), "idle");
+	assert_int_equal(r.failures, 0);
+	assert_int_equal(r.done_seq, 3);
+	assert_int_equal(relay_ntemp(&r), 0);
+	/* Everything succeeded: a retry has nothing to ask. */
+	st = trigger(&r, RELAY_T_RETRY, ONLINE);
+	assert_int_equal(st.note, RELAY_N_NOTHING);
+	assert_int_equal(r.done_seq, 4);
+	relay_deinit(&r);
+}
+
+static void
+test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(relay_state_name(RELAY_S_WAITLINK), "waitlink");
+	assert_string_equal(relay_state_name((enum relay_state)99), "?");
+	assert_string_equal(relay_trigger_name(RELAY_T_LINKUP), "link-up");
+	assert_string_equal(relay_trigger_name((enum relay_trigger)99), "?");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_table_covers_every_state),
+		cmocka_unit_test(test_run_sequence),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
