@@ -172,7 +172,8 @@ fuzz_on_reply(struct fuzz_session *s)
 		if (s->etrn.state != ETRN_S_TLS)
 			abort();
 		if (!s->setup->handshake_ok) {
-			etrn_fail(&s->etrn, "TLS handshake failed");
+			etrn_on_failure(&s->etrn, ETRN_F_TLS,
+			    "TLS handshake failed");
 			fuzz_end(s);
 			break;
 		}
@@ -215,7 +216,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len > 0 && data[len - 1] == '\r')
 			len--;
 		if (len > REPLY_LINE_MAX - 2) {
-			etrn_fail(&s.etrn, "reply line too long");
+			etrn_on_failure(&s.etrn, ETRN_F_PROTOCOL,
+			    "reply line too long");
 			fuzz_end(&s);
 		} else {
 			memcpy(line, data, len);
@@ -229,7 +231,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			case REPLY_ERROR:
 				if (s.rp.error == NULL)
 					abort();
-				etrn_fail(&s.etrn, s.rp.error);
+				etrn_on_failure(&s.etrn, ETRN_F_PROTOCOL,
+				    s.rp.error);
 				fuzz_end(&s);
 				break;
 			}
@@ -239,6 +242,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= (size_t)(nl - data) + 1;
 		data = nl + 1;
 	}
-	etrn_fail(&s.etrn, "connection closed");
+	etrn_on_failure(&s.etrn, ETRN_F_CLOSED, "connection closed");
 	return 0;
 }

@@ -2,7 +2,8 @@
 /*
  * etrn: the ETRN client protocol (RFC 1985) as a pure state machine.  Each
  * complete reply moves it on and yields the next command or a close; every
- * domain ends with one result class, which is what the scheduler retries on.
+ * domain ends with one result class, which is what the scheduler retries on,
+ * and a failure kind saying where it failed, set where that is known.
  * No I/O, no time, no logging: the session does those and traces states by
  * etrn_state_name().
  */
@@ -13,6 +14,7 @@
 #include <strings.h>
 
 #include "etrn.h"
+#include "util.h"
 
 /* conf.c refuses a user and password that would not fit AUTH PLAIN here. */
 _Static_assert((CONF_AUTH_PLAIN_MAX + 2 + 2) / 3 * 4 +
@@ -37,6 +39,21 @@ static const char *etrn_state_names[] = {
 	[ETRN_S_DONE] = "DONE",
 };
 
+static const char *etrn_fail_names[] = {
+	[ETRN_F_NONE] = "none",
+	[ETRN_F_REPLY] = "reply",
+	[ETRN_F_RESOLVE] = "resolve",
+	[ETRN_F_CONNECT] = "connect",
+	[ETRN_F_NO_GREETING] = "no-greeting",
+	[ETRN_F_TIMEOUT] = "timeout",
+	[ETRN_F_CLOSED] = "closed",
+	[ETRN_F_PROTOCOL] = "protocol",
+	[ETRN_F_TLS] = "tls",
+	[ETRN_F_POLICY] = "policy",
+	[ETRN_F_CONFIG] = "config",
+	[ETRN_F_SHUTDOWN] = "shutdown",
+};
+
 static const char *etrn_class_names[] = {
 	[ETRN_R_NONE] = "none",
 	[ETRN_R_OK] = "ok",
@@ -45,22 +62,39 @@ static const char *etrn_class_names[] = {
 	[ETRN_R_UNSUPPORTED] = "unsupported",
 };
 
+/* names[i], or unknown when i is past the table. */
+static const char *
+etrn_name(const char *const *names, size_t n, size_t i, const char *unknown)
+{
+	return i < n && names[i] != NULL ? names[i] : unknown;
+}
+
 const char *
 etrn_state_name(enum etrn_state state)
 {
-	if ((size_t)state >= sizeof(etrn_state_names) /
-	    sizeof(etrn_state_names[0]))
-		return "UNKNOWN";
-	return etrn_state_names[state];
+	return etrn_name(etrn_state_names, nitems(etrn_state_names),
+	    (size_t)state, "UNKNOWN");
 }
 
 const char *
 etrn_class_name(enum etrn_class cls)
 {
-	if ((size_t)cls >= sizeof(etrn_class_names) /
-	    sizeof(etrn_class_names[0]))
-		return "unknown";
-	return etrn_class_names[cls];
+	return etrn_name(etrn_class_names, nitems(etrn_class_names),
+	    (size_t)cls, "unknown");
+}
+
+const char *
+etrn_fail_name(enum etrn_fail fail)
+{
+	return etrn_name(etrn_fail_names, nitems(etrn_fail_names),
+	    (size_t)fail, "unknown");
+}
+
+bool
+etrn_fail_unreachable(enum etrn_fail fail)
+{
+	return fail == ETRN_F_RESOLVE || fail == ETRN_F_CONNECT ||
+	    fail == ETRN_F_NO_GREETING;
 }
 
 void
@@ -110,24 +144,26 @@ etrn_copy_text(char *dst, const char *prefix, const char *src)
 }
 
 static void
-etrn_set(struct etrn_result *res, enum etrn_class cls, int code,
-    const char *prefix, const char *text)
+etrn_set(struct etrn_result *res, enum etrn_class cls, enum etrn_fail fail,
+    int code, const char *prefix, const char *text)
 {
 	res->cls = cls;
+	res->fail = fail;
 	res->code = code;
 	etrn_copy_text(res->text, prefix, text);
 }
 
 /* Give every domain not yet answered the same result. */
 static void
-etrn_set_rest(struct etrn *e, enum etrn_class cls, int code,
-    const char *prefix, const char *text)
+etrn_set_rest(struct etrn *e, enum etrn_class cls, enum etrn_fail fail,
+    int code, const char *prefix, const char *text)
 {
 	size_t	i;
 
 	for (i = 0; i < e->ndomains; i++) {
 		if (e->results[i].cls == ETRN_R_NONE)
-			etrn_set(&e->results[i], cls, code, prefix, text);
+			etrn_set(&e->results[i], cls, fail, code, prefix,
+			    text);
 	}
 }
 
@@ -200,13 +236,15 @@ etrn_send_next(struct etrn *e)
 		res = &e->results[e->next];
 		e->next++;
 		if (!etrn_arg_ok(domain)) {
-			etrn_set(res, ETRN_R_UNSUPPORTED, 0, NULL, "not sent: "
+			etrn_set(res, ETRN_R_UNSUPPORTED, ETRN_F_CONFIG, 0,
+			    NULL, "not sent: "
 			    "the domain is empty or contains a space or "
 			    "control character");
 			continue;
 		}
 		if (!etrn_set_cmd(e, e->verb, domain)) {
-			etrn_set(res, ETRN_R_UNSUPPORTED, 0, NULL, "not sent: "
+			etrn_set(res, ETRN_R_UNSUPPORTED, ETRN_F_CONFIG, 0,
+			    NULL, "not sent: "
 			    "the domain is too long for an SMTP command line");
 			continue;
 		}
@@ -223,7 +261,7 @@ etrn_send_hello(struct etrn *e, enum etrn_state state)
 	const char	*verb = state == ETRN_S_EHLO ? "EHLO" : "HELO";
 
 	if (!etrn_arg_ok(e->helo) || !etrn_set_cmd(e, verb, e->helo)) {
-		etrn_set_rest(e, ETRN_R_UNSUPPORTED, 0, NULL,
+		etrn_set_rest(e, ETRN_R_UNSUPPORTED, ETRN_F_CONFIG, 0, NULL,
 		    "HELO name is empty, too long or contains a space or "
 		    "control character");
 		return etrn_send_quit(e);
@@ -334,15 +372,19 @@ etrn_on_setup_failure(struct etrn *e, const struct reply *r,
     const char *unexpected)
 {
 	if (r->code == 421) {
-		etrn_set_rest(e, ETRN_R_TEMP, r->code, NULL, r->text);
+		etrn_set_rest(e, ETRN_R_TEMP, ETRN_F_REPLY, r->code, NULL,
+		    r->text);
 		return etrn_close(e);
 	}
 	if (r->code >= 400 && r->code < 500)
-		etrn_set_rest(e, ETRN_R_TEMP, r->code, NULL, r->text);
+		etrn_set_rest(e, ETRN_R_TEMP, ETRN_F_REPLY, r->code, NULL,
+		    r->text);
 	else if (r->code >= 500 && r->code < 600)
-		etrn_set_rest(e, ETRN_R_REFUSED, r->code, NULL, r->text);
+		etrn_set_rest(e, ETRN_R_REFUSED, ETRN_F_REPLY, r->code, NULL,
+		    r->text);
 	else
-		etrn_set_rest(e, ETRN_R_TEMP, r->code, unexpected, r->text);
+		etrn_set_rest(e, ETRN_R_TEMP, ETRN_F_PROTOCOL, r->code,
+		    unexpected, r->text);
 	return etrn_send_quit(e);
 }
 
@@ -397,8 +439,8 @@ etrn_after_hello(struct etrn *e)
 	    !etrn_set_cmd(e, "AUTH PLAIN", b64)) {
 		explicit_bzero(plain, sizeof(plain));
 		explicit_bzero(b64, sizeof(b64));
-		etrn_set_rest(e, ETRN_R_UNSUPPORTED, 0, NULL, "credentials too "
-		    "long for an AUTH command");
+		etrn_set_rest(e, ETRN_R_UNSUPPORTED, ETRN_F_CONFIG, 0, NULL,
+		    "credentials too long for an AUTH command");
 		return etrn_send_quit(e);
 	}
 	explicit_bzero(plain, sizeof(plain));
@@ -420,8 +462,8 @@ etrn_after_ehlo(struct etrn *e)
 		return ETRN_SEND;
 	}
 	if (e->tls == CONF_TLS_REQUIRED) {
-		etrn_set_rest(e, ETRN_R_TEMP, 0, NULL, "the server does not "
-		    "offer STARTTLS, and tls = required");
+		etrn_set_rest(e, ETRN_R_TEMP, ETRN_F_POLICY, 0, NULL, "the "
+		    "server does not offer STARTTLS, and tls = required");
 		return etrn_send_quit(e);
 	}
 	return etrn_after_hello(e);
@@ -455,9 +497,9 @@ etrn_on_helo(struct etrn *e, const struct reply *r)
 		e->greeted = true;
 		e->etrn_advertised = false;
 		if (e->tls == CONF_TLS_REQUIRED && !e->tls_active) {
-			etrn_set_rest(e, ETRN_R_TEMP, 0, NULL, "the server does "
-			    "not speak ESMTP, so no STARTTLS, and tls = "
-			    "required");
+			etrn_set_rest(e, ETRN_R_TEMP, ETRN_F_POLICY, 0, NULL,
+			    "the server does not speak ESMTP, so no STARTTLS, "
+			    "and tls = required");
 			return etrn_send_quit(e);
 		}
 		return etrn_after_hello(e);
@@ -474,12 +516,14 @@ etrn_on_starttls(struct etrn *e, const struct reply *r)
 		return ETRN_HANDSHAKE;
 	}
 	if (r->code == 421) {
-		etrn_set_rest(e, ETRN_R_TEMP, r->code, NULL, r->text);
+		etrn_set_rest(e, ETRN_R_TEMP, ETRN_F_REPLY, r->code, NULL,
+		    r->text);
 		return etrn_close(e);
 	}
+	/* Going on in clear is what we refuse: the failure is ours. */
 	if (e->tls == CONF_TLS_REQUIRED) {
-		etrn_set_rest(e, ETRN_R_TEMP, r->code, "STARTTLS refused",
-		    r->text);
+		etrn_set_rest(e, ETRN_R_TEMP, ETRN_F_POLICY, r->code,
+		    "STARTTLS refused", r->text);
 		return etrn_send_quit(e);
 	}
 	/* RFC 3207 4: the session goes on as it was, in clear. */
@@ -504,14 +548,16 @@ etrn_on_auth_failure(struct etrn *e, const struct reply *r)
 	e->cmd_secret = false;
 	e->auth_code = r->code;
 	if (r->code == 421) {
-		etrn_set_rest(e, ETRN_R_TEMP, r->code, NULL, r->text);
+		etrn_set_rest(e, ETRN_R_TEMP, ETRN_F_REPLY, r->code, NULL,
+		    r->text);
 		return etrn_close(e);
 	}
 	if (r->code >= 400 && r->code < 500)
-		etrn_set_rest(e, ETRN_R_TEMP, r->code, "AUTH failed", r->text);
+		etrn_set_rest(e, ETRN_R_TEMP, ETRN_F_REPLY, r->code,
+		    "AUTH failed", r->text);
 	else
-		etrn_set_rest(e, ETRN_R_REFUSED, r->code, "AUTH failed",
-		    r->text);
+		etrn_set_rest(e, ETRN_R_REFUSED, ETRN_F_REPLY, r->code,
+		    "AUTH failed", r->text);
 	return etrn_send_quit(e);
 }
 
@@ -551,8 +597,8 @@ etrn_on_auth(struct etrn *e, const struct reply *r)
 		if (!etrn_base64((const unsigned char *)secret, strlen(secret),
 		    b64, sizeof(b64)) || !etrn_set_cmd(e, b64, NULL)) {
 			explicit_bzero(b64, sizeof(b64));
-			etrn_set_rest(e, ETRN_R_UNSUPPORTED, 0, NULL,
-			    "credentials too long for AUTH LOGIN");
+			etrn_set_rest(e, ETRN_R_UNSUPPORTED, ETRN_F_CONFIG, 0,
+			    NULL, "credentials too long for AUTH LOGIN");
 			return etrn_send_quit(e);
 		}
 		explicit_bzero(b64, sizeof(b64));
@@ -565,8 +611,8 @@ etrn_on_auth(struct etrn *e, const struct reply *r)
 		if (r->code >= 400 && r->code < 600)
 			return etrn_on_auth_failure(e, r);
 		e->auth_code = r->code;
-		etrn_set_rest(e, ETRN_R_TEMP, r->code, "unexpected reply to "
-		    "a cancelled AUTH", r->text);
+		etrn_set_rest(e, ETRN_R_TEMP, ETRN_F_PROTOCOL, r->code,
+		    "unexpected reply to a cancelled AUTH", r->text);
 		return etrn_send_quit(e);
 	default:
 		if (r->code == 235) {
@@ -603,31 +649,36 @@ etrn_on_etrn(struct etrn *e, const struct reply *r)
 	res = &e->results[e->next - 1];
 
 	if (code >= 250 && code <= 253) {
-		etrn_set(res, ETRN_R_OK, code, NULL, r->text);
+		etrn_set(res, ETRN_R_OK, ETRN_F_NONE, code, NULL, r->text);
 		if (code == 253 && reply_pending_count(r, &count) == 0)
 			res->pending = (long)count;
 		return etrn_send_next(e);
 	}
 	if (code == 421) {
-		etrn_set_rest(e, ETRN_R_TEMP, code, NULL, r->text);
+		etrn_set_rest(e, ETRN_R_TEMP, ETRN_F_REPLY, code, NULL,
+		    r->text);
 		return etrn_close(e);
 	}
 	if (code == 500) {
 		/* The verb itself is unknown: no point asking again. */
-		etrn_set_rest(e, ETRN_R_UNSUPPORTED, code, NULL, r->text);
+		etrn_set_rest(e, ETRN_R_UNSUPPORTED, ETRN_F_REPLY, code, NULL,
+		    r->text);
 		return etrn_send_quit(e);
 	}
 	if (code == 501)
-		etrn_set(res, ETRN_R_UNSUPPORTED, code, NULL, r->text);
+		etrn_set(res, ETRN_R_UNSUPPORTED, ETRN_F_REPLY, code, NULL,
+		    r->text);
 	else if (code == 459)		/* RFC 1985: node not allowed */
-		etrn_set(res, ETRN_R_REFUSED, code, NULL, r->text);
+		etrn_set(res, ETRN_R_REFUSED, ETRN_F_REPLY, code, NULL,
+		    r->text);
 	else if (code >= 400 && code < 500)
-		etrn_set(res, ETRN_R_TEMP, code, NULL, r->text);
+		etrn_set(res, ETRN_R_TEMP, ETRN_F_REPLY, code, NULL, r->text);
 	else if (code >= 500 && code < 600)
-		etrn_set(res, ETRN_R_REFUSED, code, NULL, r->text);
+		etrn_set(res, ETRN_R_REFUSED, ETRN_F_REPLY, code, NULL,
+		    r->text);
 	else {
 		/* 220, 354: the server and we disagree on what we said. */
-		etrn_set_rest(e, ETRN_R_TEMP, code,
+		etrn_set_rest(e, ETRN_R_TEMP, ETRN_F_PROTOCOL, code,
 		    strcmp(e->verb, "QSND") == 0 ? "unexpected reply to QSND" :
 		    "unexpected reply to ETRN", r->text);
 		return etrn_send_quit(e);
@@ -681,10 +732,10 @@ etrn_set_probe(struct etrn *e)
 }
 
 void
-etrn_fail(struct etrn *e, const char *reason)
+etrn_on_failure(struct etrn *e, enum etrn_fail fail, const char *reason)
 {
 	if (e->state != ETRN_S_QUIT && e->state != ETRN_S_DONE)
-		etrn_set_rest(e, ETRN_R_TEMP, 0, NULL,
+		etrn_set_rest(e, ETRN_R_TEMP, fail, 0, NULL,
 		    reason != NULL ? reason : "session failed");
 	e->state = ETRN_S_DONE;
 	e->cmd[0] = '\0';

@@ -46,8 +46,31 @@ enum etrn_class {
 	ETRN_R_UNSUPPORTED,	/* 500 501: verb or argument form unknown */
 };
 
+/*
+ * Why a domain did not get ETRN_R_OK: where the failure happened, set there,
+ * so that consumers choose events, levels and words by it, never by the
+ * text or by code == 0.  The class still says what to do about it.
+ */
+enum etrn_fail {
+	ETRN_F_NONE,		/* no failure: accepted, or not asked yet */
+	ETRN_F_REPLY,		/* the server answered with a 4xx or 5xx */
+	ETRN_F_RESOLVE,		/* the name did not resolve (error, deadline) */
+	ETRN_F_CONNECT,		/* no address took the connection */
+	ETRN_F_NO_GREETING,	/* connected, but closed or silent, no greeting */
+	ETRN_F_TIMEOUT,		/* no reply within reply-timeout */
+	ETRN_F_CLOSED,		/* the connection closed or broke mid-session */
+	ETRN_F_PROTOCOL,	/* a malformed, overlong, unsolicited or
+				   senseless reply (code kept if it had one) */
+	ETRN_F_TLS,		/* TLS set-up, handshake or certificate */
+	ETRN_F_POLICY,		/* our refusal: tls = required not to be had */
+	ETRN_F_CONFIG,		/* ours cannot be sent: HELO name, domain,
+				   credentials */
+	ETRN_F_SHUTDOWN,	/* we ended it: daemon stopping, interrupted */
+};
+
 struct etrn_result {
 	enum etrn_class	 cls;
+	enum etrn_fail	 fail;		/* ETRN_F_NONE unless it failed */
 	int		 code;		/* reply code, 0 if none */
 	char		 text[ETRN_TEXT_MAX];	/* server text or our reason */
 	long		 pending;	/* 253 count, -1 unknown */
@@ -94,6 +117,13 @@ struct etrn {
 
 const char	*etrn_state_name(enum etrn_state);
 const char	*etrn_class_name(enum etrn_class);
+/* "resolve", "no-greeting", "tls", ...: for traces, status and tests. */
+const char	*etrn_fail_name(enum etrn_fail);
+/*
+ * No SMTP conversation took place at all (resolving, connecting, or no
+ * greeting): the relay is unreachable rather than unwilling.
+ */
+bool		 etrn_fail_unreachable(enum etrn_fail);
 
 /* results[] is reset to ETRN_R_NONE, pending -1. */
 void		 etrn_init(struct etrn *, const char *helo,
@@ -113,10 +143,12 @@ enum etrn_action etrn_on_tls(struct etrn *);
 /* Feed one complete reply; fills etrn.cmd when returning ETRN_SEND. */
 enum etrn_action etrn_on_reply(struct etrn *, const struct reply *);
 /*
- * The session failed (timeout, EOF, protocol or connection error): every
- * domain still ETRN_R_NONE becomes ETRN_R_TEMP with this reason.
+ * The session failed (a deadline, EOF, a protocol or connection error,
+ * shutdown): every domain still ETRN_R_NONE becomes ETRN_R_TEMP of that
+ * kind with this reason.  After QUIT was sent, nothing changes.
  */
-void		 etrn_fail(struct etrn *, const char *reason);
+void		 etrn_on_failure(struct etrn *, enum etrn_fail,
+		    const char *reason);
 /* A known fix for a refusal, or NULL ("domain not in fast_flush_domains"). */
 const char	*etrn_hint(const struct etrn_result *);
 

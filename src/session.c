@@ -128,20 +128,6 @@ session_deadline(struct session *s, uint64_t ms)
 	evtimer_add(s->timer, &tv);
 }
 
-/* Copy a peer's line for a log, replacing what a terminal would act on. */
-static const char *
-session_printable(const char *in, size_t len, char *out, size_t outlen)
-{
-	size_t	i, j;
-
-	for (i = 0, j = 0; i < len && j + 1 < outlen; i++) {
-		unsigned char c = (unsigned char)in[i];
-		out[j++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	out[j] = '\0';
-	return out;
-}
-
 /* Ask the timer to end us on the next loop turn: never free mid-callback. */
 static void
 session_end_soon(struct session *s)
@@ -175,9 +161,13 @@ session_quit_now(struct session *s)
 		log_debug("relay %s: -> QUIT", s->relay);
 }
 
-/* The session failed: every unanswered domain becomes temporary. */
-static void __attribute__((format(printf, 3, 4)))
-session_fail(struct session *s, bool quit, const char *fmt, ...)
+/*
+ * The session failed in the way fail names: every unanswered domain
+ * becomes temporary.  quit: the connection still carries a QUIT.
+ */
+static void __attribute__((format(printf, 4, 5)))
+session_fail(struct session *s, enum etrn_fail fail, bool quit,
+    const char *fmt, ...)
 {
 	char	reason[ETRN_TEXT_MAX];
 	va_list	ap;
@@ -190,10 +180,11 @@ session_fail(struct session *s, bool quit, const char *fmt, ...)
 		log_warnx("relay %s: %s; the replies already received stand",
 		    s->relay, reason);
 	else
-		log_debug("relay %s: %s", s->relay, reason);
+		log_debug("relay %s: %s (%s)", s->relay, reason,
+		    etrn_fail_name(fail));
 	if (quit && s->etrn.state != ETRN_S_QUIT)
 		session_quit_now(s);
-	etrn_fail(&s->etrn, reason);
+	etrn_on_failure(&s->etrn, fail, reason);
 	session_end_soon(s);
 }
 
@@ -224,7 +215,8 @@ session_resolve_cb(int result, struct evutil_addrinfo *ai, void *arg)
 	s->req = NULL;
 	session_mark(s, &s->report.resolve_ms);
 	if (result != 0) {
-		session_fail(s, false, "cannot resolve %s: %s", s->host,
+		session_fail(s, ETRN_F_RESOLVE, false, "cannot resolve %s: %s",
+		    s->host,
 		    evutil_gai_strerror(result));
 		return;
 	}
@@ -355,7 +347,7 @@ session_connect_next(struct session *s)
 		session_deadline(s, s->connect_timeout_ms);
 		return;
 	}
-	session_fail(s, false, "%s", s->lasterr);
+	session_fail(s, ETRN_F_CONNECT, false, "%s", s->lasterr);
 }
 
 /* This address failed; move on to the next. */
@@ -446,7 +438,7 @@ session_starttls(struct session *s)
 		    SSL_CTX_load_verify_locations(ctx, s->tls_ca, NULL) != 1 :
 		    SSL_CTX_set_default_verify_paths(ctx) != 1) {
 			SSL_CTX_free(ctx);
-			session_fail(s, true, "TLS: cannot load the CA "
+			session_fail(s, ETRN_F_TLS, true, "TLS: cannot load the CA "
 			    "certificates from %s", s->tls_ca != NULL ?
 			    s->tls_ca : "the system store");
 			return;
@@ -493,7 +485,7 @@ session_starttls(struct session *s)
 fail:
 	if (ssl != NULL)
 		SSL_free(ssl);
-	session_fail(s, true, "TLS: cannot set up the handshake");
+	session_fail(s, ETRN_F_TLS, true, "TLS: cannot set up the handshake");
 }
 
 /* The handshake is done: say what we got, then EHLO again. */
@@ -550,7 +542,8 @@ session_on_reply(struct session *s, struct evbuffer *in)
 	}
 	/* One command outstanding at a time: nothing may follow a reply. */
 	if (evbuffer_get_length(in) != 0) {
-		session_fail(s, true, "protocol error: unsolicited data after "
+		session_fail(s, ETRN_F_PROTOCOL, true, "protocol error: "
+		    "unsolicited data after "
 		    "a reply, before %s", etrn_state_name(s->etrn.state));
 		return;
 	}
@@ -567,7 +560,8 @@ session_read_cb(struct bufferevent *bev, void *arg)
 	struct session		*s = arg;
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct evbuffer_ptr	 p;
-	char			 line[REPLY_LINE_MAX], shown[REPLY_LINE_MAX];
+	char			 line[REPLY_LINE_MAX];
+	char			 shown[STR_VIS_LEN(REPLY_LINE_MAX)];
 	size_t			 eol_len;
 
 	while (!s->ending) {
@@ -575,14 +569,16 @@ session_read_cb(struct bufferevent *bev, void *arg)
 		if (p.pos == -1) {
 			/* 510 octets and the CR may wait for their LF. */
 			if (evbuffer_get_length(in) > REPLY_LINE_MAX - 1)
-				session_fail(s, true, "protocol error: reply "
+				session_fail(s, ETRN_F_PROTOCOL, true,
+				    "protocol error: reply "
 				    "line longer than %d octets (in reply to "
 				    "%s)", REPLY_LINE_MAX - 2,
 				    etrn_state_name(s->etrn.state));
 			return;
 		}
 		if ((size_t)p.pos > REPLY_LINE_MAX - 2) {
-			session_fail(s, true, "protocol error: reply line "
+			session_fail(s, ETRN_F_PROTOCOL, true, "protocol "
+			    "error: reply line "
 			    "longer than %d octets (in reply to %s)",
 			    REPLY_LINE_MAX - 2,
 			    etrn_state_name(s->etrn.state));
@@ -591,14 +587,16 @@ session_read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_remove(in, line, (size_t)p.pos);
 		line[p.pos] = '\0';
 		evbuffer_drain(in, eol_len);
+		/* The server's text, escaped before it reaches the log. */
 		log_debug("relay %s: <- %s", s->relay,
-		    session_printable(line, (size_t)p.pos, shown, sizeof(shown)));
+		    str_vis(shown, line, REPLY_LINE_MAX, ""));
 
 		switch (reply_feed(&s->rp, line, (size_t)p.pos)) {
 		case REPLY_MORE:
 			break;
 		case REPLY_ERROR:
-			session_fail(s, true, "protocol error: %s (in reply "
+			session_fail(s, ETRN_F_PROTOCOL, true, "protocol "
+			    "error: %s (in reply "
 			    "to %s)", s->rp.error,
 			    etrn_state_name(s->etrn.state));
 			return;
@@ -614,6 +612,7 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 {
 	struct session	*s = arg;
 	int		 err = EVUTIL_SOCKET_ERROR();
+	enum etrn_fail	 fail;
 
 	(void)bev;
 	if (s->ending)
@@ -629,10 +628,12 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 		snprintf(s->report.cert, sizeof(s->report.cert), "%s", why);
 		/* The name too: that is what the certificate must carry. */
 		if (session_host_is_ip(s->host))
-			session_fail(s, false, "TLS handshake with %s failed: "
+			session_fail(s, ETRN_F_TLS, false, "TLS handshake "
+			    "with %s failed: "
 			    "%s", s->peer, why);
 		else
-			session_fail(s, false, "TLS handshake with %s (%s) "
+			session_fail(s, ETRN_F_TLS, false, "TLS handshake "
+			    "with %s (%s) "
 			    "failed: %s", s->peer, s->host, why);
 		return;
 	}
@@ -654,12 +655,15 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 		session_end_soon(s);
 		return;
 	}
+	fail = s->etrn.state == ETRN_S_GREETING ? ETRN_F_NO_GREETING :
+	    ETRN_F_CLOSED;
 	if (events & BEV_EVENT_EOF)
-		session_fail(s, false, "connection closed by %s while waiting "
-		    "for the %s reply", s->peer, etrn_state_name(s->etrn.state));
+		session_fail(s, fail, false, "connection closed by %s while "
+		    "waiting for the %s reply", s->peer,
+		    etrn_state_name(s->etrn.state));
 	else
-		session_fail(s, false, "connection to %s failed while waiting "
-		    "for the %s reply: %s", s->peer,
+		session_fail(s, fail, false, "connection to %s failed while "
+		    "waiting for the %s reply: %s", s->peer,
 		    etrn_state_name(s->etrn.state),
 		    evutil_socket_error_to_string(err));
 }
@@ -686,7 +690,8 @@ session_timer_cb(evutil_socket_t fd, short ev, void *arg)
 			s->req = NULL;
 			evdns_getaddrinfo_cancel(req);
 		}
-		session_fail(s, false, "resolving %s timed out after %s",
+		session_fail(s, ETRN_F_RESOLVE, false, "resolving %s timed "
+		    "out after %s",
 		    s->host, fmt_duration(s->connect_timeout_ms, d, sizeof(d)));
 		break;
 	case SESSION_CONNECT:
@@ -698,12 +703,15 @@ session_timer_cb(evutil_socket_t fd, short ev, void *arg)
 			break;
 		}
 		if (s->etrn.state == ETRN_S_TLS) {
-			session_fail(s, false, "TLS handshake with %s did not "
+			session_fail(s, ETRN_F_TLS, false, "TLS handshake "
+			    "with %s did not "
 			    "finish within %s", s->peer, fmt_duration(
 			    s->connect_timeout_ms, d, sizeof(d)));
 			break;
 		}
-		session_fail(s, true, "no %s reply from %s within %s",
+		session_fail(s, s->etrn.state == ETRN_S_GREETING ?
+		    ETRN_F_NO_GREETING : ETRN_F_TIMEOUT, true,
+		    "no %s reply from %s within %s",
 		    etrn_state_name(s->etrn.state), s->peer,
 		    fmt_duration(s->reply_timeout_ms, d, sizeof(d)));
 		break;
@@ -809,7 +817,7 @@ session_shutdown(struct session *s)
 		session_end_soon(s);	/* every domain has its reply */
 		return;
 	}
-	session_fail(s, true, "daemon shutting down");
+	session_fail(s, ETRN_F_SHUTDOWN, true, "daemon shutting down");
 }
 
 void

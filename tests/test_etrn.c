@@ -22,34 +22,61 @@
 #define MAXSTEPS	16
 #define HELO		"client.example"
 
-struct step {
-	const char		*reply;	/* lines joined by '\n' */
-	const char		*fail;	/* etrn_fail() reason */
-	bool			 is_fail;	/* etrn_fail() instead of a reply */
-	enum etrn_action	 action;
-	const char		*cmd;	/* expected, without CRLF */
-	enum etrn_state		 state;	/* after it; 0: told by cmd */
+/* What the session does to the machine at one step. */
+enum input {
+	IN_END,			/* no more steps */
+	IN_REPLY,		/* the server's reply: etrn_on_reply() */
+	IN_TLS_UP,		/* the handshake succeeded: etrn_on_tls() */
+	IN_FAIL,		/* the session gave up: etrn_on_failure() */
 };
 
-/* The server says reply, we answer cmd. */
-#define SEND(reply, cmd)	{ reply, NULL, false, ETRN_SEND, cmd, 0 }
-#define CLOSE(reply)		{ reply, NULL, false, ETRN_CLOSE, NULL, 0 }
-/* The same, in a state the command does not tell (AUTH exchanges). */
-#define SEND_IN(reply, cmd, state) \
-				{ reply, NULL, false, ETRN_SEND, cmd, state }
-/* The session gave up: timeout, EOF, protocol error. */
-#define FAIL(reason)		{ NULL, reason, true, ETRN_CLOSE, NULL, 0 }
+struct step {
+	enum input		 input;
+	const char		*reply;	/* lines joined by '\n' (IN_FAIL:
+					   the reason) */
+	enum etrn_fail		 fail;	/* IN_FAIL: the kind */
+	enum etrn_action	 action;
+	const char		*cmd;	/* expected, without CRLF */
+	enum etrn_state		 state;	/* expected after the step */
+	bool			 secret;	/* e.cmd_secret after it */
+	const char		*note;	/* substring of e.note; NULL: none */
+};
+
+/* The server says reply, we answer cmd and are in state. */
+#define SEND(reply, cmd, state) \
+	{ IN_REPLY, reply, 0, ETRN_SEND, cmd, state, false, NULL }
+/* The same, with a warning for the log (e.note). */
+#define SEND_NOTE(reply, cmd, state, note) \
+	{ IN_REPLY, reply, 0, ETRN_SEND, cmd, state, false, note }
+/* The same, the command carrying credentials (not logged). */
+#define SEND_SECRET(reply, cmd, state) \
+	{ IN_REPLY, reply, 0, ETRN_SEND, cmd, state, true, NULL }
+#define CLOSE(reply) \
+	{ IN_REPLY, reply, 0, ETRN_CLOSE, NULL, ETRN_S_DONE, false, NULL }
+/* 220 to STARTTLS: the session runs the handshake. */
+#define HANDSHAKE(reply) \
+	{ IN_REPLY, reply, 0, ETRN_HANDSHAKE, NULL, ETRN_S_TLS, false, NULL }
+/* The handshake is done: we send cmd (EHLO again) in state. */
+#define TLS_UP(cmd, state) \
+	{ IN_TLS_UP, NULL, 0, ETRN_SEND, cmd, state, false, NULL }
+/* The session gave up: timeout, EOF, protocol error, shutdown. */
+#define FAIL(kind, reason) \
+	{ IN_FAIL, reason, kind, ETRN_CLOSE, NULL, ETRN_S_DONE, false, NULL }
 
 struct expect {
 	enum etrn_class	 cls;
+	enum etrn_fail	 fail;
 	int		 code;
 	long		 pending;
 	const char	*text;		/* NULL: not checked */
 	const char	*hint;		/* substring; NULL: no hint */
 };
 
-#define OK(code)		{ ETRN_R_OK, code, -1, NULL, NULL }
-#define RES(cls, code, hint)	{ cls, code, -1, NULL, hint }
+#define OK(code)		{ ETRN_R_OK, ETRN_F_NONE, code, -1, NULL, NULL }
+#define RES(cls, fail, code, hint) \
+				{ cls, fail, code, -1, NULL, hint }
+#define REPLY(cls, code, hint) \
+				{ cls, ETRN_F_REPLY, code, -1, NULL, hint }
 
 struct script {
 	const char		*name;
@@ -60,10 +87,14 @@ struct script {
 	struct expect		 results[MAXDOMAINS];
 	bool			 esmtp;
 	bool			 etrn_advertised;
-	/* etrn_set_security() when auth_user is set; tls = no then. */
+	/* etrn_set_security(), always: the defaults are tls = no, no AUTH. */
+	enum conf_tls		 tls;
 	const char		*auth_user;
 	const char		*auth_password;
-	int			 auth_code;	/* e.auth_code at the end */
+	bool			 auth_cleartext;
+	/* At the end. */
+	int			 auth_code;	/* e.auth_code */
+	bool			 tls_active;	/* e.tls_active */
 };
 
 #define POSTFIX_220	"220 mx.example ESMTP Postfix (Debian/GNU)"
@@ -86,21 +117,27 @@ struct script {
 #define BYE		"221 2.0.0 Bye"
 #define AUTH_EHLO	"250-mx.example\n250-ETRN\n250 AUTH PLAIN LOGIN"
 #define LOGIN_EHLO	"250-mx.example\n250-ETRN\n250 AUTH LOGIN"
+#define EHLO_TLS	"250-mx.example\n250-ETRN\n250 STARTTLS"
+#define EHLO_AUTH	"250-mx.example\n250-ETRN\n250-AUTH PLAIN LOGIN\n" \
+			"250 8BITMIME"
 
 static const struct script scripts[] = {
 	{
 		.name = "postfix: three domains, all queued",
 		.domains = { "example.org", "@example.net", "#example.com" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "ETRN example.org"),
-			SEND("250 Queuing started", "ETRN @example.net"),
-			SEND("250 Queuing started", "ETRN #example.com"),
-			SEND("250 Queuing started", "QUIT"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN example.org", ETRN_S_ETRN),
+			SEND("250 Queuing started", "ETRN @example.net",
+			    ETRN_S_ETRN),
+			SEND("250 Queuing started", "ETRN #example.com",
+			    ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
-			{ ETRN_R_OK, 250, -1, "Queuing started", NULL },
+			{ ETRN_R_OK, ETRN_F_NONE, 250, -1, "Queuing started",
+			    NULL },
 			OK(250), OK(250),
 		},
 		.esmtp = true, .etrn_advertised = true,
@@ -109,15 +146,15 @@ static const struct script scripts[] = {
 		.name = "postfix: 459 not in fast_flush_domains",
 		.domains = { "example.com", "example.org" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "ETRN example.com"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN example.com", ETRN_S_ETRN),
 			SEND("459 <example.com>: service unavailable",
-			    "ETRN example.org"),
-			SEND("250 Queuing started", "QUIT"),
+			    "ETRN example.org", ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
-			{ ETRN_R_REFUSED, 459, -1,
+			{ ETRN_R_REFUSED, ETRN_F_REPLY, 459, -1,
 			    "<example.com>: service unavailable",
 			    "fast_flush_domains" },
 			OK(250),
@@ -125,17 +162,19 @@ static const struct script scripts[] = {
 		.esmtp = true, .etrn_advertised = true,
 	},
 	{
-		.name = "postfix: 554 smtpd_etrn_restrictions",
-		.domains = { "example.org" },
+		.name = "postfix: 554 smtpd_etrn_restrictions; next one asked",
+		.domains = { "example.org", "example.net" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "ETRN example.org"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN example.org", ETRN_S_ETRN),
 			SEND("554 5.7.1 <example.org>: Etrn command rejected: "
-			    "Access denied", "QUIT"),
+			    "Access denied", "ETRN example.net", ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
-			RES(ETRN_R_REFUSED, 554, "smtpd_etrn_restrictions"),
+			REPLY(ETRN_R_REFUSED, 554, "smtpd_etrn_restrictions"),
+			OK(250),
 		},
 		.esmtp = true, .etrn_advertised = true,
 	},
@@ -143,27 +182,27 @@ static const struct script scripts[] = {
 		.name = "554 without Postfix's text: no hint",
 		.domains = { "example.org" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "ETRN example.org"),
-			SEND("554 5.7.1 Access denied", "QUIT"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN example.org", ETRN_S_ETRN),
+			SEND("554 5.7.1 Access denied", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
-		.results = { RES(ETRN_R_REFUSED, 554, NULL) },
+		.results = { REPLY(ETRN_R_REFUSED, 554, NULL) },
 		.esmtp = true, .etrn_advertised = true,
 	},
 	{
 		.name = "exim: 501 wants #domain, no ETRN keyword",
 		.domains = { "example.org", "#example.org" },
 		.steps = {
-			SEND(EXIM_220, "EHLO " HELO),
-			SEND(EXIM_EHLO, "ETRN example.org"),
+			SEND(EXIM_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(EXIM_EHLO, "ETRN example.org", ETRN_S_ETRN),
 			SEND("501 argument must begin with #",
-			    "ETRN #example.org"),
-			SEND("250 OK", "QUIT"),
+			    "ETRN #example.org", ETRN_S_ETRN),
+			SEND("250 OK", "QUIT", ETRN_S_QUIT),
 			CLOSE("221 mx.example closing connection"),
 		},
 		.results = {
-			{ ETRN_R_UNSUPPORTED, 501, -1,
+			{ ETRN_R_UNSUPPORTED, ETRN_F_REPLY, 501, -1,
 			    "argument must begin with #", "'#domain'" },
 			OK(250),
 		},
@@ -173,16 +212,17 @@ static const struct script scripts[] = {
 		.name = "exim: 458 is temporary, the next domain goes on",
 		.domains = { "#example.org", "#example.net" },
 		.steps = {
-			SEND(EXIM_220, "EHLO " HELO),
-			SEND(EXIM_EHLO, "ETRN #example.org"),
+			SEND(EXIM_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(EXIM_EHLO, "ETRN #example.org", ETRN_S_ETRN),
 			SEND("458 Already processing example.org",
-			    "ETRN #example.net"),
-			SEND("458 ETRN not permitted for 192.0.2.1", "QUIT"),
+			    "ETRN #example.net", ETRN_S_ETRN),
+			SEND("458 ETRN not permitted for 192.0.2.1", "QUIT",
+			    ETRN_S_QUIT),
 			CLOSE("221 mx.example closing connection"),
 		},
 		.results = {
-			RES(ETRN_R_TEMP, 458, NULL),
-			RES(ETRN_R_TEMP, 458, NULL),
+			REPLY(ETRN_R_TEMP, 458, NULL),
+			REPLY(ETRN_R_TEMP, 458, NULL),
 		},
 		.esmtp = true, .etrn_advertised = false,
 	},
@@ -190,29 +230,30 @@ static const struct script scripts[] = {
 		.name = "exim: 451 is temporary",
 		.domains = { "#example.org" },
 		.steps = {
-			SEND(EXIM_220, "EHLO " HELO),
-			SEND(EXIM_EHLO, "ETRN #example.org"),
-			SEND("451 Temporary local problem", "QUIT"),
+			SEND(EXIM_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(EXIM_EHLO, "ETRN #example.org", ETRN_S_ETRN),
+			SEND("451 Temporary local problem", "QUIT",
+			    ETRN_S_QUIT),
 			CLOSE("221 mx.example closing connection"),
 		},
-		.results = { RES(ETRN_R_TEMP, 451, NULL) },
+		.results = { REPLY(ETRN_R_TEMP, 451, NULL) },
 		.esmtp = true, .etrn_advertised = false,
 	},
 	{
 		.name = "sendmail: 250 2.0.0 Queuing for node",
 		.domains = { "example.org", "@example.net" },
 		.steps = {
-			SEND(SENDMAIL_220, "EHLO " HELO),
-			SEND(SENDMAIL_EHLO, "ETRN example.org"),
+			SEND(SENDMAIL_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(SENDMAIL_EHLO, "ETRN example.org", ETRN_S_ETRN),
 			SEND("250 2.0.0 Queuing for node example.org started",
-			    "ETRN @example.net"),
+			    "ETRN @example.net", ETRN_S_ETRN),
 			SEND("250 2.0.0 Queuing for node @example.net started",
-			    "QUIT"),
+			    "QUIT", ETRN_S_QUIT),
 			CLOSE("221 2.0.0 mx.example closing connection"),
 		},
 		.results = {
-			{ ETRN_R_OK, 250, -1,
-			    "2.0.0 Queuing for node example.org started", NULL },
+			{ ETRN_R_OK, ETRN_F_NONE, 250, -1, "2.0.0 Queuing for "
+			    "node example.org started", NULL },
 			OK(250),
 		},
 		.esmtp = true, .etrn_advertised = true,
@@ -221,17 +262,17 @@ static const struct script scripts[] = {
 		.name = "sendmail: 502 5.7.0 on the submission port",
 		.domains = { "example.org", "example.net" },
 		.steps = {
-			SEND(SENDMAIL_220, "EHLO " HELO),
-			SEND(SENDMAIL_EHLO, "ETRN example.org"),
+			SEND(SENDMAIL_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(SENDMAIL_EHLO, "ETRN example.org", ETRN_S_ETRN),
 			SEND("502 5.7.0 Sorry, we do not allow this operation",
-			    "ETRN example.net"),
+			    "ETRN example.net", ETRN_S_ETRN),
 			SEND("502 5.7.0 Sorry, we do not allow this operation",
-			    "QUIT"),
+			    "QUIT", ETRN_S_QUIT),
 			CLOSE("221 2.0.0 mx.example closing connection"),
 		},
 		.results = {
-			RES(ETRN_R_REFUSED, 502, "port 587"),
-			RES(ETRN_R_REFUSED, 502, "port 587"),
+			REPLY(ETRN_R_REFUSED, 502, "port 587"),
+			REPLY(ETRN_R_REFUSED, 502, "port 587"),
 		},
 		.esmtp = true, .etrn_advertised = true,
 	},
@@ -239,20 +280,24 @@ static const struct script scripts[] = {
 		.name = "251 252 253: success with and without a count",
 		.domains = { "example.org", "example.net", "example.com" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "ETRN example.org"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN example.org", ETRN_S_ETRN),
 			SEND("253 OK, 12 pending messages for node "
-			    "example.org started", "ETRN example.net"),
+			    "example.org started", "ETRN example.net",
+			    ETRN_S_ETRN),
 			SEND("251 OK, no messages waiting for node example.net",
-			    "ETRN example.com"),
+			    "ETRN example.com", ETRN_S_ETRN),
 			SEND("252 OK, pending messages for node example.com "
-			    "started", "QUIT"),
+			    "started", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
-			{ ETRN_R_OK, 253, 12, "OK, 12 pending messages for "
-			    "node example.org started", NULL },
-			OK(251), OK(252),
+			{ ETRN_R_OK, ETRN_F_NONE, 253, 12, "OK, 12 pending "
+			    "messages for node example.org started", NULL },
+			{ ETRN_R_OK, ETRN_F_NONE, 251, -1, "OK, no messages "
+			    "waiting for node example.net", NULL },
+			{ ETRN_R_OK, ETRN_F_NONE, 252, -1, "OK, pending "
+			    "messages for node example.com started", NULL },
 		},
 		.esmtp = true, .etrn_advertised = true,
 	},
@@ -260,59 +305,66 @@ static const struct script scripts[] = {
 		.name = "253 with a 30-digit count: count unknown",
 		.domains = { "example.org" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "ETRN example.org"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN example.org", ETRN_S_ETRN),
 			SEND("253 OK, 123456789012345678901234567890 pending "
-			    "messages for node example.org started", "QUIT"),
+			    "messages for node example.org started", "QUIT",
+			    ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = { OK(253) },
 		.esmtp = true, .etrn_advertised = true,
 	},
 	{
-		.name = "530: STARTTLS or AUTH first",
-		.domains = { "example.org" },
+		.name = "530: STARTTLS or AUTH first; the next is asked",
+		.domains = { "example.org", "example.net" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "ETRN example.org"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN example.org", ETRN_S_ETRN),
 			SEND("530 5.7.0 Must issue a STARTTLS command first",
-			    "QUIT"),
+			    "ETRN example.net", ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
-		.results = { RES(ETRN_R_REFUSED, 530, "STARTTLS/AUTH") },
+		.results = {
+			REPLY(ETRN_R_REFUSED, 530, "STARTTLS/AUTH"),
+			OK(250),
+		},
 		.esmtp = true, .etrn_advertised = true,
 	},
 	{
 		.name = "550: refused, no hint",
 		.domains = { "example.org", "example.net" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "ETRN example.org"),
-			SEND("550 5.7.1 Not allowed", "ETRN example.net"),
-			SEND("250 Queuing started", "QUIT"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN example.org", ETRN_S_ETRN),
+			SEND("550 5.7.1 Not allowed", "ETRN example.net",
+			    ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
-		.results = { RES(ETRN_R_REFUSED, 550, NULL), OK(250) },
+		.results = { REPLY(ETRN_R_REFUSED, 550, NULL), OK(250) },
 		.esmtp = true, .etrn_advertised = true,
 	},
 	{
 		.name = "opensmtpd: 500 stops asking",
 		.domains = { "example.org", "example.net", "example.com" },
 		.steps = {
-			SEND("220 mx.example ESMTP OpenSMTPD", "EHLO " HELO),
+			SEND("220 mx.example ESMTP OpenSMTPD", "EHLO " HELO,
+			    ETRN_S_EHLO),
 			SEND("250-mx.example Hello client.example "
 			    "[192.0.2.1], pleased to meet you\n"
 			    "250-8BITMIME\n250-ENHANCEDSTATUSCODES\n"
 			    "250-SIZE 36700160\n250-DSN\n250 HELP",
-			    "ETRN example.org"),
+			    "ETRN example.org", ETRN_S_ETRN),
 			SEND("500 5.5.1 Invalid command: Command unrecognized",
-			    "QUIT"),
+			    "QUIT", ETRN_S_QUIT),
 			CLOSE("221 2.0.0 Bye"),
 		},
 		.results = {
-			RES(ETRN_R_UNSUPPORTED, 500, "does not support ETRN"),
-			RES(ETRN_R_UNSUPPORTED, 500, "does not support ETRN"),
-			RES(ETRN_R_UNSUPPORTED, 500, "does not support ETRN"),
+			REPLY(ETRN_R_UNSUPPORTED, 500, "does not support ETRN"),
+			REPLY(ETRN_R_UNSUPPORTED, 500, "does not support ETRN"),
+			REPLY(ETRN_R_UNSUPPORTED, 500, "does not support ETRN"),
 		},
 		.esmtp = true, .etrn_advertised = false,
 	},
@@ -320,15 +372,15 @@ static const struct script scripts[] = {
 		.name = "postfix: 501 goes on with the next domain",
 		.domains = { "@@example.org", "example.org" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "ETRN @@example.org"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN @@example.org", ETRN_S_ETRN),
 			SEND("501 Error: invalid parameter syntax",
-			    "ETRN example.org"),
-			SEND("250 Queuing started", "QUIT"),
+			    "ETRN example.org", ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
-			RES(ETRN_R_UNSUPPORTED, 501, NULL),
+			REPLY(ETRN_R_UNSUPPORTED, 501, NULL),
 			OK(250),
 		},
 		.esmtp = true, .etrn_advertised = true,
@@ -340,9 +392,9 @@ static const struct script scripts[] = {
 			CLOSE("421 4.3.2 Service not available"),
 		},
 		.results = {
-			{ ETRN_R_TEMP, 421, -1, "4.3.2 Service not available",
-			    NULL },
-			RES(ETRN_R_TEMP, 421, NULL),
+			{ ETRN_R_TEMP, ETRN_F_REPLY, 421, -1,
+			    "4.3.2 Service not available", NULL },
+			REPLY(ETRN_R_TEMP, 421, NULL),
 		},
 	},
 	{
@@ -350,33 +402,33 @@ static const struct script scripts[] = {
 		.domains = { "example.org", "example.net" },
 		.steps = {
 			SEND("554 5.3.2 mx.example No SMTP service here",
-			    "QUIT"),
+			    "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
-			{ ETRN_R_REFUSED, 554, -1,
+			{ ETRN_R_REFUSED, ETRN_F_REPLY, 554, -1,
 			    "5.3.2 mx.example No SMTP service here", NULL },
-			RES(ETRN_R_REFUSED, 554, NULL),
+			REPLY(ETRN_R_REFUSED, 554, NULL),
 		},
 	},
 	{
 		.name = "450 greeting: temporary, QUIT",
 		.domains = { "example.org" },
 		.steps = {
-			SEND("450 4.3.2 try again later", "QUIT"),
+			SEND("450 4.3.2 try again later", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
-		.results = { RES(ETRN_R_TEMP, 450, NULL) },
+		.results = { REPLY(ETRN_R_TEMP, 450, NULL) },
 	},
 	{
 		.name = "250 as greeting: protocol error",
 		.domains = { "example.org" },
 		.steps = {
-			SEND("250 mx.example", "QUIT"),
+			SEND("250 mx.example", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
-			{ ETRN_R_TEMP, 250, -1,
+			{ ETRN_R_TEMP, ETRN_F_PROTOCOL, 250, -1,
 			    "unexpected greeting: mx.example", NULL },
 		},
 	},
@@ -385,9 +437,9 @@ static const struct script scripts[] = {
 		.domains = { "example.org" },
 		.steps = {
 			SEND("220-mx.example ESMTP\n220-Unauthorised use "
-			    "prohibited\n220 Ready", "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "ETRN example.org"),
-			SEND("250 Queuing started", "QUIT"),
+			    "prohibited\n220 Ready", "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN example.org", ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = { OK(250) },
@@ -397,10 +449,11 @@ static const struct script scripts[] = {
 		.name = "EHLO 502: HELO fallback",
 		.domains = { "example.org" },
 		.steps = {
-			SEND("220 mx.example SMTP", "EHLO " HELO),
-			SEND("502 Command not implemented", "HELO " HELO),
-			SEND("250 mx.example", "ETRN example.org"),
-			SEND("250 Queuing started", "QUIT"),
+			SEND("220 mx.example SMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND("502 Command not implemented", "HELO " HELO,
+			    ETRN_S_HELO),
+			SEND("250 mx.example", "ETRN example.org", ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
 			CLOSE("221 bye"),
 		},
 		.results = { OK(250) },
@@ -410,11 +463,13 @@ static const struct script scripts[] = {
 		.name = "EHLO 500: HELO 250, then ETRN",
 		.domains = { "example.org", "example.net" },
 		.steps = {
-			SEND("220 mx.example SMTP", "EHLO " HELO),
-			SEND("500 Command unrecognized", "HELO " HELO),
-			SEND("250 mx.example Hello", "ETRN example.org"),
-			SEND("250 OK", "ETRN example.net"),
-			SEND("250 OK", "QUIT"),
+			SEND("220 mx.example SMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND("500 Command unrecognized", "HELO " HELO,
+			    ETRN_S_HELO),
+			SEND("250 mx.example Hello", "ETRN example.org",
+			    ETRN_S_ETRN),
+			SEND("250 OK", "ETRN example.net", ETRN_S_ETRN),
+			SEND("250 OK", "QUIT", ETRN_S_QUIT),
 			CLOSE("221 bye"),
 		},
 		.results = { OK(250), OK(250) },
@@ -424,58 +479,60 @@ static const struct script scripts[] = {
 		.name = "EHLO 501, HELO 501: refused with the server's text",
 		.domains = { "example.org" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND("501 Syntax: EHLO hostname", "HELO " HELO),
-			SEND("501 Syntax: HELO hostname", "QUIT"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND("501 Syntax: EHLO hostname", "HELO " HELO,
+			    ETRN_S_HELO),
+			SEND("501 Syntax: HELO hostname", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
-			{ ETRN_R_REFUSED, 501, -1, "Syntax: HELO hostname",
-			    NULL },
+			{ ETRN_R_REFUSED, ETRN_F_REPLY, 501, -1,
+			    "Syntax: HELO hostname", NULL },
 		},
 	},
 	{
 		.name = "EHLO 421: close, all temporary",
 		.domains = { "example.org", "example.net" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
 			CLOSE("421 4.7.0 mx.example Error: too many errors"),
 		},
 		.results = {
-			RES(ETRN_R_TEMP, 421, NULL),
-			RES(ETRN_R_TEMP, 421, NULL),
+			REPLY(ETRN_R_TEMP, 421, NULL),
+			REPLY(ETRN_R_TEMP, 421, NULL),
 		},
 	},
 	{
 		.name = "EHLO 451: temporary, QUIT",
 		.domains = { "example.org" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND("451 4.3.0 local error", "QUIT"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND("451 4.3.0 local error", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
-		.results = { RES(ETRN_R_TEMP, 451, NULL) },
+		.results = { REPLY(ETRN_R_TEMP, 451, NULL) },
 	},
 	{
 		.name = "EHLO 550: refused, QUIT",
 		.domains = { "example.org" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND("550 5.7.1 Client host rejected", "QUIT"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND("550 5.7.1 Client host rejected", "QUIT",
+			    ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
-		.results = { RES(ETRN_R_REFUSED, 550, NULL) },
+		.results = { REPLY(ETRN_R_REFUSED, 550, NULL) },
 	},
 	{
 		.name = "EHLO 354: protocol error",
 		.domains = { "example.org" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND("354 go ahead", "QUIT"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND("354 go ahead", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
-			{ ETRN_R_TEMP, 354, -1,
+			{ ETRN_R_TEMP, ETRN_F_PROTOCOL, 354, -1,
 			    "unexpected reply to EHLO: go ahead", NULL },
 		},
 	},
@@ -483,20 +540,20 @@ static const struct script scripts[] = {
 		.name = "HELO 421: close, all temporary",
 		.domains = { "example.org" },
 		.steps = {
-			SEND("220 mx.example", "EHLO " HELO),
-			SEND("502 no", "HELO " HELO),
+			SEND("220 mx.example", "EHLO " HELO, ETRN_S_EHLO),
+			SEND("502 no", "HELO " HELO, ETRN_S_HELO),
 			CLOSE("421 closing"),
 		},
-		.results = { RES(ETRN_R_TEMP, 421, NULL) },
+		.results = { REPLY(ETRN_R_TEMP, 421, NULL) },
 	},
 	{
 		.name = "EHLO: keyword matched case-insensitively, whole word",
 		.domains = { "example.org" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
 			SEND("250-mx.example ETRN\n250-ETRNX\n250-etrn\n"
-			    "250 HELP", "ETRN example.org"),
-			SEND("250 OK", "QUIT"),
+			    "250 HELP", "ETRN example.org", ETRN_S_ETRN),
+			SEND("250 OK", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = { OK(250) },
@@ -506,10 +563,10 @@ static const struct script scripts[] = {
 		.name = "EHLO: ETRN only in the greeting line is no keyword",
 		.domains = { "example.org" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
 			SEND("250-ETRN\n250-ETRNX\n250 HELP",
-			    "ETRN example.org"),
-			SEND("250 OK", "QUIT"),
+			    "ETRN example.org", ETRN_S_ETRN),
+			SEND("250 OK", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = { OK(250) },
@@ -519,9 +576,9 @@ static const struct script scripts[] = {
 		.name = "one-line EHLO reply",
 		.domains = { "example.org" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND("250 mx.example", "ETRN example.org"),
-			SEND("250 OK", "QUIT"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND("250 mx.example", "ETRN example.org", ETRN_S_ETRN),
+			SEND("250 OK", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = { OK(250) },
@@ -533,10 +590,11 @@ static const struct script scripts[] = {
 		.domains = { "example.org", "example.net" },
 		.steps = {
 			SEND("220 mail.example Post.Office v3.5.3 ready",
-			    "EHLO " HELO),
-			SEND("250 mail.example", "QSND example.org"),
-			SEND("250 OK", "QSND example.net"),
-			SEND("250 OK", "QUIT"),
+			    "EHLO " HELO, ETRN_S_EHLO),
+			SEND("250 mail.example", "QSND example.org",
+			    ETRN_S_ETRN),
+			SEND("250 OK", "QSND example.net", ETRN_S_ETRN),
+			SEND("250 OK", "QUIT", ETRN_S_QUIT),
 			CLOSE("221 bye"),
 		},
 		.results = { OK(250), OK(250) },
@@ -546,17 +604,17 @@ static const struct script scripts[] = {
 		.name = "421 mid-ETRN: this and the rest temporary, close",
 		.domains = { "a.example", "b.example", "c.example" },
 		.steps = {
-			SEND(SENDMAIL_220, "EHLO " HELO),
-			SEND(SENDMAIL_EHLO, "ETRN a.example"),
+			SEND(SENDMAIL_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(SENDMAIL_EHLO, "ETRN a.example", ETRN_S_ETRN),
 			SEND("250 2.0.0 Queuing for node a.example started",
-			    "ETRN b.example"),
+			    "ETRN b.example", ETRN_S_ETRN),
 			CLOSE("421 4.7.0 mx.example Too many bad commands; "
 			    "closing connection"),
 		},
 		.results = {
 			OK(250),
-			RES(ETRN_R_TEMP, 421, NULL),
-			RES(ETRN_R_TEMP, 421, NULL),
+			REPLY(ETRN_R_TEMP, 421, NULL),
+			REPLY(ETRN_R_TEMP, 421, NULL),
 		},
 		.esmtp = true, .etrn_advertised = true,
 	},
@@ -564,17 +622,20 @@ static const struct script scripts[] = {
 		.name = "354 to ETRN: protocol error, QUIT",
 		.domains = { "a.example", "b.example", "c.example" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "ETRN a.example"),
-			SEND("250 Queuing started", "ETRN b.example"),
-			SEND("354 End data with <CR><LF>.<CR><LF>", "QUIT"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN a.example", ETRN_S_ETRN),
+			SEND("250 Queuing started", "ETRN b.example",
+			    ETRN_S_ETRN),
+			SEND("354 End data with <CR><LF>.<CR><LF>", "QUIT",
+			    ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
 			OK(250),
-			{ ETRN_R_TEMP, 354, -1, "unexpected reply to ETRN: "
-			    "End data with <CR><LF>.<CR><LF>", NULL },
-			RES(ETRN_R_TEMP, 354, NULL),
+			{ ETRN_R_TEMP, ETRN_F_PROTOCOL, 354, -1, "unexpected "
+			    "reply to ETRN: End data with <CR><LF>.<CR><LF>",
+			    NULL },
+			RES(ETRN_R_TEMP, ETRN_F_PROTOCOL, 354, NULL),
 		},
 		.esmtp = true, .etrn_advertised = true,
 	},
@@ -583,14 +644,14 @@ static const struct script scripts[] = {
 		.command = CONF_CMD_QSND,
 		.domains = { "a.example" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "QSND a.example"),
-			SEND("220 mx.example ESMTP", "QUIT"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "QSND a.example", ETRN_S_ETRN),
+			SEND("220 mx.example ESMTP", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
-			{ ETRN_R_TEMP, 220, -1,
-			    "unexpected reply to QSND: mx.example ESMTP", NULL },
+			{ ETRN_R_TEMP, ETRN_F_PROTOCOL, 220, -1, "unexpected "
+			    "reply to QSND: mx.example ESMTP", NULL },
 		},
 		.esmtp = true, .etrn_advertised = true,
 	},
@@ -599,23 +660,29 @@ static const struct script scripts[] = {
 		.domains = { "d1.example", "d2.example", "d3.example",
 		    "d4.example", "d5.example", "d6.example", "d7.example" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "ETRN d1.example"),
-			SEND("250 Queuing started", "ETRN d2.example"),
-			SEND("250 Queuing started", "ETRN d3.example"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN d1.example", ETRN_S_ETRN),
+			SEND("250 Queuing started", "ETRN d2.example",
+			    ETRN_S_ETRN),
+			SEND("250 Queuing started", "ETRN d3.example",
+			    ETRN_S_ETRN),
 			SEND("459 <d3.example>: service unavailable",
-			    "ETRN d4.example"),
-			SEND("250 Queuing started", "ETRN d5.example"),
-			SEND("458 Unable to queue messages", "ETRN d6.example"),
-			SEND("250 Queuing started", "ETRN d7.example"),
-			SEND("250 Queuing started", "QUIT"),
+			    "ETRN d4.example", ETRN_S_ETRN),
+			SEND("250 Queuing started", "ETRN d5.example",
+			    ETRN_S_ETRN),
+			SEND("458 Unable to queue messages", "ETRN d6.example",
+			    ETRN_S_ETRN),
+			SEND("250 Queuing started", "ETRN d7.example",
+			    ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
 			OK(250), OK(250),
-			RES(ETRN_R_REFUSED, 459, "fast_flush_domains"),
+			REPLY(ETRN_R_REFUSED, 459, "fast_flush_domains"),
 			OK(250),
-			RES(ETRN_R_TEMP, 458, NULL),
+			{ ETRN_R_TEMP, ETRN_F_REPLY, 458, -1,
+			    "Unable to queue messages", NULL },
 			OK(250), OK(250),
 		},
 		.esmtp = true, .etrn_advertised = true,
@@ -626,17 +693,17 @@ static const struct script scripts[] = {
 		    "d4.example", "d5.example", "d6.example", "d7.example",
 		    "d8.example", "d9.example" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "ETRN d1.example"),
-			SEND("250 OK", "ETRN d2.example"),
-			SEND("250 OK", "ETRN d3.example"),
-			SEND("250 OK", "ETRN d4.example"),
-			SEND("250 OK", "ETRN d5.example"),
-			SEND("250 OK", "ETRN d6.example"),
-			SEND("250 OK", "ETRN d7.example"),
-			SEND("250 OK", "ETRN d8.example"),
-			SEND("250 OK", "ETRN d9.example"),
-			SEND("250 OK", "QUIT"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN d1.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN d2.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN d3.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN d4.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN d5.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN d6.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN d7.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN d8.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN d9.example", ETRN_S_ETRN),
+			SEND("250 OK", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
@@ -649,8 +716,8 @@ static const struct script scripts[] = {
 		.name = "no domains: straight to QUIT",
 		.domains = { NULL },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "QUIT"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.esmtp = true, .etrn_advertised = true,
@@ -660,18 +727,18 @@ static const struct script scripts[] = {
 		.domains = { "evil.example\r\nDATA", "a.example",
 		    "two words", "" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "ETRN a.example"),
-			SEND("250 Queuing started", "QUIT"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN a.example", ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
-			{ ETRN_R_UNSUPPORTED, 0, -1, "not sent: the domain is "
-			    "empty or contains a space or control character",
-			    NULL },
+			{ ETRN_R_UNSUPPORTED, ETRN_F_CONFIG, 0, -1, "not sent: "
+			    "the domain is empty or contains a space or "
+			    "control character", NULL },
 			OK(250),
-			RES(ETRN_R_UNSUPPORTED, 0, NULL),
-			RES(ETRN_R_UNSUPPORTED, 0, NULL),
+			RES(ETRN_R_UNSUPPORTED, ETRN_F_CONFIG, 0, NULL),
+			RES(ETRN_R_UNSUPPORTED, ETRN_F_CONFIG, 0, NULL),
 		},
 		.esmtp = true, .etrn_advertised = true,
 	},
@@ -680,18 +747,18 @@ static const struct script scripts[] = {
 		.helo = "bad name",
 		.domains = { "example.org" },
 		.steps = {
-			SEND(POSTFIX_220, "QUIT"),
+			SEND(POSTFIX_220, "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
-		.results = { RES(ETRN_R_UNSUPPORTED, 0, NULL) },
+		.results = { RES(ETRN_R_UNSUPPORTED, ETRN_F_CONFIG, 0, NULL) },
 	},
 	{
 		.name = "421 in reply to QUIT: results kept",
 		.domains = { "example.org" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "ETRN example.org"),
-			SEND("250 Queuing started", "QUIT"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN example.org", ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
 			CLOSE("421 closing"),
 		},
 		.results = { OK(250) },
@@ -701,12 +768,13 @@ static const struct script scripts[] = {
 		.name = "fail in GREETING",
 		.domains = { "example.org", "example.net" },
 		.steps = {
-			FAIL("timed out waiting for the greeting"),
+			FAIL(ETRN_F_NO_GREETING,
+			    "timed out waiting for the greeting"),
 		},
 		.results = {
-			{ ETRN_R_TEMP, 0, -1,
+			{ ETRN_R_TEMP, ETRN_F_NO_GREETING, 0, -1,
 			    "timed out waiting for the greeting", NULL },
-			{ ETRN_R_TEMP, 0, -1,
+			{ ETRN_R_TEMP, ETRN_F_NO_GREETING, 0, -1,
 			    "timed out waiting for the greeting", NULL },
 		},
 	},
@@ -714,11 +782,11 @@ static const struct script scripts[] = {
 		.name = "fail in EHLO",
 		.domains = { "example.org" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			FAIL("connection closed by the server"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			FAIL(ETRN_F_CLOSED, "connection closed by the server"),
 		},
 		.results = {
-			{ ETRN_R_TEMP, 0, -1,
+			{ ETRN_R_TEMP, ETRN_F_CLOSED, 0, -1,
 			    "connection closed by the server", NULL },
 		},
 	},
@@ -726,12 +794,13 @@ static const struct script scripts[] = {
 		.name = "fail in HELO",
 		.domains = { "example.org" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND("502 no", "HELO " HELO),
-			FAIL("reply line without a 3-digit code"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND("502 no", "HELO " HELO, ETRN_S_HELO),
+			FAIL(ETRN_F_PROTOCOL,
+			    "reply line without a 3-digit code"),
 		},
 		.results = {
-			{ ETRN_R_TEMP, 0, -1,
+			{ ETRN_R_TEMP, ETRN_F_PROTOCOL, 0, -1,
 			    "reply line without a 3-digit code", NULL },
 		},
 	},
@@ -739,17 +808,18 @@ static const struct script scripts[] = {
 		.name = "fail in ETRN: answered domains keep their result",
 		.domains = { "a.example", "b.example", "c.example" },
 		.steps = {
-			SEND(SENDMAIL_220, "EHLO " HELO),
-			SEND(SENDMAIL_EHLO, "ETRN a.example"),
+			SEND(SENDMAIL_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(SENDMAIL_EHLO, "ETRN a.example", ETRN_S_ETRN),
 			SEND("250 2.0.0 Queuing for node a.example started",
-			    "ETRN b.example"),
-			FAIL("timed out waiting for a reply to ETRN"),
+			    "ETRN b.example", ETRN_S_ETRN),
+			FAIL(ETRN_F_TIMEOUT,
+			    "timed out waiting for a reply to ETRN"),
 		},
 		.results = {
 			OK(250),
-			{ ETRN_R_TEMP, 0, -1,
+			{ ETRN_R_TEMP, ETRN_F_TIMEOUT, 0, -1,
 			    "timed out waiting for a reply to ETRN", NULL },
-			{ ETRN_R_TEMP, 0, -1,
+			{ ETRN_R_TEMP, ETRN_F_TIMEOUT, 0, -1,
 			    "timed out waiting for a reply to ETRN", NULL },
 		},
 		.esmtp = true, .etrn_advertised = true,
@@ -758,12 +828,15 @@ static const struct script scripts[] = {
 		.name = "fail in QUIT: not an error",
 		.domains = { "example.org" },
 		.steps = {
-			SEND(POSTFIX_220, "EHLO " HELO),
-			SEND(POSTFIX_EHLO, "ETRN example.org"),
-			SEND("250 Queuing started", "QUIT"),
-			FAIL("connection closed by the server"),
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN example.org", ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
+			FAIL(ETRN_F_CLOSED, "connection closed by the server"),
 		},
-		.results = { { ETRN_R_OK, 250, -1, "Queuing started", NULL } },
+		.results = {
+			{ ETRN_R_OK, ETRN_F_NONE, 250, -1, "Queuing started",
+			    NULL },
+		},
 		.esmtp = true, .etrn_advertised = true,
 	},
 	{
@@ -771,138 +844,378 @@ static const struct script scripts[] = {
 		.domains = { "example.org" },
 		.steps = {
 			CLOSE("421 busy"),
-			FAIL("connection closed by the server"),
+			FAIL(ETRN_F_CLOSED, "connection closed by the server"),
 		},
-		.results = { { ETRN_R_TEMP, 421, -1, "busy", NULL } },
+		.results = {
+			{ ETRN_R_TEMP, ETRN_F_REPLY, 421, -1, "busy", NULL },
+		},
 	},
 	{
 		.name = "fail without a reason",
 		.domains = { "example.org" },
 		.steps = {
-			FAIL(NULL),
+			FAIL(ETRN_F_SHUTDOWN, NULL),
 		},
-		.results = { RES(ETRN_R_TEMP, 0, NULL) },
+		.results = {
+			{ ETRN_R_TEMP, ETRN_F_SHUTDOWN, 0, -1, "session failed",
+			    NULL },
+		},
+	},
+	/* STARTTLS (RFC 3207): the handshake, then EHLO again. */
+	{
+		.name = "STARTTLS, handshake, EHLO again; no second STARTTLS",
+		.domains = { "example.org" },
+		.tls = CONF_TLS_OPPORTUNISTIC,
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND(EHLO_TLS, "STARTTLS", ETRN_S_STARTTLS),
+			HANDSHAKE("220 2.0.0 Ready to start TLS"),
+			TLS_UP("EHLO " HELO, ETRN_S_EHLO),
+			/* Offered again inside TLS: no second round. */
+			SEND(EHLO_TLS, "ETRN example.org", ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = { OK(250) },
+		.esmtp = true, .etrn_advertised = true, .tls_active = true,
+	},
+	{
+		.name = "tls = opportunistic, STARTTLS not offered: in clear",
+		.domains = { "example.org" },
+		.tls = CONF_TLS_OPPORTUNISTIC,
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND("250-mx.example\n250 ETRN", "ETRN example.org",
+			    ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = { OK(250) },
+		.esmtp = true, .etrn_advertised = true,
+	},
+	{
+		.name = "tls = opportunistic, STARTTLS refused: on in clear",
+		.domains = { "example.org" },
+		.tls = CONF_TLS_OPPORTUNISTIC,
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND(EHLO_TLS, "STARTTLS", ETRN_S_STARTTLS),
+			SEND_NOTE("454 4.7.0 TLS not available",
+			    "ETRN example.org", ETRN_S_ETRN,
+			    "refused STARTTLS; going on without TLS"),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = { OK(250) },
+		.esmtp = true, .etrn_advertised = true,
+	},
+	{
+		.name = "tls = required, STARTTLS not offered: policy, QUIT",
+		.domains = { "example.org", "example.net" },
+		.tls = CONF_TLS_REQUIRED,
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND("250-mx.example\n250 ETRN", "QUIT", ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = {
+			{ ETRN_R_TEMP, ETRN_F_POLICY, 0, -1, "the server does "
+			    "not offer STARTTLS, and tls = required", NULL },
+			RES(ETRN_R_TEMP, ETRN_F_POLICY, 0, NULL),
+		},
+		.esmtp = true, .etrn_advertised = true,
+	},
+	{
+		.name = "tls = required, STARTTLS refused: policy, QUIT",
+		.domains = { "example.org" },
+		.tls = CONF_TLS_REQUIRED,
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND(EHLO_TLS, "STARTTLS", ETRN_S_STARTTLS),
+			SEND("454 4.7.0 TLS not available", "QUIT",
+			    ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = {
+			{ ETRN_R_TEMP, ETRN_F_POLICY, 454, -1, "STARTTLS "
+			    "refused: 4.7.0 TLS not available", NULL },
+		},
+		.esmtp = true, .etrn_advertised = true,
+	},
+	{
+		.name = "tls = required, HELO fallback: no STARTTLS, policy",
+		.domains = { "example.org" },
+		.tls = CONF_TLS_REQUIRED,
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND("502 5.5.1 unknown", "HELO " HELO, ETRN_S_HELO),
+			SEND("250 mx.example", "QUIT", ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = {
+			{ ETRN_R_TEMP, ETRN_F_POLICY, 0, -1, "the server does "
+			    "not speak ESMTP, so no STARTTLS, and tls = "
+			    "required", NULL },
+		},
+	},
+	{
+		.name = "STARTTLS 421: close, all temporary",
+		.domains = { "example.org" },
+		.tls = CONF_TLS_REQUIRED,
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND(EHLO_TLS, "STARTTLS", ETRN_S_STARTTLS),
+			CLOSE("421 4.3.2 shutting down"),
+		},
+		.results = { REPLY(ETRN_R_TEMP, 421, NULL) },
+		.esmtp = true, .etrn_advertised = true,
+	},
+	{
+		.name = "tls = no ignores STARTTLS",
+		.domains = { "example.org" },
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND(EHLO_TLS, "ETRN example.org", ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = { OK(250) },
+		.esmtp = true, .etrn_advertised = true,
+	},
+	/* AUTH (RFC 4954, 4616): PLAIN first, LOGIN when only it is offered. */
+	{
+		.name = "AUTH PLAIN after STARTTLS, then ETRN",
+		.domains = { "example.org" },
+		.tls = CONF_TLS_REQUIRED,
+		.auth_user = "site", .auth_password = "s3cret",
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND(EHLO_TLS, "STARTTLS", ETRN_S_STARTTLS),
+			HANDSHAKE("220 go ahead"),
+			TLS_UP("EHLO " HELO, ETRN_S_EHLO),
+			/* base64("\0site\0s3cret") */
+			SEND_SECRET(EHLO_AUTH, "AUTH PLAIN AHNpdGUAczNjcmV0",
+			    ETRN_S_AUTH),
+			SEND("235 2.7.0 Authentication successful",
+			    "ETRN example.org", ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = { OK(250) },
+		.esmtp = true, .etrn_advertised = true, .tls_active = true,
+		.auth_code = 235,
+	},
+	{
+		.name = "AUTH LOGIN when PLAIN is not offered (AUTH=)",
+		.domains = { "example.org" },
+		.auth_user = "site", .auth_password = "s3cret",
+		.auth_cleartext = true,
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND("250-mx.example\n250 AUTH=LOGIN", "AUTH LOGIN",
+			    ETRN_S_AUTH_LOGIN),
+			SEND_SECRET("334 VXNlcm5hbWU6", "c2l0ZQ==",
+			    ETRN_S_AUTH_USER),
+			SEND_SECRET("334 UGFzc3dvcmQ6", "czNjcmV0",
+			    ETRN_S_AUTH),
+			SEND("235 ok", "ETRN example.org", ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = { OK(250) },
+		.esmtp = true, .etrn_advertised = false,
+		.auth_code = 235,
+	},
+	{
+		.name = "AUTH 535: bad credentials are a refusal",
+		.domains = { "example.org" },
+		.auth_user = "site", .auth_password = "wrong",
+		.auth_cleartext = true,
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND_SECRET(EHLO_AUTH, "AUTH PLAIN AHNpdGUAd3Jvbmc=",
+			    ETRN_S_AUTH),
+			SEND("535 5.7.8 Error: authentication failed", "QUIT",
+			    ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = {
+			{ ETRN_R_REFUSED, ETRN_F_REPLY, 535, -1, "AUTH failed: "
+			    "5.7.8 Error: authentication failed", NULL },
+		},
+		.esmtp = true, .etrn_advertised = true,
+		.auth_code = 535,
+	},
+	{
+		.name = "AUTH 454: temporary",
+		.domains = { "example.org" },
+		.auth_user = "site", .auth_password = "pw",
+		.auth_cleartext = true,
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND_SECRET(EHLO_AUTH, "AUTH PLAIN AHNpdGUAcHc=",
+			    ETRN_S_AUTH),
+			SEND("454 4.7.0 Temporary failure", "QUIT",
+			    ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = { REPLY(ETRN_R_TEMP, 454, NULL) },
+		.esmtp = true, .etrn_advertised = true,
+		.auth_code = 454,
+	},
+	{
+		.name = "no TLS, auth-cleartext = no: asked without AUTH",
+		.domains = { "example.org" },
+		.tls = CONF_TLS_OPPORTUNISTIC,
+		.auth_user = "site", .auth_password = "pw",
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND_NOTE(EHLO_AUTH, "ETRN example.org", ETRN_S_ETRN,
+			    "without TLS"),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = { OK(250) },
+		.esmtp = true, .etrn_advertised = true,
 	},
 	/* RFC 4954 4: "*" cancels an exchange; the server must say 501. */
 	{
 		.name = "AUTH PLAIN: a 334 after the credentials gets \"*\"",
 		.domains = { "example.org" },
+		.auth_user = "site", .auth_password = "s3cret",
+		.auth_cleartext = true,
 		.steps = {
-			SEND("220 mx.example ESMTP", "EHLO " HELO),
-			SEND_IN(AUTH_EHLO, "AUTH PLAIN AHNpdGUAczNjcmV0",
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND_SECRET(AUTH_EHLO, "AUTH PLAIN AHNpdGUAczNjcmV0",
 			    ETRN_S_AUTH),
-			SEND_IN("334 VGVsbCBtZSBtb3Jl", "*",
-			    ETRN_S_AUTH_CANCEL),
-			SEND("501 5.7.0 Authentication aborted", "QUIT"),
+			SEND_NOTE("334 VGVsbCBtZSBtb3Jl", "*",
+			    ETRN_S_AUTH_CANCEL, "AUTH cancelled"),
+			SEND("501 5.7.0 Authentication aborted", "QUIT",
+			    ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
-			{ ETRN_R_REFUSED, 501, -1,
+			{ ETRN_R_REFUSED, ETRN_F_REPLY, 501, -1,
 			    "AUTH failed: 5.7.0 Authentication aborted", NULL },
 		},
 		.esmtp = true, .etrn_advertised = true,
-		.auth_user = "site", .auth_password = "s3cret",
 		.auth_code = 501,
 	},
 	{
 		.name = "AUTH LOGIN: a third 334 gets \"*\"",
 		.domains = { "example.org" },
+		.auth_user = "site", .auth_password = "s3cret",
+		.auth_cleartext = true,
 		.steps = {
-			SEND("220 mx.example ESMTP", "EHLO " HELO),
-			SEND_IN(LOGIN_EHLO, "AUTH LOGIN", ETRN_S_AUTH_LOGIN),
-			SEND_IN("334 VXNlcm5hbWU6", "c2l0ZQ==",
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND(LOGIN_EHLO, "AUTH LOGIN", ETRN_S_AUTH_LOGIN),
+			SEND_SECRET("334 VXNlcm5hbWU6", "c2l0ZQ==",
 			    ETRN_S_AUTH_USER),
-			SEND_IN("334 UGFzc3dvcmQ6", "czNjcmV0", ETRN_S_AUTH),
-			SEND_IN("334 UGFzc3dvcmQ6", "*", ETRN_S_AUTH_CANCEL),
-			SEND("501 5.7.0 Authentication aborted", "QUIT"),
+			SEND_SECRET("334 UGFzc3dvcmQ6", "czNjcmV0",
+			    ETRN_S_AUTH),
+			SEND_NOTE("334 UGFzc3dvcmQ6", "*", ETRN_S_AUTH_CANCEL,
+			    "AUTH cancelled"),
+			SEND("501 5.7.0 Authentication aborted", "QUIT",
+			    ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
-			{ ETRN_R_REFUSED, 501, -1,
+			{ ETRN_R_REFUSED, ETRN_F_REPLY, 501, -1,
 			    "AUTH failed: 5.7.0 Authentication aborted", NULL },
 		},
 		.esmtp = true, .etrn_advertised = true,
-		.auth_user = "site", .auth_password = "s3cret",
 		.auth_code = 501,
 	},
 	{
 		.name = "AUTH cancelled, then no 501: a protocol error",
 		.domains = { "example.org" },
+		.auth_user = "site", .auth_password = "s3cret",
+		.auth_cleartext = true,
 		.steps = {
-			SEND("220 mx.example ESMTP", "EHLO " HELO),
-			SEND_IN(AUTH_EHLO, "AUTH PLAIN AHNpdGUAczNjcmV0",
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND_SECRET(AUTH_EHLO, "AUTH PLAIN AHNpdGUAczNjcmV0",
 			    ETRN_S_AUTH),
-			SEND_IN("334 ", "*", ETRN_S_AUTH_CANCEL),
-			SEND("235 2.7.0 Authentication successful", "QUIT"),
+			SEND_NOTE("334 ", "*", ETRN_S_AUTH_CANCEL,
+			    "AUTH cancelled"),
+			SEND("235 2.7.0 Authentication successful", "QUIT",
+			    ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = {
-			{ ETRN_R_TEMP, 235, -1, "unexpected reply to a "
-			    "cancelled AUTH: 2.7.0 Authentication successful",
-			    NULL },
+			{ ETRN_R_TEMP, ETRN_F_PROTOCOL, 235, -1, "unexpected "
+			    "reply to a cancelled AUTH: 2.7.0 Authentication "
+			    "successful", NULL },
 		},
 		.esmtp = true, .etrn_advertised = true,
-		.auth_user = "site", .auth_password = "s3cret",
 		.auth_code = 235,
 	},
 	/* The server's 235 is its verdict, even before it asked (etrn.c). */
 	{
 		.name = "AUTH LOGIN: 235 before any credentials is success",
 		.domains = { "example.org" },
+		.auth_user = "site", .auth_password = "s3cret",
+		.auth_cleartext = true,
 		.steps = {
-			SEND("220 mx.example ESMTP", "EHLO " HELO),
-			SEND_IN(LOGIN_EHLO, "AUTH LOGIN", ETRN_S_AUTH_LOGIN),
-			SEND("235 2.7.0 Authentication successful",
-			    "ETRN example.org"),
-			SEND("250 Queuing started", "QUIT"),
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND(LOGIN_EHLO, "AUTH LOGIN", ETRN_S_AUTH_LOGIN),
+			SEND_NOTE("235 2.7.0 Authentication successful",
+			    "ETRN example.org", ETRN_S_ETRN,
+			    "before asking for the password"),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = { OK(250) },
 		.esmtp = true, .etrn_advertised = true,
-		.auth_user = "site", .auth_password = "s3cret",
 		.auth_code = 235,
 	},
 	{
 		.name = "AUTH LOGIN: 235 after the user name alone is success",
 		.domains = { "example.org" },
+		.auth_user = "site", .auth_password = "s3cret",
+		.auth_cleartext = true,
 		.steps = {
-			SEND("220 mx.example ESMTP", "EHLO " HELO),
-			SEND_IN(LOGIN_EHLO, "AUTH LOGIN", ETRN_S_AUTH_LOGIN),
-			SEND_IN("334 VXNlcm5hbWU6", "c2l0ZQ==",
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND(LOGIN_EHLO, "AUTH LOGIN", ETRN_S_AUTH_LOGIN),
+			SEND_SECRET("334 VXNlcm5hbWU6", "c2l0ZQ==",
 			    ETRN_S_AUTH_USER),
-			SEND("235 2.7.0 Authentication successful",
-			    "ETRN example.org"),
-			SEND("250 Queuing started", "QUIT"),
+			SEND_NOTE("235 2.7.0 Authentication successful",
+			    "ETRN example.org", ETRN_S_ETRN,
+			    "before asking for the password"),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
 			CLOSE(BYE),
 		},
 		.results = { OK(250) },
 		.esmtp = true, .etrn_advertised = true,
-		.auth_user = "site", .auth_password = "s3cret",
 		.auth_code = 235,
 	},
 };
 
+/* The command, state and flags the step expects. */
 static void
-expect_cmd(const struct etrn *e, const char *cmd, enum etrn_state state)
+expect_step(struct etrn *e, const struct step *step, enum etrn_action action)
 {
 	char	want[ETRN_CMD_MAX];
 
-	snprintf(want, sizeof(want), "%s\r\n", cmd);
-	assert_string_equal(e->cmd, want);
-	assert_true(strlen(e->cmd) < ETRN_CMD_MAX);
-	/* The only CR or LF is the final one. */
-	assert_ptr_equal(strpbrk(e->cmd, "\r\n"), e->cmd + strlen(cmd));
-
-	if (state != ETRN_S_GREETING)
-		assert_int_equal(e->state, state);
-	else if (strncmp(cmd, "EHLO ", 5) == 0)
-		assert_int_equal(e->state, ETRN_S_EHLO);
-	else if (strncmp(cmd, "HELO ", 5) == 0)
-		assert_int_equal(e->state, ETRN_S_HELO);
-	else if (strcmp(cmd, "QUIT") == 0)
-		assert_int_equal(e->state, ETRN_S_QUIT);
-	else
-		assert_int_equal(e->state, ETRN_S_ETRN);
+	assert_int_equal(action, step->action);
+	if (action == ETRN_SEND) {
+		snprintf(want, sizeof(want), "%s\r\n", step->cmd);
+		assert_string_equal(e->cmd, want);
+		assert_true(strlen(e->cmd) < ETRN_CMD_MAX);
+		/* The only CR or LF is the final one. */
+		assert_ptr_equal(strpbrk(e->cmd, "\r\n"),
+		    e->cmd + strlen(step->cmd));
+	} else
+		assert_string_equal(e->cmd, "");
+	assert_string_equal(etrn_state_name(e->state),
+	    etrn_state_name(step->state));
+	assert_int_equal(e->cmd_secret, step->secret);
+	if (step->note == NULL)
+		assert_null(e->note);
+	else {
+		assert_non_null(e->note);
+		assert_non_null(strstr(e->note, step->note));
+	}
+	e->note = NULL;		/* as the session does once it logged it */
 }
 
 /* Feed one reply, line by line, through the real reader. */
@@ -948,44 +1261,54 @@ test_etrn_script(void **state)
 	memset(results, 0xa5, sizeof(results));
 	etrn_init(&e, s->helo != NULL ? s->helo : HELO, s->command,
 	    domains, n, results);
-	if (s->auth_user != NULL)
-		etrn_set_security(&e, CONF_TLS_NO, s->auth_user,
-		    s->auth_password, true);
+	etrn_set_security(&e, s->tls, s->auth_user, s->auth_password,
+	    s->auth_cleartext);
 	assert_int_equal(e.state, ETRN_S_GREETING);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(results[i].cls, ETRN_R_NONE);
+		assert_int_equal(results[i].fail, ETRN_F_NONE);
 		assert_int_equal(results[i].pending, -1);
 	}
 
-	for (i = 0; i < MAXSTEPS; i++) {
+	for (i = 0; i < MAXSTEPS && s->steps[i].input != IN_END; i++) {
 		step = &s->steps[i];
-		if (step->reply == NULL && !step->is_fail)
+		switch (step->input) {
+		case IN_REPLY:
+			feed_reply(&p, step->reply);
+			action = etrn_on_reply(&e, &p.reply);
 			break;
-		if (step->is_fail) {
-			etrn_fail(&e, step->fail);
-			assert_int_equal(e.state, ETRN_S_DONE);
-			continue;
+		case IN_TLS_UP:
+			action = etrn_on_tls(&e);
+			/* RFC 3207 4.2: what was learnt in clear is gone. */
+			assert_true(e.tls_active);
+			assert_false(e.starttls_offered);
+			assert_false(e.esmtp);
+			break;
+		case IN_FAIL:
+			etrn_on_failure(&e, step->fail, step->reply);
+			action = ETRN_CLOSE;
+			break;
+		default:
+			fail();
 		}
-		feed_reply(&p, step->reply);
-		action = etrn_on_reply(&e, &p.reply);
-		assert_int_equal(action, step->action);
-		if (action == ETRN_SEND)
-			expect_cmd(&e, step->cmd, step->state);
-		else
-			assert_int_equal(e.state, ETRN_S_DONE);
+		expect_step(&e, step, action);
 	}
 	assert_int_equal(e.state, ETRN_S_DONE);
 	assert_int_equal(e.esmtp, s->esmtp);
 	assert_int_equal(e.etrn_advertised, s->etrn_advertised);
 	assert_int_equal(e.auth_code, s->auth_code);
+	assert_int_equal(e.tls_active, s->tls_active);
 
 	for (i = 0; i < n; i++) {
 		x = &s->results[i];
-		print_message("domain %zu %s: %s %d \"%s\"\n", i,
+		print_message("domain %zu %s: %s %s %d \"%s\"\n", i,
 		    domains[i], etrn_class_name(results[i].cls),
-		    results[i].code, results[i].text);
+		    etrn_fail_name(results[i].fail), results[i].code,
+		    results[i].text);
 		assert_string_equal(etrn_class_name(results[i].cls),
 		    etrn_class_name(x->cls));
+		assert_string_equal(etrn_fail_name(results[i].fail),
+		    etrn_fail_name(x->fail));
 		assert_int_equal(results[i].code, x->code);
 		assert_int_equal(results[i].pending, x->pending);
 		assert_true(strlen(results[i].text) < ETRN_TEXT_MAX);
@@ -1107,7 +1430,44 @@ test_etrn_names(void **state)
 	assert_null(etrn_hint(NULL));
 }
 
-/* STARTTLS and AUTH (RFC 3207, 4954, 4616): one reply in, the action out. */
+/* Each failure kind has a name; those without SMTP are unreachable. */
+static void
+test_etrn_fail_kinds(void **state)
+{
+	static const struct {
+		enum etrn_fail	 fail;
+		const char	*name;
+		bool		 unreachable;
+	} kinds[] = {
+		{ ETRN_F_NONE, "none", false },
+		{ ETRN_F_REPLY, "reply", false },
+		{ ETRN_F_RESOLVE, "resolve", true },
+		{ ETRN_F_CONNECT, "connect", true },
+		{ ETRN_F_NO_GREETING, "no-greeting", true },
+		{ ETRN_F_TIMEOUT, "timeout", false },
+		{ ETRN_F_CLOSED, "closed", false },
+		{ ETRN_F_PROTOCOL, "protocol", false },
+		{ ETRN_F_TLS, "tls", false },
+		{ ETRN_F_POLICY, "policy", false },
+		{ ETRN_F_CONFIG, "config", false },
+		{ ETRN_F_SHUTDOWN, "shutdown", false },
+	};
+	size_t	i;
+
+	(void)state;
+	assert_int_equal(sizeof(kinds) / sizeof(kinds[0]), ETRN_F_SHUTDOWN + 1);
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		assert_int_equal(kinds[i].fail, i);
+		assert_string_equal(etrn_fail_name(kinds[i].fail),
+		    kinds[i].name);
+		assert_int_equal(etrn_fail_unreachable(kinds[i].fail),
+		    kinds[i].unreachable);
+	}
+	assert_string_equal(etrn_fail_name((enum etrn_fail)99), "unknown");
+	assert_false(etrn_fail_unreachable((enum etrn_fail)99));
+}
+
+/* One reply in, the action out: for the cases outside the table. */
 static enum etrn_action
 say(struct etrn *e, const char *text)
 {
@@ -1117,9 +1477,6 @@ say(struct etrn *e, const char *text)
 	return etrn_on_reply(e, &p.reply);
 }
 
-#define EHLO_TLS	"250-mx.example\n250-ETRN\n250 STARTTLS"
-#define EHLO_AUTH	"250-mx.example\n250-ETRN\n250-AUTH PLAIN LOGIN\n250 8BITMIME"
-
 static void
 sec_init(struct etrn *e, struct etrn_result *res, char **domains,
     enum conf_tls tls, const char *user, const char *pass, bool clear)
@@ -1127,157 +1484,6 @@ sec_init(struct etrn *e, struct etrn_result *res, char **domains,
 	etrn_init(e, HELO, CONF_CMD_ETRN, domains, 1, res);
 	etrn_set_security(e, tls, user, pass, clear);
 	assert_int_equal(say(e, "220 mx.example ESMTP"), ETRN_SEND);
-}
-
-static void
-test_tls_starttls_then_ehlo_again(void **state)
-{
-	char			*domains[] = { (char *)"example.org" };
-	struct etrn_result	 res[1];
-	struct etrn		 e;
-
-	(void)state;
-	sec_init(&e, res, domains, CONF_TLS_OPPORTUNISTIC, NULL, NULL, false);
-	assert_int_equal(say(&e, EHLO_TLS), ETRN_SEND);
-	assert_string_equal(e.cmd, "STARTTLS\r\n");
-	assert_int_equal(say(&e, "220 2.0.0 Ready to start TLS"),
-	    ETRN_HANDSHAKE);
-	assert_int_equal(e.state, ETRN_S_TLS);
-	/* What was learnt in clear is forgotten; EHLO again. */
-	assert_int_equal(etrn_on_tls(&e), ETRN_SEND);
-	assert_true(e.tls_active);
-	assert_false(e.starttls_offered);
-	assert_string_equal(e.cmd, "EHLO " HELO "\r\n");
-	/* The server offers STARTTLS again inside TLS: no second round. */
-	assert_int_equal(say(&e, EHLO_TLS), ETRN_SEND);
-	assert_string_equal(e.cmd, "ETRN example.org\r\n");
-}
-
-static void
-test_tls_opportunistic_falls_back(void **state)
-{
-	char			*domains[] = { (char *)"example.org" };
-	struct etrn_result	 res[1];
-	struct etrn		 e;
-
-	(void)state;
-	sec_init(&e, res, domains, CONF_TLS_OPPORTUNISTIC, NULL, NULL, false);
-	assert_int_equal(say(&e, "250-mx.example\n250 ETRN"), ETRN_SEND);
-	assert_string_equal(e.cmd, "ETRN example.org\r\n");
-	/* STARTTLS offered but refused (454): on in clear, with a note. */
-	sec_init(&e, res, domains, CONF_TLS_OPPORTUNISTIC, NULL, NULL, false);
-	assert_int_equal(say(&e, EHLO_TLS), ETRN_SEND);
-	assert_int_equal(say(&e, "454 4.7.0 TLS not available"), ETRN_SEND);
-	assert_string_equal(e.cmd, "ETRN example.org\r\n");
-	assert_non_null(e.note);
-}
-
-static void
-test_tls_required_never_in_clear(void **state)
-{
-	char			*domains[] = { (char *)"example.org" };
-	struct etrn_result	 res[1];
-	struct etrn		 e;
-
-	(void)state;
-	/* Not offered: no ETRN, QUIT, temporary. */
-	sec_init(&e, res, domains, CONF_TLS_REQUIRED, NULL, NULL, false);
-	assert_int_equal(say(&e, "250-mx.example\n250 ETRN"), ETRN_SEND);
-	assert_string_equal(e.cmd, "QUIT\r\n");
-	assert_int_equal(res[0].cls, ETRN_R_TEMP);
-	assert_string_equal(res[0].text, "the server does not offer "
-	    "STARTTLS, and tls = required");
-	/* Refused: the same. */
-	sec_init(&e, res, domains, CONF_TLS_REQUIRED, NULL, NULL, false);
-	assert_int_equal(say(&e, EHLO_TLS), ETRN_SEND);
-	assert_int_equal(say(&e, "454 4.7.0 TLS not available"), ETRN_SEND);
-	assert_string_equal(e.cmd, "QUIT\r\n");
-	assert_int_equal(res[0].cls, ETRN_R_TEMP);
-	assert_int_equal(res[0].code, 454);
-	/* HELO fallback means no STARTTLS at all. */
-	sec_init(&e, res, domains, CONF_TLS_REQUIRED, NULL, NULL, false);
-	assert_int_equal(say(&e, "502 5.5.1 unknown"), ETRN_SEND);
-	assert_int_equal(say(&e, "250 mx.example"), ETRN_SEND);
-	assert_string_equal(e.cmd, "QUIT\r\n");
-	assert_int_equal(res[0].cls, ETRN_R_TEMP);
-	/* tls = no ignores STARTTLS. */
-	sec_init(&e, res, domains, CONF_TLS_NO, NULL, NULL, false);
-	assert_int_equal(say(&e, EHLO_TLS), ETRN_SEND);
-	assert_string_equal(e.cmd, "ETRN example.org\r\n");
-}
-
-static void
-test_auth_plain_after_tls(void **state)
-{
-	char			*domains[] = { (char *)"example.org" };
-	struct etrn_result	 res[1];
-	struct etrn		 e;
-
-	(void)state;
-	sec_init(&e, res, domains, CONF_TLS_REQUIRED, "site", "s3cret", false);
-	assert_int_equal(say(&e, EHLO_TLS), ETRN_SEND);
-	assert_int_equal(say(&e, "220 go ahead"), ETRN_HANDSHAKE);
-	assert_int_equal(etrn_on_tls(&e), ETRN_SEND);
-	assert_int_equal(say(&e, EHLO_AUTH), ETRN_SEND);
-	/* base64("\0site\0s3cret") */
-	assert_string_equal(e.cmd, "AUTH PLAIN AHNpdGUAczNjcmV0\r\n");
-	assert_true(e.cmd_secret);
-	assert_int_equal(say(&e, "235 2.7.0 Authentication successful"),
-	    ETRN_SEND);
-	assert_false(e.cmd_secret);
-	assert_string_equal(e.cmd, "ETRN example.org\r\n");
-}
-
-static void
-test_auth_login_when_no_plain(void **state)
-{
-	char			*domains[] = { (char *)"example.org" };
-	struct etrn_result	 res[1];
-	struct etrn		 e;
-
-	(void)state;
-	sec_init(&e, res, domains, CONF_TLS_NO, "site", "s3cret", true);
-	assert_int_equal(say(&e, "250-mx.example\n250 AUTH=LOGIN"),
-	    ETRN_SEND);
-	assert_string_equal(e.cmd, "AUTH LOGIN\r\n");
-	assert_int_equal(say(&e, "334 VXNlcm5hbWU6"), ETRN_SEND);
-	assert_string_equal(e.cmd, "c2l0ZQ==\r\n");		/* site */
-	assert_true(e.cmd_secret);
-	assert_int_equal(say(&e, "334 UGFzc3dvcmQ6"), ETRN_SEND);
-	assert_string_equal(e.cmd, "czNjcmV0\r\n");		/* s3cret */
-	assert_int_equal(say(&e, "235 ok"), ETRN_SEND);
-	assert_string_equal(e.cmd, "ETRN example.org\r\n");
-}
-
-static void
-test_auth_refused_and_cleartext(void **state)
-{
-	char			*domains[] = { (char *)"example.org" };
-	struct etrn_result	 res[1];
-	struct etrn		 e;
-
-	(void)state;
-	/* Bad credentials: permanent, with the server's text. */
-	sec_init(&e, res, domains, CONF_TLS_NO, "site", "wrong", true);
-	assert_int_equal(say(&e, EHLO_AUTH), ETRN_SEND);
-	assert_int_equal(say(&e, "535 5.7.8 Error: authentication failed"),
-	    ETRN_SEND);
-	assert_string_equal(e.cmd, "QUIT\r\n");
-	assert_int_equal(res[0].cls, ETRN_R_REFUSED);
-	assert_int_equal(res[0].code, 535);
-	assert_string_equal(res[0].text, "AUTH failed: 5.7.8 Error: "
-	    "authentication failed");
-	/* 454 is temporary. */
-	sec_init(&e, res, domains, CONF_TLS_NO, "site", "pw", true);
-	assert_int_equal(say(&e, EHLO_AUTH), ETRN_SEND);
-	assert_int_equal(say(&e, "454 4.7.0 Temporary failure"), ETRN_SEND);
-	assert_int_equal(res[0].cls, ETRN_R_TEMP);
-	/* No TLS and auth-cleartext = no: no credentials; asked anyway. */
-	sec_init(&e, res, domains, CONF_TLS_OPPORTUNISTIC, "site", "pw",
-	    false);
-	assert_int_equal(say(&e, EHLO_AUTH), ETRN_SEND);
-	assert_string_equal(e.cmd, "ETRN example.org\r\n");
-	assert_non_null(strstr(e.note, "without TLS"));
 }
 
 /*
@@ -1385,12 +1591,7 @@ main(void)
 		cmocka_unit_test(test_etrn_long_domain),
 		cmocka_unit_test(test_etrn_long_text),
 		cmocka_unit_test(test_etrn_names),
-		cmocka_unit_test(test_tls_starttls_then_ehlo_again),
-		cmocka_unit_test(test_tls_opportunistic_falls_back),
-		cmocka_unit_test(test_tls_required_never_in_clear),
-		cmocka_unit_test(test_auth_plain_after_tls),
-		cmocka_unit_test(test_auth_login_when_no_plain),
-		cmocka_unit_test(test_auth_refused_and_cleartext),
+		cmocka_unit_test(test_etrn_fail_kinds),
 		cmocka_unit_test(test_auth_plain_limit),
 		cmocka_unit_test(test_probe),
 	};
