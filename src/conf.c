@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * conf: read /etc/etrnd.conf into a struct conf.  The file is a strict INI
- * dialect: [daemon], any number of [relay NAME], "key = value" lines, blank
- * lines and whole-line comments.  Every problem is collected as
- * "file:line: message", the parse runs to the end, and the caller gets all
- * of them in one text.  Nothing here logs.
- *
- * The INI reader is our own, not libinih: Debian's libinih splits lines over
- * 200 bytes, passes no line numbers and hides empty sections, and every error
- * here must carry its exact file:line.
+ * conf: the schema of /etc/etrnd.conf: [daemon] and [relay NAME], their
+ * keys, what each accepts, and the checks across keys and sections.  ini.c
+ * reads the lines and keeps the errors; this file says what they mean, in
+ * two steps: conf_schema() turns the text into a struct conf without
+ * touching any file, then conf_read_files() checks the files it names
+ * (tls-ca) and reads the secrets (passwords).  Nothing here logs.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -19,7 +16,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,12 +30,11 @@
 #include <openssl/x509.h>
 
 #include "conf.h"
+#include "ini.h"
 #include "util.h"
 #include "watch.h"
 
-#define CONF_FILE_MAX	(1024 * 1024)	/* a config is never this big */
 #define CONF_IFNAME_MAX	15		/* IFNAMSIZ - 1 */
-#define CONF_VIS_MAX	48		/* bytes of a bad value echoed back */
 #define CONF_WS		" \t"
 
 #define DEF_SETTLE_MS		(2 * 1000)
@@ -52,34 +47,45 @@
 #define DEF_MAX_SESSIONS	64
 #define MAX_SESSIONS		4096
 
+/* The enum setter stores an int: every enum of the schema is one. */
+_Static_assert(sizeof(enum conf_linkup) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum conf_tls) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum conf_command) == sizeof(int), "enum size");
+
 enum section {
-	SECTION_NONE,		/* before the first header */
+	SECTION_NONE,		/* before the first header, or a refused one */
 	SECTION_DAEMON,
 	SECTION_RELAY,
-	SECTION_SKIP,		/* a bad header: ignore its keys */
-};
-
-struct parse_error {
-	unsigned	 line;
-	unsigned	 seq;
-	char		*msg;
 };
 
 struct parser;
 struct conf_key;
 typedef void	 conf_set_fn(struct parser *, const struct conf_key *,
 		     const char *);
+/* One word of a list: true if valid, else an error is recorded. */
+typedef bool	 conf_item_fn(struct parser *, const struct conf_key *,
+		     const char *);
 
+/*
+ * A key and how to set it.  The generic setters (enum, bool, duration,
+ * list) store at off, in struct conf under [daemon] and in struct
+ * conf_relay under [relay]; a list's count at noff.
+ */
 struct conf_key {
-	const char	*name;
-	conf_set_fn	*set;
-	size_t		 off;		/* field: durations in conf, bools in relay */
-	bool		 zero_ok;	/* a duration of 0 means "off" */
-	unsigned	 flags;
+	const char		*name;
+	conf_set_fn		*set;
+	size_t			 off;
+	size_t			 noff;
+	const char *const	*names;		/* enums: values by number */
+	size_t			 nnames;
+	conf_item_fn		*item;		/* lists: checks one word */
+	unsigned		 flags;
 };
 
 #define KEY_QUEUES	0x01	/* "#word" is a value (a queue), no comment */
 #define KEY_SECRET	0x02	/* names a secret the service must read */
+#define KEY_NOCASE	0x04	/* enum names and list duplicates: any case */
+#define KEY_ZERO_OK	0x08	/* a duration of 0 means "off" */
 
 enum daemon_key {
 	DK_WATCH,
@@ -116,82 +122,30 @@ enum relay_key {
 	RK_COUNT
 };
 
+/* The line of each key of one relay, 0 if unset. */
+struct relay_lines {
+	unsigned	 key[RK_COUNT];
+};
+
 struct parser {
-	const char		*path;
+	struct ini		*ini;
 	struct conf		*conf;
-	unsigned		 line;
-	unsigned		 flags;		/* CONF_NO_FILES */
+	unsigned		 line;		/* of the key being set */
+	unsigned		 flags;		/* CONF_NO_FILES, ... */
 
 	enum section		 section;
 	struct conf_relay	*relay;		/* the current [relay] */
-	unsigned		 daemon_line;	/* first [daemon], or 0 */
 	unsigned		 daemon_seen[DK_COUNT];	/* line of each key */
-	unsigned		 relay_seen[RK_COUNT];
-
-	struct parse_error	*errors;
-	size_t			 nerrors;
-
-	char			*vis[2];	/* escaped values for messages */
-	size_t			 nvis;
+	struct relay_lines	*relay_seen;	/* by relay, as conf->relays */
 };
 
-static conf_set_fn	conf_set_watch, conf_set_linkup, conf_set_duration,
-			conf_set_run_at_start, conf_set_helo,
-			conf_set_max_sessions, conf_set_local_smtp,
-			conf_set_control_socket,
-			conf_set_host, conf_set_port, conf_set_domains,
-			conf_set_command, conf_set_source, conf_set_tls,
-			conf_set_tls_ca, conf_set_relay_bool,
-			conf_set_auth_user, conf_set_auth_password_file,
+static conf_set_fn	conf_set_enum, conf_set_bool, conf_set_duration,
+			conf_set_list, conf_set_helo, conf_set_max_sessions,
+			conf_set_local_smtp, conf_set_control_socket,
+			conf_set_host, conf_set_port, conf_set_source,
+			conf_set_string, conf_set_auth_user,
 			conf_set_auth_password_credential;
-
-/* Indexed by enum daemon_key and enum relay_key. */
-static const struct conf_key daemon_keys[DK_COUNT] = {
-	[DK_WATCH] = { "watch", conf_set_watch, 0, false, 0 },
-	[DK_LINKUP] = { "link-up", conf_set_linkup, 0, false, 0 },
-	[DK_SETTLE] = { "settle", conf_set_duration,
-	    offsetof(struct conf, settle_ms), true, 0 },
-	[DK_INTERVAL] = { "interval", conf_set_duration,
-	    offsetof(struct conf, interval_ms), true, 0 },
-	[DK_RUN_AT_START] = { "run-at-start", conf_set_run_at_start, 0, false,
-	    0 },
-	[DK_HELO] = { "helo", conf_set_helo, 0, false, 0 },
-	[DK_RETRY_MIN] = { "retry-min", conf_set_duration,
-	    offsetof(struct conf, retry_min_ms), false, 0 },
-	[DK_RETRY_MAX] = { "retry-max", conf_set_duration,
-	    offsetof(struct conf, retry_max_ms), false, 0 },
-	[DK_GIVE_UP] = { "give-up", conf_set_duration,
-	    offsetof(struct conf, give_up_ms), false, 0 },
-	[DK_CONNECT_TIMEOUT] = { "connect-timeout", conf_set_duration,
-	    offsetof(struct conf, connect_timeout_ms), false, 0 },
-	[DK_REPLY_TIMEOUT] = { "reply-timeout", conf_set_duration,
-	    offsetof(struct conf, reply_timeout_ms), false, 0 },
-	[DK_MAX_SESSIONS] = { "max-sessions", conf_set_max_sessions, 0, false,
-	    0 },
-	[DK_LOCAL_SMTP] = { "local-smtp", conf_set_local_smtp, 0, false, 0 },
-	[DK_CONTROL_SOCKET] = { "control-socket", conf_set_control_socket, 0,
-	    false, 0 },
-	[DK_DOMAINS] = { "domains", conf_set_domains, 0, false, KEY_QUEUES },
-};
-
-static const struct conf_key relay_keys[RK_COUNT] = {
-	[RK_HOST] = { "host", conf_set_host, 0, false, 0 },
-	[RK_PORT] = { "port", conf_set_port, 0, false, 0 },
-	[RK_DOMAINS] = { "domains", conf_set_domains, 0, false, KEY_QUEUES },
-	[RK_COMMAND] = { "command", conf_set_command, 0, false, 0 },
-	[RK_SOURCE] = { "source", conf_set_source, 0, false, 0 },
-	[RK_TLS] = { "tls", conf_set_tls, 0, false, 0 },
-	[RK_TLS_CA] = { "tls-ca", conf_set_tls_ca, 0, false, 0 },
-	[RK_TLS_VERIFY] = { "tls-verify", conf_set_relay_bool,
-	    offsetof(struct conf_relay, tls_verify), false, 0 },
-	[RK_AUTH_USER] = { "auth-user", conf_set_auth_user, 0, false, 0 },
-	[RK_AUTH_PASSWORD_FILE] = { "auth-password-file",
-	    conf_set_auth_password_file, 0, false, KEY_SECRET },
-	[RK_AUTH_PASSWORD_CREDENTIAL] = { "auth-password-credential",
-	    conf_set_auth_password_credential, 0, false, 0 },
-	[RK_AUTH_CLEARTEXT] = { "auth-cleartext", conf_set_relay_bool,
-	    offsetof(struct conf_relay, auth_cleartext), false, 0 },
-};
+static conf_item_fn	conf_watch_item, conf_domains_item;
 
 static const char *const command_names[] = {
 	[CONF_CMD_ETRN] = "ETRN",
@@ -209,124 +163,70 @@ static const char *const linkup_names[] = {
 	[CONF_LINKUP_ADDRESS] = "address",
 };
 
-/*
- * Escape s for an error message: control characters, quote and backslash
- * as C escapes, cut after CONF_VIS_MAX bytes.  Freed by conf_error().
- */
-static const char *
-conf_vis(struct parser *p, const char *s)
+#define DURATION(k, field, fl)	{ .name = (k), .set = conf_set_duration, \
+	.off = offsetof(struct conf, field), .flags = (fl) }
+#define ENUM(k, s, field, table, fl) { .name = (k), .set = conf_set_enum, \
+	.off = offsetof(s, field), .names = (table), \
+	.nnames = nitems(table), .flags = (fl) }
+#define BOOL(k, s, field)	{ .name = (k), .set = conf_set_bool, \
+	.off = offsetof(s, field) }
+#define LIST(k, s, field, n, check, fl) { .name = (k), .set = conf_set_list, \
+	.off = offsetof(s, field), .noff = offsetof(s, n), .item = (check), \
+	.flags = (fl) }
+#define STRING(k, s, field, fl)	{ .name = (k), .set = conf_set_string, \
+	.off = offsetof(s, field), .flags = (fl) }
+
+/* Indexed by enum daemon_key and enum relay_key. */
+static const struct conf_key daemon_keys[DK_COUNT] = {
+	[DK_WATCH] = LIST("watch", struct conf, watch, nwatch,
+	    conf_watch_item, 0),
+	[DK_LINKUP] = ENUM("link-up", struct conf, linkup, linkup_names, 0),
+	[DK_SETTLE] = DURATION("settle", settle_ms, KEY_ZERO_OK),
+	[DK_INTERVAL] = DURATION("interval", interval_ms, KEY_ZERO_OK),
+	[DK_RUN_AT_START] = BOOL("run-at-start", struct conf, run_at_start),
+	[DK_HELO] = { .name = "helo", .set = conf_set_helo },
+	[DK_RETRY_MIN] = DURATION("retry-min", retry_min_ms, 0),
+	[DK_RETRY_MAX] = DURATION("retry-max", retry_max_ms, 0),
+	[DK_GIVE_UP] = DURATION("give-up", give_up_ms, 0),
+	[DK_CONNECT_TIMEOUT] = DURATION("connect-timeout", connect_timeout_ms,
+	    0),
+	[DK_REPLY_TIMEOUT] = DURATION("reply-timeout", reply_timeout_ms, 0),
+	[DK_MAX_SESSIONS] = { .name = "max-sessions",
+	    .set = conf_set_max_sessions },
+	[DK_LOCAL_SMTP] = { .name = "local-smtp", .set = conf_set_local_smtp },
+	[DK_CONTROL_SOCKET] = { .name = "control-socket",
+	    .set = conf_set_control_socket },
+	[DK_DOMAINS] = LIST("domains", struct conf, domains, ndomains,
+	    conf_domains_item, KEY_QUEUES | KEY_NOCASE),
+};
+
+static const struct conf_key relay_keys[RK_COUNT] = {
+	[RK_HOST] = { .name = "host", .set = conf_set_host },
+	[RK_PORT] = { .name = "port", .set = conf_set_port },
+	[RK_DOMAINS] = LIST("domains", struct conf_relay, domains, ndomains,
+	    conf_domains_item, KEY_QUEUES | KEY_NOCASE),
+	[RK_COMMAND] = ENUM("command", struct conf_relay, command,
+	    command_names, KEY_NOCASE),
+	[RK_SOURCE] = { .name = "source", .set = conf_set_source },
+	[RK_TLS] = ENUM("tls", struct conf_relay, tls, tls_names, KEY_NOCASE),
+	[RK_TLS_CA] = STRING("tls-ca", struct conf_relay, tls_ca, 0),
+	[RK_TLS_VERIFY] = BOOL("tls-verify", struct conf_relay, tls_verify),
+	[RK_AUTH_USER] = { .name = "auth-user", .set = conf_set_auth_user },
+	[RK_AUTH_PASSWORD_FILE] = STRING("auth-password-file",
+	    struct conf_relay, auth_password_file, KEY_SECRET),
+	[RK_AUTH_PASSWORD_CREDENTIAL] = { .name = "auth-password-credential",
+	    .set = conf_set_auth_password_credential },
+	[RK_AUTH_CLEARTEXT] = BOOL("auth-cleartext", struct conf_relay,
+	    auth_cleartext),
+};
+
+/* Where a generic setter stores: in the relay or in the daemon's conf. */
+static void *
+conf_field(struct parser *p, size_t off)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t		 len = strlen(s), i;
-	char		*out, *o;
-	unsigned char	 c;
-
-	if (p->nvis == nitems(p->vis))
-		return "?";
-	o = out = xcalloc(CONF_VIS_MAX * 4 + 4, 1);
-	for (i = 0; i < len && i < CONF_VIS_MAX; i++) {
-		c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			*o++ = '\\';
-			*o++ = (char)c;
-		} else if (c == '\t') {
-			*o++ = '\\';
-			*o++ = 't';
-		} else if (c == '\r') {
-			*o++ = '\\';
-			*o++ = 'r';
-		} else if (c == '\n') {
-			*o++ = '\\';
-			*o++ = 'n';
-		} else if (c < 0x20 || c == 0x7f) {
-			*o++ = '\\';
-			*o++ = 'x';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 0xf];
-		} else
-			*o++ = (char)c;
-	}
-	if (i < len) {
-		/* Do not end the cut in the middle of a UTF-8 sequence. */
-		while (o > out && ((unsigned char)o[-1] & 0xc0) == 0x80)
-			o--;
-		if (o > out && ((unsigned char)o[-1] & 0xc0) == 0xc0)
-			o--;
-		memcpy(o, "...", 3);
-	}
-	p->vis[p->nvis++] = out;
-	return out;
-}
-
-/* Record one error at a line (0 = the whole file). */
-static void __attribute__((format(printf, 3, 4)))
-conf_error(struct parser *p, unsigned line, const char *fmt, ...)
-{
-	struct parse_error	*e;
-	va_list			 ap;
-	char			*msg;
-	size_t			 i;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
-	va_end(ap);
-	if (msg == NULL)
-		msg = xstrdup("out of memory");
-
-	p->errors = xreallocarray(p->errors, p->nerrors + 1,
-	    sizeof *p->errors);
-	e = &p->errors[p->nerrors];
-	e->line = line;
-	e->seq = (unsigned)p->nerrors;
-	e->msg = msg;
-	p->nerrors++;
-
-	for (i = 0; i < p->nvis; i++) {
-		free(p->vis[i]);
-		p->vis[i] = NULL;
-	}
-	p->nvis = 0;
-}
-
-/* Errors in line order; file-wide ones (line 0) after the rest. */
-static int
-conf_error_cmp(const void *a, const void *b)
-{
-	const struct parse_error	*ea = a, *eb = b;
-	unsigned			 la, lb;
-
-	la = ea->line == 0 ? UINT32_MAX : ea->line;
-	lb = eb->line == 0 ? UINT32_MAX : eb->line;
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return ea->seq < eb->seq ? -1 : ea->seq > eb->seq;
-}
-
-/* Join the sorted errors into one "file:line: message\n" text. */
-static char *
-conf_error_text(struct parser *p)
-{
-	struct parse_error	*e;
-	char			*text = NULL;
-	size_t			 size = 0, i;
-	FILE			*f;
-
-	qsort(p->errors, p->nerrors, sizeof *p->errors, conf_error_cmp);
-	if ((f = open_memstream(&text, &size)) == NULL)
-		return xstrdup("out of memory\n");
-	for (i = 0; i < p->nerrors; i++) {
-		e = &p->errors[i];
-		if (e->line == 0)
-			fprintf(f, "%s: %s\n", p->path, e->msg);
-		else
-			fprintf(f, "%s:%u: %s\n", p->path, e->line, e->msg);
-	}
-	if (fclose(f) != 0 || text == NULL) {
-		free(text);
-		return xstrdup("out of memory\n");
-	}
-	return text;
+	if (p->section == SECTION_RELAY)
+		return (char *)p->relay + off;
+	return (char *)p->conf + off;
 }
 
 static bool
@@ -420,6 +320,38 @@ conf_is_ipv6(const char *s)
 	return inet_pton(AF_INET6, s, &a) == 1;
 }
 
+/*
+ * The one reader of bracketed hosts: "[INNER]REST" copies a non-empty INNER
+ * that fits size into inner and returns REST; NULL if s is not so.
+ */
+static const char *
+conf_bracket(const char *s, char *inner, size_t size)
+{
+	const char	*close;
+
+	if (s[0] != '[' || (close = strchr(s, ']')) == NULL ||
+	    close == s + 1 || (size_t)(close - s - 1) >= size)
+		return NULL;
+	memcpy(inner, s + 1, (size_t)(close - s - 1));
+	inner[close - s - 1] = '\0';
+	return close + 1;
+}
+
+/* "[192.0.2.1]" or "[IPv6:2001:db8::1]" (RFC 5321 address literals). */
+static bool
+conf_is_literal(const char *s)
+{
+	char		 inner[CONF_DOMAIN_MAX + 1];
+	const char	*rest;
+
+	if ((rest = conf_bracket(s, inner, sizeof inner)) == NULL ||
+	    *rest != '\0')
+		return false;
+	if (strncasecmp(inner, "IPv6:", 5) == 0)
+		return conf_is_ipv6(inner + 5);
+	return conf_is_ipv4(inner);
+}
+
 /* A DNS name or address literal to connect to; NULL or why not. */
 static const char *
 conf_host_check(const char *s)
@@ -455,64 +387,105 @@ conf_host_check(const char *s)
 	return NULL;
 }
 
-static void
-conf_set_watch(struct parser *p, const struct conf_key *k, const char *value)
+/* One name or glob of watch; "!" before it excludes. */
+static bool
+conf_watch_item(struct parser *p, const struct conf_key *k, const char *s)
 {
-	struct conf	 *conf = p->conf;
-	char		**v;
-	size_t		  n, i, j;
-	bool		  bad = false;
+	if (strlen(s + (s[0] == '!')) > CONF_IFNAME_MAX) {
+		ini_error(p->ini, p->line, "%s: interface name \"%s\" is longer "
+		    "than %d bytes", k->name, ini_vis(p->ini, s),
+		    CONF_IFNAME_MAX);
+		return false;
+	}
+	if (strcmp(s, "!") == 0) {
+		ini_error(p->ini, p->line, "%s: \"!\" needs an interface name "
+		    "or glob to exclude", k->name);
+		return false;
+	}
+	if (strchr(s, '/') != NULL || conf_has_ctrl(s) || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0) {
+		ini_error(p->ini, p->line, "%s: invalid interface name \"%s\" "
+		    "(no \"/\" or control characters)", k->name,
+		    ini_vis(p->ini, s));
+		return false;
+	}
+	return true;
+}
+
+static bool
+conf_domains_item(struct parser *p, const struct conf_key *k, const char *s)
+{
+	const char	*why;
+
+	if ((why = conf_domain_check(s)) != NULL) {
+		ini_error(p->ini, p->line, "%s: \"%s\" %s", k->name,
+		    ini_vis(p->ini, s), why);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The one list setter (watch, domains): words checked by k->item, each
+ * listed once, all or nothing.
+ */
+static void
+conf_set_list(struct parser *p, const struct conf_key *k, const char *value)
+{
+	char	**v;
+	size_t	  n, i, j;
+	bool	  bad = false;
 
 	v = conf_split(value, &n);
 	for (i = 0; i < n; i++) {
-		if (strlen(v[i] + (v[i][0] == '!')) > CONF_IFNAME_MAX) {
-			conf_error(p, p->line, "%s: interface name \"%s\" is "
-			    "longer than %d bytes", k->name, conf_vis(p, v[i]),
-			    CONF_IFNAME_MAX);
+		if (!k->item(p, k, v[i])) {
 			bad = true;
-		} else if (strcmp(v[i], "!") == 0) {
-			conf_error(p, p->line, "%s: \"!\" needs an interface "
-			    "name or glob to exclude", k->name);
+			continue;
+		}
+		for (j = 0; j < i; j++) {
+			if ((k->flags & KEY_NOCASE) ? strcasecmp(v[i], v[j]) == 0 :
+			    strcmp(v[i], v[j]) == 0)
+				break;
+		}
+		if (j < i) {
+			ini_error(p->ini, p->line, "%s: \"%s\" is listed twice",
+			    k->name, ini_vis(p->ini, v[i]));
 			bad = true;
-		} else if (strchr(v[i], '/') != NULL || conf_has_ctrl(v[i]) ||
-		    strcmp(v[i], ".") == 0 || strcmp(v[i], "..") == 0) {
-			conf_error(p, p->line, "%s: invalid interface name "
-			    "\"%s\" (no \"/\" or control characters)", k->name,
-			    conf_vis(p, v[i]));
-			bad = true;
-		} else {
-			for (j = 0; j < i; j++) {
-				if (strcmp(v[i], v[j]) == 0)
-					break;
-			}
-			if (j < i) {
-				conf_error(p, p->line, "%s: \"%s\" is listed "
-				    "twice", k->name, conf_vis(p, v[i]));
-				bad = true;
-			}
 		}
 	}
 	if (bad) {
 		conf_free_list(v, n);
 		return;
 	}
-	conf->watch = v;
-	conf->nwatch = n;
+	memcpy(conf_field(p, k->off), &v, sizeof v);
+	memcpy(conf_field(p, k->noff), &n, sizeof n);
 }
 
+/* The one enum setter: a name of k->names, its number stored. */
 static void
-conf_set_linkup(struct parser *p, const struct conf_key *k, const char *value)
+conf_set_enum(struct parser *p, const struct conf_key *k, const char *value)
 {
-	size_t	i;
+	char	 use[128];
+	size_t	 i, len = 0;
+	int	 v;
 
-	for (i = 0; i < nitems(linkup_names); i++) {
-		if (strcmp(value, linkup_names[i]) == 0) {
-			p->conf->linkup = (enum conf_linkup)i;
+	for (i = 0; i < k->nnames; i++) {
+		if ((k->flags & KEY_NOCASE) ?
+		    strcasecmp(value, k->names[i]) == 0 :
+		    strcmp(value, k->names[i]) == 0) {
+			v = (int)i;
+			memcpy(conf_field(p, k->off), &v, sizeof v);
 			return;
 		}
 	}
-	conf_error(p, p->line, "%s: invalid value \"%s\" (use running or "
-	    "address)", k->name, conf_vis(p, value));
+	/* "use a, b or c" */
+	use[0] = '\0';
+	for (i = 0; i < k->nnames && len < sizeof use; i++)
+		len += (size_t)snprintf(use + len, sizeof use - len, "%s%s",
+		    i == 0 ? "" : i + 1 == k->nnames ? " or " : ", ",
+		    k->names[i]);
+	ini_error(p->ini, p->line, "%s: invalid value \"%s\" (use %s)",
+	    k->name, ini_vis(p->ini, value), use);
 }
 
 static void
@@ -523,96 +496,73 @@ conf_set_duration(struct parser *p, const struct conf_key *k,
 
 	if (conf_parse_duration(value, &ms) == -1) {
 		if (errno == ERANGE)
-			conf_error(p, p->line, "%s: duration \"%s\" is too "
-			    "long (at most %lluh)", k->name, conf_vis(p, value),
+			ini_error(p->ini, p->line, "%s: duration \"%s\" is too "
+			    "long (at most %lluh)", k->name,
+			    ini_vis(p->ini, value),
 			    (unsigned long long)(CONF_DURATION_MAX / 3600000));
 		else
-			conf_error(p, p->line, "%s: invalid duration \"%s\" "
+			ini_error(p->ini, p->line, "%s: invalid duration \"%s\" "
 			    "(use a number with s, m, h or ms)", k->name,
-			    conf_vis(p, value));
+			    ini_vis(p->ini, value));
 		return;
 	}
-	if (ms == 0 && !k->zero_ok) {
-		conf_error(p, p->line, "%s: must be greater than 0", k->name);
+	if (ms == 0 && !(k->flags & KEY_ZERO_OK)) {
+		ini_error(p->ini, p->line, "%s: must be greater than 0",
+		    k->name);
 		return;
 	}
-	memcpy((char *)p->conf + k->off, &ms, sizeof ms);
+	memcpy(conf_field(p, k->off), &ms, sizeof ms);
 }
 
-/* yes/true/on/1 or no/false/off/0 into *out. */
+/* yes/true/on/1 or no/false/off/0. */
 static void
-conf_parse_bool(struct parser *p, const struct conf_key *k, const char *value,
-    bool *out)
+conf_set_bool(struct parser *p, const struct conf_key *k, const char *value)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
 	static const char *const no[] = { "no", "false", "off", "0" };
+	bool	v;
 	size_t	i;
 
 	for (i = 0; i < nitems(yes); i++) {
-		if (strcasecmp(value, yes[i]) == 0) {
-			*out = true;
-			return;
-		}
-		if (strcasecmp(value, no[i]) == 0) {
-			*out = false;
+		if (strcasecmp(value, yes[i]) == 0 ||
+		    strcasecmp(value, no[i]) == 0) {
+			v = strcasecmp(value, yes[i]) == 0;
+			memcpy(conf_field(p, k->off), &v, sizeof v);
 			return;
 		}
 	}
-	conf_error(p, p->line, "%s: invalid value \"%s\" (use yes or no)",
-	    k->name, conf_vis(p, value));
+	ini_error(p->ini, p->line, "%s: invalid value \"%s\" (use yes or no)",
+	    k->name, ini_vis(p->ini, value));
 }
 
+/* A string kept as written: its checks, if any, are conf_read_files()'s. */
 static void
-conf_set_run_at_start(struct parser *p, const struct conf_key *k,
+conf_set_string(struct parser *p, const struct conf_key *k,
     const char *value)
 {
-	conf_parse_bool(p, k, value, &p->conf->run_at_start);
-}
+	char	*s = xstrdup(value);
 
-/* A yes/no key of a relay, stored at k->off in struct conf_relay. */
-static void
-conf_set_relay_bool(struct parser *p, const struct conf_key *k,
-    const char *value)
-{
-	conf_parse_bool(p, k, value,
-	    (bool *)(void *)((char *)p->relay + k->off));
+	memcpy(conf_field(p, k->off), &s, sizeof s);
 }
 
 static void
 conf_set_helo(struct parser *p, const struct conf_key *k, const char *value)
 {
-	size_t	len = strlen(value);
-	char	*inner;
-	bool	ok;
-
-	if (len > CONF_DOMAIN_MAX) {
-		conf_error(p, p->line, "%s: \"%s\" is longer than %d bytes",
-		    k->name, conf_vis(p, value), CONF_DOMAIN_MAX);
+	if (strlen(value) > CONF_DOMAIN_MAX) {
+		ini_error(p->ini, p->line, "%s: \"%s\" is longer than %d bytes",
+		    k->name, ini_vis(p->ini, value), CONF_DOMAIN_MAX);
 		return;
 	}
 	if (strpbrk(value, CONF_WS) != NULL || conf_has_ctrl(value)) {
-		conf_error(p, p->line, "%s: invalid name \"%s\" (no spaces or "
-		    "control characters)", k->name, conf_vis(p, value));
+		ini_error(p->ini, p->line, "%s: invalid name \"%s\" (no spaces "
+		    "or control characters)", k->name, ini_vis(p->ini, value));
 		return;
 	}
-	if (value[0] == '[') {
-		/* RFC 5321 address literal: [192.0.2.1] or [IPv6:2001:db8::1]. */
-		ok = len > 2 && value[len - 1] == ']';
-		if (ok) {
-			inner = xstrdup(value + 1);
-			inner[len - 2] = '\0';
-			if (strncasecmp(inner, "IPv6:", 5) == 0)
-				ok = conf_is_ipv6(inner + 5);
-			else
-				ok = conf_is_ipv4(inner);
-			free(inner);
-		}
-		if (!ok) {
-			conf_error(p, p->line, "%s: invalid address literal "
-			    "\"%s\" (use [192.0.2.1] or [IPv6:2001:db8::1])",
-			    k->name, conf_vis(p, value));
-			return;
-		}
+	if (value[0] == '[' && !conf_is_literal(value)) {
+		ini_error(p->ini, p->line, "%s: invalid address literal \"%s\" "
+		    "(use [192.0.2.1] or [IPv6:2001:db8::1])", k->name,
+		    ini_vis(p->ini, value));
+		return;
 	}
 	p->conf->helo = xstrdup(value);
 }
@@ -624,219 +574,416 @@ conf_set_max_sessions(struct parser *p, const struct conf_key *k,
 	unsigned long	n;
 
 	if (conf_parse_number(value, 1, MAX_SESSIONS, &n) == -1) {
-		conf_error(p, p->line, "%s: invalid value \"%s\" (use a number "
-		    "from 1 to %d)", k->name, conf_vis(p, value), MAX_SESSIONS);
+		ini_error(p->ini, p->line, "%s: invalid value \"%s\" (use a "
+		    "number from 1 to %d)", k->name, ini_vis(p->ini, value),
+		    MAX_SESSIONS);
 		return;
 	}
 	p->conf->max_sessions = (unsigned)n;
 }
 
+/* ADDRESS:PORT or [IPv6]:PORT. */
 static void
 conf_set_local_smtp(struct parser *p, const struct conf_key *k,
     const char *value)
 {
+	char		 host[CONF_DOMAIN_MAX + 1];
 	const char	*colon, *why;
-	char		*host;
 	uint16_t	 port;
+	size_t		 len;
 
 	if (value[0] == '[') {
-		colon = strchr(value, ']');
-		if (colon == NULL || colon[1] != ':') {
-			conf_error(p, p->line, "%s: invalid value \"%s\" (use "
-			    "ADDRESS:PORT or [IPv6]:PORT)", k->name,
-			    conf_vis(p, value));
+		colon = conf_bracket(value, host, sizeof host);
+		if (colon == NULL || colon[0] != ':') {
+			ini_error(p->ini, p->line, "%s: invalid value \"%s\" "
+			    "(use ADDRESS:PORT or [IPv6]:PORT)", k->name,
+			    ini_vis(p->ini, value));
 			return;
 		}
-		host = xcalloc(1, (size_t)(colon - value));
-		memcpy(host, value + 1, (size_t)(colon - value - 1));
-		colon++;
 		why = conf_is_ipv6(host) ? NULL : "is not a valid IPv6 address";
 	} else {
 		if ((colon = strrchr(value, ':')) == NULL) {
-			conf_error(p, p->line, "%s: invalid value \"%s\" (use "
-			    "ADDRESS:PORT or [IPv6]:PORT)", k->name,
-			    conf_vis(p, value));
+			ini_error(p->ini, p->line, "%s: invalid value \"%s\" "
+			    "(use ADDRESS:PORT or [IPv6]:PORT)", k->name,
+			    ini_vis(p->ini, value));
 			return;
 		}
-		host = xcalloc(1, (size_t)(colon - value) + 1);
-		memcpy(host, value, (size_t)(colon - value));
+		len = (size_t)(colon - value);
+		if (len >= sizeof host) {
+			ini_error(p->ini, p->line, "%s: address \"%s\" is "
+			    "longer than 255 bytes", k->name,
+			    ini_vis(p->ini, value));
+			return;
+		}
+		memcpy(host, value, len);
+		host[len] = '\0';
 		if (strchr(host, ':') != NULL) {
-			conf_error(p, p->line, "%s: put an IPv6 address in "
+			ini_error(p->ini, p->line, "%s: put an IPv6 address in "
 			    "brackets: \"[%s]:PORT\"", k->name,
-			    conf_vis(p, host));
-			free(host);
+			    ini_vis(p->ini, host));
 			return;
 		}
 		why = conf_host_check(host);
 	}
 	if (why != NULL) {
-		conf_error(p, p->line, "%s: address \"%s\" %s", k->name,
-		    conf_vis(p, host), why);
-		free(host);
+		ini_error(p->ini, p->line, "%s: address \"%s\" %s", k->name,
+		    ini_vis(p->ini, host), why);
 		return;
 	}
 	if (conf_parse_port(colon + 1, &port) == -1) {
-		conf_error(p, p->line, "%s: invalid port \"%s\" (use a number "
-		    "from 1 to 65535)", k->name, conf_vis(p, colon + 1));
-		free(host);
+		ini_error(p->ini, p->line, "%s: invalid port \"%s\" (use a "
+		    "number from 1 to 65535)", k->name,
+		    ini_vis(p->ini, colon + 1));
 		return;
 	}
-	p->conf->local_smtp_host = host;
+	p->conf->local_smtp_host = xstrdup(host);
 	p->conf->local_smtp_port = port;
 }
 
+/* A name, an address, or "[2001:db8::1]" as written in URLs. */
 static void
 conf_set_host(struct parser *p, const struct conf_key *k, const char *value)
 {
-	const char	*why;
-	char		*host;
-	size_t		 len = strlen(value);
+	char		 inner[CONF_DOMAIN_MAX + 1];
+	const char	*why, *rest;
 
-	/* Accept "[2001:db8::1]" as written in URLs and ADDRESS:PORT. */
-	if (len > 2 && value[0] == '[' && value[len - 1] == ']') {
-		host = xstrdup(value + 1);
-		host[len - 2] = '\0';
-		why = conf_is_ipv6(host) ? NULL : "is not a valid IPv6 address";
-	} else {
-		host = xstrdup(value);
-		why = conf_host_check(host);
+	if ((rest = conf_bracket(value, inner, sizeof inner)) != NULL &&
+	    *rest == '\0')
+		why = conf_is_ipv6(inner) ? NULL : "is not a valid IPv6 address";
+	else {
+		why = conf_host_check(value);
+		rest = NULL;
 	}
 	if (why != NULL) {
-		conf_error(p, p->line, "%s: \"%s\" %s", k->name,
-		    conf_vis(p, value), why);
-		free(host);
+		ini_error(p->ini, p->line, "%s: \"%s\" %s", k->name,
+		    ini_vis(p->ini, value), why);
 		return;
 	}
-	p->relay->host = host;
+	p->relay->host = xstrdup(rest != NULL ? inner : value);
 }
 
 static void
 conf_set_port(struct parser *p, const struct conf_key *k, const char *value)
 {
 	if (conf_parse_port(value, &p->relay->port) == -1)
-		conf_error(p, p->line, "%s: invalid port \"%s\" (use a number "
-		    "from 1 to 65535)", k->name, conf_vis(p, value));
-}
-
-/* A relay's domains, or in [daemon] the default for relays without. */
-static void
-conf_set_domains(struct parser *p, const struct conf_key *k,
-    const char *value)
-{
-	const char		 *why;
-	char			**v;
-	size_t			  n, i, j;
-	bool			  bad = false;
-
-	v = conf_split(value, &n);
-	for (i = 0; i < n; i++) {
-		if ((why = conf_domain_check(v[i])) != NULL) {
-			conf_error(p, p->line, "%s: \"%s\" %s", k->name,
-			    conf_vis(p, v[i]), why);
-			bad = true;
-			continue;
-		}
-		for (j = 0; j < i; j++) {
-			if (strcasecmp(v[i], v[j]) == 0)
-				break;
-		}
-		if (j < i) {
-			conf_error(p, p->line, "%s: \"%s\" is listed twice",
-			    k->name, conf_vis(p, v[i]));
-			bad = true;
-		}
-	}
-	if (bad) {
-		conf_free_list(v, n);
-		return;
-	}
-	if (p->section == SECTION_RELAY) {
-		p->relay->domains = v;
-		p->relay->ndomains = n;
-	} else {
-		p->conf->domains = v;
-		p->conf->ndomains = n;
-	}
-}
-
-static void
-conf_set_command(struct parser *p, const struct conf_key *k,
-    const char *value)
-{
-	size_t	i;
-
-	for (i = 0; i < nitems(command_names); i++) {
-		if (strcasecmp(value, command_names[i]) == 0) {
-			p->relay->command = (enum conf_command)i;
-			return;
-		}
-	}
-	conf_error(p, p->line, "%s: invalid value \"%s\" (use ETRN or QSND)",
-	    k->name, conf_vis(p, value));
+		ini_error(p->ini, p->line, "%s: invalid port \"%s\" (use a "
+		    "number from 1 to 65535)", k->name, ini_vis(p->ini, value));
 }
 
 static void
 conf_set_source(struct parser *p, const struct conf_key *k, const char *value)
 {
 	if (!conf_is_ipv4(value) && !conf_is_ipv6(value)) {
-		conf_error(p, p->line, "%s: invalid address \"%s\" (use an "
+		ini_error(p->ini, p->line, "%s: invalid address \"%s\" (use an "
 		    "IPv4 or IPv6 address of this host)", k->name,
-		    conf_vis(p, value));
+		    ini_vis(p->ini, value));
 		return;
 	}
 	p->relay->source = xstrdup(value);
 }
 
+static void
+conf_set_auth_user(struct parser *p, const struct conf_key *k,
+    const char *value)
+{
+	if (strlen(value) > CONF_PASSWORD_MAX || conf_has_ctrl(value)) {
+		ini_error(p->ini, p->line, "%s: \"%s\" is longer than %d bytes "
+		    "or has a control character", k->name,
+		    ini_vis(p->ini, value), CONF_PASSWORD_MAX);
+		return;
+	}
+	p->relay->auth_user = xstrdup(value);
+}
+
+/* The name of a systemd credential: a file name. */
+static void
+conf_set_auth_password_credential(struct parser *p, const struct conf_key *k,
+    const char *value)
+{
+	if (strchr(value, '/') != NULL || strcmp(value, ".") == 0 ||
+	    strcmp(value, "..") == 0 || conf_has_ctrl(value) ||
+	    strpbrk(value, CONF_WS) != NULL || strlen(value) > 255) {
+		ini_error(p->ini, p->line, "%s: \"%s\" is not a credential name "
+		    "(a file name: no \"/\", spaces or control characters)",
+		    k->name, ini_vis(p->ini, value));
+		return;
+	}
+	p->relay->auth_password_credential = xstrdup(value);
+}
+
+/* An absolute path that fits a sockaddr_un. */
+static void
+conf_set_control_socket(struct parser *p, const struct conf_key *k,
+    const char *value)
+{
+	struct sockaddr_un	sun;
+
+	if (value[0] != '/' || conf_has_ctrl(value) ||
+	    strpbrk(value, CONF_WS) != NULL) {
+		ini_error(p->ini, p->line, "%s: \"%s\" is not an absolute path",
+		    k->name, ini_vis(p->ini, value));
+		return;
+	}
+	if (strlen(value) >= sizeof(sun.sun_path)) {
+		ini_error(p->ini, p->line, "%s: \"%s\" is longer than %zu bytes",
+		    k->name, ini_vis(p->ini, value), sizeof(sun.sun_path) - 1);
+		return;
+	}
+	free(p->conf->control_socket);
+	p->conf->control_socket = xstrdup(value);
+}
+
 /* Checks that need the whole [relay] section: run when it ends. */
 static void
-conf_set_tls(struct parser *p, const struct conf_key *k, const char *value)
+conf_end_section(struct parser *p)
 {
-	size_t	i;
+	struct conf_relay	*r = p->relay;
+	const unsigned		*seen;
+	const char		*why;
 
-	for (i = 0; i < nitems(tls_names); i++) {
-		if (strcasecmp(value, tls_names[i]) == 0) {
-			p->relay->tls = (enum conf_tls)i;
-			return;
+	if (p->section != SECTION_RELAY)
+		return;
+	seen = p->relay_seen[r - p->conf->relays].key;
+	/* Invalid domains were reported: keep conf_end from adding more. */
+	if (seen[RK_DOMAINS] != 0 && r->domains == NULL)
+		r->domains = xcalloc(1, sizeof *r->domains);
+	if (seen[RK_AUTH_PASSWORD_FILE] != 0 &&
+	    seen[RK_AUTH_PASSWORD_CREDENTIAL] != 0)
+		ini_error(p->ini, seen[RK_AUTH_PASSWORD_CREDENTIAL],
+		    "relay \"%s\": auth-password-file and "
+		    "auth-password-credential: choose one",
+		    ini_vis(p->ini, r->name));
+	else if ((seen[RK_AUTH_USER] != 0) !=
+	    (seen[RK_AUTH_PASSWORD_FILE] != 0 ||
+	    seen[RK_AUTH_PASSWORD_CREDENTIAL] != 0))
+		ini_error(p->ini, r->line, "relay \"%s\": auth-user goes with "
+		    "auth-password-file or auth-password-credential",
+		    ini_vis(p->ini, r->name));
+	else if (r->auth_user != NULL && r->tls == CONF_TLS_NO &&
+	    !r->auth_cleartext)
+		ini_error(p->ini, seen[RK_AUTH_USER], "relay \"%s\": "
+		    "AUTH needs TLS: set tls to opportunistic or required, "
+		    "or auth-cleartext = yes", ini_vis(p->ini, r->name));
+	if (seen[RK_HOST] == 0 && r->host == NULL) {
+		if ((why = conf_host_check(r->name)) != NULL)
+			ini_error(p->ini, r->line, "relay \"%s\" has no host and "
+			    "its name %s", ini_vis(p->ini, r->name), why);
+		else
+			r->host = xstrdup(r->name);
+	}
+	p->relay = NULL;
+}
+
+/* "[relay NAME]": check the name and start a new relay. */
+static void
+conf_relay_header(struct parser *p, const char *name, unsigned line)
+{
+	struct conf		*conf = p->conf;
+	struct conf_relay	*r;
+	size_t			 i;
+
+	if (*name == '\0') {
+		ini_error(p->ini, line, "relay without a name (use [relay "
+		    "NAME])");
+		return;
+	}
+	if (strlen(name) > CONF_DOMAIN_MAX) {
+		ini_error(p->ini, line, "relay name \"%s\" is longer than %d "
+		    "bytes", ini_vis(p->ini, name), CONF_DOMAIN_MAX);
+		return;
+	}
+	if (strpbrk(name, CONF_WS) != NULL || conf_has_ctrl(name)) {
+		ini_error(p->ini, line, "invalid relay name \"%s\" (no spaces "
+		    "or control characters)", ini_vis(p->ini, name));
+		return;
+	}
+	for (i = 0; i < conf->nrelays; i++) {
+		if (strcmp(conf->relays[i].name, name) == 0) {
+			ini_error(p->ini, line, "duplicate relay \"%s\" (first "
+			    "defined at line %u)", ini_vis(p->ini, name),
+			    conf->relays[i].line);
+			break;
 		}
 	}
-	conf_error(p, p->line, "%s: invalid value \"%s\" (use no, "
-	    "opportunistic or required)", k->name, conf_vis(p, value));
+
+	/* A duplicate is kept, so that its keys are checked too. */
+	conf->relays = xreallocarray(conf->relays, conf->nrelays + 1,
+	    sizeof *conf->relays);
+	p->relay_seen = xreallocarray(p->relay_seen, conf->nrelays + 1,
+	    sizeof *p->relay_seen);
+	memset(&p->relay_seen[conf->nrelays], 0, sizeof *p->relay_seen);
+	r = &conf->relays[conf->nrelays++];
+	memset(r, 0, sizeof *r);
+	r->name = xstrdup(name);
+	r->port = 25;
+	r->command = CONF_CMD_ETRN;
+	r->tls = CONF_TLS_OPPORTUNISTIC;
+	r->tls_verify = true;
+	r->line = line;
+
+	p->relay = r;
+	p->section = SECTION_RELAY;
 }
+
+/* A header: [daemon] or [relay NAME]; anything else skips its keys. */
+static void
+conf_header(struct parser *p, const struct ini_item *it)
+{
+	unsigned	first;
+
+	conf_end_section(p);
+	p->section = SECTION_NONE;
+	if (strcmp(it->section, "daemon") == 0) {
+		/* Keys repeated across both are reported as duplicates. */
+		if ((first = ini_section_continue(p->ini)) != 0)
+			ini_error(p->ini, it->line, "duplicate [daemon] section "
+			    "(first at line %u)", first);
+		p->section = SECTION_DAEMON;
+	} else if (strncmp(it->section, "relay", 5) == 0 &&
+	    (it->section[5] == '\0' || it->section[5] == ' '))
+		conf_relay_header(p, it->section + 5 +
+		    strspn(it->section + 5, " "), it->line);
+	else
+		ini_error(p->ini, it->line, "unknown section \"%s\" (use "
+		    "[daemon] or [relay NAME])", ini_vis(p->ini, it->section));
+	if (p->section == SECTION_NONE)
+		ini_skip_section(p->ini);
+}
+
+/* "key = value" in the current section. */
+static void
+conf_key(struct parser *p, const struct ini_item *it)
+{
+	const struct conf_key	*keys;
+	unsigned		*seen;
+	size_t			 nkeys, i;
+
+	if (p->section == SECTION_DAEMON) {
+		keys = daemon_keys;
+		nkeys = nitems(daemon_keys);
+		seen = p->daemon_seen;
+	} else {
+		keys = relay_keys;
+		nkeys = nitems(relay_keys);
+		seen = p->relay_seen[p->relay - p->conf->relays].key;
+	}
+	for (i = 0; i < nkeys; i++) {
+		if (strcmp(it->key, keys[i].name) == 0)
+			break;
+	}
+	if (i == nkeys) {
+		ini_error(p->ini, it->line, "unknown key \"%s\" in [%s]",
+		    ini_vis(p->ini, it->key), ini_vis(p->ini, it->section));
+		return;
+	}
+	if (seen[i] == 0)
+		seen[i] = it->line;
+	if (!ini_key_ok(p->ini, it, (keys[i].flags & KEY_QUEUES) ?
+	    INI_HASH_WORDS : 0))
+		return;
+	p->line = it->line;
+	keys[i].set(p, &keys[i], it->value);
+}
+
+/* Checks across keys and sections, once the whole file is read. */
+static void
+conf_end(struct parser *p)
+{
+	struct conf		*conf = p->conf;
+	struct conf_relay	*r;
+	char			 a[32], b[32];
+	size_t			 i, j;
+
+	conf_end_section(p);
+	if (conf->retry_min_ms > conf->retry_max_ms) {
+		fmt_duration(conf->retry_min_ms, a, sizeof a);
+		fmt_duration(conf->retry_max_ms, b, sizeof b);
+		if (p->daemon_seen[DK_RETRY_MAX] != 0)
+			ini_error(p->ini, p->daemon_seen[DK_RETRY_MAX],
+			    "retry-max: %s is less than retry-min (%s%s)", b,
+			    p->daemon_seen[DK_RETRY_MIN] != 0 ? "" : "default ",
+			    a);
+		else
+			ini_error(p->ini, p->daemon_seen[DK_RETRY_MIN],
+			    "retry-min: %s is greater than retry-max (default "
+			    "%s)", a, b);
+	}
+	/* [daemon] may come after the relays that use its domains. */
+	for (i = 0; i < conf->nrelays; i++) {
+		r = &conf->relays[i];
+		if (r->ndomains > 0 || r->domains != NULL)
+			continue;
+		if (conf->ndomains == 0) {
+			if (p->daemon_seen[DK_DOMAINS] == 0)
+				ini_error(p->ini, r->line, "relay \"%s\" has no "
+				    "domains (set domains here, or in [daemon] "
+				    "for every relay)", ini_vis(p->ini,
+				    r->name));
+			continue;
+		}
+		r->domains = xreallocarray(NULL, conf->ndomains,
+		    sizeof *r->domains);
+		for (j = 0; j < conf->ndomains; j++)
+			r->domains[j] = xstrdup(conf->domains[j]);
+		r->ndomains = conf->ndomains;
+		r->domains_from_daemon = true;
+	}
+}
+
+/* Step one: the text into p->conf, no file touched. */
+static void
+conf_schema(struct parser *p)
+{
+	struct ini_item	it;
+
+	ini_set_hint(p->ini, "[daemon] or [relay NAME]");
+	while (ini_next(p->ini, &it)) {
+		if (it.type == INI_SECTION)
+			conf_header(p, &it);
+		else
+			conf_key(p, &it);
+	}
+	conf_end(p);
+}
+
+/*
+ * Step two, the files a relay names: below, up to conf_read_files().
+ */
 
 /* A file etrnd must be able to read: checked now, not at the first run. */
 static bool
 conf_readable_file(struct parser *p, const struct conf_key *k,
-    const char *path)
+    unsigned line, const char *path)
 {
 	struct stat	st;
 
 	if (path[0] != '/') {
-		conf_error(p, p->line, "%s: \"%s\" is not an absolute path",
-		    k->name, conf_vis(p, path));
+		ini_error(p->ini, line, "%s: \"%s\" is not an absolute path",
+		    k->name, ini_vis(p->ini, path));
 		return false;
 	}
 	/* A secret is never read through a symbolic link (see below). */
 	if ((k->flags & KEY_SECRET) && lstat(path, &st) == 0 &&
 	    S_ISLNK(st.st_mode)) {
-		conf_error(p, p->line, "%s: %s is a symbolic link", k->name,
-		    conf_vis(p, path));
+		ini_error(p->ini, line, "%s: %s is a symbolic link", k->name,
+		    ini_vis(p->ini, path));
 		return false;
 	}
 	if (stat(path, &st) == -1 || access(path, R_OK) == -1) {
 		if (errno == EACCES && (k->flags & KEY_SECRET))
-			conf_error(p, p->line, "%s: %s: %s (etrnd runs as uid "
+			ini_error(p->ini, line, "%s: %s: %s (etrnd runs as uid "
 			    "%u; the shipped unit's dynamic user cannot read a "
 			    "root-only file: use auth-password-credential)",
-			    k->name, conf_vis(p, path), strerror(errno),
+			    k->name, ini_vis(p->ini, path), strerror(errno),
 			    (unsigned)geteuid());
 		else
-			conf_error(p, p->line, "%s: %s: %s", k->name,
-			    conf_vis(p, path), strerror(errno));
+			ini_error(p->ini, line, "%s: %s: %s", k->name,
+			    ini_vis(p->ini, path), strerror(errno));
 		return false;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		conf_error(p, p->line, "%s: %s is not a regular file", k->name,
-		    conf_vis(p, path));
+		ini_error(p->ini, line, "%s: %s is not a regular file", k->name,
+		    ini_vis(p->ini, path));
 		return false;
 	}
 	return true;
@@ -851,7 +998,8 @@ conf_readable_file(struct parser *p, const struct conf_key *k,
  * are not kept.
  */
 static bool
-conf_check_ca(struct parser *p, const struct conf_key *k, const char *path)
+conf_check_ca(struct parser *p, const struct conf_key *k, unsigned line,
+    const char *path)
 {
 	STACK_OF(X509_INFO)	*infos = NULL;
 	struct stat		 st;
@@ -862,18 +1010,18 @@ conf_check_ca(struct parser *p, const struct conf_key *k, const char *path)
 
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1 || fstat(fd, &st) == -1) {
-		conf_error(p, p->line, "%s: %s: %s", k->name,
-		    conf_vis(p, path), strerror(errno));
+		ini_error(p->ini, line, "%s: %s: %s", k->name,
+		    ini_vis(p->ini, path), strerror(errno));
 		goto done;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		conf_error(p, p->line, "%s: %s is not a regular file", k->name,
-		    conf_vis(p, path));
+		ini_error(p->ini, line, "%s: %s is not a regular file", k->name,
+		    ini_vis(p->ini, path));
 		goto done;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		conf_error(p, p->line, "%s: %s is writable by group or others "
-		    "(mode %03o)", k->name, conf_vis(p, path),
+		ini_error(p->ini, line, "%s: %s is writable by group or others "
+		    "(mode %03o)", k->name, ini_vis(p->ini, path),
 		    (unsigned)(st.st_mode & 0777));
 		goto done;
 	}
@@ -881,8 +1029,8 @@ conf_check_ca(struct parser *p, const struct conf_key *k, const char *path)
 	if ((bio = BIO_new_fd(fd, BIO_NOCLOSE)) == NULL ||
 	    (infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL)) == NULL) {
 		err = ERR_peek_last_error();
-		conf_error(p, p->line, "%s: %s is not a PEM bundle of "
-		    "certificates (%s)", k->name, conf_vis(p, path),
+		ini_error(p->ini, line, "%s: %s is not a PEM bundle of "
+		    "certificates (%s)", k->name, ini_vis(p->ini, path),
 		    ERR_reason_error_string(err) != NULL ?
 		    ERR_reason_error_string(err) : "unreadable");
 		goto done;
@@ -892,9 +1040,9 @@ conf_check_ca(struct parser *p, const struct conf_key *k, const char *path)
 			ncerts++;
 	}
 	if (ncerts == 0) {
-		conf_error(p, p->line, "%s: %s holds no certificate (it must "
+		ini_error(p->ini, line, "%s: %s holds no certificate (it must "
 		    "be a PEM bundle of CA certificates)", k->name,
-		    conf_vis(p, path));
+		    ini_vis(p->ini, path));
 		goto done;
 	}
 	ok = true;
@@ -905,29 +1053,6 @@ done:
 	if (fd != -1)
 		close(fd);
 	return ok;
-}
-
-static void
-conf_set_tls_ca(struct parser *p, const struct conf_key *k,
-    const char *value)
-{
-	if (!(p->flags & CONF_NO_FILES) && (!conf_readable_file(p, k, value) ||
-	    !conf_check_ca(p, k, value)))
-		return;
-	p->relay->tls_ca = xstrdup(value);
-}
-
-static void
-conf_set_auth_user(struct parser *p, const struct conf_key *k,
-    const char *value)
-{
-	if (strlen(value) > CONF_PASSWORD_MAX || conf_has_ctrl(value)) {
-		conf_error(p, p->line, "%s: \"%s\" is longer than %d bytes or "
-		    "has a control character", k->name, conf_vis(p, value),
-		    CONF_PASSWORD_MAX);
-		return;
-	}
-	p->relay->auth_user = xstrdup(value);
 }
 
 /*
@@ -943,7 +1068,7 @@ conf_set_auth_user(struct parser *p, const struct conf_key *k,
  * copy or NULL.
  */
 static char *
-conf_read_password(struct parser *p, const struct conf_key *k,
+conf_read_password(struct parser *p, const struct conf_key *k, unsigned line,
     const char *path, bool strict)
 {
 	struct stat	 st;
@@ -959,33 +1084,33 @@ conf_read_password(struct parser *p, const struct conf_key *k,
 	if (fd == -1 || fstat(fd, &st) == -1) {
 		if (errno == ELOOP && lstat(path, &st) == 0 &&
 		    S_ISLNK(st.st_mode))
-			conf_error(p, p->line, "%s: %s is a symbolic link",
-			    k->name, conf_vis(p, path));
+			ini_error(p->ini, line, "%s: %s is a symbolic link",
+			    k->name, ini_vis(p->ini, path));
 		else
-			conf_error(p, p->line, "%s: %s: %s", k->name,
-			    conf_vis(p, path), strerror(errno));
+			ini_error(p->ini, line, "%s: %s: %s", k->name,
+			    ini_vis(p->ini, path), strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		conf_error(p, p->line, "%s: %s: not a regular file", k->name,
-		    conf_vis(p, path));
+		ini_error(p->ini, line, "%s: %s: not a regular file", k->name,
+		    ini_vis(p->ini, path));
 		close(fd);
 		return NULL;
 	}
 	if (strict && st.st_uid != geteuid() && st.st_uid != 0) {
-		conf_error(p, p->line, "%s: %s belongs to uid %u, not to the "
+		ini_error(p->ini, line, "%s: %s belongs to uid %u, not to the "
 		    "user etrnd runs as (uid %u) or root", k->name,
-		    conf_vis(p, path), (unsigned)st.st_uid,
+		    ini_vis(p->ini, path), (unsigned)st.st_uid,
 		    (unsigned)geteuid());
 		close(fd);
 		return NULL;
 	}
 	if (strict && (st.st_mode & (S_IRWXG | S_IRWXO))) {
-		conf_error(p, p->line, "%s: %s is accessible by group or others "
-		    "(mode %03o; chmod 600 it)", k->name, conf_vis(p, path),
-		    (unsigned)(st.st_mode & 0777));
+		ini_error(p->ini, line, "%s: %s is accessible by group or "
+		    "others (mode %03o; chmod 600 it)", k->name,
+		    ini_vis(p->ini, path), (unsigned)(st.st_mode & 0777));
 		close(fd);
 		return NULL;
 	}
@@ -1022,8 +1147,8 @@ conf_read_password(struct parser *p, const struct conf_key *k,
 		}
 	}
 	if (why != NULL)
-		conf_error(p, p->line, "%s: %s: %s", k->name, conf_vis(p, path),
-		    why);
+		ini_error(p->ini, line, "%s: %s: %s", k->name,
+		    ini_vis(p->ini, path), why);
 	explicit_bzero(buf, sizeof(buf));
 	return password;
 }
@@ -1050,24 +1175,6 @@ conf_relay_set_password(struct conf_relay *r, char *password)
 	r->auth_password = password;
 }
 
-static void
-conf_set_auth_password_file(struct parser *p, const struct conf_key *k,
-    const char *value)
-{
-	char	*password;
-
-	if (p->flags & CONF_NO_FILES) {
-		p->relay->auth_password_file = xstrdup(value);
-		return;
-	}
-	if (!conf_readable_file(p, k, value))
-		return;
-	if ((password = conf_read_password(p, k, value, true)) != NULL) {
-		conf_relay_set_password(p->relay, password);
-		p->relay->auth_password_file = xstrdup(value);
-	}
-}
-
 /*
  * A systemd credential (LoadCredential=NAME:FILE in the unit): the one way a
  * DynamicUser service reads a secret that root keeps 0600.  Outside the
@@ -1075,345 +1182,79 @@ conf_set_auth_password_file(struct parser *p, const struct conf_key *k,
  * summary, and the daemon refuses to start.
  */
 static void
-conf_set_auth_password_credential(struct parser *p, const struct conf_key *k,
-    const char *value)
+conf_read_credential(struct parser *p, struct conf_relay *r, unsigned line)
 {
-	const char	*dir;
-	char		*path;
-	size_t		 len;
+	const struct conf_key	*k = &relay_keys[RK_AUTH_PASSWORD_CREDENTIAL];
+	const char		*dir;
+	char			*path;
+	size_t			 len;
 
-	if (strchr(value, '/') != NULL || strcmp(value, ".") == 0 ||
-	    strcmp(value, "..") == 0 || conf_has_ctrl(value) ||
-	    strpbrk(value, CONF_WS) != NULL || strlen(value) > 255) {
-		conf_error(p, p->line, "%s: \"%s\" is not a credential name "
-		    "(a file name: no \"/\", spaces or control characters)",
-		    k->name, conf_vis(p, value));
-		return;
-	}
-	p->relay->auth_password_credential = xstrdup(value);
-	if (p->flags & CONF_NO_FILES)
-		return;
 	dir = getenv("CREDENTIALS_DIRECTORY");
 	if (dir == NULL || *dir != '/') {
 		if (!(p->flags & CONF_CHECK_ONLY))
-			conf_error(p, p->line, "%s: no systemd credentials here "
-			    "($CREDENTIALS_DIRECTORY is not set): run etrnd "
-			    "from its unit with LoadCredential=%s:FILE, or use "
-			    "auth-password-file", k->name, conf_vis(p, value));
+			ini_error(p->ini, line, "%s: no systemd credentials "
+			    "here ($CREDENTIALS_DIRECTORY is not set): run "
+			    "etrnd from its unit with LoadCredential=%s:FILE, "
+			    "or use auth-password-file", k->name,
+			    ini_vis(p->ini, r->auth_password_credential));
 		return;
 	}
-	len = strlen(dir) + strlen(value) + 2;
+	len = strlen(dir) + strlen(r->auth_password_credential) + 2;
 	path = xcalloc(1, len);
-	snprintf(path, len, "%s/%s", dir, value);
-	conf_relay_set_password(p->relay, conf_read_password(p, k, path,
+	snprintf(path, len, "%s/%s", dir, r->auth_password_credential);
+	conf_relay_set_password(r, conf_read_password(p, k, line, path,
 	    false));
 	free(path);
 }
 
-static void
-conf_end_section(struct parser *p)
-{
-	struct conf_relay	*r = p->relay;
-	const char		*why;
-
-	if (p->section != SECTION_RELAY)
-		return;
-	/* Invalid domains were reported: keep conf_end from adding more. */
-	if (p->relay_seen[RK_DOMAINS] != 0 && r->domains == NULL)
-		r->domains = xcalloc(1, sizeof *r->domains);
-	if (p->relay_seen[RK_AUTH_PASSWORD_FILE] != 0 &&
-	    p->relay_seen[RK_AUTH_PASSWORD_CREDENTIAL] != 0)
-		conf_error(p, p->relay_seen[RK_AUTH_PASSWORD_CREDENTIAL],
-		    "relay \"%s\": auth-password-file and "
-		    "auth-password-credential: choose one",
-		    conf_vis(p, r->name));
-	else if ((p->relay_seen[RK_AUTH_USER] != 0) !=
-	    (p->relay_seen[RK_AUTH_PASSWORD_FILE] != 0 ||
-	    p->relay_seen[RK_AUTH_PASSWORD_CREDENTIAL] != 0))
-		conf_error(p, r->line, "relay \"%s\": auth-user goes with "
-		    "auth-password-file or auth-password-credential",
-		    conf_vis(p, r->name));
-	else if (r->auth_user != NULL && r->tls == CONF_TLS_NO &&
-	    !r->auth_cleartext)
-		conf_error(p, p->relay_seen[RK_AUTH_USER], "relay \"%s\": "
-		    "AUTH needs TLS: set tls to opportunistic or required, "
-		    "or auth-cleartext = yes", conf_vis(p, r->name));
-	else if (r->auth_user != NULL && r->auth_password != NULL &&
-	    strlen(r->auth_user) + strlen(r->auth_password) >
-	    CONF_AUTH_PLAIN_MAX)
-		conf_error(p, p->relay_seen[RK_AUTH_PASSWORD_FILE] != 0 ?
-		    p->relay_seen[RK_AUTH_PASSWORD_FILE] :
-		    p->relay_seen[RK_AUTH_PASSWORD_CREDENTIAL], "relay \"%s\": "
-		    "auth-user and the password have %zu bytes together, more "
-		    "than the %d that fit one AUTH PLAIN command", conf_vis(p,
-		    r->name), strlen(r->auth_user) + strlen(r->auth_password),
-		    CONF_AUTH_PLAIN_MAX);
-	if (p->relay_seen[RK_HOST] == 0 && r->host == NULL) {
-		if ((why = conf_host_check(r->name)) != NULL)
-			conf_error(p, r->line, "relay \"%s\" has no host and "
-			    "its name %s", conf_vis(p, r->name), why);
-		else
-			r->host = xstrdup(r->name);
-	}
-	p->relay = NULL;
-}
-
-/* "[relay NAME]": check the name and start a new relay. */
-static void
-conf_relay_header(struct parser *p, const char *name)
-{
-	struct conf		*conf = p->conf;
-	struct conf_relay	*r;
-	size_t			 i;
-
-	p->section = SECTION_SKIP;
-	if (*name == '\0') {
-		conf_error(p, p->line, "relay without a name (use [relay "
-		    "NAME])");
-		return;
-	}
-	if (strlen(name) > CONF_DOMAIN_MAX) {
-		conf_error(p, p->line, "relay name \"%s\" is longer than %d "
-		    "bytes", conf_vis(p, name), CONF_DOMAIN_MAX);
-		return;
-	}
-	if (strpbrk(name, CONF_WS) != NULL || conf_has_ctrl(name)) {
-		conf_error(p, p->line, "invalid relay name \"%s\" (no spaces "
-		    "or control characters)", conf_vis(p, name));
-		return;
-	}
-	for (i = 0; i < conf->nrelays; i++) {
-		if (strcmp(conf->relays[i].name, name) == 0) {
-			conf_error(p, p->line, "duplicate relay \"%s\" (first "
-			    "defined at line %u)", conf_vis(p, name),
-			    conf->relays[i].line);
-			break;
-		}
-	}
-
-	/* A duplicate is kept, so that its keys are checked too. */
-	conf->relays = xreallocarray(conf->relays, conf->nrelays + 1,
-	    sizeof *conf->relays);
-	r = &conf->relays[conf->nrelays++];
-	memset(r, 0, sizeof *r);
-	r->name = xstrdup(name);
-	r->port = 25;
-	r->command = CONF_CMD_ETRN;
-	r->tls = CONF_TLS_OPPORTUNISTIC;
-	r->tls_verify = true;
-	r->line = p->line;
-
-	p->relay = r;
-	p->section = SECTION_RELAY;
-	memset(p->relay_seen, 0, sizeof p->relay_seen);
-}
-
 /*
- * Where a comment starts inside a value, or NULL.  Comments are whole lines
- * only, so "domains = example.org ; ours" would send "ETRN ;" and "ETRN
- * ours": a word that is "#" or ";" alone, or starts with ";", is a comment,
- * and so is a word starting with "#" except in domains, where "#queue" is a
- * queue name.  The first word counts too ("watch = # none").
+ * Step two: check tls-ca and read the passwords of every relay, errors at
+ * their keys' lines; then whether user and password fit AUTH PLAIN.
  */
-static const char *
-conf_comment(const char *value, bool queues)
-{
-	const char	*w = value;
-
-	for (;;) {
-		w += strspn(w, CONF_WS);
-		if (*w == '\0')
-			return NULL;
-		if (*w == ';' || (*w == '#' && (!queues || w[1] == '\0' ||
-		    strchr(CONF_WS, w[1]) != NULL)))
-			return w;
-		w += strcspn(w, CONF_WS);
-	}
-}
-
-/* A line starting with "[": trailing whitespace is already gone. */
 static void
-conf_header(struct parser *p, char *line)
+conf_read_files(struct parser *p)
 {
-	size_t	 len = strlen(line);
-	char	*name;
-
-	conf_end_section(p);
-	p->section = SECTION_SKIP;
-
-	if (len < 2 || line[len - 1] != ']') {
-		if ((name = strchr(line, ']')) != NULL &&
-		    conf_comment(name + 1, false) == name + 1 +
-		    strspn(name + 1, CONF_WS))
-			conf_error(p, p->line, "comments must be on a line of "
-			    "their own (\"%s\")", conf_vis(p, name + 1 +
-			    strspn(name + 1, CONF_WS)));
-		else
-			conf_error(p, p->line, "malformed section header (use "
-			    "[daemon] or [relay NAME])");
-		return;
-	}
-	line[len - 1] = '\0';
-	name = line + 1;
-	name += strspn(name, CONF_WS);
-	len = strlen(name);
-	while (len > 0 && strchr(CONF_WS, name[len - 1]) != NULL)
-		name[--len] = '\0';
-
-	if (strcmp(name, "daemon") == 0) {
-		if (p->daemon_line != 0)
-			conf_error(p, p->line, "duplicate [daemon] section "
-			    "(first at line %u)", p->daemon_line);
-		else
-			p->daemon_line = p->line;
-		/* Keys repeated across both are reported as duplicates. */
-		p->section = SECTION_DAEMON;
-	} else if (strncmp(name, "relay", 5) == 0 &&
-	    (name[5] == '\0' || strchr(CONF_WS, name[5]) != NULL))
-		conf_relay_header(p, name + 5 + strspn(name + 5, CONF_WS));
-	else
-		conf_error(p, p->line, "unknown section \"%s\" (use [daemon] "
-		    "or [relay NAME])", conf_vis(p, name));
-}
-
-/* "key = value" in the current section. */
-static void
-conf_keyvalue(struct parser *p, char *line, char *eq)
-{
-	const struct conf_key	*keys;
-	unsigned		*seen;
-	size_t			 nkeys, i, len;
-	char			*key = line, *value = eq + 1;
-	const char		*comment;
-	char			 where[CONF_DOMAIN_MAX + 16];
-
-	*eq = '\0';
-	len = strlen(key);
-	while (len > 0 && strchr(CONF_WS, key[len - 1]) != NULL)
-		key[--len] = '\0';
-	value += strspn(value, CONF_WS);
-
-	if (*key == '\0') {
-		conf_error(p, p->line, "missing key before \"=\"");
-		return;
-	}
-	switch (p->section) {
-	case SECTION_NONE:
-		conf_error(p, p->line, "key \"%s\" outside any section",
-		    conf_vis(p, key));
-		return;
-	case SECTION_SKIP:
-		return;
-	case SECTION_DAEMON:
-		keys = daemon_keys;
-		nkeys = nitems(daemon_keys);
-		seen = p->daemon_seen;
-		snprintf(where, sizeof where, "[daemon]");
-		break;
-	case SECTION_RELAY:
-		keys = relay_keys;
-		nkeys = nitems(relay_keys);
-		seen = p->relay_seen;
-		snprintf(where, sizeof where, "[relay %s]", p->relay->name);
-		break;
-	default:
-		return;
-	}
-
-	for (i = 0; i < nkeys; i++) {
-		if (strcmp(key, keys[i].name) == 0)
-			break;
-	}
-	if (i == nkeys) {
-		conf_error(p, p->line, "unknown key \"%s\" in %s",
-		    conf_vis(p, key), where);
-		return;
-	}
-	if (seen[i] != 0) {
-		conf_error(p, p->line, "duplicate key \"%s\" in %s (first at "
-		    "line %u)", keys[i].name, where, seen[i]);
-		return;
-	}
-	seen[i] = p->line;
-	if (*value == '\0') {
-		conf_error(p, p->line, "%s: empty value", keys[i].name);
-		return;
-	}
-	if ((comment = conf_comment(value,
-	    (keys[i].flags & KEY_QUEUES) != 0)) != NULL) {
-		conf_error(p, p->line, "%s: comments must be on a line of their "
-		    "own (\"%s\")", keys[i].name, conf_vis(p, comment));
-		return;
-	}
-	keys[i].set(p, &keys[i], value);
-}
-
-/* One line without its end of line; NUL-free. */
-static void
-conf_line(struct parser *p, char *line)
-{
-	size_t	 len;
-	char	*eq;
-
-	line += strspn(line, CONF_WS);
-	len = strlen(line);
-	while (len > 0 && strchr(CONF_WS, line[len - 1]) != NULL)
-		line[--len] = '\0';
-
-	if (*line == '\0' || *line == '#' || *line == ';')
-		return;
-	if (*line == '[') {
-		conf_header(p, line);
-		return;
-	}
-	if ((eq = strchr(line, '=')) == NULL) {
-		conf_error(p, p->line, "malformed line (use key = value, "
-		    "[section] or a # comment)");
-		return;
-	}
-	conf_keyvalue(p, line, eq);
-}
-
-/* Checks across keys and sections, once the whole file is read. */
-static void
-conf_end(struct parser *p)
-{
-	struct conf		*conf = p->conf;
+	const struct conf_key	*ca = &relay_keys[RK_TLS_CA];
+	const struct conf_key	*pw = &relay_keys[RK_AUTH_PASSWORD_FILE];
 	struct conf_relay	*r;
-	char			 a[32], b[32];
-	size_t			 i, j;
+	const unsigned		*seen;
+	size_t			 i, len;
+	bool			 both;
 
-	conf_end_section(p);
-	if (conf->retry_min_ms > conf->retry_max_ms) {
-		fmt_duration(conf->retry_min_ms, a, sizeof a);
-		fmt_duration(conf->retry_max_ms, b, sizeof b);
-		if (p->daemon_seen[DK_RETRY_MAX] != 0)
-			conf_error(p, p->daemon_seen[DK_RETRY_MAX], "retry-max: "
-			    "%s is less than retry-min (%s%s)", b,
-			    p->daemon_seen[DK_RETRY_MIN] != 0 ? "" : "default ",
-			    a);
-		else
-			conf_error(p, p->daemon_seen[DK_RETRY_MIN], "retry-min: "
-			    "%s is greater than retry-max (default %s)", a, b);
-	}
-	/* [daemon] may come after the relays that use its domains. */
-	for (i = 0; i < conf->nrelays; i++) {
-		r = &conf->relays[i];
-		if (r->ndomains > 0 || r->domains != NULL)
-			continue;
-		if (conf->ndomains == 0) {
-			if (p->daemon_seen[DK_DOMAINS] == 0)
-				conf_error(p, r->line, "relay \"%s\" has no "
-				    "domains (set domains here, or in [daemon] "
-				    "for every relay)", conf_vis(p, r->name));
-			continue;
+	for (i = 0; i < p->conf->nrelays; i++) {
+		r = &p->conf->relays[i];
+		seen = p->relay_seen[i].key;
+		if (r->tls_ca != NULL &&
+		    (!conf_readable_file(p, ca, seen[RK_TLS_CA], r->tls_ca) ||
+		    !conf_check_ca(p, ca, seen[RK_TLS_CA], r->tls_ca))) {
+			free(r->tls_ca);
+			r->tls_ca = NULL;
 		}
-		r->domains = xreallocarray(NULL, conf->ndomains,
-		    sizeof *r->domains);
-		for (j = 0; j < conf->ndomains; j++)
-			r->domains[j] = xstrdup(conf->domains[j]);
-		r->ndomains = conf->ndomains;
-		r->domains_from_daemon = true;
+		if (r->auth_password_file != NULL &&
+		    conf_readable_file(p, pw, seen[RK_AUTH_PASSWORD_FILE],
+		    r->auth_password_file))
+			conf_relay_set_password(r, conf_read_password(p, pw,
+			    seen[RK_AUTH_PASSWORD_FILE], r->auth_password_file,
+			    true));
+		if (r->auth_password_credential != NULL)
+			conf_read_credential(p, r,
+			    seen[RK_AUTH_PASSWORD_CREDENTIAL]);
+
+		/* Not when conf_end_section() found the AUTH keys wrong. */
+		both = seen[RK_AUTH_PASSWORD_FILE] != 0 &&
+		    seen[RK_AUTH_PASSWORD_CREDENTIAL] != 0;
+		if (r->auth_user == NULL || r->auth_password == NULL || both ||
+		    (r->tls == CONF_TLS_NO && !r->auth_cleartext))
+			continue;
+		len = strlen(r->auth_user) + strlen(r->auth_password);
+		if (len > CONF_AUTH_PLAIN_MAX)
+			ini_error(p->ini, seen[RK_AUTH_PASSWORD_FILE] != 0 ?
+			    seen[RK_AUTH_PASSWORD_FILE] :
+			    seen[RK_AUTH_PASSWORD_CREDENTIAL], "relay \"%s\": "
+			    "auth-user and the password have %zu bytes "
+			    "together, more than the %d that fit one AUTH "
+			    "PLAIN command", ini_vis(p->ini, r->name), len,
+			    CONF_AUTH_PLAIN_MAX);
 	}
 }
 
@@ -1438,26 +1279,34 @@ conf_new(const char *path)
 	return conf;
 }
 
-/* An absolute path that fits a sockaddr_un. */
-static void
-conf_set_control_socket(struct parser *p, const struct conf_key *k,
-    const char *value)
+/* Both steps over a reader, which this frees. */
+static struct conf *
+conf_from_ini(struct ini *ini, const char *path, unsigned flags,
+    char **errors)
 {
-	struct sockaddr_un	sun;
+	struct parser	p;
 
-	if (value[0] != '/' || conf_has_ctrl(value) ||
-	    strpbrk(value, CONF_WS) != NULL) {
-		conf_error(p, p->line, "%s: \"%s\" is not an absolute path",
-		    k->name, conf_vis(p, value));
-		return;
+	memset(&p, 0, sizeof p);
+	p.ini = ini;
+	p.flags = flags;
+	p.conf = conf_new(path);
+	p.section = SECTION_NONE;
+
+	conf_schema(&p);
+	if (!(flags & CONF_NO_FILES))
+		conf_read_files(&p);
+	free(p.relay_seen);
+	if (ini_nerrors(ini) > 0) {
+		if (errors != NULL)
+			*errors = ini_errors(ini);
+		ini_free(ini);
+		conf_free(p.conf);
+		return NULL;
 	}
-	if (strlen(value) >= sizeof(sun.sun_path)) {
-		conf_error(p, p->line, "%s: \"%s\" is longer than %zu bytes",
-		    k->name, conf_vis(p, value), sizeof(sun.sun_path) - 1);
-		return;
-	}
-	free(p->conf->control_socket);
-	p->conf->control_socket = xstrdup(value);
+	ini_free(ini);
+	if (errors != NULL)
+		*errors = NULL;
+	return p.conf;
 }
 
 struct conf *
@@ -1466,64 +1315,11 @@ conf_parse(const char *path, const char *text, size_t len, char **errors)
 	return conf_parse_flags(path, text, len, 0, errors);
 }
 
-/* Split the text into lines and feed them to conf_line(). */
 struct conf *
 conf_parse_flags(const char *path, const char *text, size_t len,
     unsigned flags, char **errors)
 {
-	struct parser	 p;
-	const char	*cur = text, *end = text + len, *start, *nl;
-	char		*line = NULL;
-	size_t		 linelen, i;
-
-	memset(&p, 0, sizeof p);
-	p.path = path;
-	p.flags = flags;
-	p.conf = conf_new(path);
-	p.section = SECTION_NONE;
-
-	if (len > CONF_FILE_MAX) {
-		conf_error(&p, 0, "larger than 1 MiB");
-		goto done;
-	}
-	if (len >= 3 && memcmp(cur, "\xef\xbb\xbf", 3) == 0)
-		cur += 3;
-	while (cur < end) {
-		p.line++;
-		start = cur;
-		if ((nl = memchr(cur, '\n', (size_t)(end - cur))) == NULL)
-			nl = end;
-		linelen = (size_t)(nl - start);
-		cur = nl < end ? nl + 1 : end;
-
-		if (memchr(start, '\0', linelen) != NULL) {
-			conf_error(&p, p.line, "contains a NUL byte");
-			continue;
-		}
-		if (linelen > 0 && start[linelen - 1] == '\r')
-			linelen--;
-		free(line);
-		line = xcalloc(1, linelen + 1);
-		memcpy(line, start, linelen);
-		conf_line(&p, line);
-	}
-	conf_end(&p);
-done:
-	free(line);
-	for (i = 0; i < p.nvis; i++)
-		free(p.vis[i]);
-	if (p.nerrors > 0) {
-		if (errors != NULL)
-			*errors = conf_error_text(&p);
-		for (i = 0; i < p.nerrors; i++)
-			free(p.errors[i].msg);
-		free(p.errors);
-		conf_free(p.conf);
-		return NULL;
-	}
-	if (errors != NULL)
-		*errors = NULL;
-	return p.conf;
+	return conf_from_ini(ini_new(path, text, len), path, flags, errors);
 }
 
 struct conf *
@@ -1532,69 +1328,14 @@ conf_load(const char *path, char **errors)
 	return conf_load_flags(path, 0, errors);
 }
 
-/*
- * Read the file with read(2) after an fstat: opened without blocking, so a
- * FIFO or a device given as the configuration is refused at once instead of
- * hanging -t, the start or a reload.
- */
 struct conf *
 conf_load_flags(const char *path, unsigned flags, char **errors)
 {
-	struct conf	*conf;
-	struct stat	 st;
-	char		*buf = NULL;
-	size_t		 len = 0, size = 0;
-	ssize_t		 n;
-	int		 fd, saved;
-	const char	*why = NULL;
+	struct ini	*ini;
 
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd == -1 || fstat(fd, &st) == -1)
-		goto fail;
-	if (S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		why = "not a regular file";
-		errno = EINVAL;
-		goto fail;
-	}
-	for (;;) {
-		/* Read one byte past the cap so that conf_parse sees it. */
-		if (len == size) {
-			if (size > CONF_FILE_MAX)
-				break;
-			size = size == 0 ? 8192 : size * 2;
-			if (size > CONF_FILE_MAX + 1)
-				size = CONF_FILE_MAX + 1;
-			buf = xreallocarray(buf, size, 1);
-		}
-		n = read(fd, buf + len, size - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			goto fail;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	conf = conf_parse_flags(path, buf == NULL ? "" : buf, len, flags,
-	    errors);
-	free(buf);
-	return conf;
-
-fail:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	free(buf);
-	if (errors != NULL && asprintf(errors, "%s: %s\n", path,
-	    why != NULL ? why : strerror(saved)) == -1)
-		*errors = xstrdup("out of memory\n");
-	errno = saved;
-	return NULL;
+	if ((ini = ini_load(path, errors)) == NULL)
+		return NULL;
+	return conf_from_ini(ini, path, flags, errors);
 }
 
 static void
@@ -1729,22 +1470,6 @@ conf_parse_duration(const char *s, uint64_t *ms)
 invalid:
 	errno = EINVAL;
 	return -1;
-}
-
-/* "[192.0.2.1]" or "[IPv6:2001:db8::1]" (RFC 5321 address literals). */
-static bool
-conf_is_literal(const char *s)
-{
-	char	buf[CONF_DOMAIN_MAX + 1];
-	size_t	len = strlen(s);
-
-	if (len < 3 || s[0] != '[' || s[len - 1] != ']' || len > sizeof buf)
-		return false;
-	memcpy(buf, s + 1, len - 2);
-	buf[len - 2] = '\0';
-	if (strncasecmp(buf, "IPv6:", 5) == 0)
-		return conf_is_ipv6(buf + 5);
-	return conf_is_ipv4(buf);
 }
 
 /*

@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * conf: parse and validate /etc/etrnd.conf.  Pure: no logging, no I/O but
- * reading the file (and checking the files it names: tls-ca, whose
- * certificates it loads once and drops, and the password file, which it
- * reads).  Every error is collected as "file:line: message" and the parse
+ * conf: what /etc/etrnd.conf means ([daemon], [relay NAME], their keys),
+ * on top of ini.c's line reader (through which conf_load() reads the
+ * file).  Two steps, neither of which logs:
+ *  - the schema: text to struct conf, touching no file;
+ *  - the files, unless CONF_NO_FILES: for each relay, tls-ca is stat(2)ed,
+ *    refused if not absolute, not a regular file or writable by group or
+ *    others, and its certificates loaded once and dropped; the password is
+ *    read from auth-password-file (no symbolic link, owned by etrnd's
+ *    user or root, no access for group or others) or from
+ *    $CREDENTIALS_DIRECTORY/NAME for auth-password-credential, and kept
+ *    in auth_password.
+ * Every error of both is collected as "file:line: message" and the parse
  * goes on, so a user sees all of them at once.
  */
 #ifndef ETRND_CONF_H
@@ -91,7 +99,8 @@ struct conf {
 };
 
 /*
- * Parse a file.  On success return the config and set *errors to NULL.
+ * Parse a file, both steps.  On success return the config and set *errors
+ * to NULL.
  * On failure return NULL and set *errors to a malloc'd text of one
  * "file:line: message\n" per problem (line 0 is omitted: "file: message").
  */
