@@ -32,6 +32,7 @@
 #include "conf.h"
 #include "etrn.h"
 #include "log.h"
+#include "report.h"
 #include "sched.h"
 #include "session.h"
 #include "util.h"
@@ -183,17 +184,11 @@ tool_resolver(struct tool *t)
 static void
 tool_print(const char *domain, const struct etrn_result *res)
 {
-	char		 text[ETRN_TEXT_MAX], code[8] = "-";
+	char		 line[REPORT_LINE_LEN];
 	const char	*hint;
-	size_t		 i;
 
-	for (i = 0; res->text[i] != '\0' && i + 1 < sizeof(text); i++)
-		text[i] = res->text[i] == '\n' ? ' ' : res->text[i];
-	text[i] = '\0';
-	if (res->code != 0)
-		snprintf(code, sizeof(code), "%d", res->code);
-	printf("%s %s %s%s%s\n", domain, etrn_class_name(res->cls), code,
-	    text[0] != '\0' ? " " : "", text);
+	printf("%s\n", report_result_line(line, sizeof(line), NULL, domain,
+	    res));
 	if ((hint = etrn_hint(res)) != NULL)
 		warnx("%s: %s", domain, hint);
 }
@@ -289,7 +284,7 @@ tool_exit_status(const struct tool *t)
 	if (t->interrupted)
 		return EXIT_TEMPFAIL;
 	for (i = 0; i < t->ndomains; i++)
-		status = sched_status_merge(status, t->results[i].cls);
+		status = report_exit_merge(status, t->results[i].cls);
 	return status;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * etrnctl: talk to a running etrnd over its control socket (see control.h
+ * etrnctl: talk to a running etrnd over its control socket (see ctlproto.h
  * for the protocol): show its state, make it ask its relays now, or make it
  * re-read its configuration and say whether that worked.
  *
@@ -27,7 +27,9 @@
 #include "config.h"
 #include "conf.h"
 #include "control.h"
+#include "ctlproto.h"
 #include "log.h"
+#include "util.h"
 
 #define ETRNCTL_TIMEOUT_S	30	/* status, reload, run --no-wait */
 
@@ -52,11 +54,12 @@ ctl_errx(const char *fmt, ...)
 static void
 usage(FILE *fp)
 {
+	size_t	i;
+
+	for (i = 0; ctlproto_usage[i] != NULL; i++)
+		fprintf(fp, "%s etrnctl [-s SOCKET | -c FILE] %s\n",
+		    i == 0 ? "usage:" : "      ", ctlproto_usage[i]);
 	fprintf(fp,
-	    "usage: etrnctl [-s SOCKET | -c FILE] status [--json]\n"
-	    "       etrnctl [-s SOCKET | -c FILE] run [--no-wait] "
-	    "[--link IFACE] [RELAY...]\n"
-	    "       etrnctl [-s SOCKET | -c FILE] reload\n"
 	    "  -s, --socket PATH  etrnd's control socket\n"
 	    "  -c, --config FILE  use the control-socket set in FILE (default "
 	    "%s,\n"
@@ -161,15 +164,12 @@ ctl_connect(const struct ctl_where *w, int *status)
 	struct sockaddr_un	sun;
 	int			fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(w->path) >= sizeof(sun.sun_path)) {
+	if (ctlproto_sockaddr(w->path, &sun) == -1) {
 		ctl_errx("%s: path too long for a socket (%s)", w->path,
 		    w->origin);
 		*status = EX_USAGE;
 		return -1;
 	}
-	memcpy(sun.sun_path, w->path, strlen(w->path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
 		ctl_errx("socket: %s", strerror(errno));
 		*status = EX_OSERR;
@@ -205,45 +205,48 @@ ctl_connect(const struct ctl_where *w, int *status)
 
 /* Read the answer; its final line gives the exit status. */
 static int
-ctl_answer(FILE *fp, const struct control_req *req)
+ctl_answer(FILE *fp, const struct ctlproto_req *req)
 {
-	char	*line = NULL;
-	size_t	 cap = 0;
-	ssize_t	 len;
-	int	 status = -1;
+	struct ctlproto_answer	 a;
+	char			*line = NULL, shown[STR_VIS_LEN(80)];
+	size_t			 cap = 0;
+	ssize_t			 len;
+	int			 status = -1;
 
 	errno = 0;
-	while ((len = getline(&line, &cap, fp)) != -1) {
+	while (status == -1 && (len = getline(&line, &cap, fp)) != -1) {
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
-		if (strncmp(line, "- ", 2) == 0) {
+		if (ctlproto_answer_parse(line, &a) == -1) {
+			ctl_errx("unexpected answer from etrnd: %s",
+			    str_vis(shown, line, 80, ""));
+			status = EX_PROTOCOL;
+			break;
+		}
+		switch (a.kind) {
+		case CTLPROTO_DATA:
 			/* A rejected reload's file:line errors are errors. */
-			if (req->verb == CONTROL_RELOAD)
+			if (req->verb == CTLPROTO_RELOAD)
 				fprintf(stderr, "%s%s\n", journal ? "<3>" : "",
-				    line + 2);
+				    a.text);
 			else
-				printf("%s\n", line + 2);
-		} else if (strcmp(line, "ok") == 0) {
+				printf("%s\n", a.text);
+			break;
+		case CTLPROTO_OK:
 			/* A reload says it worked; status and run show it. */
-			if (req->verb == CONTROL_RELOAD ||
-			    (req->verb == CONTROL_RUN && !req->wait))
+			if (a.text != NULL)
+				printf("%s\n", a.text);
+			else if (req->verb == CTLPROTO_RELOAD ||
+			    (req->verb == CTLPROTO_RUN && !req->wait))
 				printf("ok\n");
 			status = 0;
 			break;
-		} else if (strncmp(line, "ok ", 3) == 0) {
-			printf("%s\n", line + 3);
-			status = 0;
+		case CTLPROTO_EXIT:
+			status = a.status;
 			break;
-		} else if (strncmp(line, "exit ", 5) == 0) {
-			status = atoi(line + 5);
-			break;
-		} else if (strncmp(line, "error ", 6) == 0) {
-			ctl_errx("%s", line + 6);
+		case CTLPROTO_ERROR:
+			ctl_errx("%s", a.text);
 			status = 1;
-			break;
-		} else {
-			ctl_errx("unexpected answer from etrnd: %.80s", line);
-			status = EX_PROTOCOL;
 			break;
 		}
 	}
@@ -267,8 +270,8 @@ main(int argc, char *argv[])
 		{ NULL,		0,			NULL, 0 },
 	};
 	const char		*sock = NULL, *file = NULL;
-	char			 req_line[CONTROL_LINE_MAX + 2], err[256];
-	struct control_req	 req;
+	char			 req_line[CTLPROTO_LINE_MAX + 2], err[256];
+	struct ctlproto_req	 req;
 	struct ctl_where	 where = { NULL, "", NULL };
 	FILE			*fp;
 	int			 ch, fd, status = -1;
@@ -301,14 +304,14 @@ main(int argc, char *argv[])
 		ctl_errx("-s and -c both name the socket: give one");
 		return EX_USAGE;
 	}
-	if (control_req_parse(argv, (size_t)argc, &req, err,
+	if (ctlproto_req_parse(argv, (size_t)argc, &req, err,
 	    sizeof(err)) == -1) {
 		ctl_errx("%s", err);
 		return EX_USAGE;
 	}
-	if (control_req_format(&req, req_line, sizeof(req_line)) == -1 ||
-	    strlen(req_line) > CONTROL_LINE_MAX) {
-		ctl_errx("request longer than %d bytes", CONTROL_LINE_MAX);
+	if (ctlproto_req_format(&req, req_line, sizeof(req_line)) == -1 ||
+	    strlen(req_line) > CTLPROTO_LINE_MAX) {
+		ctl_errx("request longer than %d bytes", CTLPROTO_LINE_MAX);
 		return EX_USAGE;
 	}
 	if (ctl_find_socket(sock, file, &where, &status) == -1)
@@ -325,7 +328,7 @@ main(int argc, char *argv[])
 	}
 	free(where.errors);
 	free(where.path);
-	if (req.verb != CONTROL_RUN || !req.wait) {
+	if (req.verb != CTLPROTO_RUN || !req.wait) {
 		struct timeval tv = { ETRNCTL_TIMEOUT_S, 0 };
 
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

@@ -36,6 +36,7 @@
 #include "link.h"
 #include "log.h"
 #include "notify.h"
+#include "report.h"
 #include "sched.h"
 #include "util.h"
 
@@ -185,35 +186,15 @@ helo_name(const struct etrnd *d, const struct conf *conf)
 static void
 etrnd_update_status(struct etrnd *d)
 {
-	struct linkstate_info	 li;
-	char			 links[160] = "", relays[320];
-	size_t			 i, off = 0, up = 0, n = 0;
+	struct report_relays	rr;
+	char			line[512];
 
 	if (d->sched == NULL)
 		return;
-	if (d->conf->nrelays == 0) {
-		notify_status("Idle: no relays configured (edit %s, then "
-		    "systemctl reload etrnd)", d->conf_path);
-		return;
-	}
-	sched_status(d->sched, relays, sizeof(relays));
-	if (d->link == NULL) {
-		notify_status("%s", relays);
-		return;
-	}
-	for (i = 0; linkstate_get(linkmon_state(d->link), i, &li); i++) {
-		n++;
-		up += li.usable;
-		if (n <= 3 && off < sizeof(links))
-			off += (size_t)snprintf(links + off,
-			    sizeof(links) - off, "%s%s %s", off ? ", " : "",
-			    li.name, li.usable ? "up" : "down");
-	}
-	if (n == 0)
-		snprintf(links, sizeof(links), "no watched link");
-	else if (n > 3)
-		snprintf(links, sizeof(links), "%zu of %zu links up", up, n);
-	notify_status("%s; %s", links, relays);
+	rr = report_relays_of(d->sched);
+	report_status_line(line, sizeof(line), &rr, d->link != NULL ?
+	    linkmon_state(d->link) : NULL, d->conf_path);
+	notify_status("%s", line);
 }
 
 /*
@@ -758,8 +739,10 @@ main(int argc, char *argv[])
 		sched_trigger_all(d.sched, RELAY_T_MANUAL);
 		if (sched_busy(d.sched))
 			event_base_dispatch(d.base);
-		sched_print_results(d.sched, stdout);
-		status = sched_exit_status(d.sched);
+		struct report_relays rr = report_relays_of(d.sched);
+
+		status = report_results(&rr, NULL, 0, report_line_stdio,
+		    stdout);
 		etrnd_free(&d);
 		return status;
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Tests for the control request grammar both etrnctl and etrnd use: a table
- * of requests (as words) with the parsed fields or the exact error (peer
- * bytes escaped in it), and the canonical line each parses back to.
+ * Tests for ctlproto, the control protocol both etrnctl and etrnd use: a
+ * table of requests (as words) with the parsed fields or the exact error
+ * (peer bytes escaped in it), and the canonical line each parses back to;
+ * a table of answer lines and their classes, each produced back the same.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +15,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "control.h"
+#include <event2/buffer.h>
+
+#include "ctlproto.h"
 
 #define RUN_USAGE	"(run [--no-wait] [--link IFACE] [RELAY...])"
 #define IFNAME_BAD	"is not an interface name (1 to 15 bytes; no \"/\", " \
@@ -23,43 +26,43 @@
 struct req_case {
 	const char	*line;		/* words separated by single spaces */
 	const char	*error;		/* NULL: valid */
-	enum control_verb verb;
+	enum ctlproto_verb verb;
 	bool		 json;
 	bool		 wait;
 	const char	*link;
 	const char	*relays;	/* space-separated, "" for none */
-	const char	*canonical;	/* control_req_format(), no newline */
+	const char	*canonical;	/* ctlproto_req_format(), no newline */
 };
 
 #define BAD(l, e)	{ .line = (l), .error = (e) }
 
 static const struct req_case cases[] = {
-	{ "status", NULL, CONTROL_STATUS, false, true, NULL, "", "status" },
-	{ "status --json", NULL, CONTROL_STATUS, true, true, NULL, "",
+	{ "status", NULL, CTLPROTO_STATUS, false, true, NULL, "", "status" },
+	{ "status --json", NULL, CTLPROTO_STATUS, true, true, NULL, "",
 	    "status --json" },
-	{ "reload", NULL, CONTROL_RELOAD, false, true, NULL, "", "reload" },
-	{ "run", NULL, CONTROL_RUN, false, true, NULL, "", "run" },
-	{ "run isp mx2", NULL, CONTROL_RUN, false, true, NULL, "isp mx2",
+	{ "reload", NULL, CTLPROTO_RELOAD, false, true, NULL, "", "reload" },
+	{ "run", NULL, CTLPROTO_RUN, false, true, NULL, "", "run" },
+	{ "run isp mx2", NULL, CTLPROTO_RUN, false, true, NULL, "isp mx2",
 	    "run isp mx2" },
 	/* The bug: --no-wait after --link IFACE, and the options in turn. */
-	{ "run --link ppp0 --no-wait", NULL, CONTROL_RUN, false, false, "ppp0",
+	{ "run --link ppp0 --no-wait", NULL, CTLPROTO_RUN, false, false, "ppp0",
 	    "", "run --no-wait --link ppp0" },
-	{ "run --no-wait --link ppp0", NULL, CONTROL_RUN, false, false, "ppp0",
+	{ "run --no-wait --link ppp0", NULL, CTLPROTO_RUN, false, false, "ppp0",
 	    "", "run --no-wait --link ppp0" },
-	{ "run --link=wwan0 isp", NULL, CONTROL_RUN, false, true, "wwan0",
+	{ "run --link=wwan0 isp", NULL, CTLPROTO_RUN, false, true, "wwan0",
 	    "isp", "run --link wwan0 isp" },
-	{ "run isp --no-wait", NULL, CONTROL_RUN, false, false, NULL, "isp",
+	{ "run isp --no-wait", NULL, CTLPROTO_RUN, false, false, NULL, "isp",
 	    "run --no-wait isp" },
 	BAD("run --link --no-wait", "--link needs an interface name " RUN_USAGE),
 	BAD("run --link", "--link needs an interface name " RUN_USAGE),
 	BAD("run --link=", "--link needs an interface name " RUN_USAGE),
 	BAD("run --link a --link b", "--link given twice (\"a\" and \"b\")"),
 	/* Interface names as the kernel takes them (dev_valid_name()). */
-	{ "run --link 0123456789abcde", NULL, CONTROL_RUN, false, true,
+	{ "run --link 0123456789abcde", NULL, CTLPROTO_RUN, false, true,
 	    "0123456789abcde", "", "run --link 0123456789abcde" },
-	{ "run --link w\xc3\xa9", NULL, CONTROL_RUN, false, true, "w\xc3\xa9",
+	{ "run --link w\xc3\xa9", NULL, CTLPROTO_RUN, false, true, "w\xc3\xa9",
 	    "", "run --link w\xc3\xa9" },
-	{ "run --link a\"b", NULL, CONTROL_RUN, false, true, "a\"b", "",
+	{ "run --link a\"b", NULL, CTLPROTO_RUN, false, true, "a\"b", "",
 	    "run --link a\"b" },
 	BAD("run --link a/b", "--link: \"a/b\" " IFNAME_BAD),
 	BAD("run --link 0123456789abcdef", "--link: \"0123456789abcdef\" "
@@ -107,19 +110,6 @@ static const struct req_case cases[] = {
 	BAD("", "no command given (status, run, reload)"),
 };
 
-/* Split a case's line into words, in place. */
-static size_t
-split(char *line, char **words, size_t max)
-{
-	size_t	n = 0;
-	char	*w;
-
-	while (n < max && (w = strsep(&line, " ")) != NULL)
-		if (*w != '\0')
-			words[n++] = w;
-	return n;
-}
-
 /* A case's line for the test log, without raw control bytes. */
 static const char *
 shown(const char *s, char *buf, size_t len)
@@ -145,15 +135,15 @@ test_table(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct req_case	*c = &cases[i];
-		struct control_req	 req;
+		struct ctlproto_req	 req;
 		char			 line[256], *words[16], err[256] = "";
 		char			 relays[256] = "", out[256], vis[1024];
 		size_t			 n;
 		int			 r;
 
 		snprintf(line, sizeof(line), "%s", c->line);
-		n = split(line, words, 16);
-		r = control_req_parse(words, n, &req, err, sizeof(err));
+		n = ctlproto_split(line, words, 16);
+		r = ctlproto_req_parse(words, n, &req, err, sizeof(err));
 		print_message("%-32s -> %s\n", shown(c->line, vis, sizeof(vis)),
 		    r == 0 ? "ok" : err);
 		if (c->error != NULL) {
@@ -175,7 +165,7 @@ test_table(void **state)
 			    req.relays[j]);
 		assert_string_equal(relays, c->relays);
 		/* What etrnctl sends parses to the same request. */
-		assert_int_equal(control_req_format(&req, out, sizeof(out)), 0);
+		assert_int_equal(ctlproto_req_format(&req, out, sizeof(out)), 0);
 		assert_int_equal(out[strlen(out) - 1], '\n');
 		out[strlen(out) - 1] = '\0';
 		assert_string_equal(out, c->canonical);
@@ -189,24 +179,24 @@ test_unsendable_words(void **state)
 	char			 a[] = "run", b[] = "is p", c[] = "x\001";
 	char			 e[] = "";
 	char			*w1[] = { a, b }, *w2[] = { a, c }, *w3[] = { a, e };
-	struct control_req	 req;
+	struct ctlproto_req	 req;
 	char			 err[256];
 
 	(void)state;
-	assert_int_equal(control_req_parse(w1, 2, &req, err, sizeof(err)), -1);
+	assert_int_equal(ctlproto_req_parse(w1, 2, &req, err, sizeof(err)), -1);
 	assert_string_equal(err, "argument 2 (\"is p\") is empty or has a "
 	    "space or control character");
-	assert_int_equal(control_req_parse(w2, 2, &req, err, sizeof(err)), -1);
-	assert_int_equal(control_req_parse(w3, 2, &req, err, sizeof(err)), -1);
+	assert_int_equal(ctlproto_req_parse(w2, 2, &req, err, sizeof(err)), -1);
+	assert_int_equal(ctlproto_req_parse(w3, 2, &req, err, sizeof(err)), -1);
 }
 
 /* A request too long for one line is refused by the formatter. */
 static void
 test_format_bounds(void **state)
 {
-	char			 name[40], *words[CONTROL_WORDS_MAX + 1];
+	char			 name[40], *words[CTLPROTO_WORDS_MAX + 1];
 	char			 run[] = "run", small[16], *big;
-	struct control_req	 req;
+	struct ctlproto_req	 req;
 	char			 err[256];
 	size_t			 i;
 
@@ -214,19 +204,127 @@ test_format_bounds(void **state)
 	memset(name, 'r', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	words[0] = run;
-	for (i = 1; i <= CONTROL_WORDS_MAX; i++)
+	for (i = 1; i <= CTLPROTO_WORDS_MAX; i++)
 		words[i] = name;
-	assert_int_equal(control_req_parse(words, CONTROL_WORDS_MAX + 1, &req,
+	assert_int_equal(ctlproto_req_parse(words, CTLPROTO_WORDS_MAX + 1, &req,
 	    err, sizeof(err)), -1);
 	assert_string_equal(err, "more than 256 words");
-	assert_int_equal(control_req_parse(words, 3, &req, err, sizeof(err)),
+	assert_int_equal(ctlproto_req_parse(words, 3, &req, err, sizeof(err)),
 	    0);
-	assert_int_equal(control_req_format(&req, small, sizeof(small)), -1);
-	big = calloc(1, CONTROL_LINE_MAX + 2);
+	assert_int_equal(ctlproto_req_format(&req, small, sizeof(small)), -1);
+	big = calloc(1, CTLPROTO_LINE_MAX + 2);
 	assert_non_null(big);
-	assert_int_equal(control_req_format(&req, big, CONTROL_LINE_MAX + 2),
+	assert_int_equal(ctlproto_req_format(&req, big, CTLPROTO_LINE_MAX + 2),
 	    0);
 	free(big);
+}
+
+/* Answer lines: their class and fields, or -1 for what is no answer. */
+struct answer_case {
+	const char		*line;
+	int			 ret;
+	enum ctlproto_kind	 kind;
+	const char		*text;		/* NULL: none */
+	int			 status;
+};
+
+static const struct answer_case answer_cases[] = {
+	{ "- isp example.org ok 250 Queuing started", 0, CTLPROTO_DATA,
+	    "isp example.org ok 250 Queuing started", 0 },
+	{ "- ", 0, CTLPROTO_DATA, "", 0 },
+	{ "-  two spaces", 0, CTLPROTO_DATA, " two spaces", 0 },
+	{ "ok", 0, CTLPROTO_OK, NULL, 0 },
+	{ "ok ppp0 is not watched; nothing to do", 0, CTLPROTO_OK,
+	    "ppp0 is not watched; nothing to do", 0 },
+	{ "exit 0", 0, CTLPROTO_EXIT, NULL, 0 },
+	{ "exit 1", 0, CTLPROTO_EXIT, NULL, 1 },
+	{ "exit 75", 0, CTLPROTO_EXIT, NULL, 75 },
+	{ "exit 255", 0, CTLPROTO_EXIT, NULL, 255 },
+	{ "error no relay \"nosuch\"", 0, CTLPROTO_ERROR,
+	    "no relay \"nosuch\"", 0 },
+	{ "error etrnd is shutting down", 0, CTLPROTO_ERROR,
+	    "etrnd is shutting down", 0 },
+	/* Not answers. */
+	{ "", -1, 0, NULL, 0 },
+	{ "-", -1, 0, NULL, 0 },
+	{ "-x", -1, 0, NULL, 0 },
+	{ "okay", -1, 0, NULL, 0 },
+	{ "OK", -1, 0, NULL, 0 },
+	{ "exit", -1, 0, NULL, 0 },
+	{ "exit ", -1, 0, NULL, 0 },
+	{ "exit 256", -1, 0, NULL, 0 },
+	{ "exit 1000", -1, 0, NULL, 0 },
+	{ "exit -1", -1, 0, NULL, 0 },
+	{ "exit 07", -1, 0, NULL, 0 },
+	{ "exit 7x", -1, 0, NULL, 0 },
+	{ "exit 1 ", -1, 0, NULL, 0 },
+	{ "error", -1, 0, NULL, 0 },
+	{ "error ", -1, 0, NULL, 0 },
+	{ "errors happen", -1, 0, NULL, 0 },
+	{ "status", -1, 0, NULL, 0 },
+};
+
+static void
+test_answers(void **state)
+{
+	struct ctlproto_answer	 a;
+	struct evbuffer		*b;
+	char			*line;
+	size_t			 i, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(answer_cases) / sizeof(answer_cases[0]); i++) {
+		const struct answer_case	*c = &answer_cases[i];
+
+		print_message("%-40s\n", c->line);
+		assert_int_equal(ctlproto_answer_parse(c->line, &a), c->ret);
+		if (c->ret == -1)
+			continue;
+		assert_int_equal(a.kind, c->kind);
+		if (c->text == NULL)
+			assert_null(a.text);
+		else
+			assert_string_equal(a.text, c->text);
+		assert_int_equal(a.status, c->status);
+		/* What the daemon produces for it is the very line. */
+		assert_non_null(b = evbuffer_new());
+		ctlproto_answer_add(b, &a);
+		line = evbuffer_readln(b, &len, EVBUFFER_EOL_LF);
+		assert_non_null(line);
+		assert_string_equal(line, c->line);
+		assert_int_equal(evbuffer_get_length(b), 0);
+		free(line);
+		evbuffer_free(b);
+	}
+}
+
+/* One usage text: the verbs in the daemon's message and etrnctl's help. */
+static void
+test_usage(void **state)
+{
+	(void)state;
+	assert_string_equal(ctlproto_usage[0], "status [--json]");
+	assert_string_equal(ctlproto_usage[1],
+	    "run [--no-wait] [--link IFACE] [RELAY...]");
+	assert_string_equal(ctlproto_usage[2], "reload");
+	assert_null(ctlproto_usage[3]);
+}
+
+/* Words split on spaces and tabs, runs of them skipped. */
+static void
+test_split(void **state)
+{
+	char	 line[] = " run\t--no-wait   isp\t\tmx2 ", *w[8];
+	char	 few[] = "a b c d", *w2[2];
+
+	(void)state;
+	assert_int_equal(ctlproto_split(line, w, 8), 4);
+	assert_string_equal(w[0], "run");
+	assert_string_equal(w[1], "--no-wait");
+	assert_string_equal(w[2], "isp");
+	assert_string_equal(w[3], "mx2");
+	/* No more than max words, so a caller sees one too many. */
+	assert_int_equal(ctlproto_split(few, w2, 2), 2);
 }
 
 int
@@ -236,6 +334,9 @@ main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_unsendable_words),
 		cmocka_unit_test(test_format_bounds),
+		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_split),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

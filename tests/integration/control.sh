@@ -558,6 +558,17 @@ check "status: a C1 control in a server's reply is escaped" grep -q \
 	'^  c1.example .* Queuing \\xc2\\x9b31m started$' "$T/out"
 check "status: no raw C1 byte at all" \
 	bash -c "! LC_ALL=C grep -qaP '[\\x1b\\x80-\\x9f]' '$T/out'"
+"$ETRNCTL" -s "$SOCK2" status --json >"$T/c1.json"
+check "status --json: valid JSON, the reply text escaped as in the table" \
+	python3 - "$T/c1.json" <<'PY'
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+assert all(0x20 <= b < 0x7f for b in raw.rstrip(b"\n")), raw
+d = json.loads(raw)
+text = d["relays"][0]["domains"][0]["text"]
+assert text == "Queuing \\xc2\\x9b31m started", text
+assert not any(0x80 <= ord(ch) <= 0x9f or ch == "\x1b" for ch in text)
+PY
 "$ETRNCTL" -s "$SOCK2" run --no-wait --link "w$(printf '\xc3\xa9')0" >/dev/null
 check "unwatched by default rules, UTF-8 name: logged escaped" wait_for 5 \
 	grep -q 'control: w\\xc3\\xa90 is up (link tool hook)' "$T/fd.log"

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ctlproto: the control protocol's grammar, once for etrnctl and etrnd
+ * (see ctlproto.h): requests parsed and formatted, answers produced and
+ * classified.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <net/if.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "ctlproto.h"
+#include "log.h"
+#include "util.h"
+
+const char *const ctlproto_usage[] = {
+	CTLPROTO_USAGE_STATUS,
+	CTLPROTO_USAGE_RUN,
+	CTLPROTO_USAGE_RELOAD,
+	NULL,
+};
+
+static int	req_error(char *, size_t, const char *, ...) LOG_FMT(3, 4);
+
+static int
+req_error(char *err, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A word the line protocol can carry: no space, no control character. */
+bool
+ctlproto_word_ok(const char *w)
+{
+	const unsigned char	*p;
+
+	if (*w == '\0')
+		return false;
+	for (p = (const unsigned char *)w; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * The length of the UTF-8 sequence at p if it is valid and not a C1
+ * control (U+0080..U+009F), else 0.
+ */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	uint32_t	cp;
+	size_t		n, i;
+
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	cp = *p & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* Overlong, surrogate, beyond Unicode, C1. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || cp <= 0x9f)
+		return 0;
+	return n;
+}
+
+/*
+ * What the kernel accepts as an interface name (dev_valid_name(): 1 to 15
+ * bytes, not "." or "..", no "/", ":" or space, which includes 0xa0 in its
+ * ctype), and no control character: bytes above 0x7e only as UTF-8.
+ */
+bool
+ctlproto_ifname_ok(const char *name)
+{
+	const unsigned char	*p;
+	size_t			 n;
+
+	if (*name == '\0' || strlen(name) >= IFNAMSIZ ||
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
+	for (p = (const unsigned char *)name; *p != '\0'; p += n) {
+		n = 1;
+		if (*p <= ' ' || *p == 0x7f || *p == '/' || *p == ':' ||
+		    *p == 0xa0)
+			return false;
+		if (*p > 0x7f && (n = utf8_len(p)) == 0)
+			return false;
+		if (memchr(p, 0xa0, n) != NULL)
+			return false;
+	}
+	return true;
+}
+
+/* A peer's word, quotes escaped too, for a message in quotes. */
+#define VIS_MAX		64
+struct vis {
+	char	s[STR_VIS_LEN(VIS_MAX)];
+};
+
+static const char *
+vis(const char *w, struct vis *v)
+{
+	return str_vis(v->s, w, VIS_MAX, "\"");
+}
+
+static int
+req_parse_run(char * const *words, size_t n, struct ctlproto_req *req,
+    char *err, size_t len)
+{
+	const char	*w, *link;
+	struct vis	 v1, v2;
+	size_t		 i, first = 0;
+
+	/* Relays are the words that are not options, in order. */
+	for (i = 1; i < n; i++) {
+		w = words[i];
+		if (strcmp(w, "--no-wait") == 0) {
+			req->wait = false;
+			continue;
+		}
+		if (strcmp(w, "--link") == 0 || strncmp(w, "--link=", 7) == 0) {
+			if (w[6] == '=')
+				link = w + 7;
+			else if (i + 1 < n && words[i + 1][0] != '-')
+				link = words[++i];
+			else
+				link = "";
+			if (*link == '\0')
+				return req_error(err, len, "--link needs an "
+				    "interface name (" CTLPROTO_USAGE_RUN ")");
+			if (req->link != NULL)
+				return req_error(err, len, "--link given twice "
+				    "(\"%s\" and \"%s\")", vis(req->link, &v1),
+				    vis(link, &v2));
+			if (!ctlproto_ifname_ok(link))
+				return req_error(err, len, "--link: \"%s\" is "
+				    "not an interface name (1 to %d bytes; no "
+				    "\"/\", \":\", space or control character)",
+				    vis(link, &v1), IFNAMSIZ - 1);
+			req->link = link;
+			continue;
+		}
+		if (w[0] == '-')
+			return req_error(err, len, "run: unknown option "
+			    "\"%s\" (" CTLPROTO_USAGE_RUN ")", vis(w, &v1));
+		/* Move the relay names together, in place, in their order. */
+		if (first == 0)
+			first = i;
+		if (req->nrelays > 0 && first + req->nrelays != i)
+			return req_error(err, len, "run: options go before "
+			    "the relay names (" CTLPROTO_USAGE_RUN ")");
+		req->nrelays++;
+	}
+	req->relays = req->nrelays > 0 ? words + first : NULL;
+	return 0;
+}
+
+int
+ctlproto_req_parse(char * const *words, size_t n, struct ctlproto_req *req,
+    char *err, size_t len)
+{
+	struct vis	v;
+	size_t		i;
+
+	memset(req, 0, sizeof(*req));
+	req->wait = true;
+	if (n == 0)
+		return req_error(err, len, "no command given (status, run, "
+		    "reload)");
+	if (n > CTLPROTO_WORDS_MAX)
+		return req_error(err, len, "more than %d words",
+		    CTLPROTO_WORDS_MAX);
+	for (i = 0; i < n; i++)
+		if (!ctlproto_word_ok(words[i]))
+			return req_error(err, len, "argument %zu (\"%s\") is "
+			    "empty or has a space or control character", i + 1,
+			    vis(words[i], &v));
+	if (strcmp(words[0], "status") == 0) {
+		req->verb = CTLPROTO_STATUS;
+		for (i = 1; i < n; i++) {
+			if (strcmp(words[i], "--json") != 0)
+				return req_error(err, len, "status: unexpected "
+				    "\"%s\" (" CTLPROTO_USAGE_STATUS ")", vis(words[i], &v));
+			req->json = true;
+		}
+		return 0;
+	}
+	if (strcmp(words[0], "reload") == 0) {
+		req->verb = CTLPROTO_RELOAD;
+		if (n > 1)
+			return req_error(err, len, "reload takes no arguments "
+			    "(got \"%s\")", vis(words[1], &v));
+		return 0;
+	}
+	if (strcmp(words[0], "run") == 0) {
+		req->verb = CTLPROTO_RUN;
+		return req_parse_run(words, n, req, err, len);
+	}
+	return req_error(err, len, "unknown command \"%s\" (" CTLPROTO_USAGE_STATUS ", "
+	    CTLPROTO_USAGE_RUN ", " CTLPROTO_USAGE_RELOAD ")", vis(words[0], &v));
+}
+
+int
+ctlproto_req_format(const struct ctlproto_req *req, char *buf, size_t len)
+{
+	size_t	off, i;
+	int	n;
+
+	switch (req->verb) {
+	case CTLPROTO_STATUS:
+		n = snprintf(buf, len, "status%s\n", req->json ? " --json" : "");
+		return n < 0 || (size_t)n >= len ? -1 : 0;
+	case CTLPROTO_RELOAD:
+		n = snprintf(buf, len, "reload\n");
+		return n < 0 || (size_t)n >= len ? -1 : 0;
+	case CTLPROTO_RUN:
+		break;
+	}
+	n = snprintf(buf, len, "run%s%s%s", req->wait ? "" : " --no-wait",
+	    req->link != NULL ? " --link " : "",
+	    req->link != NULL ? req->link : "");
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	off = (size_t)n;
+	for (i = 0; i < req->nrelays; i++) {
+		n = snprintf(buf + off, len - off, " %s", req->relays[i]);
+		if (n < 0 || (size_t)n >= len - off)
+			return -1;
+		off += (size_t)n;
+	}
+	if (off + 2 > len)
+		return -1;
+	memcpy(buf + off, "\n", 2);
+	return 0;
+}
+
+size_t
+ctlproto_split(char *line, char **words, size_t max)
+{
+	size_t	n = 0;
+	char	*w;
+
+	while (n < max && (w = strsep(&line, " \t")) != NULL)
+		if (*w != '\0')
+			words[n++] = w;
+	return n;
+}
+
+int
+ctlproto_answer_parse(const char *line, struct ctlproto_answer *a)
+{
+	const char	*p;
+	int		 status = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (strncmp(line, "- ", 2) == 0) {
+		a->kind = CTLPROTO_DATA;
+		a->text = line + 2;
+		return 0;
+	}
+	if (strcmp(line, "ok") == 0 || strncmp(line, "ok ", 3) == 0) {
+		a->kind = CTLPROTO_OK;
+		a->text = line[2] == ' ' ? line + 3 : NULL;
+		return 0;
+	}
+	if (strncmp(line, "error ", 6) == 0 && line[6] != '\0') {
+		a->kind = CTLPROTO_ERROR;
+		a->text = line + 6;
+		return 0;
+	}
+	if (strncmp(line, "exit ", 5) != 0)
+		return -1;
+	/* 0 to 255 in decimal, nothing else. */
+	for (p = line + 5; *p >= '0' && *p <= '9' && p - line < 8; p++)
+		status = status * 10 + (*p - '0');
+	if (p == line + 5 || *p != '\0' || p - line > 8 || status > 255 ||
+	    (line[5] == '0' && p - line > 6))
+		return -1;
+	a->kind = CTLPROTO_EXIT;
+	a->status = status;
+	return 0;
+}
+
+void
+ctlproto_answer_add(struct evbuffer *out, const struct ctlproto_answer *a)
+{
+	switch (a->kind) {
+	case CTLPROTO_DATA:
+		evbuffer_add_printf(out, "- %s\n", a->text);
+		break;
+	case CTLPROTO_OK:
+		if (a->text != NULL)
+			evbuffer_add_printf(out, "ok %s\n", a->text);
+		else
+			evbuffer_add(out, "ok\n", 3);
+		break;
+	case CTLPROTO_EXIT:
+		evbuffer_add_printf(out, "exit %d\n", a->status);
+		break;
+	case CTLPROTO_ERROR:
+		evbuffer_add_printf(out, "error %s\n", a->text);
+		break;
+	}
+}
+
+int
+ctlproto_sockaddr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun->sun_path, path, strlen(path) + 1);
+	return 0;
+}

@@ -1,0 +1,660 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * report: how results and state are shown (see report.h).  Presentation
+ * only: every function reads what it is given and renders it.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+
+#include "config.h"
+#include "linkstate.h"
+#include "log.h"
+#include "report.h"
+
+/*
+ * The relay states report tells apart, by sched_relay_info's state name
+ * (sched's names, which status --json shows as they are).
+ */
+enum report_state {
+	REPORT_IDLE,
+	REPORT_QUEUED,
+	REPORT_RUNNING,
+	REPORT_BACKOFF,
+	REPORT_WAITLINK,
+	REPORT_FAILED,
+};
+#define REPORT_NSTATES	(REPORT_FAILED + 1)
+
+static const char *const report_state_names[] = {
+	[REPORT_IDLE] = "idle",
+	[REPORT_QUEUED] = "queued",
+	[REPORT_RUNNING] = "running",
+	[REPORT_BACKOFF] = "backoff",
+	[REPORT_WAITLINK] = "waitlink",
+	[REPORT_FAILED] = "failed",
+};
+
+static enum report_state
+report_state_of(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(report_state_names); i++)
+		if (strcmp(name, report_state_names[i]) == 0)
+			return (enum report_state)i;
+	return REPORT_IDLE;
+}
+
+void
+report_line_stdio(const char *line, void *fp)
+{
+	fprintf(fp, "%s\n", line);
+}
+
+static void
+report_sched_foreach(const void *src, sched_relay_fn fn, void *arg)
+{
+	sched_foreach(src, fn, arg);
+}
+
+struct report_relays
+report_relays_of(const struct sched *sc)
+{
+	struct report_relays	rr = { report_sched_foreach, sc };
+
+	return rr;
+}
+
+static void	report_linef(report_line_fn, void *, const char *, ...)
+		    LOG_FMT(3, 4);
+
+/* One formatted line to fn. */
+static void
+report_linef(report_line_fn fn, void *arg, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*line;
+
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) == -1)
+		fatalx("vasprintf");
+	va_end(ap);
+	fn(line, arg);
+	free(line);
+}
+
+char *
+report_reply_text(char *out, size_t len, const char *text)
+{
+	char	line[ETRN_TEXT_MAX];
+	size_t	i;
+
+	for (i = 0; text[i] != '\0' && i + 1 < sizeof(line); i++)
+		line[i] = text[i] == '\n' ? ' ' : text[i];
+	line[i] = '\0';
+	if (len < STR_VIS_LEN(1)) {
+		if (len > 0)
+			out[0] = '\0';
+		return out;
+	}
+	return str_vis(out, line, (len - STR_VIS_LEN(0)) / 4, "");
+}
+
+char *
+report_result_line(char *buf, size_t len, const char *relay,
+    const char *domain, const struct etrn_result *res)
+{
+	char	r[STR_VIS_LEN(255)], d[STR_VIS_LEN(255)];
+	char	text[REPORT_TEXT_LEN], code[16] = "-";
+
+	if (res->code != 0)
+		snprintf(code, sizeof(code), "%d", res->code);
+	report_reply_text(text, sizeof(text), res->text);
+	str_vis(d, domain, 255, "");
+	if (relay != NULL)
+		snprintf(buf, len, "%s %s %s %s%s%s", str_vis(r, relay, 255, ""),
+		    d, etrn_class_name(res->cls), code, text[0] != '\0' ?
+		    " " : "", text);
+	else
+		snprintf(buf, len, "%s %s %s%s%s", d, etrn_class_name(res->cls),
+		    code, text[0] != '\0' ? " " : "", text);
+	return buf;
+}
+
+int
+report_exit_merge(int status, enum etrn_class cls)
+{
+	switch (cls) {
+	case ETRN_R_OK:
+		return status;
+	case ETRN_R_REFUSED:
+	case ETRN_R_UNSUPPORTED:
+		return 1;
+	case ETRN_R_TEMP:
+	case ETRN_R_NONE:
+		break;
+	}
+	return status == 1 ? 1 : 75;	/* EX_TEMPFAIL */
+}
+
+struct results_ctx {
+	char * const	*names;
+	size_t		 n;
+	report_line_fn	 fn;
+	void		*arg;
+	int		 status;
+};
+
+static void
+report_relay_results(const struct sched_relay_info *ri, void *arg)
+{
+	struct results_ctx	*rc = arg;
+	char			 line[REPORT_LINE_LEN];
+	size_t			 i;
+
+	for (i = 0; i < rc->n; i++)
+		if (strcmp(rc->names[i], ri->name) == 0)
+			break;
+	if (rc->n > 0 && i == rc->n)
+		return;
+	for (i = 0; i < ri->ndomains; i++) {
+		if (rc->fn != NULL)
+			rc->fn(report_result_line(line, sizeof(line), ri->name,
+			    ri->domains[i].domain, ri->domains[i].last),
+			    rc->arg);
+		rc->status = report_exit_merge(rc->status,
+		    ri->domains[i].last->cls);
+	}
+}
+
+int
+report_results(const struct report_relays *rr, char * const *names,
+    size_t n, report_line_fn fn, void *arg)
+{
+	struct results_ctx	rc = { names, n, fn, arg, 0 };
+
+	rr->foreach(rr->src, report_relay_results, &rc);
+	return rc.status;
+}
+
+/* STATUS=: the relay part, and the counts beyond four relays. */
+struct line_ctx {
+	char		*buf;
+	size_t		 len, off, n;
+	unsigned	 counts[REPORT_NSTATES];
+};
+
+static void
+report_count(const struct sched_relay_info *ri, void *arg)
+{
+	struct line_ctx	*lc = arg;
+
+	lc->counts[report_state_of(ri->state)]++;
+	lc->n++;
+}
+
+/* "isp ok; mx2 421, retry 14:05:30": one relay's part of STATUS=. */
+static void
+report_relay_status(const struct sched_relay_info *ri, void *arg)
+{
+	struct line_ctx			*lc = arg;
+	const struct etrn_result	*worst = NULL;
+	char				 name[STR_VIS_LEN(64)], d[32];
+	char				*p;
+	long				 pending = -1;
+	size_t				 i, len;
+	time_t				 at;
+	struct tm			 tm;
+	int				 code;
+
+	if (lc->off + 3 >= lc->len)
+		return;
+	if (lc->off > 0) {
+		memcpy(lc->buf + lc->off, "; ", 3);
+		lc->off += 2;
+	}
+	p = lc->buf + lc->off;
+	len = lc->len - lc->off;
+	for (i = 0; i < ri->ndomains; i++) {
+		const struct etrn_result *res = ri->domains[i].last;
+
+		if (res->pending >= 0)
+			pending = (pending < 0 ? 0 : pending) + res->pending;
+		if (res->cls != ETRN_R_OK && res->cls != ETRN_R_NONE &&
+		    (worst == NULL || res->cls > worst->cls))
+			worst = res;
+	}
+	code = worst != NULL ? worst->code : 0;
+	str_vis(name, ri->name, 64, "");
+	switch (report_state_of(ri->state)) {
+	case REPORT_QUEUED:
+		snprintf(p, len, "%s queued", name);
+		break;
+	case REPORT_RUNNING:
+		snprintf(p, len, "%s running", name);
+		break;
+	case REPORT_BACKOFF:
+		/* Absolute: systemctl status shows the line for minutes. */
+		at = (time_t)ri->next_retry;
+		if (localtime_r(&at, &tm) == NULL ||
+		    strftime(d, sizeof(d), "%H:%M:%S", &tm) == 0)
+			snprintf(d, sizeof(d), "?");
+		snprintf(p, len, "%s %d, retry %s", name, code, d);
+		break;
+	case REPORT_WAITLINK:
+		snprintf(p, len, "%s %d, waiting for link", name, code);
+		break;
+	case REPORT_FAILED:
+		snprintf(p, len, "%s failed (%d)", name, code);
+		break;
+	case REPORT_IDLE:
+		if (worst != NULL)
+			snprintf(p, len, "%s %s %d", name,
+			    etrn_class_name(worst->cls), worst->code);
+		else if (ri->ndomains == 0 ||
+		    ri->domains[0].last->cls == ETRN_R_NONE)
+			snprintf(p, len, "%s idle", name);
+		else if (pending >= 0)
+			snprintf(p, len, "%s ok, %ld pending", name, pending);
+		else
+			snprintf(p, len, "%s ok", name);
+		break;
+	}
+	lc->off += strlen(p);
+}
+
+void
+report_status_line(char *buf, size_t len, const struct report_relays *rr,
+    const struct linkstate *links, const char *conf_path)
+{
+	struct linkstate_info	 li;
+	struct line_ctx		 lc;
+	char			 lk[160] = "", name[STR_VIS_LEN(IFNAMSIZ)];
+	size_t			 i, off = 0, up = 0, n = 0;
+
+	if (len == 0)
+		return;
+	memset(&lc, 0, sizeof(lc));
+	rr->foreach(rr->src, report_count, &lc);
+	if (lc.n == 0) {
+		snprintf(buf, len, "Idle: no relays configured (edit %s, then "
+		    "systemctl reload etrnd)", conf_path);
+		return;
+	}
+	for (i = 0; links != NULL && linkstate_get(links, i, &li); i++) {
+		n++;
+		up += li.usable;
+		if (n <= 3 && off < sizeof(lk))
+			off += (size_t)snprintf(lk + off, sizeof(lk) - off,
+			    "%s%s %s", off ? ", " : "",
+			    str_vis(name, li.name, IFNAMSIZ, ""),
+			    li.usable ? "up" : "down");
+	}
+	if (links != NULL && n == 0)
+		snprintf(lk, sizeof(lk), "no watched link");
+	else if (n > 3)
+		snprintf(lk, sizeof(lk), "%zu of %zu links up", up, n);
+	off = 0;
+	if (links != NULL)
+		off = (size_t)snprintf(buf, len, "%s; ", lk);
+	if (off >= len)
+		return;
+	if (lc.n > 4) {
+		snprintf(buf + off, len - off, "%zu relays: %u running, "
+		    "%u queued, %u retrying, %u failed", lc.n,
+		    lc.counts[REPORT_RUNNING], lc.counts[REPORT_QUEUED],
+		    lc.counts[REPORT_BACKOFF] + lc.counts[REPORT_WAITLINK],
+		    lc.counts[REPORT_FAILED]);
+		return;
+	}
+	buf[off] = '\0';
+	lc.buf = buf + off;
+	lc.len = len - off;
+	lc.off = 0;
+	rr->foreach(rr->src, report_relay_status, &lc);
+}
+
+/* Times for people: "2026-12-01 14:05:30 UTC (3h ago)", "-" for never. */
+static const char *
+fmt_time(int64_t t, int64_t now, char *buf, size_t len)
+{
+	time_t		tt = (time_t)t;
+	struct tm	tm;
+	char		abs[40], rel[24], dur[16];
+	uint64_t	d;
+
+	if (t <= 0 || localtime_r(&tt, &tm) == NULL) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	strftime(abs, sizeof(abs), "%Y-%m-%d %H:%M:%S %Z", &tm);
+	d = (uint64_t)(t > now ? t - now : now - t);
+	if (d == 0)
+		snprintf(rel, sizeof(rel), "now");
+	else if (d >= 2 * 86400)
+		snprintf(rel, sizeof(rel), t > now ? "in %llud" : "%llud ago",
+		    (unsigned long long)(d / 86400));
+	else {
+		fmt_duration(d * 1000, dur, sizeof(dur));
+		snprintf(rel, sizeof(rel), t > now ? "in %s" : "%s ago", dur);
+	}
+	snprintf(buf, len, "%s (%s)", abs, rel);
+	return buf;
+}
+
+/* The widths of the status table's columns, measured in a first pass. */
+struct status_cols {
+	int	domain, result, code, pending, attempt;
+};
+
+struct status_ctx {
+	report_line_fn		 fn;
+	void			*arg;
+	struct evbuffer		*json;
+	bool			 first;
+	int64_t			 now;
+	struct status_cols	 w;
+};
+
+/* One domain's cells, as the table shows them. */
+struct status_cells {
+	char	domain[STR_VIS_LEN(255)], code[8], pend[24], attempt[80];
+	char	text[REPORT_TEXT_LEN];
+};
+
+static void
+status_cells(const struct sched_domain_info *d, int64_t now,
+    struct status_cells *cl)
+{
+	snprintf(cl->code, sizeof(cl->code), "-");
+	snprintf(cl->pend, sizeof(cl->pend), "-");
+	if (d->last->pending >= 0)
+		snprintf(cl->pend, sizeof(cl->pend), "%ld", d->last->pending);
+	if (d->last->code != 0)
+		snprintf(cl->code, sizeof(cl->code), "%d", d->last->code);
+	fmt_time(d->last_try, now, cl->attempt, sizeof(cl->attempt));
+	str_vis(cl->domain, d->domain, 255, "");
+	report_reply_text(cl->text, sizeof(cl->text), d->last->text);
+}
+
+#define WIDEN(w, s)	do {					\
+	int	len_ = (int)strlen(s);				\
+	if (len_ > (w))						\
+		(w) = len_;					\
+} while (0)
+
+static void
+status_measure(const struct sched_relay_info *ri, void *arg)
+{
+	struct status_ctx	*sc = arg;
+	struct status_cells	 cl;
+	size_t			 i;
+
+	for (i = 0; i < ri->ndomains; i++) {
+		status_cells(&ri->domains[i], sc->now, &cl);
+		WIDEN(sc->w.domain, cl.domain);
+		WIDEN(sc->w.result, etrn_class_name(ri->domains[i].last->cls));
+		WIDEN(sc->w.code, cl.code);
+		WIDEN(sc->w.pending, cl.pend);
+		WIDEN(sc->w.attempt, cl.attempt);
+	}
+}
+
+static void
+status_relay_text(const struct sched_relay_info *ri, void *arg)
+{
+	struct status_ctx	*sc = arg;
+	struct status_cells	 cl;
+	char			 t1[80], t2[80], name[STR_VIS_LEN(255)];
+	char			 host[STR_VIS_LEN(255)];
+	size_t			 i;
+
+	sc->fn("", sc->arg);
+	report_linef(sc->fn, sc->arg, "relay %s (%s:%u): %s, %u failure%s; "
+	    "last success %s; next retry %s", str_vis(name, ri->name, 255, ""),
+	    str_vis(host, ri->host, 255, ""), ri->port, ri->state,
+	    ri->failures, ri->failures == 1 ? "" : "s",
+	    fmt_time(ri->last_success, sc->now, t1, sizeof(t1)),
+	    fmt_time(ri->next_retry, sc->now, t2, sizeof(t2)));
+	report_linef(sc->fn, sc->arg, "  %-*s  %-*s  %-*s  %-*s  %-*s  %s",
+	    sc->w.domain, "DOMAIN", sc->w.result, "RESULT", sc->w.code, "CODE",
+	    sc->w.pending, "PENDING", sc->w.attempt, "LAST ATTEMPT", "REPLY");
+	for (i = 0; i < ri->ndomains; i++) {
+		status_cells(&ri->domains[i], sc->now, &cl);
+		report_linef(sc->fn, sc->arg, "  %-*s  %-*s  %-*s  %-*s  %-*s  "
+		    "%s", sc->w.domain, cl.domain, sc->w.result,
+		    etrn_class_name(ri->domains[i].last->cls), sc->w.code,
+		    cl.code, sc->w.pending, cl.pend, sc->w.attempt, cl.attempt,
+		    cl.text[0] != '\0' ? cl.text : "-");
+	}
+}
+
+/* "etrnd 0.1.0, pid 42, up 3h2m, /etc/etrnd.conf, reloaded ok at ...". */
+static void
+status_header_text(const struct control_daemon_info *di, int64_t now,
+    report_line_fn fn, void *arg)
+{
+	char		 up[24], t[80], zone[16];
+	struct tm	 tm;
+	time_t		 tt = (time_t)now;
+
+	if (now > di->started)
+		fmt_duration((uint64_t)(now - di->started) * 1000, up,
+		    sizeof(up));
+	else
+		snprintf(up, sizeof(up), "0s");
+	if (di->reload_time == 0)
+		snprintf(t, sizeof(t), "not reloaded since start");
+	else
+		fmt_time(di->reload_time, now, t, sizeof(t));
+	report_linef(fn, arg, "etrnd %s, pid %ld, up %s, configuration %s; "
+	    "last reload: %s%s%s", ETRND_VERSION, di->pid, up,
+	    di->conf_path != NULL ? di->conf_path : "-",
+	    di->reload_time == 0 ? "" : di->reload_ok ? "ok at " :
+	    "FAILED at ", t, di->reload_time != 0 && !di->reload_ok ?
+	    " (the previous configuration stays in use)" : "");
+	if (di->reload_time != 0 && !di->reload_ok && di->reload_error != NULL)
+		report_linef(fn, arg, "  %s", di->reload_error);
+	if (localtime_r(&tt, &tm) == NULL ||
+	    strftime(zone, sizeof(zone), "%Z (%z)", &tm) == 0)
+		snprintf(zone, sizeof(zone), "?");
+	report_linef(fn, arg, "times in %s", zone);
+}
+
+void
+report_status_text(const struct report_relays *rr,
+    const struct linkstate *links, const struct control_daemon_info *di,
+    int64_t now, report_line_fn fn, void *arg)
+{
+	struct linkstate_info	 li;
+	struct status_ctx	 sc;
+	struct line_ctx		 lc;
+	char			 t[80], name[STR_VIS_LEN(IFNAMSIZ)];
+	size_t			 i;
+	int			 wname = 4;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.fn = fn;
+	sc.arg = arg;
+	sc.now = now;
+	status_header_text(di, now, fn, arg);
+	for (i = 0; links != NULL && linkstate_get(links, i, &li); i++)
+		WIDEN(wname, str_vis(name, li.name, IFNAMSIZ, ""));
+	fn("", arg);
+	if (i == 0)
+		fn("links: no watched link is present", arg);
+	else
+		report_linef(fn, arg, "%-*s  %-5s  %s", wname, "LINK", "STATE",
+		    "SINCE");
+	for (i = 0; links != NULL && linkstate_get(links, i, &li); i++)
+		report_linef(fn, arg, "%-*s  %-5s  %s", wname,
+		    str_vis(name, li.name, IFNAMSIZ, ""),
+		    li.usable ? "up" : "down",
+		    fmt_time(li.since, now, t, sizeof(t)));
+	sc.w.domain = (int)strlen("DOMAIN");
+	sc.w.result = (int)strlen("RESULT");
+	sc.w.code = (int)strlen("CODE");
+	sc.w.pending = (int)strlen("PENDING");
+	sc.w.attempt = (int)strlen("LAST ATTEMPT");
+	rr->foreach(rr->src, status_measure, &sc);
+	rr->foreach(rr->src, status_relay_text, &sc);
+	memset(&lc, 0, sizeof(lc));
+	rr->foreach(rr->src, report_count, &lc);
+	if (lc.n == 0) {
+		fn("", arg);
+		report_linef(fn, arg, "relays: none configured (add a [relay "
+		    "NAME] section to %s, then etrnctl reload)",
+		    di->conf_path != NULL ? di->conf_path :
+		    "the configuration");
+	}
+}
+
+/* Text already escaped (ASCII) as a JSON string. */
+static void
+json_ascii(struct evbuffer *b, const char *s)
+{
+	const unsigned char	*p;
+
+	evbuffer_add(b, "\"", 1);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			evbuffer_add_printf(b, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			evbuffer_add_printf(b, "\\u%04x", *p);
+		else
+			evbuffer_add(b, p, 1);
+	}
+	evbuffer_add(b, "\"", 1);
+}
+
+/*
+ * Any string as JSON: its str_vis() form, as the table shows it, so the
+ * output is ASCII and valid whatever the bytes (invalid UTF-8 included),
+ * and what a parser returns holds no C1 control or bidi override either.
+ */
+static void
+json_str(struct evbuffer *b, const char *s)
+{
+	char	*vis;
+
+	vis = xcalloc(1, STR_VIS_LEN(strlen(s)));
+	json_ascii(b, str_vis(vis, s, strlen(s), ""));
+	free(vis);
+}
+
+static void
+json_time(struct evbuffer *b, int64_t t)
+{
+	if (t > 0)
+		evbuffer_add_printf(b, "%lld", (long long)t);
+	else
+		evbuffer_add(b, "null", 4);
+}
+
+static void
+status_relay_json(const struct sched_relay_info *ri, void *arg)
+{
+	struct status_ctx	*sc = arg;
+	struct evbuffer		*b = sc->json;
+	char			 text[REPORT_TEXT_LEN];
+	size_t			 i;
+
+	evbuffer_add_printf(b, "%s{\"name\":", sc->first ? "" : ",");
+	sc->first = false;
+	json_str(b, ri->name);
+	evbuffer_add(b, ",\"host\":", 8);
+	json_str(b, ri->host);
+	evbuffer_add_printf(b, ",\"port\":%u,\"state\":", ri->port);
+	json_str(b, ri->state);
+	evbuffer_add_printf(b, ",\"failures\":%u,\"last_success\":",
+	    ri->failures);
+	json_time(b, ri->last_success);
+	evbuffer_add(b, ",\"next_retry\":", 14);
+	json_time(b, ri->next_retry);
+	evbuffer_add(b, ",\"domains\":[", 12);
+	for (i = 0; i < ri->ndomains; i++) {
+		const struct sched_domain_info	*d = &ri->domains[i];
+
+		evbuffer_add_printf(b, "%s{\"domain\":", i ? "," : "");
+		json_str(b, d->domain);
+		evbuffer_add_printf(b, ",\"result\":\"%s\",\"code\":",
+		    etrn_class_name(d->last->cls));
+		if (d->last->code != 0)
+			evbuffer_add_printf(b, "%d", d->last->code);
+		else
+			evbuffer_add(b, "null", 4);
+		evbuffer_add(b, ",\"text\":", 8);
+		json_ascii(b, report_reply_text(text, sizeof(text),
+		    d->last->text));
+		evbuffer_add(b, ",\"pending\":", 11);
+		if (d->last->pending >= 0)
+			evbuffer_add_printf(b, "%ld", d->last->pending);
+		else
+			evbuffer_add(b, "null", 4);
+		evbuffer_add(b, ",\"last_ok\":", 11);
+		json_time(b, d->last_ok);
+		evbuffer_add(b, ",\"last_attempt\":", 16);
+		json_time(b, d->last_try);
+		evbuffer_add(b, "}", 1);
+	}
+	evbuffer_add(b, "]}", 2);
+}
+
+static void
+status_header_json(struct evbuffer *b, const struct control_daemon_info *di)
+{
+	evbuffer_add_printf(b, ",\"pid\":%ld,\"started\":", di->pid);
+	json_time(b, di->started);
+	evbuffer_add(b, ",\"config\":", 10);
+	json_str(b, di->conf_path != NULL ? di->conf_path : "");
+	evbuffer_add(b, ",\"last_reload\":", 15);
+	if (di->reload_time == 0) {
+		evbuffer_add(b, "null", 4);
+		return;
+	}
+	evbuffer_add(b, "{\"time\":", 8);
+	json_time(b, di->reload_time);
+	evbuffer_add_printf(b, ",\"ok\":%s,\"error\":",
+	    di->reload_ok ? "true" : "false");
+	if (di->reload_ok || di->reload_error == NULL)
+		evbuffer_add(b, "null", 4);
+	else
+		json_str(b, di->reload_error);
+	evbuffer_add(b, "}", 1);
+}
+
+void
+report_status_json(const struct report_relays *rr,
+    const struct linkstate *links, const struct control_daemon_info *di,
+    report_line_fn fn, void *arg)
+{
+	struct linkstate_info	 li;
+	struct status_ctx	 sc;
+	size_t			 i;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.first = true;
+	if ((sc.json = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	evbuffer_add_printf(sc.json, "{\"version\":\"%s\"", ETRND_VERSION);
+	status_header_json(sc.json, di);
+	evbuffer_add(sc.json, ",\"links\":[", 10);
+	for (i = 0; links != NULL && linkstate_get(links, i, &li); i++) {
+		evbuffer_add_printf(sc.json, "%s{\"name\":", i ? "," : "");
+		json_str(sc.json, li.name);
+		evbuffer_add_printf(sc.json, ",\"up\":%s,\"since\":",
+		    li.usable ? "true" : "false");
+		json_time(sc.json, li.since);
+		evbuffer_add(sc.json, "}", 1);
+	}
+	evbuffer_add(sc.json, "],\"relays\":[", 12);
+	rr->foreach(rr->src, status_relay_json, &sc);
+	evbuffer_add(sc.json, "]}", 3);	/* with the NUL */
+	fn((const char *)evbuffer_pullup(sc.json, -1), arg);
+	evbuffer_free(sc.json);
+}

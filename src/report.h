@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * report: presentation, and only that: how results and state are shown to
+ * people and programs.  The result line ("RELAY DOMAIN CLASS CODE TEXT"),
+ * a server's reply on one escaped line, the exit rule of --once and
+ * `etrnctl run`, systemd's STATUS= text, and etrnctl status as a table or
+ * as JSON.  Everything a peer sent is escaped with str_vis() (\xNN), so no
+ * escape sequence, C1 control or bidi override reaches a terminal or a log;
+ * JSON strings carry that same escaped text, so they are ASCII and always
+ * valid.  It reads state (sched_foreach's sched_relay_info, linkstate,
+ * control_daemon_info) and never changes it; it does not log.
+ */
+#ifndef ETRND_REPORT_H
+#define ETRND_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "control.h"
+#include "etrn.h"
+#include "sched.h"
+#include "util.h"
+
+struct linkstate;
+
+/* A reply text on one line, escaped: the size that always fits. */
+#define REPORT_TEXT_LEN		STR_VIS_LEN(ETRN_TEXT_MAX)
+/* A result line: relay and domain (escaped, at most 255 bytes each). */
+#define REPORT_LINE_LEN		(2 * STR_VIS_LEN(255) + REPORT_TEXT_LEN + 48)
+
+/* Where rendered lines go, one call per line, without the newline. */
+typedef void	(*report_line_fn)(const char *line, void *arg);
+/* A report_line_fn that writes each line to the FILE * in arg. */
+void		 report_line_stdio(const char *line, void *fp);
+
+/* The relays to show: the scheduler's, or a test's table. */
+struct report_relays {
+	void		(*foreach)(const void *src, sched_relay_fn, void *arg);
+	const void	 *src;
+};
+struct report_relays	 report_relays_of(const struct sched *);
+
+/*
+ * A server's reply text on one line: newlines become spaces, backslash and
+ * every byte outside printable ASCII \xNN.  Cut to fit len ("..." then).
+ * Returns out.
+ */
+char		*report_reply_text(char *out, size_t len, const char *text);
+/*
+ * "RELAY DOMAIN CLASS CODE TEXT" (relay NULL: without it, as etrn(1)
+ * prints), CODE "-" without a reply, no trailing space without a text.
+ * Returns buf.
+ */
+char		*report_result_line(char *buf, size_t len, const char *relay,
+		    const char *domain, const struct etrn_result *);
+
+/* Fold one domain's class into an exit status: 1 > 75 > 0. */
+int		 report_exit_merge(int status, enum etrn_class);
+/*
+ * The result line of every domain of the relays named (all when n is 0)
+ * to fn (NULL: none), and the exit status they make: --once, etrnctl run.
+ */
+int		 report_results(const struct report_relays *,
+		    char * const *names, size_t n, report_line_fn, void *arg);
+
+/*
+ * systemd's STATUS= line: the watched links (links NULL: no link monitor)
+ * and each relay ("isp ok; mx2 421, retry 14:05:30"; retry times are
+ * absolute since the line stays on show), or a count beyond four relays;
+ * with no relay, what to do about it (conf_path names the file).
+ */
+void		 report_status_line(char *buf, size_t len,
+		    const struct report_relays *, const struct linkstate *links,
+		    const char *conf_path);
+
+/* etrnctl status: the header, the links table and one table per relay. */
+void		 report_status_text(const struct report_relays *,
+		    const struct linkstate *links,
+		    const struct control_daemon_info *, int64_t now,
+		    report_line_fn, void *arg);
+/* etrnctl status --json: one line, one object (see etrnctl(8)). */
+void		 report_status_json(const struct report_relays *,
+		    const struct linkstate *links,
+		    const struct control_daemon_info *, report_line_fn,
+		    void *arg);
+
+#endif
