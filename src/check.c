@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "etrn.h"
 #include "log.h"
+#include "report.h"
 #include "session.h"
 #include "util.h"
 
@@ -42,19 +43,6 @@ check_ms(int64_t ms, char *buf, size_t len)
 	return buf;
 }
 
-/* A server's text of up to ETRN_TEXT_MAX bytes, escaped, on one line. */
-static const char *
-check_vis(char out[STR_VIS_LEN(ETRN_TEXT_MAX)], const char *in)
-{
-	char	flat[ETRN_TEXT_MAX];
-	size_t	i;
-
-	for (i = 0; in[i] != '\0' && i + 1 < sizeof(flat); i++)
-		flat[i] = in[i] == '\n' ? ' ' : in[i];
-	flat[i] = '\0';
-	return str_vis(out, flat, sizeof(flat), "");
-}
-
 /* Write one relay's report from what its session met. */
 static void
 check_report(struct check_relay *cr, const struct session_report *sr,
@@ -62,7 +50,7 @@ check_report(struct check_relay *cr, const struct session_report *sr,
 {
 	const struct conf_relay	*r = cr->conf;
 	const char		*hint;
-	char			 a[32], text[STR_VIS_LEN(ETRN_TEXT_MAX)];
+	char			 a[32], text[REPORT_TEXT_LEN];
 	size_t			 len = 0;
 	FILE			*f;
 
@@ -78,11 +66,13 @@ check_report(struct check_relay *cr, const struct session_report *sr,
 		    check_ms(sr->connect_ms, a, sizeof a));
 	/* What the server said is escaped before it reaches a terminal. */
 	if (sr->greeting_ms >= 0)
-		fprintf(f, "  greeting     %s (%s)\n", check_vis(text,
-		    e->greeting), check_ms(sr->greeting_ms, a, sizeof a));
+		fprintf(f, "  greeting     %s (%s)\n", report_reply_text(text,
+		    sizeof(text), e->greeting), check_ms(sr->greeting_ms, a,
+		    sizeof a));
 	if (e->esmtp)
 		fprintf(f, "  EHLO         %s\n", e->keywords[0] != '\0' ?
-		    check_vis(text, e->keywords) : "(no extensions)");
+		    report_reply_text(text, sizeof(text), e->keywords) :
+		    "(no extensions)");
 	else if (e->greeted)
 		fprintf(f, "  HELO         accepted (no ESMTP, no extensions)\n");
 	if (sr->tls_ms >= 0)
@@ -120,7 +110,7 @@ check_report(struct check_relay *cr, const struct session_report *sr,
 		    check_ms(sr->total_ms, a, sizeof a));
 		cr->status = 0;
 	} else {
-		check_vis(text, res->text);
+		report_reply_text(text, sizeof(text), res->text);
 		if (res->fail == ETRN_F_REPLY)
 			fprintf(f, "  result       %s: %d %s\n",
 			    res->cls == ETRN_R_TEMP ? "failed (temporary)" :

@@ -43,6 +43,7 @@
 #define TIMEOUT_MAX_S		86400
 #define HELO_MAX		255
 #define EXIT_TEMPFAIL		75	/* EX_TEMPFAIL, as etrnd --once */
+#define ARG_SHOWN_MAX		512	/* bytes of a bad argument shown */
 
 struct tool {
 	struct event_base	*base;
@@ -81,26 +82,6 @@ usage(FILE *fp)
 	    "  -v          trace the SMTP conversation on stderr\n"
 	    "  -V          print the version and exit\n"
 	    "  -h          print this help and exit\n");
-}
-
-/* Copy an argument for a message, escaping what a terminal would act on. */
-static const char *
-tool_vis(const char *in, char *out, size_t outlen)
-{
-	size_t		 j = 0;
-	unsigned char	 c;
-	int		 n;
-
-	for (; (c = (unsigned char)*in) != '\0' && j + 5 < outlen; in++) {
-		if (c < 0x20 || c == 0x7f || c == '\\') {
-			n = snprintf(out + j, outlen - j, c == '\\' ? "\\\\" :
-			    "\\x%02x", c);
-			j += (size_t)n;
-		} else
-			out[j++] = (char)c;
-	}
-	out[j] = '\0';
-	return out;
 }
 
 /* A whole decimal number in [min, max]; -1 for anything else. */
@@ -180,7 +161,11 @@ tool_resolver(struct tool *t)
 		log_debug("%s: not read; using defaults", RESOLV_CONF);
 }
 
-/* "DOMAIN CLASS CODE TEXT", the reply text on one line; hints on stderr. */
+/*
+ * "DOMAIN CLASS CODE TEXT", the reply text on one line and escaped (a
+ * server's C1 controls or bidi overrides never reach the terminal); hints
+ * on stderr.
+ */
 static void
 tool_print(const char *domain, const struct etrn_result *res)
 {
@@ -222,8 +207,7 @@ tool_on_session_done(struct session *s, const struct etrn_result *res,
 		r = &t->results[t->next + i];
 		*r = res[i];
 		/* session_shutdown() says "daemon"; we were interrupted. */
-		if (t->interrupted && r->cls == ETRN_R_TEMP && r->code == 0 &&
-		    strcmp(r->text, "daemon shutting down") == 0)
+		if (r->fail == ETRN_F_SHUTDOWN)
 			snprintf(r->text, sizeof(r->text), "interrupted");
 		failed |= r->cls == ETRN_R_REFUSED ||
 		    r->cls == ETRN_R_UNSUPPORTED;
@@ -315,7 +299,7 @@ main(int argc, char *argv[])
 	};
 	struct tool	 t;
 	const char	*helo = NULL, *why, *server;
-	char		 shown[4 * CONF_DOMAIN_MAX + 8];
+	char		 shown[STR_VIS_LEN(ARG_SHOWN_MAX)];
 	unsigned long	 n, port = 25, timeout = 0;
 	size_t		 len, i;
 	int		 ch, verbose = 0, status;
@@ -339,8 +323,8 @@ main(int argc, char *argv[])
 				t.params.command = CONF_CMD_QSND;
 			else {
 				warnx("-C: invalid verb \"%s\" (use ETRN or "
-				    "QSND)", tool_vis(optarg, shown,
-				    sizeof(shown)));
+				    "QSND)", str_vis(shown, optarg,
+				    ARG_SHOWN_MAX, ""));
 				return EX_USAGE;
 			}
 			break;
@@ -349,8 +333,8 @@ main(int argc, char *argv[])
 			return 0;
 		case 'H':
 			if ((why = tool_helo_check(optarg)) != NULL) {
-				warnx("-H: name \"%s\" %s", tool_vis(optarg,
-				    shown, sizeof(shown)), why);
+				warnx("-H: name \"%s\" %s", str_vis(shown,
+				    optarg, ARG_SHOWN_MAX, ""), why);
 				return EX_USAGE;
 			}
 			helo = optarg;
@@ -358,15 +342,15 @@ main(int argc, char *argv[])
 		case 'p':
 			if (tool_number(optarg, 1, 65535, &port) == -1) {
 				warnx("-p: invalid port \"%s\" (use 1-65535)",
-				    tool_vis(optarg, shown, sizeof(shown)));
+				    str_vis(shown, optarg, ARG_SHOWN_MAX, ""));
 				return EX_USAGE;
 			}
 			break;
 		case 't':
 			if (tool_number(optarg, 1, TIMEOUT_MAX_S, &n) == -1) {
 				warnx("-t: invalid timeout \"%s\" (use whole "
-				    "seconds, 1-%d)", tool_vis(optarg, shown,
-				    sizeof(shown)), TIMEOUT_MAX_S);
+				    "seconds, 1-%d)", str_vis(shown, optarg,
+				    ARG_SHOWN_MAX, ""), TIMEOUT_MAX_S);
 				return EX_USAGE;
 			}
 			timeout = n;
@@ -397,8 +381,8 @@ main(int argc, char *argv[])
 	}
 	for (i = 1; i < (size_t)argc; i++) {
 		if ((why = conf_domain_check(argv[i])) != NULL) {
-			warnx("domain \"%s\" %s", tool_vis(argv[i], shown,
-			    sizeof(shown)), why);
+			warnx("domain \"%s\" %s", str_vis(shown, argv[i],
+			    ARG_SHOWN_MAX, ""), why);
 			return EX_USAGE;
 		}
 	}
@@ -441,8 +425,10 @@ main(int argc, char *argv[])
 
 	/* Interrupted: the rest were never answered, or never asked. */
 	for (i = t.next; i < t.ndomains; i++) {
-		if (i < t.next + t.nchunk)
+		if (i < t.next + t.nchunk) {
 			t.results[i].cls = ETRN_R_TEMP;
+			t.results[i].fail = ETRN_F_SHUTDOWN;
+		}
 		snprintf(t.results[i].text, sizeof(t.results[i].text),
 		    "interrupted");
 		tool_print(t.domains[i], &t.results[i]);

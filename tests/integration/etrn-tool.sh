@@ -96,6 +96,17 @@ check "458 exits 75" test "$rc" -eq 75
 check "... its two lines joined by a space" \
 	expect "example.org temporary 458 Unable to queue messages try later"
 
+# A server's C1 control (CSI, U+009B) and bidi override (U+202E), valid
+# UTF-8 both, reach the terminal escaped byte by byte, never as they are.
+port=$(free_port)
+listen --reply $'250 ok \xc2\x9b2J \xe2\x80\xaedesrever\tend'
+run -p "$port" 127.0.0.1 example.org
+check "a reply with C1, bidi and tab bytes exits 0" test "$rc" -eq 0
+check "... its text escaped (\\xNN) on the result line" \
+	expect 'example.org ok 250 ok \xc2\x9b2J \xe2\x80\xaedesrever\x09end'
+check "... and no byte outside printable ASCII on stdout" \
+	env LC_ALL=C awk '/[^ -~]/ {exit 1}' "$T/out"
+
 # Nothing listening: temporary, no reply code.
 port=$(free_port)
 run -p "$port" -t 5 127.0.0.1 example.org @example.net
