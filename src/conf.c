@@ -38,6 +38,7 @@
 #define CONF_WS		" \t"
 
 #define DEF_SETTLE_MS		(2 * 1000)
+#define DEF_HOLDDOWN_MS		(2 * 1000)
 #define DEF_INTERVAL_MS		0
 #define DEF_RETRY_MIN_MS	(30 * 1000)
 #define DEF_RETRY_MAX_MS	(30 * 60 * 1000)
@@ -91,6 +92,7 @@ enum daemon_key {
 	DK_WATCH,
 	DK_LINKUP,
 	DK_SETTLE,
+	DK_HOLDDOWN,
 	DK_INTERVAL,
 	DK_RUN_AT_START,
 	DK_HELO,
@@ -182,6 +184,7 @@ static const struct conf_key daemon_keys[DK_COUNT] = {
 	    conf_watch_item, 0),
 	[DK_LINKUP] = ENUM("link-up", struct conf, linkup, linkup_names, 0),
 	[DK_SETTLE] = DURATION("settle", settle_ms, KEY_ZERO_OK),
+	[DK_HOLDDOWN] = DURATION("hold-down", holddown_ms, KEY_ZERO_OK),
 	[DK_INTERVAL] = DURATION("interval", interval_ms, KEY_ZERO_OK),
 	[DK_RUN_AT_START] = BOOL("run-at-start", struct conf, run_at_start),
 	[DK_HELO] = { .name = "helo", .set = conf_set_helo },
@@ -1267,6 +1270,7 @@ conf_new(const char *path)
 	conf->path = xstrdup(path);
 	conf->linkup = CONF_LINKUP_RUNNING;
 	conf->settle_ms = DEF_SETTLE_MS;
+	conf->holddown_ms = DEF_HOLDDOWN_MS;
 	conf->interval_ms = DEF_INTERVAL_MS;
 	conf->run_at_start = true;
 	conf->retry_min_ms = DEF_RETRY_MIN_MS;
@@ -1580,6 +1584,9 @@ conf_print_summary(const struct conf *conf, FILE *f)
 	fprintf(f, "  link-up          %s\n", linkup_names[conf->linkup]);
 	fprintf(f, "  settle           %s\n",
 	    fmt_duration(conf->settle_ms, a, sizeof a));
+	if (conf->settle_ms == 0)
+		fprintf(f, "  hold-down        %s\n",
+		    fmt_duration(conf->holddown_ms, a, sizeof a));
 	if (conf->interval_ms == 0)
 		fprintf(f, "  interval         off\n");
 	else

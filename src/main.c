@@ -73,7 +73,6 @@ struct etrnd {
 	char			*reload_error;	/* first line, or NULL */
 	bool			 once;
 	bool			 check;		/* --check: ask for nothing */
-	bool			 starting;
 	bool			 stopping;
 };
 
@@ -243,8 +242,9 @@ etrnd_link_cb(enum linkstate_event ev, const char *ifname, void *arg)
 	struct etrnd	*d = arg;
 
 	(void)ifname;
-	/* The first dump is the state at start, not a change. */
-	if (d->starting || d->stopping)
+	/* linkmon_new() reports nothing: its first dump is the state at
+	 * start, not a change. */
+	if (d->stopping)
 		return;
 	sched_set_online(d->sched, linkstate_online(linkmon_state(d->link)));
 	switch (ev) {
@@ -749,10 +749,8 @@ main(int argc, char *argv[])
 
 	if (notify_init(d.base) == -1)
 		log_warn("systemd watchdog");
-	d.starting = true;
 	d.link = linkmon_new(d.base, d.conf->watch, d.conf->nwatch,
 	    etrnd_link_cb, &d);
-	d.starting = false;
 	if (d.link == NULL) {
 		ch = errno;
 		log_warn("netlink: cannot watch links");

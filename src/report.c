@@ -14,41 +14,8 @@
 #include "config.h"
 #include "linkstate.h"
 #include "log.h"
+#include "relay.h"
 #include "report.h"
-
-/*
- * The relay states report tells apart, by sched_relay_info's state name
- * (sched's names, which status --json shows as they are).
- */
-enum report_state {
-	REPORT_IDLE,
-	REPORT_QUEUED,
-	REPORT_RUNNING,
-	REPORT_BACKOFF,
-	REPORT_WAITLINK,
-	REPORT_FAILED,
-};
-#define REPORT_NSTATES	(REPORT_FAILED + 1)
-
-static const char *const report_state_names[] = {
-	[REPORT_IDLE] = "idle",
-	[REPORT_QUEUED] = "queued",
-	[REPORT_RUNNING] = "running",
-	[REPORT_BACKOFF] = "backoff",
-	[REPORT_WAITLINK] = "waitlink",
-	[REPORT_FAILED] = "failed",
-};
-
-static enum report_state
-report_state_of(const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < nitems(report_state_names); i++)
-		if (strcmp(name, report_state_names[i]) == 0)
-			return (enum report_state)i;
-	return REPORT_IDLE;
-}
 
 void
 report_line_stdio(const char *line, void *fp)
@@ -186,7 +153,7 @@ report_results(const struct report_relays *rr, char * const *names,
 struct line_ctx {
 	char		*buf;
 	size_t		 len, off, n;
-	unsigned	 counts[REPORT_NSTATES];
+	unsigned	 counts[RELAY_NSTATES];
 };
 
 static void
@@ -194,7 +161,7 @@ report_count(const struct sched_relay_info *ri, void *arg)
 {
 	struct line_ctx	*lc = arg;
 
-	lc->counts[report_state_of(ri->state)]++;
+	lc->counts[ri->state]++;
 	lc->n++;
 }
 
@@ -231,14 +198,14 @@ report_relay_status(const struct sched_relay_info *ri, void *arg)
 	}
 	code = worst != NULL ? worst->code : 0;
 	str_vis(name, ri->name, 64, "");
-	switch (report_state_of(ri->state)) {
-	case REPORT_QUEUED:
+	switch (ri->state) {
+	case RELAY_S_QUEUED:
 		snprintf(p, len, "%s queued", name);
 		break;
-	case REPORT_RUNNING:
+	case RELAY_S_RUNNING:
 		snprintf(p, len, "%s running", name);
 		break;
-	case REPORT_BACKOFF:
+	case RELAY_S_BACKOFF:
 		/* Absolute: systemctl status shows the line for minutes. */
 		at = (time_t)ri->next_retry;
 		if (localtime_r(&at, &tm) == NULL ||
@@ -246,13 +213,13 @@ report_relay_status(const struct sched_relay_info *ri, void *arg)
 			snprintf(d, sizeof(d), "?");
 		snprintf(p, len, "%s %d, retry %s", name, code, d);
 		break;
-	case REPORT_WAITLINK:
+	case RELAY_S_WAITLINK:
 		snprintf(p, len, "%s %d, waiting for link", name, code);
 		break;
-	case REPORT_FAILED:
+	case RELAY_S_FAILED:
 		snprintf(p, len, "%s failed (%d)", name, code);
 		break;
-	case REPORT_IDLE:
+	case RELAY_S_IDLE:
 		if (worst != NULL)
 			snprintf(p, len, "%s %s %d", name,
 			    etrn_class_name(worst->cls), worst->code);
@@ -307,9 +274,9 @@ report_status_line(char *buf, size_t len, const struct report_relays *rr,
 	if (lc.n > 4) {
 		snprintf(buf + off, len - off, "%zu relays: %u running, "
 		    "%u queued, %u retrying, %u failed", lc.n,
-		    lc.counts[REPORT_RUNNING], lc.counts[REPORT_QUEUED],
-		    lc.counts[REPORT_BACKOFF] + lc.counts[REPORT_WAITLINK],
-		    lc.counts[REPORT_FAILED]);
+		    lc.counts[RELAY_S_RUNNING], lc.counts[RELAY_S_QUEUED],
+		    lc.counts[RELAY_S_BACKOFF] + lc.counts[RELAY_S_WAITLINK],
+		    lc.counts[RELAY_S_FAILED]);
 		return;
 	}
 	buf[off] = '\0';
@@ -417,7 +384,7 @@ status_relay_text(const struct sched_relay_info *ri, void *arg)
 	sc->fn("", sc->arg);
 	report_linef(sc->fn, sc->arg, "relay %s (%s:%u): %s, %u failure%s; "
 	    "last success %s; next retry %s", str_vis(name, ri->name, 255, ""),
-	    str_vis(host, ri->host, 255, ""), ri->port, ri->state,
+	    str_vis(host, ri->host, 255, ""), ri->port, relay_state_name(ri->state),
 	    ri->failures, ri->failures == 1 ? "" : "s",
 	    fmt_time(ri->last_success, sc->now, t1, sizeof(t1)),
 	    fmt_time(ri->next_retry, sc->now, t2, sizeof(t2)));
@@ -570,7 +537,7 @@ status_relay_json(const struct sched_relay_info *ri, void *arg)
 	evbuffer_add(b, ",\"host\":", 8);
 	json_str(b, ri->host);
 	evbuffer_add_printf(b, ",\"port\":%u,\"state\":", ri->port);
-	json_str(b, ri->state);
+	json_str(b, relay_state_name(ri->state));
 	evbuffer_add_printf(b, ",\"failures\":%u,\"last_success\":",
 	    ri->failures);
 	json_time(b, ri->last_success);

@@ -21,9 +21,11 @@
 #include <event2/util.h>
 
 #include "etrn.h"
+#include "holddown.h"
 #include "log.h"
 #include "probe.h"
 #include "relay.h"
+#include "report.h"
 #include "sched.h"
 #include "session.h"
 #include "util.h"
@@ -72,6 +74,8 @@ struct sched {
 	struct relay_list	 queue;		/* waiting for a session slot */
 	unsigned		 nsessions;
 	struct event		*settle_ev;
+	struct holddown		 hold;		/* link-ups with settle = 0 */
+	struct event		*hold_ev;	/* the hold-down window's end */
 	struct event		*interval_ev;
 
 	/* local-smtp: wait until the site's MTA listens, then run. */
@@ -136,18 +140,6 @@ relay_verb(const struct sched_relay *sr)
 {
 	return sr->conf != NULL && sr->conf->command == CONF_CMD_QSND ?
 	    "QSND" : "ETRN";
-}
-
-/* Reply text on one line, for logs and status. */
-static const char *
-flat(const char *text, char *buf, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; text[i] != '\0' && i + 1 < len; i++)
-		buf[i] = text[i] == '\n' ? ' ' : text[i];
-	buf[i] = '\0';
-	return buf;
 }
 
 static void
@@ -305,10 +297,10 @@ sched_log_result(const struct sched_relay *sr, const struct relay_domain *d,
     const struct etrn_result *res)
 {
 	struct log_fields	 f = { sr->name, d->arg, res->code, NULL };
-	char			 text[ETRN_TEXT_MAX], count[48] = "";
+	char			 text[REPORT_TEXT_LEN], count[48] = "";
 	const char		*hint;
 
-	flat(res->text, text, sizeof(text));
+	report_reply_text(text, sizeof(text), res->text);
 	switch (res->cls) {
 	case ETRN_R_OK:
 		if (res->pending >= 0)
@@ -319,15 +311,23 @@ sched_log_result(const struct sched_relay *sr, const struct relay_domain *d,
 		    d->arg, res->code, text, count);
 		break;
 	case ETRN_R_TEMP:
-		if (d->last.cls == ETRN_R_TEMP && d->last.code == res->code)
+		/* Warn when the failure first appears or changes kind. */
+		if (d->last.cls == ETRN_R_TEMP && d->last.fail == res->fail &&
+		    d->last.code == res->code)
 			log_debug("relay %s: %s %s: still failing: %s",
 			    sr->name, relay_verb(sr), d->arg, text);
-		else if (res->code != 0)
+		else if (res->fail == ETRN_F_SHUTDOWN)
+			log_info("relay %s: %s %s: not asked: %s", sr->name,
+			    relay_verb(sr), d->arg, text);
+		else if (etrn_fail_unreachable(res->fail))
+			log_event(LOG_WARNING, LOG_EV_RELAY_UNREACHABLE, &f,
+			    "relay %s: %s %s: temporary failure: %s",
+			    sr->name, relay_verb(sr), d->arg, text);
+		else if (res->fail == ETRN_F_REPLY)
 			log_warnx("relay %s: %s %s: temporary failure: %d %s",
 			    sr->name, relay_verb(sr), d->arg, res->code, text);
 		else
-			log_event(LOG_WARNING, LOG_EV_RELAY_UNREACHABLE, &f,
-			    "relay %s: %s %s: temporary failure: %s",
+			log_warnx("relay %s: %s %s: temporary failure: %s",
 			    sr->name, relay_verb(sr), d->arg, text);
 		break;
 	case ETRN_R_REFUSED:
@@ -356,7 +356,7 @@ sched_log_backoff(const struct sched_relay *sr, uint64_t delay)
 {
 	const struct relay		*r = &sr->rl;
 	const struct relay_domain	*first = NULL;
-	char				 dur[32], text[ETRN_TEXT_MAX];
+	char				 dur[32], text[REPORT_TEXT_LEN];
 	char				 more[32] = "";
 	size_t				 i, n = relay_ntemp(r);
 
@@ -371,8 +371,8 @@ sched_log_backoff(const struct sched_relay *sr, uint64_t delay)
 	}
 	if (n > 1)
 		snprintf(more, sizeof(more), " and %zu more", n - 1);
-	flat(first->last.text, text, sizeof(text));
-	if (first->last.code != 0)
+	report_reply_text(text, sizeof(text), first->last.text);
+	if (first->last.fail == ETRN_F_REPLY)
 		log_info("relay %s: %s%s still failing (%d %s); asking again "
 		    "for %zu domain%s in %s", sr->name, first->arg, more,
 		    first->last.code, text, n, n == 1 ? "" : "s", dur);
@@ -532,6 +532,23 @@ sched_settle_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 static void
+sched_hold_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct sched	*sc = arg;
+
+	(void)fd;
+	(void)ev;
+	if (!holddown_expire(&sc->hold, now_ms(), sc->conf->holddown_ms))
+		return;
+	if (!sc->online) {
+		log_debug("hold-down: no watched link is up any more");
+		return;
+	}
+	log_debug("hold-down: over; the link-ups inside it run once now");
+	sched_trigger_all(sc, RELAY_T_LINKUP);
+}
+
+static void
 sched_interval_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd;
@@ -575,9 +592,11 @@ sched_new(struct event_base *base, struct evdns_base *dns,
 	TAILQ_INIT(&sc->queue);
 	TAILQ_INIT(&sc->waiters);
 	sc->settle_ev = evtimer_new(base, sched_settle_cb, sc);
+	sc->hold_ev = evtimer_new(base, sched_hold_cb, sc);
 	sc->interval_ev = event_new(base, -1, EV_PERSIST, sched_interval_cb,
 	    sc);
-	if (sc->settle_ev == NULL || sc->interval_ev == NULL)
+	if (sc->settle_ev == NULL || sc->hold_ev == NULL ||
+	    sc->interval_ev == NULL)
 		fatalx("event_new");
 	for (i = 0; i < conf->nrelays; i++) {
 		sr = sched_relay_new(sc, &conf->relays[i]);
@@ -606,6 +625,7 @@ sched_free(struct sched *sc)
 	}
 	probe_free(sc->probe);
 	event_free(sc->interval_ev);
+	event_free(sc->hold_ev);
 	event_free(sc->settle_ev);
 	free(sc->helo);
 	free(sc);
@@ -695,12 +715,28 @@ sched_set_online(struct sched *sc, bool online)
 void
 sched_on_link_up(struct sched *sc)
 {
-	struct timeval	tv = ms_to_tv(sc->conf->settle_ms);
+	struct timeval	tv;
+	uint64_t	now = now_ms();
 
 	if (sc->shutting_down)
 		return;
-	/* Re-arming restarts the wait: a flapping link runs once. */
-	evtimer_add(sc->settle_ev, &tv);
+	if (sc->conf->settle_ms > 0) {
+		/* settle: after the last link-up; re-arming restarts it. */
+		tv = ms_to_tv(sc->conf->settle_ms);
+		evtimer_add(sc->settle_ev, &tv);
+		return;
+	}
+	/* hold-down: the first link-up runs now, later ones once more. */
+	if (holddown_edge(&sc->hold, now, sc->conf->holddown_ms)) {
+		sched_trigger_all(sc, RELAY_T_LINKUP);
+		return;
+	}
+	if (!evtimer_pending(sc->hold_ev, NULL)) {
+		tv = ms_to_tv(sc->hold.until - now);
+		evtimer_add(sc->hold_ev, &tv);
+		log_debug("link-up inside the hold-down: one more run when "
+		    "it ends");
+	}
 }
 
 /* The gate is open: act on every relay's due run. */
@@ -840,6 +876,7 @@ sched_shutdown(struct sched *sc)
 	probe_free(sc->probe);
 	sc->probe = NULL;
 	evtimer_del(sc->settle_ev);
+	evtimer_del(sc->hold_ev);
 	evtimer_del(sc->interval_ev);
 	while ((sr = TAILQ_FIRST(&sc->queue)) != NULL)
 		TAILQ_REMOVE(&sc->queue, sr, qentry);
@@ -864,65 +901,6 @@ sched_busy(const struct sched *sc)
 {
 	return sc->nsessions > 0 || !TAILQ_EMPTY(&sc->queue) ||
 	    sc->probe != NULL;
-}
-
-void
-sched_format_result(const char *relay, const char *domain,
-    const struct etrn_result *res, char *buf, size_t len)
-{
-	char	text[ETRN_TEXT_MAX], code[16];
-
-	if (res->code != 0)
-		snprintf(code, sizeof(code), "%d", res->code);
-	else
-		snprintf(code, sizeof(code), "-");
-	snprintf(buf, len, "%s %s %s %s %s", relay, domain,
-	    etrn_class_name(res->cls), code, flat(res->text, text,
-	    sizeof(text)));
-}
-
-int
-sched_status_merge(int status, enum etrn_class cls)
-{
-	switch (cls) {
-	case ETRN_R_OK:
-		return status;
-	case ETRN_R_REFUSED:
-	case ETRN_R_UNSUPPORTED:
-		return 1;
-	case ETRN_R_TEMP:
-	case ETRN_R_NONE:
-		break;
-	}
-	return status == 1 ? 1 : 75;	/* EX_TEMPFAIL */
-}
-
-void
-sched_print_results(const struct sched *sc, FILE *fp)
-{
-	const struct sched_relay	*sr;
-	char			 line[1024];
-	size_t			 i;
-
-	TAILQ_FOREACH(sr, &sc->relays, entry)
-		for (i = 0; i < sr->rl.ndoms; i++) {
-			sched_format_result(sr->name, sr->rl.doms[i].arg,
-			    &sr->rl.doms[i].last, line, sizeof(line));
-			fprintf(fp, "%s\n", line);
-		}
-}
-
-int
-sched_exit_status(const struct sched *sc)
-{
-	const struct sched_relay	*sr;
-	int			 status = 0;
-	size_t			 i;
-
-	TAILQ_FOREACH(sr, &sc->relays, entry)
-		for (i = 0; i < sr->rl.ndoms; i++)
-			status = sched_status_merge(status, sr->rl.doms[i].last.cls);
-	return status;
 }
 
 size_t
@@ -951,7 +929,7 @@ sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 		ri.name = sr->name;
 		ri.host = sr->conf->host;
 		ri.port = sr->conf->port;
-		ri.state = relay_state_name(sr->rl.state);
+		ri.state = sr->rl.state;
 		ri.failures = sr->rl.failures;
 		for (i = 0; i < sr->rl.ndoms; i++) {
 			di[i].domain = sr->rl.doms[i].arg;
@@ -962,97 +940,12 @@ sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 				ri.last_success = di[i].last_ok;
 		}
 		if (sr->rl.state == RELAY_S_BACKOFF)
+			/* Rounded up: never shown before it happens. */
 			ri.next_retry = wall_s() + (int64_t)((sr->rl.retry_at >
-			    now ? sr->rl.retry_at - now : 0) / 1000);
+			    now ? sr->rl.retry_at - now : 0) + 999) / 1000;
 		ri.domains = di;
 		ri.ndomains = sr->rl.ndoms;
 		fn(&ri, arg);
 		free(di);
-	}
-}
-
-/* "isp ok; mx2 421, retry 14:05:30": one relay's part of STATUS=. */
-static size_t
-relay_status(const struct sched_relay *sr, char *buf, size_t len)
-{
-	const struct etrn_result	*worst = NULL;
-	char				 d[32];
-	long				 pending = -1;
-	size_t				 i;
-
-	for (i = 0; i < sr->rl.ndoms; i++) {
-		const struct etrn_result *res = &sr->rl.doms[i].last;
-
-		if (res->pending >= 0)
-			pending = (pending < 0 ? 0 : pending) + res->pending;
-		if (res->cls != ETRN_R_OK && res->cls != ETRN_R_NONE &&
-		    (worst == NULL || res->cls > worst->cls))
-			worst = res;
-	}
-	switch (sr->rl.state) {
-	case RELAY_S_QUEUED:
-		return (size_t)snprintf(buf, len, "%s queued", sr->name);
-	case RELAY_S_RUNNING:
-		return (size_t)snprintf(buf, len, "%s running", sr->name);
-	case RELAY_S_BACKOFF: {
-		/* Absolute: systemctl status shows the line for minutes. */
-		uint64_t	now = now_ms();
-		time_t		at = (time_t)(wall_s() + (int64_t)((sr->rl.retry_at >
-				    now ? sr->rl.retry_at - now : 0) + 999) / 1000);
-		struct tm	tm;
-
-		if (localtime_r(&at, &tm) == NULL ||
-		    strftime(d, sizeof(d), "%H:%M:%S", &tm) == 0)
-			snprintf(d, sizeof(d), "?");
-		return (size_t)snprintf(buf, len, "%s %d, retry %s",
-		    sr->name, worst != NULL ? worst->code : 0, d);
-	}
-	case RELAY_S_WAITLINK:
-		return (size_t)snprintf(buf, len, "%s %d, waiting for link",
-		    sr->name, worst != NULL ? worst->code : 0);
-	case RELAY_S_FAILED:
-		return (size_t)snprintf(buf, len, "%s failed (%d)", sr->name,
-		    worst != NULL ? worst->code : 0);
-	case RELAY_S_IDLE:
-		break;
-	}
-	if (worst != NULL)
-		return (size_t)snprintf(buf, len, "%s %s %d", sr->name,
-		    etrn_class_name(worst->cls), worst->code);
-	if (sr->rl.doms[0].last.cls == ETRN_R_NONE)
-		return (size_t)snprintf(buf, len, "%s idle", sr->name);
-	if (pending >= 0)
-		return (size_t)snprintf(buf, len, "%s ok, %ld pending",
-		    sr->name, pending);
-	return (size_t)snprintf(buf, len, "%s ok", sr->name);
-}
-
-void
-sched_status(const struct sched *sc, char *buf, size_t len)
-{
-	const struct sched_relay	*sr;
-	size_t			 off = 0, n = 0;
-	unsigned		 counts[RELAY_NSTATES] = { 0 };
-
-	TAILQ_FOREACH(sr, &sc->relays, entry) {
-		counts[sr->rl.state]++;
-		n++;
-	}
-	if (n > 4) {
-		snprintf(buf, len, "%zu relays: %u running, %u queued, "
-		    "%u retrying, %u failed", n, counts[RELAY_S_RUNNING],
-		    counts[RELAY_S_QUEUED], counts[RELAY_S_BACKOFF] +
-		    counts[RELAY_S_WAITLINK], counts[RELAY_S_FAILED]);
-		return;
-	}
-	buf[0] = '\0';
-	TAILQ_FOREACH(sr, &sc->relays, entry) {
-		if (off + 3 >= len)
-			break;
-		if (off > 0) {
-			memcpy(buf + off, "; ", 3);
-			off += 2;
-		}
-		off += relay_status(sr, buf + off, len - off);
 	}
 }

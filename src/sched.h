@@ -80,7 +80,7 @@ struct sched_relay_info {
 	const char			*name;
 	const char			*host;
 	uint16_t			 port;
-	const char			*state;		/* "idle", "queued"... */
+	enum relay_state		 state;
 	unsigned			 failures;	/* consecutive runs */
 	int64_t				 last_success;	/* wall seconds, 0 */
 	int64_t				 next_retry;	/* wall seconds, 0 */
@@ -91,18 +91,5 @@ struct sched_relay_info {
 size_t		 sched_nrelays(const struct sched *);
 typedef void	(*sched_relay_fn)(const struct sched_relay_info *, void *arg);
 void		 sched_foreach(const struct sched *, sched_relay_fn, void *arg);
-
-/* "RELAY DOMAIN CLASS CODE TEXT", the --once and `etrnctl run` line. */
-void		 sched_format_result(const char *relay, const char *domain,
-		    const struct etrn_result *, char *buf, size_t len);
-/* Fold one domain's class into an exit status: 1 > 75 > 0. */
-int		 sched_status_merge(int status, enum etrn_class);
-
-/* --once: one line per relay and domain; and the exit status. */
-void		 sched_print_results(const struct sched *, FILE *);
-int		 sched_exit_status(const struct sched *);
-/* The relay part of systemd's STATUS= line; retry times are absolute
- * ("retry 14:05:30"), since the line stays on show in systemctl status. */
-void		 sched_status(const struct sched *, char *buf, size_t len);
 
 #endif

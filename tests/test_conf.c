@@ -118,6 +118,7 @@ test_defaults(void **state)
 	assert_null(conf->watch);
 	assert_int_equal(conf->linkup, CONF_LINKUP_RUNNING);
 	assert_int_equal(conf->settle_ms, 2000);
+	assert_int_equal(conf->holddown_ms, 2000);
 	assert_int_equal(conf->interval_ms, 0);
 	assert_true(conf->run_at_start);
 	assert_null(conf->helo);
@@ -283,6 +284,7 @@ test_duration_keys(void **state)
 		bool		 zero_ok;
 	} t[] = {
 		{ "settle", offsetof(struct conf, settle_ms), true },
+		{ "hold-down", offsetof(struct conf, holddown_ms), true },
 		{ "interval", offsetof(struct conf, interval_ms), true },
 		{ "retry-min", offsetof(struct conf, retry_min_ms), false },
 		{ "retry-max", offsetof(struct conf, retry_max_ms), false },
@@ -1629,6 +1631,7 @@ test_summary(void **state)
 	    "  watch            site0 ppp*\n"
 	    "  link-up          address\n"
 	    "  settle           0ms\n"
+	    "  hold-down        2s\n"
 	    "  interval         every 1h30m\n"
 	    "  run-at-start     yes\n"
 	    "  retry            30s to 30m, give up after 6h\n"

@@ -261,11 +261,11 @@ test_results(void **state)
 	d2[1].domain = "d.example";
 	d2[1].last = &r[3];
 	ri[0].name = "isp";
-	ri[0].state = "backoff";
+	ri[0].state = RELAY_S_BACKOFF;
 	ri[0].domains = d1;
 	ri[0].ndomains = 2;
 	ri[1].name = "mx2";
-	ri[1].state = "idle";
+	ri[1].state = RELAY_S_IDLE;
 	ri[1].domains = d2;
 	ri[1].ndomains = 2;
 
@@ -294,7 +294,7 @@ test_results(void **state)
 
 /* STATUS=: one relay in each state, and its results. */
 struct status_case {
-	const char	*state;
+	enum relay_state state;
 	enum etrn_class	 cls[2];
 	int		 code[2];
 	long		 pending[2];
@@ -303,30 +303,30 @@ struct status_case {
 };
 
 static const struct status_case status_cases[] = {
-	{ "idle", { ETRN_R_NONE, ETRN_R_NONE }, { 0, 0 }, { -1, -1 }, 0,
+	{ RELAY_S_IDLE, { ETRN_R_NONE, ETRN_R_NONE }, { 0, 0 }, { -1, -1 }, 0,
 	    "isp idle" },
-	{ "idle", { ETRN_R_OK, ETRN_R_OK }, { 250, 250 }, { -1, -1 }, 0,
+	{ RELAY_S_IDLE, { ETRN_R_OK, ETRN_R_OK }, { 250, 250 }, { -1, -1 }, 0,
 	    "isp ok" },
-	{ "idle", { ETRN_R_OK, ETRN_R_OK }, { 253, 250 }, { 3, -1 }, 0,
+	{ RELAY_S_IDLE, { ETRN_R_OK, ETRN_R_OK }, { 253, 250 }, { 3, -1 }, 0,
 	    "isp ok, 3 pending" },
-	{ "idle", { ETRN_R_OK, ETRN_R_OK }, { 253, 253 }, { 3, 4 }, 0,
+	{ RELAY_S_IDLE, { ETRN_R_OK, ETRN_R_OK }, { 253, 253 }, { 3, 4 }, 0,
 	    "isp ok, 7 pending" },
-	{ "idle", { ETRN_R_OK, ETRN_R_REFUSED }, { 250, 554 }, { -1, -1 }, 0,
+	{ RELAY_S_IDLE, { ETRN_R_OK, ETRN_R_REFUSED }, { 250, 554 }, { -1, -1 }, 0,
 	    "isp refused 554" },
-	{ "idle", { ETRN_R_TEMP, ETRN_R_UNSUPPORTED }, { 458, 502 },
+	{ RELAY_S_IDLE, { ETRN_R_TEMP, ETRN_R_UNSUPPORTED }, { 458, 502 },
 	    { -1, -1 }, 0, "isp unsupported 502" },
-	{ "queued", { ETRN_R_NONE, ETRN_R_NONE }, { 0, 0 }, { -1, -1 }, 0,
+	{ RELAY_S_QUEUED, { ETRN_R_NONE, ETRN_R_NONE }, { 0, 0 }, { -1, -1 }, 0,
 	    "isp queued" },
-	{ "running", { ETRN_R_OK, ETRN_R_TEMP }, { 250, 421 }, { -1, -1 }, 0,
+	{ RELAY_S_RUNNING, { ETRN_R_OK, ETRN_R_TEMP }, { 250, 421 }, { -1, -1 }, 0,
 	    "isp running" },
 	/* Absolute, since the line stays on show in systemctl status. */
-	{ "backoff", { ETRN_R_OK, ETRN_R_TEMP }, { 250, 421 }, { -1, -1 },
+	{ RELAY_S_BACKOFF, { ETRN_R_OK, ETRN_R_TEMP }, { 250, 421 }, { -1, -1 },
 	    NOW + 3723, "isp 421, retry 13:02:03" },
-	{ "backoff", { ETRN_R_TEMP, ETRN_R_TEMP }, { 0, 0 }, { -1, -1 },
+	{ RELAY_S_BACKOFF, { ETRN_R_TEMP, ETRN_R_TEMP }, { 0, 0 }, { -1, -1 },
 	    NOW + 9, "isp 0, retry 12:00:09" },
-	{ "waitlink", { ETRN_R_TEMP, ETRN_R_OK }, { 458, 250 }, { -1, -1 }, 0,
+	{ RELAY_S_WAITLINK, { ETRN_R_TEMP, ETRN_R_OK }, { 458, 250 }, { -1, -1 }, 0,
 	    "isp 458, waiting for link" },
-	{ "failed", { ETRN_R_TEMP, ETRN_R_TEMP }, { 421, 421 }, { -1, -1 }, 0,
+	{ RELAY_S_FAILED, { ETRN_R_TEMP, ETRN_R_TEMP }, { 421, 421 }, { -1, -1 }, 0,
 	    "isp failed (421)" },
 };
 
@@ -441,14 +441,14 @@ status_env(struct status_env *e)
 	e->ri[0].name = "isp";
 	e->ri[0].host = "mx.example";
 	e->ri[0].port = 25;
-	e->ri[0].state = "idle";
+	e->ri[0].state = RELAY_S_IDLE;
 	e->ri[0].last_success = NOW - 60;
 	e->ri[0].domains = e->d;
 	e->ri[0].ndomains = 2;
 	e->ri[1].name = "c1";
 	e->ri[1].host = "192.0.2.1";
 	e->ri[1].port = 2525;
-	e->ri[1].state = "backoff";
+	e->ri[1].state = RELAY_S_BACKOFF;
 	e->ri[1].failures = 1;
 	e->ri[1].next_retry = NOW + 90;
 	e->ri[1].domains = &e->d[2];

@@ -31,6 +31,7 @@
 #include "conf.h"
 #include "fakesmtp.h"
 #include "log.h"
+#include "report.h"
 #include "sched.h"
 #include "util.h"
 
@@ -121,6 +122,23 @@ postfix(struct fake_server *fs, unsigned lis, unsigned conn,
 	return st;
 }
 
+/* STATUS='s relay part, and --once's exit status, as report shows them. */
+static void
+status_line(struct env *env, char *buf, size_t len)
+{
+	struct report_relays	rr = report_relays_of(env->sc);
+
+	report_status_line(buf, len, &rr, NULL, "test.conf");
+}
+
+static int
+exit_status(struct env *env)
+{
+	struct report_relays	rr = report_relays_of(env->sc);
+
+	return report_results(&rr, NULL, 0, NULL, NULL);
+}
+
 static void
 hook_changed(void *arg)
 {
@@ -132,7 +150,7 @@ hook_changed(void *arg)
 	env->changed++;
 	if (env->sc == NULL)
 		return;
-	sched_status(env->sc, buf, sizeof(buf));
+	status_line(env, buf, sizeof(buf));
 	/* An absolute time: a relative "in 5s" goes stale on show. */
 	if ((p = strstr(buf, ", retry ")) != NULL) {
 		assert_int_equal(sscanf(p, ", retry %2d:%2d:%2d%n", &h, &m, &sec,
@@ -257,19 +275,20 @@ assert_status(struct env *env, const char *want)
 {
 	char	buf[512];
 
-	sched_status(env->sc, buf, sizeof(buf));
+	status_line(env, buf, sizeof(buf));
 	assert_string_equal(buf, want);
 }
 
 static char *
 results(struct env *env)
 {
-	char	*buf = NULL;
-	size_t	 len = 0;
-	FILE	*f;
+	struct report_relays	 rr = report_relays_of(env->sc);
+	char			*buf = NULL;
+	size_t			 len = 0;
+	FILE			*f;
 
 	assert_non_null(f = open_memstream(&buf, &len));
-	sched_print_results(env->sc, f);
+	report_results(&rr, NULL, 0, report_line_stdio, f);
 	fclose(f);
 	return buf;
 }
@@ -361,7 +380,7 @@ test_once(void **state)
 		got = results(env);
 		assert_string_equal(got, want);
 		free(got);
-		assert_int_equal(sched_exit_status(env->sc), c->status);
+		assert_int_equal(exit_status(env), c->status);
 	}
 }
 
@@ -388,7 +407,7 @@ test_chunks(void **state)
 	assert_int_equal(env->fs->lis[0].nconns, 2);
 	assert_int_equal(env->fs->lis[0].maxopen, 1);
 	assert_int_equal(env->idle, 1);
-	assert_int_equal(sched_exit_status(env->sc), 0);
+	assert_int_equal(exit_status(env), 0);
 	got = results(env);
 	assert_non_null(strstr(got, "isp d07.example ok 250"));
 	assert_non_null(strstr(got, "isp d10.example ok 250"));
@@ -424,7 +443,7 @@ test_max_sessions(void **state)
 		assert_int_equal(env->fs->lis[i].nconns, 1);
 		assert_string_equal(env->etrns[i], "1 ok.example\n");
 	}
-	assert_int_equal(sched_exit_status(env->sc), 0);
+	assert_int_equal(exit_status(env), 0);
 	assert_status(env, "5 relays: 0 running, 0 queued, 0 retrying, "
 	    "0 failed");
 }
@@ -488,7 +507,7 @@ test_backoff(void **state)
 	assert_string_equal(env->etrns[0], "1 flaky.example\n"
 	    "2 flaky.example\n3 flaky.example\n");
 	assert_status(env, "isp ok");
-	assert_int_equal(sched_exit_status(env->sc), 0);
+	assert_int_equal(exit_status(env), 0);
 }
 
 /* Offline in backoff: no retry until a link is up and settled. */
@@ -568,6 +587,43 @@ test_settle(void **state)
 	assert_true(env->first_ehlo_ms - f.last_ms >= 180);
 	fake_run_for(env->base, 250);
 	assert_int_equal(env->fs->lis[0].nconns, 1);
+	event_free(f.ev);
+}
+
+/*
+ * settle = 0, hold-down 300 ms: the first of 20 link-ups 5 ms apart runs
+ * at once (its session is open before the flapping is over); the other
+ * 19 make one more run, at the end of the window.
+ */
+static bool
+flapping_over(void *arg)
+{
+	return ((struct flapper *)arg)->left == 0;
+}
+
+static void
+test_holddown(void **state)
+{
+	struct env	*env = *state;
+	struct flapper	 f = { env, NULL, 20, 0 };
+	struct timeval	 tv = { 0, 5000 };
+	uint16_t	 port;
+
+	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h",
+	    "hold-down = 300ms\n") "[relay isp]\nhost = 127.0.0.1\n"
+	    "port = %u\ndomains = ok.example\n", port);
+	start(env, false);
+	assert_non_null(f.ev = event_new(env->base, -1, EV_PERSIST, flap_cb,
+	    &f));
+	event_add(f.ev, &tv);
+	assert_true(fake_run_until(env->base, flapping_over, &f, RUN_MAX_MS));
+	/* The leading edge did not wait for the link to settle. */
+	assert_int_equal(env->fs->lis[0].nconns, 1);
+	run_until_conns(env, 2);
+	fake_run_for(env->base, 400);
+	assert_int_equal(env->fs->lis[0].nconns, 2);
+	assert_int_equal(env->fs->lis[0].maxopen, 1);
 	event_free(f.ev);
 }
 
@@ -930,6 +986,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_offline, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_settle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_holddown, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_interval, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reconfigure, setup,
