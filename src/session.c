@@ -27,12 +27,12 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "etrn.h"
 #include "log.h"
 #include "reply.h"
 #include "session.h"
+#include "tls.h"
 #include "util.h"
 
 #define SESSION_QUIT_WAIT_MS	5000	/* how long we wait for 221 */
@@ -70,6 +70,7 @@ struct session {
 	enum conf_tls		 tls;
 	char			*tls_ca;
 	bool			 tls_verify;
+	SSL_CTX			*tls_ctx;	/* a reference, or NULL */
 	char			*auth_user;
 	char			*auth_password;
 	bool			 auth_cleartext;
@@ -383,16 +384,6 @@ session_send(struct session *s)
 	    SESSION_QUIT_WAIT_MS : s->reply_timeout_ms);
 }
 
-/* Is host an address literal, to be checked against IP SANs? */
-static bool
-session_host_is_ip(const char *host)
-{
-	unsigned char	buf[16];
-
-	return inet_pton(AF_INET, host, buf) == 1 ||
-	    inet_pton(AF_INET6, host, buf) == 1;
-}
-
 /* What OpenSSL says went wrong, for a person. */
 static void
 session_tls_error(struct session *s, char *buf, size_t len)
@@ -418,48 +409,34 @@ session_tls_error(struct session *s, char *buf, size_t len)
 }
 
 /*
- * STARTTLS was accepted: wrap the socket in an OpenSSL filter.  Verify the
- * chain against tls-ca or the system store and the name we connected to;
- * send SNI for a host name.  The reply to EHLO comes over TLS.
+ * STARTTLS was accepted: wrap the socket in an OpenSSL filter.  The
+ * relay's context (or one built now, as the relay's would be) verifies the
+ * chain against tls-ca or the system store; the SSL checks the name we
+ * connected to and sends it as SNI.  The reply to EHLO comes over TLS.
  */
 static void
 session_starttls(struct session *s)
 {
 	struct bufferevent	*tls;
-	SSL_CTX			*ctx;
-	SSL			*ssl = NULL;
+	struct conf_relay	 r;
+	SSL			*ssl;
 
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
-		goto fail;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	if (s->tls_verify) {
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-		if (s->tls_ca != NULL ?
-		    SSL_CTX_load_verify_locations(ctx, s->tls_ca, NULL) != 1 :
-		    SSL_CTX_set_default_verify_paths(ctx) != 1) {
-			SSL_CTX_free(ctx);
-			session_fail(s, ETRN_F_TLS, true, "TLS: cannot load the CA "
-			    "certificates from %s", s->tls_ca != NULL ?
+	if (s->tls_ctx == NULL) {
+		memset(&r, 0, sizeof(r));
+		r.tls_ca = s->tls_ca;
+		r.tls_verify = s->tls_verify;
+		if ((s->tls_ctx = tls_ctx_new(&r)) == NULL && errno == EINVAL) {
+			session_fail(s, ETRN_F_TLS, true, "TLS: cannot load "
+			    "the CA certificates from %s", s->tls_ca != NULL ?
 			    s->tls_ca : "the system store");
 			return;
 		}
 	}
-	ssl = SSL_new(ctx);
-	SSL_CTX_free(ctx);		/* ssl holds its own reference */
-	if (ssl == NULL)
-		goto fail;
-	if (session_host_is_ip(s->host)) {
-		if (s->tls_verify &&
-		    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
-		    s->host) != 1)
-			goto fail;
-	} else {
-		SSL_set_tlsext_host_name(ssl, s->host);
-		/* Subject alternative names only, and no "m*.example". */
-		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
-		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-		if (s->tls_verify && SSL_set1_host(ssl, s->host) != 1)
-			goto fail;
+	if (s->tls_ctx == NULL ||
+	    (ssl = tls_ssl_new(s->tls_ctx, s->host, s->tls_verify)) == NULL) {
+		session_fail(s, ETRN_F_TLS, true, "TLS: cannot set up the "
+		    "handshake");
+		return;
 	}
 	/*
 	 * Ownership of ssl and of the socket's bufferevent passes at this
@@ -481,11 +458,6 @@ session_starttls(struct session *s)
 	log_debug("relay %s: TLS handshake with %s", s->relay, s->peer);
 	s->t_phase = now_ms();
 	session_deadline(s, s->connect_timeout_ms);
-	return;
-fail:
-	if (ssl != NULL)
-		SSL_free(ssl);
-	session_fail(s, ETRN_F_TLS, true, "TLS: cannot set up the handshake");
 }
 
 /* The handshake is done: say what we got, then EHLO again. */
@@ -505,7 +477,7 @@ session_tls_up(struct session *s)
 	else
 		snprintf(s->report.cert, sizeof(s->report.cert), "verified "
 		    "(chain%s, %s %s)", s->tls_ca != NULL ? " to tls-ca" :
-		    " to the system store", session_host_is_ip(s->host) ?
+		    " to the system store", tls_host_is_ip(s->host) ?
 		    "address" : "name", s->host);
 	reply_init(&s->rp);
 	if (etrn_on_tls(&s->etrn) != ETRN_SEND) {
@@ -627,7 +599,7 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 		session_tls_error(s, why, sizeof(why));
 		snprintf(s->report.cert, sizeof(s->report.cert), "%s", why);
 		/* The name too: that is what the certificate must carry. */
-		if (session_host_is_ip(s->host))
+		if (tls_host_is_ip(s->host))
 			session_fail(s, ETRN_F_TLS, false, "TLS handshake "
 			    "with %s failed: "
 			    "%s", s->peer, why);
@@ -747,6 +719,8 @@ session_new(struct event_base *base, struct evdns_base *dns,
 	s->tls = p->tls;
 	s->tls_ca = p->tls_ca != NULL ? xstrdup(p->tls_ca) : NULL;
 	s->tls_verify = p->tls_verify;
+	if ((s->tls_ctx = p->tls_ctx) != NULL)
+		SSL_CTX_up_ref(s->tls_ctx);
 	if (p->auth_user != NULL && p->auth_password != NULL) {
 		s->auth_user = xstrdup(p->auth_user);
 		s->auth_password = xstrdup(p->auth_password);
@@ -847,6 +821,7 @@ session_free(struct session *s)
 	free(s->source);
 	free(s->helo);
 	free(s->tls_ca);
+	tls_ctx_free(s->tls_ctx);
 	free(s->auth_user);
 	if (s->auth_password != NULL) {
 		explicit_bzero(s->auth_password, strlen(s->auth_password));

@@ -9,7 +9,7 @@
  *
  * STARTTLS (RFC 3207) wraps the connection in an OpenSSL filter in the
  * middle of SMTP; the certificate is checked against the system store or
- * tls_ca, and against the host name (or address) as configured.
+ * tls_ca, and against the host name (or address) as configured (tls.c).
  *
  * A session ends in one place (session_end): it reports its per-domain
  * results once through the done callback and then frees itself.
@@ -27,6 +27,7 @@
 struct event_base;
 struct evdns_base;
 struct session;
+struct ssl_ctx_st;		/* SSL_CTX, from tls_ctx_new() */
 
 struct session_params {
 	const char		*relay;		/* name, for log lines */
@@ -43,6 +44,12 @@ struct session_params {
 	enum conf_tls		 tls;		/* 0: CONF_TLS_NO */
 	const char		*tls_ca;	/* NULL: the system store */
 	bool			 tls_verify;
+	/*
+	 * The relay's context, built once per configuration (tls.h); the
+	 * session takes a reference.  NULL: built from tls_ca and tls_verify
+	 * at STARTTLS.
+	 */
+	struct ssl_ctx_st	*tls_ctx;
 	const char		*auth_user;	/* NULL: no AUTH */
 	const char		*auth_password;
 	bool			 auth_cleartext;

@@ -26,11 +26,13 @@
 #include <cmocka.h>
 #include <event2/dns.h>
 #include <event2/event.h>
+#include <openssl/ssl.h>
 
 #include "etrn.h"
 #include "fakesmtp.h"
 #include "log.h"
 #include "session.h"
+#include "tls.h"
 #include "util.h"
 
 #define HELO		"client.example"
@@ -319,6 +321,9 @@ struct env {
 	/* For the one-off cases. */
 	int			 fds[4];
 	char			 hosts[64];
+	const char		*tls_ca;	/* session_params' */
+	bool			 tls_verify;
+	SSL_CTX			*tls_ctx;
 };
 
 static int
@@ -408,6 +413,9 @@ start_tls(struct env *env, const char *host, uint16_t port,
 	p.connect_timeout_ms = connect_ms;
 	p.reply_timeout_ms = reply_ms;
 	p.tls = tls;
+	p.tls_ca = env->tls_ca;
+	p.tls_verify = env->tls_verify;
+	p.tls_ctx = env->tls_ctx;
 	env->started = fake_now_ms();
 	env->session = session_new(env->base, env->dns, &p, done_cb, env);
 	assert_non_null(env->session);
@@ -696,6 +704,61 @@ test_tls_handshake_fails(void **state)
 	assert_true(env->esmtp);
 }
 
+/*
+ * The relay's prebuilt context is the one used: the session's own tls-ca
+ * (which does not exist) is not loaded, and the caller may drop its
+ * reference at once (the session holds one).
+ */
+static void
+test_tls_prebuilt_ctx(void **state)
+{
+	struct env			*env = *state;
+	struct conf_relay		 r;
+	static const struct fake_step	 steps[] = { GREET,
+	    { "EHLO", "250-mx.test\r\n250-ETRN\r\n250 STARTTLS\r\n", 0,
+	    false }, { "STARTTLS", "220 2.0.0 Ready to start TLS\r\n", 0,
+	    false }, { NULL, "this is not TLS\r\n", 100, true } };
+
+	memset(&r, 0, sizeof(r));
+	assert_non_null(env->tls_ctx = tls_ctx_new(&r));
+	env->tls_ca = "/nonexistent/ca.pem";
+	env->tls_verify = true;
+	fake_script(env->fs, steps, nitems(steps));
+	start_tls(env, "127.0.0.1", env->fs->lis[env->lis].port, one_domain,
+	    CONF_CMD_ETRN, CONF_TLS_REQUIRED, 1000, 2000);
+	tls_ctx_free(env->tls_ctx);
+	env->tls_ctx = NULL;
+	run(env, RUN_MAX_MS);
+	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_TLS,
+	    "TLS handshake with 127.0.0.1:"), 0);
+}
+
+/*
+ * Without one, the session builds it: a tls-ca that cannot load is a TLS
+ * failure before any handshake, and QUIT still goes out in clear.
+ */
+static void
+test_tls_ca_not_loaded(void **state)
+{
+	struct env			*env = *state;
+	static const struct fake_step	 steps[] = { GREET,
+	    { "EHLO", "250-mx.test\r\n250-ETRN\r\n250 STARTTLS\r\n", 0,
+	    false }, { "STARTTLS", "220 2.0.0 Ready to start TLS\r\n", 0,
+	    false }, QUIT };
+
+	env->tls_ca = "/nonexistent/ca.pem";
+	env->tls_verify = true;
+	fake_script(env->fs, steps, nitems(steps));
+	start_tls(env, "127.0.0.1", env->fs->lis[env->lis].port, one_domain,
+	    CONF_CMD_ETRN, CONF_TLS_REQUIRED, 1000, 2000);
+	run(env, RUN_MAX_MS);
+	assert_int_equal(env->fs->mismatches, 0);
+	assert_string_equal(env->fs->log, C_EHLO "STARTTLS\n" C_QUIT);
+	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_TLS,
+	    "TLS: cannot load the CA certificates from /nonexistent/ca.pem"),
+	    0);
+}
+
 /* Dropped before its first loop turn: no connection, no callback. */
 static void
 test_free_before_start(void **state)
@@ -727,6 +790,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_resolve_timeout,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_handshake_fails,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_prebuilt_ctx,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_ca_not_loaded,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_before_start,
 		    setup, teardown),
