@@ -274,34 +274,13 @@ conf_free_list(char **v, size_t n)
 	free(v);
 }
 
-/* A decimal number in [min, max], digits only; 0 or -1. */
-static int
-conf_parse_number(const char *s, unsigned long min, unsigned long max,
-    unsigned long *out)
-{
-	unsigned long	n = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		n = n * 10 + (unsigned long)(*s - '0');
-		if (n > max)
-			return -1;
-	}
-	if (n < min)
-		return -1;
-	*out = n;
-	return 0;
-}
 
 static int
 conf_parse_port(const char *s, uint16_t *port)
 {
 	unsigned long	n;
 
-	if (conf_parse_number(s, 1, 65535, &n) == -1)
+	if (parse_number(s, 1, 65535, &n) == -1)
 		return -1;
 	*port = (uint16_t)n;
 	return 0;
@@ -405,10 +384,10 @@ conf_watch_item(struct parser *p, const struct conf_key *k, const char *s)
 		    "or glob to exclude", k->name);
 		return false;
 	}
-	if (strchr(s, '/') != NULL || conf_has_ctrl(s) || strcmp(s, ".") == 0 ||
-	    strcmp(s, "..") == 0) {
+	/* Globs too: a name the kernel refuses would never match. */
+	if (!ifname_valid(s + (s[0] == '!'))) {
 		ini_error(p->ini, p->line, "%s: invalid interface name \"%s\" "
-		    "(no \"/\" or control characters)", k->name,
+		    "(no \"/\", \":\", space or control character)", k->name,
 		    ini_vis(p->ini, s));
 		return false;
 	}
@@ -576,7 +555,7 @@ conf_set_max_sessions(struct parser *p, const struct conf_key *k,
 {
 	unsigned long	n;
 
-	if (conf_parse_number(value, 1, MAX_SESSIONS, &n) == -1) {
+	if (parse_number(value, 1, MAX_SESSIONS, &n) == -1) {
 		ini_error(p->ini, p->line, "%s: invalid value \"%s\" (use a "
 		    "number from 1 to %d)", k->name, ini_vis(p->ini, value),
 		    MAX_SESSIONS);

@@ -56,64 +56,6 @@ ctlproto_word_ok(const char *w)
 	return true;
 }
 
-/*
- * The length of the UTF-8 sequence at p if it is valid and not a C1
- * control (U+0080..U+009F), else 0.
- */
-static size_t
-utf8_len(const unsigned char *p)
-{
-	uint32_t	cp;
-	size_t		n, i;
-
-	if (*p >= 0xc2 && *p <= 0xdf)
-		n = 2;
-	else if (*p >= 0xe0 && *p <= 0xef)
-		n = 3;
-	else if (*p >= 0xf0 && *p <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	cp = *p & (0x7f >> n);
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	/* Overlong, surrogate, beyond Unicode, C1. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || cp <= 0x9f)
-		return 0;
-	return n;
-}
-
-/*
- * What the kernel accepts as an interface name (dev_valid_name(): 1 to 15
- * bytes, not "." or "..", no "/", ":" or space, which includes 0xa0 in its
- * ctype), and no control character: bytes above 0x7e only as UTF-8.
- */
-bool
-ctlproto_ifname_ok(const char *name)
-{
-	const unsigned char	*p;
-	size_t			 n;
-
-	if (*name == '\0' || strlen(name) >= IFNAMSIZ ||
-	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return false;
-	for (p = (const unsigned char *)name; *p != '\0'; p += n) {
-		n = 1;
-		if (*p <= ' ' || *p == 0x7f || *p == '/' || *p == ':' ||
-		    *p == 0xa0)
-			return false;
-		if (*p > 0x7f && (n = utf8_len(p)) == 0)
-			return false;
-		if (memchr(p, 0xa0, n) != NULL)
-			return false;
-	}
-	return true;
-}
-
 /* A peer's word, quotes escaped too, for a message in quotes. */
 #define VIS_MAX		64
 struct vis {
@@ -155,7 +97,7 @@ req_parse_run(char * const *words, size_t n, struct ctlproto_req *req,
 				return req_error(err, len, "--link given twice "
 				    "(\"%s\" and \"%s\")", vis(req->link, &v1),
 				    vis(link, &v2));
-			if (!ctlproto_ifname_ok(link))
+			if (!ifname_valid(link))
 				return req_error(err, len, "--link: \"%s\" is "
 				    "not an interface name (1 to %d bytes; no "
 				    "\"/\", \":\", space or control character)",

@@ -73,8 +73,6 @@ int	ctlproto_req_format(const struct ctlproto_req *, char *buf,
 size_t	ctlproto_split(char *line, char **words, size_t max);
 /* A word the line protocol can carry: not empty, no space or control. */
 bool	ctlproto_word_ok(const char *);
-/* An interface name the kernel would take (see above). */
-bool	ctlproto_ifname_ok(const char *);
 
 enum ctlproto_kind {
 	CTLPROTO_DATA,		/* "- TEXT" */

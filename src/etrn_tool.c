@@ -84,24 +84,6 @@ usage(FILE *fp)
 	    "  -h          print this help and exit\n");
 }
 
-/* A whole decimal number in [min, max]; -1 for anything else. */
-static int
-tool_number(const char *s, unsigned long min, unsigned long max,
-    unsigned long *val)
-{
-	char		*end;
-	unsigned long	 n;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	n = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || n < min || n > max)
-		return -1;
-	*val = n;
-	return 0;
-}
-
 /* An EHLO argument we can send as is: one printable word. */
 static const char *
 tool_helo_check(const char *name)
@@ -340,14 +322,14 @@ main(int argc, char *argv[])
 			helo = optarg;
 			break;
 		case 'p':
-			if (tool_number(optarg, 1, 65535, &port) == -1) {
+			if (parse_number(optarg, 1, 65535, &port) == -1) {
 				warnx("-p: invalid port \"%s\" (use 1-65535)",
 				    str_vis(shown, optarg, ARG_SHOWN_MAX, ""));
 				return EX_USAGE;
 			}
 			break;
 		case 't':
-			if (tool_number(optarg, 1, TIMEOUT_MAX_S, &n) == -1) {
+			if (parse_number(optarg, 1, TIMEOUT_MAX_S, &n) == -1) {
 				warnx("-t: invalid timeout \"%s\" (use whole "
 				    "seconds, 1-%d)", str_vis(shown, optarg,
 				    ARG_SHOWN_MAX, ""), TIMEOUT_MAX_S);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,4 +147,84 @@ str_vis(char *out, const char *s, size_t max, const char *also)
 	}
 	*o = '\0';
 	return out;
+}
+
+/*
+ * The length of the UTF-8 sequence at p if it is valid and not a C1
+ * control (U+0080..U+009F), else 0.
+ */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	uint32_t	cp;
+	size_t		n, i;
+
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	cp = *p & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* Overlong, surrogate, beyond Unicode, C1. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || cp <= 0x9f)
+		return 0;
+	return n;
+}
+
+/*
+ * What the kernel accepts as an interface name (dev_valid_name(): 1 to 15
+ * bytes, not "." or "..", no "/", ":" or space, which includes 0xa0 in its
+ * ctype), and no control character: bytes above 0x7e only as UTF-8.
+ */
+bool
+ifname_valid(const char *name)
+{
+	const unsigned char	*p;
+	size_t			 n;
+
+	if (*name == '\0' || strlen(name) >= IFNAMSIZ ||
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
+	for (p = (const unsigned char *)name; *p != '\0'; p += n) {
+		n = 1;
+		if (*p <= ' ' || *p == 0x7f || *p == '/' || *p == ':' ||
+		    *p == 0xa0)
+			return false;
+		if (*p > 0x7f && (n = utf8_len(p)) == 0)
+			return false;
+		if (memchr(p, 0xa0, n) != NULL)
+			return false;
+	}
+	return true;
+}
+
+int
+parse_number(const char *s, unsigned long min, unsigned long max,
+    unsigned long *out)
+{
+	unsigned long	n = 0, d;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		d = (unsigned long)(*s - '0');
+		if (d > max || n > (max - d) / 10)
+			return -1;
+		n = n * 10 + d;
+	}
+	if (n < min)
+		return -1;
+	*out = n;
+	return 0;
 }

@@ -41,6 +41,18 @@ const char	*fmt_duration(uint64_t ms, char *buf, size_t len);
  * escaped too, the same way everywhere).  At most max bytes of s, then
  * "..."; out holds STR_VIS_LEN(max) bytes.  Returns out.
  */
+/*
+ * What the kernel accepts as an interface name (dev_valid_name(): 1 to 15
+ * bytes, not "." or "..", no "/", ":" or space), with no control
+ * character: bytes above 0x7e only as UTF-8 without C1 controls.
+ */
+bool		 ifname_valid(const char *);
+
+/* A decimal number in [min, max], digits only (no sign, no blank): 0, or
+ * -1 for anything else. */
+int		 parse_number(const char *s, unsigned long min,
+		    unsigned long max, unsigned long *out);
+
 #define STR_VIS_LEN(max)	((max) * 4 + 4)
 char		*str_vis(char *out, const char *s, size_t max,
 		    const char *also);

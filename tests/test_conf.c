@@ -474,14 +474,20 @@ static const struct {
 	  "t.conf:2: watch: interface name \"abcdefghijklmnop\" is longer "
 	  "than 15 bytes\n" },
 	{ "[daemon]\nwatch = eth0 a/b\n" RELAY,
-	  "t.conf:2: watch: invalid interface name \"a/b\" (no \"/\" or "
-	  "control characters)\n" },
+	  "t.conf:2: watch: invalid interface name \"a/b\" (no \"/\", "
+	  "\":\", space or control character)\n" },
 	{ "[daemon]\nwatch = ..\n" RELAY,
-	  "t.conf:2: watch: invalid interface name \"..\" (no \"/\" or "
-	  "control characters)\n" },
+	  "t.conf:2: watch: invalid interface name \"..\" (no \"/\", "
+	  "\":\", space or control character)\n" },
 	{ "[daemon]\nwatch = eth\x7f\n" RELAY,
-	  "t.conf:2: watch: invalid interface name \"eth\\x7f\" (no \"/\" or "
-	  "control characters)\n" },
+	  "t.conf:2: watch: invalid interface name \"eth\\x7f\" (no \"/\", "
+	  "\":\", space or control character)\n" },
+	{ "[daemon]\nwatch = eth0:1\n" RELAY,
+	  "t.conf:2: watch: invalid interface name \"eth0:1\" (no \"/\", "
+	  "\":\", space or control character)\n" },
+	{ "[daemon]\nwatch = !a/b\n" RELAY,
+	  "t.conf:2: watch: invalid interface name \"!a/b\" (no \"/\", "
+	  "\":\", space or control character)\n" },
 	{ "[daemon]\nwatch = eth0 ppp* eth0\n" RELAY,
 	  "t.conf:2: watch: \"eth0\" is listed twice\n" },
 	{ "[daemon]\nlink-up = up\n" RELAY,
