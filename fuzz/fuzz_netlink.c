@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * fuzz_netlink: rtnetlink messages through link.c's own parse path
- * (linkmon_feed_raw(): nl_msg_parse() and linkstate_apply(), with the -v
- * trace on) into a linkstate table.
+ * fuzz_netlink: rtnetlink messages (links, addresses and routes) through
+ * link.c's own parse path (linkmon_feed_raw(): nl_msg_parse() and
+ * linkstate_apply() for links and addresses, link.c's route parser and
+ * linkstate_apply_route() for routes, with the -v trace on) into a
+ * linkstate table.
  *
  * The input is what recv() returns on the notification socket: messages
  * framed by struct nlmsghdr.  An NLMSG_DONE message, which ends every dump,
@@ -15,7 +17,7 @@
  * The trace goes to stderr: run with -close_fd_mask=2 (fuzz/run-smoke.sh
  * does).  Beyond the sanitizers, it checks what the event callback's users
  * rely on: names fit IFNAMSIZ, "up" means online, addresses are IPv4 or
- * IPv6.
+ * IPv6, a route event names a watched interface that is usable, or none.
  */
 #include <sys/socket.h>
 
@@ -68,12 +70,19 @@ fuzz_event_cb(enum linkstate_event ev, const char *ifname, void *arg)
 	char			 a[INET6_ADDRSTRLEN];
 	size_t			 i;
 
+	bool			 found = false;
+
 	(void)arg;
-	if (ifname == NULL || *ifname == '\0' ||
-	    strnlen(ifname, IFNAMSIZ) == IFNAMSIZ)
+	if (ifname == NULL || strnlen(ifname, IFNAMSIZ) == IFNAMSIZ)
 		abort();
-	if ((ev == LINKSTATE_UP || ev == LINKSTATE_ADDRESS) &&
-	    !linkstate_online(fuzz_ls))
+	/* Only a route event may be about no interface in particular. */
+	if (*ifname == '\0') {
+		if (ev != LINKSTATE_ROUTE)
+			abort();
+		return;
+	}
+	if ((ev == LINKSTATE_UP || ev == LINKSTATE_ADDRESS ||
+	    ev == LINKSTATE_ROUTE) && !linkstate_online(fuzz_ls))
 		abort();
 	for (i = 0; linkstate_get_addr(fuzz_ls, ifname, i, &la); i++) {
 		if ((la.family != AF_INET && la.family != AF_INET6) ||
@@ -83,7 +92,11 @@ fuzz_event_cb(enum linkstate_event ev, const char *ifname, void *arg)
 	for (i = 0; linkstate_get(fuzz_ls, i, &li); i++) {
 		if (strnlen(li.name, IFNAMSIZ) == IFNAMSIZ || !li.watched)
 			abort();
+		if (strcmp(li.name, ifname) == 0 && li.usable)
+			found = true;
 	}
+	if (ev == LINKSTATE_ROUTE && !found)
+		abort();
 }
 
 /* At an NLMSG_DONE: resync begin or end, maybe a new watch list. */

@@ -2,15 +2,20 @@
 /*
  * link: rtnetlink in the libevent loop, feeding a linkstate table.
  *
- * One non-blocking socket subscribed to link and address notifications
- * lives in a persistent EV_READ event.  Full state comes from dumps on a
- * separate, blocking, short-lived socket: the kernel answers a local dump
- * at once, and a dump never mixes with notifications.  Each dump is
- * collected whole before it is applied, so the table only ever sees
- * complete dumps.  Recovery is always the same: drain the notification
- * socket, dump, resync.  It runs at start, after an overrun (ENOBUFS) and
- * after the socket is reopened.  Nothing wakes the loop while nothing
- * happens: the only timer is armed on failure.
+ * One non-blocking socket subscribed to link, address and IPv4/IPv6 route
+ * notifications lives in a persistent EV_READ event.  Full state comes
+ * from dumps on a separate, blocking, short-lived socket: the kernel
+ * answers a local dump at once, and a dump never mixes with notifications.
+ * Each dump is collected whole before it is applied, so the table only
+ * ever sees complete dumps.  Recovery is always the same: drain the
+ * notification socket, dump, resync.  It runs at start, after an overrun
+ * (ENOBUFS) and after the socket is reopened.  Nothing wakes the loop while
+ * nothing happens: the only timer is armed on failure.
+ *
+ * Routes are not dumped or kept (linkstate.h, LINKSTATE_ROUTE): the
+ * consumer asks the kernel for the route it cares about (route.c), so a
+ * recovery reports one LINKSTATE_ROUTE "" for whatever route notifications
+ * it may have lost, and the consumer's next answer is the net change.
  */
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -27,6 +32,7 @@
 #include <event2/event.h>
 
 #include <netlink/netlink.h>
+#include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <netlink/object.h>
 #include <netlink/socket.h>
@@ -91,6 +97,7 @@ struct linkmon {
 
 static int	linkmon_open(struct linkmon *);
 static void	linkmon_close(struct linkmon *);
+static void	linkmon_event_cb(enum linkstate_event, const char *, void *);
 
 /* libnl errors as errno, for callers of linkmon_new(). */
 static int
@@ -127,6 +134,10 @@ linkmon_msgtype(int type)
 		return "RTM_NEWADDR";
 	case RTM_DELADDR:
 		return "RTM_DELADDR";
+	case RTM_NEWROUTE:
+		return "RTM_NEWROUTE";
+	case RTM_DELROUTE:
+		return "RTM_DELROUTE";
 	default:
 		return "RTM_?";
 	}
@@ -199,7 +210,111 @@ linkmon_parse_cb(struct nl_object *obj, void *arg)
 	d->n++;
 }
 
-/* NL_CB_VALID: one rtnetlink message, as libnl route objects. */
+/* One nexthop's device, or "more" when they do not all fit. */
+static void
+linkmon_route_oif(struct linkstate_route *r, uint32_t ifindex)
+{
+	if (r->noif == LINKSTATE_ROUTE_NH_MAX)
+		r->more = true;
+	else if (ifindex > 0 && ifindex <= INT32_MAX)
+		r->oif[r->noif++] = (int)ifindex;
+}
+
+/*
+ * A route notification, parsed here and not by libnl: libnl 3.7's
+ * rtnl_route_parse() trusts the lengths inside RTA_VIA and RTA_MULTIPATH
+ * (fuzz_netlink found a memcpy() of -1 bytes, and a nexthop of length 0
+ * that made it allocate nexthops forever).  Only what linkstate needs,
+ * plus the destination for the trace.  0, or -1 when malformed.
+ */
+static int
+linkmon_route_parse(struct nl_msg *msg, struct linkstate_route *r,
+    char *dst, size_t dstlen)
+{
+	struct nlmsghdr		*nh = nlmsg_hdr(msg);
+	struct rtmsg		*rtm;
+	struct rtnexthop	*rtnh;
+	struct nlattr		*a;
+	int			 rem, len;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(dst, dstlen, "default");
+	if (nlmsg_datalen(nh) < (int)sizeof(*rtm))
+		return -1;
+	rtm = nlmsg_data(nh);
+	r->family = rtm->rtm_family;
+	r->table = rtm->rtm_table;
+	r->type = rtm->rtm_type;
+	r->flags = rtm->rtm_flags;
+	nla_for_each_attr(a, nlmsg_attrdata(nh, sizeof(*rtm)),
+	    nlmsg_attrlen(nh, sizeof(*rtm)), rem) {
+		switch (nla_type(a)) {
+		case RTA_TABLE:
+		case RTA_OIF:
+			if (nla_len(a) != (int)sizeof(uint32_t))
+				return -1;
+			if (nla_type(a) == RTA_TABLE)
+				r->table = nla_get_u32(a);
+			else
+				linkmon_route_oif(r, nla_get_u32(a));
+			break;
+		case RTA_NH_ID:
+			r->more = true;
+			break;
+		case RTA_MULTIPATH:
+			rtnh = nla_data(a);
+			len = nla_len(a);
+			while (len >= (int)sizeof(*rtnh)) {
+				if (rtnh->rtnh_len < sizeof(*rtnh) ||
+				    rtnh->rtnh_len > len)
+					return -1;
+				linkmon_route_oif(r,
+				    (uint32_t)rtnh->rtnh_ifindex);
+				len -= RTNH_ALIGN(rtnh->rtnh_len);
+				rtnh = RTNH_NEXT(rtnh);
+			}
+			break;
+		case RTA_DST:
+			if ((r->family == AF_INET && nla_len(a) == 4) ||
+			    (r->family == AF_INET6 && nla_len(a) == 16)) {
+				if (inet_ntop(r->family, nla_data(a), dst,
+				    (socklen_t)dstlen) == NULL)
+					snprintf(dst, dstlen, "?");
+				len = (int)strlen(dst);
+				snprintf(dst + len, dstlen - (size_t)len, "/%u",
+				    rtm->rtm_dst_len);
+			} else
+				snprintf(dst, dstlen, "?");
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+/* A route notification straight into the table (dumps carry none). */
+static void
+linkmon_route(struct linkmon *lm, struct nl_msg *msg, int type)
+{
+	struct linkstate_route	 r;
+	char			 dst[INET6_ADDRSTRLEN + 8], t[32];
+
+	if (linkmon_route_parse(msg, &r, dst, sizeof(dst)) == -1) {
+		log_debug("netlink: %s malformed, ignored",
+		    linkmon_msgtype(type));
+		return;
+	}
+	if (log_getverbose())
+		log_debug("netlink: %s %s %s table %u index %d%s%s flags 0x%x",
+		    linkmon_msgtype(type), nl_rtntype2str(r.type, t,
+		    sizeof(t)), dst, (unsigned)r.table,
+		    r.noif > 0 ? r.oif[0] : 0, r.noif > 1 ? " multipath" : "",
+		    r.more ? " and more" : "", r.flags);
+	linkstate_apply_route(lm->ls, &r, type);
+}
+
+/* NL_CB_VALID: one rtnetlink message; links, addresses as libnl objects. */
 static int
 linkmon_valid_cb(struct nl_msg *msg, void *arg)
 {
@@ -213,6 +328,10 @@ linkmon_valid_cb(struct nl_msg *msg, void *arg)
 	case RTM_NEWADDR:
 	case RTM_DELADDR:
 		break;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		linkmon_route(p.lm, msg, p.type);
+		return NL_OK;
 	default:
 		return NL_OK;
 	}
@@ -301,6 +420,8 @@ linkmon_dump(struct linkmon *lm)
 		linkstate_apply(lm->ls, d.objs[i].obj, d.objs[i].type);
 	}
 	linkstate_resync_end(lm->ls);
+	/* Route notifications may have been lost, and dumps carry none. */
+	linkmon_event_cb(LINKSTATE_ROUTE, "", lm);
 	linkmon_dump_clear(&d);
 	free(d.objs);
 	return err;
@@ -446,7 +567,8 @@ linkmon_open(struct linkmon *lm)
 		return -NLE_NOMEM;
 	if ((err = nl_connect(sk, NETLINK_ROUTE)) < 0 ||
 	    (err = nl_socket_add_memberships(sk, RTNLGRP_LINK,
-	    RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0)) < 0 ||
+	    RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE,
+	    RTNLGRP_IPV6_ROUTE, 0)) < 0 ||
 	    (err = nl_socket_set_nonblocking(sk)) < 0)
 		goto fail;
 	nl_socket_disable_seq_check(sk);
@@ -546,6 +668,12 @@ linkmon_event_cb(enum linkstate_event ev, const char *ifname, void *arg)
 	case LINKSTATE_ADDRESS:
 		log_info("link %s: new address %s", ifname,
 		    linkmon_addrs(lm, ifname, true, buf, sizeof(buf)));
+		break;
+	case LINKSTATE_ROUTE:
+		if (*ifname != '\0')
+			log_debug("link %s: routes changed", ifname);
+		else
+			log_debug("netlink: routes may have changed");
 		break;
 	}
 	if (lm->started && lm->cb != NULL)

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * link: the rtnetlink socket in the libevent loop.  Subscribes to link and
- * IPv4/IPv6 address groups, dumps links and addresses at start, feeds
- * everything into a linkstate table, and recovers from overruns (ENOBUFS)
- * and interrupted dumps by draining and re-dumping.
+ * IPv4/IPv6 address and route groups, dumps links and addresses at start,
+ * feeds everything into a linkstate table, and recovers from overruns
+ * (ENOBUFS) and interrupted dumps by draining and re-dumping.  Routes are
+ * passed on as LINKSTATE_ROUTE events, not kept; each recovery after the
+ * start ends with one LINKSTATE_ROUTE "" for the notifications it lost.
  */
 #ifndef ETRND_LINK_H
 #define ETRND_LINK_H

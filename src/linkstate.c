@@ -11,6 +11,12 @@
  *
  * Events are queued while the table changes and delivered once it is
  * consistent again: the callback may read the table.
+ *
+ * Routes are not stored: a route change through an interface that is up is
+ * passed on as it comes, for the consumer to ask the kernel again (route.c)
+ * and compare with its own last answer, which is the only diff that
+ * matters.  Every table but the local one counts, so policy routing is
+ * followed too.
  */
 #include <sys/queue.h>
 
@@ -475,6 +481,59 @@ linkstate_apply(struct linkstate *ls, struct nl_object *obj, int msgtype)
 		ls_apply_link(ls, (struct rtnl_link *)obj, msgtype);
 	else if (strcmp(type, "route/addr") == 0)
 		ls_apply_addr(ls, (struct rtnl_addr *)obj, msgtype);
+	ls_dispatch(ls);
+}
+
+/* Types that send nothing anywhere: they hide a route, whatever device. */
+static bool
+ls_route_reject(unsigned type)
+{
+	return type == RTN_UNREACHABLE || type == RTN_BLACKHOLE ||
+	    type == RTN_PROHIBIT || type == RTN_THROW;
+}
+
+/* The first output device that is watched and up, or NULL. */
+static struct ls_iface *
+ls_route_iface(const struct linkstate *ls, const struct linkstate_route *r)
+{
+	struct ls_iface	*ifp;
+	size_t		 i;
+
+	for (i = 0; i < r->noif && i < LINKSTATE_ROUTE_NH_MAX; i++)
+		if ((ifp = ls_find(ls, r->oif[i])) != NULL && ifp->rep_up)
+			return ifp;
+	return NULL;
+}
+
+void
+linkstate_apply_route(struct linkstate *ls, const struct linkstate_route *r,
+    int msgtype)
+{
+	struct ls_iface	*ifp;
+
+	if (msgtype != RTM_NEWROUTE && msgtype != RTM_DELROUTE)
+		return;
+	if (r->family != AF_INET && r->family != AF_INET6)
+		return;
+	/* Local, broadcast, anycast, multicast: the kernel's, per address. */
+	if (r->table == RT_TABLE_LOCAL)
+		return;
+	/* IPv6 exceptions (PMTU, redirects): per destination, not routing. */
+	if (r->flags & RTM_F_CLONED)
+		return;
+	/* Lost in the dump anyway: the caller reports the whole resync. */
+	if (ls->resyncing)
+		return;
+	if (ls_route_reject(r->type)) {
+		/* IPv6 puts reject routes on lo: their device says nothing. */
+		ls_queue(ls, LINKSTATE_ROUTE, "");
+	} else if (r->type == RTN_UNICAST) {
+		if ((ifp = ls_route_iface(ls, r)) != NULL)
+			ls_queue(ls, LINKSTATE_ROUTE, ifp->rep_name);
+		else if (r->more || r->noif == 0)
+			/* The devices are elsewhere (a nexthop object). */
+			ls_queue(ls, LINKSTATE_ROUTE, "");
+	}
 	ls_dispatch(ls);
 }
 

@@ -2,8 +2,10 @@
 /*
  * linkstate: the table of network interfaces and whether each is usable,
  * fed with libnl route objects (rtnl_link, rtnl_addr) from dumps and
- * notifications.  Pure: no sockets, no logging.  It reports transitions of
- * watched interfaces through a callback.
+ * notifications, and with route notifications as link.c parses them
+ * (struct linkstate_route).  Pure: no sockets, no logging.  It reports
+ * transitions of watched interfaces, and route changes that may change
+ * whether a destination is reachable through them, through a callback.
  *
  * Usable = IFF_UP + carrier by systemd-networkd's rule (operstate UP, or
  * UNKNOWN with IFF_LOWER_UP and not IFF_DORMANT) + at least one global
@@ -14,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <net/if.h>
 
 #include "conf.h"
@@ -24,6 +27,17 @@ enum linkstate_event {
 	LINKSTATE_UP,		/* a watched interface became usable */
 	LINKSTATE_DOWN,		/* a watched interface stopped being usable */
 	LINKSTATE_ADDRESS,	/* usable, and a new global address appeared */
+	/*
+	 * Routing may have changed: re-evaluate reachability.  ifname is a
+	 * watched interface that is up (reported UP and not DOWN since) and
+	 * that a route through it was added, changed or removed, or "" for
+	 * a change not tied to one interface: an unreachable, blackhole,
+	 * prohibit or throw route, a route by nexthop object, or (from
+	 * link.c) notifications lost to an overrun.  Routes of the local
+	 * table, cloned routes and non-unicast types are not reported, nor
+	 * routes through interfaces not up: UP and DOWN carry that news.
+	 */
+	LINKSTATE_ROUTE,
 };
 
 typedef void (*linkstate_cb)(enum linkstate_event, const char *ifname,
@@ -52,11 +66,35 @@ void		 linkstate_set_watch(struct linkstate *, char * const *watch,
 
 /*
  * Apply one object from a notification or a dump.  msgtype is the netlink
- * message type (RTM_NEWLINK, RTM_DELLINK, RTM_NEWADDR, RTM_DELADDR).
- * Link objects of a family other than AF_UNSPEC are ignored.
+ * message type (RTM_NEWLINK, RTM_DELLINK, RTM_NEWADDR, RTM_DELADDR,
+ * RTM_NEWROUTE, RTM_DELROUTE).  Link objects of a family other than
+ * AF_UNSPEC are ignored.
  */
 void		 linkstate_apply(struct linkstate *, struct nl_object *,
 		    int msgtype);
+
+#define LINKSTATE_ROUTE_NH_MAX	16
+
+/* What the table needs of a route notification. */
+struct linkstate_route {
+	int		 family;	/* rtm_family */
+	uint32_t	 table;		/* RTA_TABLE, else rtm_table */
+	uint8_t		 type;		/* rtm_type: RTN_* */
+	unsigned	 flags;		/* rtm_flags: RTM_F_* */
+	/* Output devices: RTA_OIF, or each RTA_MULTIPATH nexthop's. */
+	int		 oif[LINKSTATE_ROUTE_NH_MAX];
+	size_t		 noif;
+	bool		 more;		/* RTA_NH_ID, or more than fit */
+};
+
+/*
+ * Apply one route notification (msgtype RTM_NEWROUTE or RTM_DELROUTE).
+ * Routes are not kept: each one that matters is reported at once, and
+ * during a resync none is (dumps carry no routes; the caller reports the
+ * resync as one LINKSTATE_ROUTE "").
+ */
+void		 linkstate_apply_route(struct linkstate *,
+		    const struct linkstate_route *, int msgtype);
 
 /*
  * A full re-dump: linkstate_resync_begin(), linkstate_apply() each dumped

@@ -255,6 +255,7 @@ etrnd_link_cb(enum linkstate_event ev, const char *ifname, void *arg)
 		if (d->conf->linkup == CONF_LINKUP_ADDRESS)
 			sched_on_link_up(d->sched);
 		break;
+	case LINKSTATE_ROUTE:
 	case LINKSTATE_DOWN:
 		break;
 	}

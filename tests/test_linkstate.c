@@ -2,7 +2,8 @@
 /*
  * test_linkstate: the interface table fed with synthetic libnl objects, as
  * the kernel sends them for veth, ppp and tun links.  No sockets, no root.
- * Each step checks the exact events reported, as "UP site0, DOWN ppp0".
+ * Each step checks the exact events reported, as "UP site0, DOWN ppp0";
+ * a route event not tied to an interface shows as "ROUTE *".
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,14 +39,17 @@ static struct linkstate	*cur;
 static void
 record(enum linkstate_event ev, const char *ifname, void *arg)
 {
-	static const char	*names[] = { "UP", "DOWN", "ADDRESS" };
+	static const char	*names[] = { "UP", "DOWN", "ADDRESS", "ROUTE" };
 	struct linkstate_info	 li;
 	size_t			 i;
 	bool			 found = false;
 
 	(void)arg;
 	snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s %s",
-	    got[0] != '\0' ? ", " : "", names[ev], ifname);
+	    got[0] != '\0' ? ", " : "", names[ev],
+	    *ifname != '\0' ? ifname : "*");
+	if (ev == LINKSTATE_ROUTE && *ifname == '\0')
+		return;
 
 	/* Reentrancy: the table is consistent while the callback runs. */
 	for (i = 0; linkstate_get(cur, i, &li); i++) {
@@ -602,6 +606,144 @@ mk_three(void)
 	return ls;
 }
 
+/*
+ * A route notification through up to two devices (0 ends the list), or
+ * by nexthop object (-1: no device in the message).
+ */
+static void
+feed_route(struct linkstate *ls, int type, int family, uint32_t table,
+    uint8_t rtype, unsigned flags, int ifindex, int ifindex2)
+{
+	struct linkstate_route	 r = {
+		.family = family,
+		.table = table,
+		.type = rtype,
+		.flags = flags,
+	};
+
+	if (ifindex == -1)
+		r.more = true;
+	if (ifindex > 0)
+		r.oif[r.noif++] = ifindex;
+	if (ifindex > 0 && ifindex2 > 0)
+		r.oif[r.noif++] = ifindex2;
+	linkstate_apply_route(ls, &r, type);
+}
+
+/* Which route notifications say "routing may have changed", for whom. */
+static void
+test_routes(void **state)
+{
+	static const struct {
+		int		 type;
+		int		 family;
+		uint32_t	 table;
+		uint8_t		 rtype;
+		unsigned	 flags;
+		int		 oif, oif2;
+		const char	*want;
+	} t[] = {
+		/* Through a watched interface that is up, both ways. */
+		{ RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0, 9, 0,
+		    "ROUTE ppp0" },
+		{ RTM_DELROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0, 9, 0,
+		    "ROUTE ppp0" },
+		{ RTM_NEWROUTE, AF_INET6, RT_TABLE_MAIN, RTN_UNICAST, 0, 3, 0,
+		    "ROUTE site0" },
+		/* Policy routing: any table but the local one. */
+		{ RTM_NEWROUTE, AF_INET, 100, RTN_UNICAST, 0, 3, 0,
+		    "ROUTE site0" },
+		{ RTM_NEWROUTE, AF_INET, RT_TABLE_LOCAL, RTN_UNICAST, 0, 3, 0,
+		    "" },
+		{ RTM_NEWROUTE, AF_INET, RT_TABLE_LOCAL, RTN_LOCAL, 0, 3, 0,
+		    "" },
+		/* The kernel's per-address and cached routes. */
+		{ RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_BROADCAST, 0, 3, 0,
+		    "" },
+		{ RTM_NEWROUTE, AF_INET6, RT_TABLE_MAIN, RTN_MULTICAST, 0, 3,
+		    0, "" },
+		{ RTM_NEWROUTE, AF_INET6, RT_TABLE_MAIN, RTN_UNICAST,
+		    RTM_F_CLONED, 3, 0, "" },
+		/* Reject routes: no interface (IPv6 puts them on lo). */
+		{ RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_BLACKHOLE, 0, 0,
+		    0, "ROUTE *" },
+		{ RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNREACHABLE, 0, 0,
+		    0, "ROUTE *" },
+		{ RTM_DELROUTE, AF_INET6, RT_TABLE_MAIN, RTN_PROHIBIT, 0, 1, 0,
+		    "ROUTE *" },
+		{ RTM_NEWROUTE, AF_INET6, 100, RTN_THROW, 0, 1, 0,
+		    "ROUTE *" },
+		/* By nexthop object: the device is not in the message. */
+		{ RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0, -1, 0,
+		    "ROUTE *" },
+		/* Multipath: the first nexthop that counts. */
+		{ RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0, 7, 3,
+		    "ROUTE site0" },
+		{ RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0, 9, 3,
+		    "ROUTE ppp0" },
+		/* Not watched, not up, not known: not news. */
+		{ RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0, 6, 0,
+		    "" },
+		{ RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0, 7, 0,
+		    "" },
+		{ RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0, 42, 0,
+		    "" },
+		/* Other families, other message types. */
+		{ RTM_NEWROUTE, AF_DECnet, RT_TABLE_MAIN, RTN_UNICAST, 0, 3, 0,
+		    "" },
+		{ RTM_GETROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0, 3, 0,
+		    "" },
+		{ RTM_NEWADDR, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0, 3, 0,
+		    "" },
+	};
+	char			*watch[] = { "site*", "ppp*" };
+	struct linkstate	*ls = mk(watch, 2);
+	size_t			 i;
+
+	(void)state;
+	feed_link(ls, RTM_NEWLINK, 3, "site0", F_ETH_UP, IF_OPER_UP);
+	feed_addr(ls, RTM_NEWADDR, 3, "192.0.2.2/24");
+	feed_link(ls, RTM_NEWLINK, 9, "ppp0", F_PPP, IF_OPER_UNKNOWN);
+	feed_addr(ls, RTM_NEWADDR, 9, "198.51.100.1/32");
+	/* eth0: up, not watched; site1: watched, no address yet. */
+	feed_link(ls, RTM_NEWLINK, 6, "eth0", F_ETH_UP, IF_OPER_UP);
+	feed_addr(ls, RTM_NEWADDR, 6, "203.0.113.1/24");
+	feed_link(ls, RTM_NEWLINK, 7, "site1", F_ETH_UP, IF_OPER_UP);
+	expect("UP site0, UP ppp0");
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		print_message("row %zu\n", i);
+		feed_route(ls, t[i].type, t[i].family, t[i].table, t[i].rtype,
+		    t[i].flags, t[i].oif, t[i].oif2);
+		expect(t[i].want);
+	}
+
+	/* Down: its routes are not news any more; DOWN said it. */
+	feed_link(ls, RTM_NEWLINK, 9, "ppp0", F_PPP & ~IFF_UP,
+	    IF_OPER_DOWN);
+	expect("DOWN ppp0");
+	feed_route(ls, RTM_DELROUTE, AF_INET6, RT_TABLE_MAIN, RTN_UNICAST, 0,
+	    9, 0);
+	expect("");
+
+	/* In a resync nothing is reported: the caller says it for all. */
+	linkstate_resync_begin(ls);
+	feed_link(ls, RTM_NEWLINK, 3, "site0", F_ETH_UP, IF_OPER_UP);
+	feed_addr(ls, RTM_NEWADDR, 3, "192.0.2.2/24");
+	feed_route(ls, RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0,
+	    3, 0);
+	feed_route(ls, RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_BLACKHOLE,
+	    0, -1, 0);
+	expect("");
+	linkstate_resync_end(ls);
+	/* Only site0 was dumped: the others are gone, ppp0 was down. */
+	expect("");
+	feed_route(ls, RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0,
+	    3, 0);
+	expect("ROUTE site0");
+	linkstate_free(ls);
+}
+
 static void
 test_resync_unchanged(void **state)
 {
@@ -786,6 +928,7 @@ main(void)
 		cmocka_unit_test(test_set_watch),
 		cmocka_unit_test(test_churn),
 		cmocka_unit_test(test_no_callback),
+		cmocka_unit_test(test_routes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
