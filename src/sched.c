@@ -28,6 +28,7 @@
 #include "report.h"
 #include "sched.h"
 #include "session.h"
+#include "tls.h"
 #include "util.h"
 
 /* The mechanism around one relay's policy: its session and its timer. */
@@ -37,6 +38,7 @@ struct sched_relay {
 	const struct conf_relay	*conf;		/* NULL once removed */
 	char			*name;
 	struct session		*session;
+	SSL_CTX			*tls_ctx;	/* built once per configuration */
 	struct event		*retry_ev;
 	enum relay_state	 shown;		/* the state last traced */
 	bool			 warned_no_etrn;
@@ -153,6 +155,22 @@ sched_retry_cb(evutil_socket_t fd, short ev, void *arg)
 	sched_decide(sr);
 }
 
+/*
+ * The relay's TLS context, from its configuration: at start and at each
+ * reload, so a renewed tls-ca bundle is read.  Sessions hold their own
+ * reference.  The configuration checked tls-ca; a failure here is ENOMEM
+ * or a file changed since: each STARTTLS then tries again, and says why.
+ */
+static void
+sched_relay_tls(struct sched_relay *sr)
+{
+	tls_ctx_free(sr->tls_ctx);
+	sr->tls_ctx = NULL;
+	if (sr->conf->tls != CONF_TLS_NO &&
+	    (sr->tls_ctx = tls_ctx_new(sr->conf)) == NULL)
+		log_warn("relay %s: TLS context", sr->name);
+}
+
 static struct sched_relay *
 sched_relay_new(struct sched *sc, const struct conf_relay *cr)
 {
@@ -166,6 +184,7 @@ sched_relay_new(struct sched *sc, const struct conf_relay *cr)
 	sr->shown = sr->rl.state;
 	if ((sr->retry_ev = evtimer_new(sc->base, sched_retry_cb, sr)) == NULL)
 		fatalx("evtimer_new");
+	sched_relay_tls(sr);
 	return sr;
 }
 
@@ -175,6 +194,7 @@ sched_relay_free(struct sched_relay *sr)
 	if (sr == NULL)
 		return;
 	session_free(sr->session);
+	tls_ctx_free(sr->tls_ctx);
 	event_free(sr->retry_ev);
 	relay_deinit(&sr->rl);
 	free(sr->name);
@@ -191,6 +211,7 @@ sched_open(struct sched_relay *sr)
 
 	session_params_init(&p, sc->conf, sr->conf, sc->helo);
 	p.relay = sr->name;
+	p.tls_ctx = sr->tls_ctx;
 	p.domains = args;
 	p.ndomains = relay_take_chunk(&sr->rl, args);
 	if ((sr->session = session_new(sc->base, sc->dns, &p,
@@ -323,7 +344,7 @@ sched_log_result(const struct sched_relay *sr, const struct relay_domain *d,
 			log_event(LOG_WARNING, LOG_EV_RELAY_UNREACHABLE, &f,
 			    "relay %s: %s %s: temporary failure: %s",
 			    sr->name, relay_verb(sr), d->arg, text);
-		else if (res->fail == ETRN_F_REPLY)
+		else if (res->code != 0)
 			log_warnx("relay %s: %s %s: temporary failure: %d %s",
 			    sr->name, relay_verb(sr), d->arg, res->code, text);
 		else
@@ -372,7 +393,7 @@ sched_log_backoff(const struct sched_relay *sr, uint64_t delay)
 	if (n > 1)
 		snprintf(more, sizeof(more), " and %zu more", n - 1);
 	report_reply_text(text, sizeof(text), first->last.text);
-	if (first->last.fail == ETRN_F_REPLY)
+	if (first->last.code != 0)
 		log_info("relay %s: %s%s still failing (%d %s); asking again "
 		    "for %zu domain%s in %s", sr->name, first->arg, more,
 		    first->last.code, text, n, n == 1 ? "" : "s", dur);
@@ -655,6 +676,7 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
 		if (sr != NULL && conf_relay_equal(sr->conf, cr)) {
 			TAILQ_REMOVE(&sc->relays, sr, entry);
 			sr->conf = cr;
+			sched_relay_tls(sr);
 			TAILQ_INSERT_TAIL(&keep, sr, entry);
 			continue;
 		}
