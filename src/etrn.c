@@ -520,9 +520,9 @@ etrn_on_starttls(struct etrn *e, const struct reply *r)
 		    r->text);
 		return etrn_close(e);
 	}
-	/* Going on in clear is what we refuse: the failure is ours. */
+	/* The server's refusal (its code stands), which tls = required ends. */
 	if (e->tls == CONF_TLS_REQUIRED) {
-		etrn_set_rest(e, ETRN_R_TEMP, ETRN_F_POLICY, r->code,
+		etrn_set_rest(e, ETRN_R_TEMP, ETRN_F_REPLY, r->code,
 		    "STARTTLS refused", r->text);
 		return etrn_send_quit(e);
 	}

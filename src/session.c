@@ -78,6 +78,7 @@ struct session {
 	enum session_state	 state;
 	SSL			*ssl;		/* owned by bev once wrapped */
 	bool			 ending;	/* end from the timer */
+	bool			 peer_gone;	/* EOF or error: no QUIT */
 	struct event		*timer;
 	struct evdns_getaddrinfo_request *req;
 	struct evutil_addrinfo	*ai;		/* all addresses */
@@ -149,7 +150,7 @@ session_quit_now(struct session *s)
 {
 	evutil_socket_t	fd;
 
-	if (s->bev == NULL || s->state != SESSION_SMTP)
+	if (s->bev == NULL || s->state != SESSION_SMTP || s->peer_gone)
 		return;
 	/* Under TLS, QUIT goes through TLS or not at all: not at all. */
 	if (s->ssl != NULL)
@@ -164,11 +165,10 @@ session_quit_now(struct session *s)
 
 /*
  * The session failed in the way fail names: every unanswered domain
- * becomes temporary.  quit: the connection still carries a QUIT.
+ * becomes temporary, and QUIT goes out if the connection can carry it.
  */
-static void __attribute__((format(printf, 4, 5)))
-session_fail(struct session *s, enum etrn_fail fail, bool quit,
-    const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+session_fail(struct session *s, enum etrn_fail fail, const char *fmt, ...)
 {
 	char	reason[ETRN_TEXT_MAX];
 	va_list	ap;
@@ -183,7 +183,7 @@ session_fail(struct session *s, enum etrn_fail fail, bool quit,
 	else
 		log_debug("relay %s: %s (%s)", s->relay, reason,
 		    etrn_fail_name(fail));
-	if (quit && s->etrn.state != ETRN_S_QUIT)
+	if (s->etrn.state != ETRN_S_QUIT)
 		session_quit_now(s);
 	etrn_on_failure(&s->etrn, fail, reason);
 	session_end_soon(s);
@@ -216,9 +216,8 @@ session_resolve_cb(int result, struct evutil_addrinfo *ai, void *arg)
 	s->req = NULL;
 	session_mark(s, &s->report.resolve_ms);
 	if (result != 0) {
-		session_fail(s, ETRN_F_RESOLVE, false, "cannot resolve %s: %s",
-		    s->host,
-		    evutil_gai_strerror(result));
+		session_fail(s, ETRN_F_RESOLVE, "cannot resolve %s: %s",
+		    s->host, evutil_gai_strerror(result));
 		return;
 	}
 	s->ai = ai;
@@ -348,7 +347,7 @@ session_connect_next(struct session *s)
 		session_deadline(s, s->connect_timeout_ms);
 		return;
 	}
-	session_fail(s, ETRN_F_CONNECT, false, "%s", s->lasterr);
+	session_fail(s, ETRN_F_CONNECT, "%s", s->lasterr);
 }
 
 /* This address failed; move on to the next. */
@@ -426,16 +425,15 @@ session_starttls(struct session *s)
 		r.tls_ca = s->tls_ca;
 		r.tls_verify = s->tls_verify;
 		if ((s->tls_ctx = tls_ctx_new(&r)) == NULL && errno == EINVAL) {
-			session_fail(s, ETRN_F_TLS, true, "TLS: cannot load "
-			    "the CA certificates from %s", s->tls_ca != NULL ?
+			session_fail(s, ETRN_F_TLS, "TLS: cannot load the CA "
+			    "certificates from %s", s->tls_ca != NULL ?
 			    s->tls_ca : "the system store");
 			return;
 		}
 	}
 	if (s->tls_ctx == NULL ||
 	    (ssl = tls_ssl_new(s->tls_ctx, s->host, s->tls_verify)) == NULL) {
-		session_fail(s, ETRN_F_TLS, true, "TLS: cannot set up the "
-		    "handshake");
+		session_fail(s, ETRN_F_TLS, "TLS: cannot set up the handshake");
 		return;
 	}
 	/*
@@ -514,9 +512,9 @@ session_on_reply(struct session *s, struct evbuffer *in)
 	}
 	/* One command outstanding at a time: nothing may follow a reply. */
 	if (evbuffer_get_length(in) != 0) {
-		session_fail(s, ETRN_F_PROTOCOL, true, "protocol error: "
-		    "unsolicited data after "
-		    "a reply, before %s", etrn_state_name(s->etrn.state));
+		session_fail(s, ETRN_F_PROTOCOL, "protocol error: unsolicited "
+		    "data after a reply, before %s",
+		    etrn_state_name(s->etrn.state));
 		return;
 	}
 	if (action == ETRN_HANDSHAKE) {
@@ -541,19 +539,16 @@ session_read_cb(struct bufferevent *bev, void *arg)
 		if (p.pos == -1) {
 			/* 510 octets and the CR may wait for their LF. */
 			if (evbuffer_get_length(in) > REPLY_LINE_MAX - 1)
-				session_fail(s, ETRN_F_PROTOCOL, true,
-				    "protocol error: reply "
-				    "line longer than %d octets (in reply to "
-				    "%s)", REPLY_LINE_MAX - 2,
+				session_fail(s, ETRN_F_PROTOCOL, "protocol "
+				    "error: reply line longer than %d octets "
+				    "(in reply to %s)", REPLY_LINE_MAX - 2,
 				    etrn_state_name(s->etrn.state));
 			return;
 		}
 		if ((size_t)p.pos > REPLY_LINE_MAX - 2) {
-			session_fail(s, ETRN_F_PROTOCOL, true, "protocol "
-			    "error: reply line "
-			    "longer than %d octets (in reply to %s)",
-			    REPLY_LINE_MAX - 2,
-			    etrn_state_name(s->etrn.state));
+			session_fail(s, ETRN_F_PROTOCOL, "protocol error: "
+			    "reply line longer than %d octets (in reply to %s)",
+			    REPLY_LINE_MAX - 2, etrn_state_name(s->etrn.state));
 			return;
 		}
 		evbuffer_remove(in, line, (size_t)p.pos);
@@ -567,9 +562,8 @@ session_read_cb(struct bufferevent *bev, void *arg)
 		case REPLY_MORE:
 			break;
 		case REPLY_ERROR:
-			session_fail(s, ETRN_F_PROTOCOL, true, "protocol "
-			    "error: %s (in reply "
-			    "to %s)", s->rp.error,
+			session_fail(s, ETRN_F_PROTOCOL, "protocol error: %s "
+			    "(in reply to %s)", s->rp.error,
 			    etrn_state_name(s->etrn.state));
 			return;
 		case REPLY_DONE:
@@ -600,13 +594,11 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 		snprintf(s->report.cert, sizeof(s->report.cert), "%s", why);
 		/* The name too: that is what the certificate must carry. */
 		if (tls_host_is_ip(s->host))
-			session_fail(s, ETRN_F_TLS, false, "TLS handshake "
-			    "with %s failed: "
-			    "%s", s->peer, why);
+			session_fail(s, ETRN_F_TLS, "TLS handshake with %s "
+			    "failed: %s", s->peer, why);
 		else
-			session_fail(s, ETRN_F_TLS, false, "TLS handshake "
-			    "with %s (%s) "
-			    "failed: %s", s->peer, s->host, why);
+			session_fail(s, ETRN_F_TLS, "TLS handshake with %s "
+			    "(%s) failed: %s", s->peer, s->host, why);
 		return;
 	}
 	if (events & BEV_EVENT_CONNECTED) {
@@ -627,14 +619,15 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 		session_end_soon(s);
 		return;
 	}
+	s->peer_gone = true;
 	fail = s->etrn.state == ETRN_S_GREETING ? ETRN_F_NO_GREETING :
 	    ETRN_F_CLOSED;
 	if (events & BEV_EVENT_EOF)
-		session_fail(s, fail, false, "connection closed by %s while "
+		session_fail(s, fail, "connection closed by %s while "
 		    "waiting for the %s reply", s->peer,
 		    etrn_state_name(s->etrn.state));
 	else
-		session_fail(s, fail, false, "connection to %s failed while "
+		session_fail(s, fail, "connection to %s failed while "
 		    "waiting for the %s reply: %s", s->peer,
 		    etrn_state_name(s->etrn.state),
 		    evutil_socket_error_to_string(err));
@@ -662,9 +655,9 @@ session_timer_cb(evutil_socket_t fd, short ev, void *arg)
 			s->req = NULL;
 			evdns_getaddrinfo_cancel(req);
 		}
-		session_fail(s, ETRN_F_RESOLVE, false, "resolving %s timed "
-		    "out after %s",
-		    s->host, fmt_duration(s->connect_timeout_ms, d, sizeof(d)));
+		session_fail(s, ETRN_F_RESOLVE, "resolving %s timed out "
+		    "after %s", s->host, fmt_duration(s->connect_timeout_ms, d,
+		    sizeof(d)));
 		break;
 	case SESSION_CONNECT:
 		session_connect_failed(s, "connection timed out");
@@ -675,14 +668,13 @@ session_timer_cb(evutil_socket_t fd, short ev, void *arg)
 			break;
 		}
 		if (s->etrn.state == ETRN_S_TLS) {
-			session_fail(s, ETRN_F_TLS, false, "TLS handshake "
-			    "with %s did not "
-			    "finish within %s", s->peer, fmt_duration(
+			session_fail(s, ETRN_F_TLS, "TLS handshake with %s "
+			    "did not finish within %s", s->peer, fmt_duration(
 			    s->connect_timeout_ms, d, sizeof(d)));
 			break;
 		}
 		session_fail(s, s->etrn.state == ETRN_S_GREETING ?
-		    ETRN_F_NO_GREETING : ETRN_F_TIMEOUT, true,
+		    ETRN_F_NO_GREETING : ETRN_F_TIMEOUT,
 		    "no %s reply from %s within %s",
 		    etrn_state_name(s->etrn.state), s->peer,
 		    fmt_duration(s->reply_timeout_ms, d, sizeof(d)));
@@ -791,7 +783,7 @@ session_shutdown(struct session *s)
 		session_end_soon(s);	/* every domain has its reply */
 		return;
 	}
-	session_fail(s, ETRN_F_SHUTDOWN, true, "daemon shutting down");
+	session_fail(s, ETRN_F_SHUTDOWN, "daemon shutting down");
 }
 
 void

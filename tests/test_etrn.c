@@ -926,7 +926,7 @@ static const struct script scripts[] = {
 		.esmtp = true, .etrn_advertised = true,
 	},
 	{
-		.name = "tls = required, STARTTLS refused: policy, QUIT",
+		.name = "tls = required, STARTTLS refused: the reply, QUIT",
 		.domains = { "example.org" },
 		.tls = CONF_TLS_REQUIRED,
 		.steps = {
@@ -937,7 +937,7 @@ static const struct script scripts[] = {
 			CLOSE(BYE),
 		},
 		.results = {
-			{ ETRN_R_TEMP, ETRN_F_POLICY, 454, -1, "STARTTLS "
+			{ ETRN_R_TEMP, ETRN_F_REPLY, 454, -1, "STARTTLS "
 			    "refused: 4.7.0 TLS not available", NULL },
 		},
 		.esmtp = true, .etrn_advertised = true,
