@@ -106,6 +106,11 @@ check "... its text escaped (\\xNN) on the result line" \
 	expect 'example.org ok 250 ok \xc2\x9b2J \xe2\x80\xaedesrever\x09end'
 check "... and no byte outside printable ASCII on stdout" \
 	env LC_ALL=C awk '/[^ -~]/ {exit 1}' "$T/out"
+run -v -p "$port" 127.0.0.1 example.org
+check "... and with -v, the traced reply (<-) is escaped the same way" \
+	grep -qF '<- 250 ok \xc2\x9b2J \xe2\x80\xaedesrever\x09end' "$T/err"
+check "... and no byte outside printable ASCII on stderr either" \
+	env LC_ALL=C awk '/[^ -~]/ {exit 1}' "$T/err"
 
 # Nothing listening: temporary, no reply code.
 port=$(free_port)
