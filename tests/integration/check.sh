@@ -100,6 +100,49 @@ check "... and why" has plain "^  AUTH         not tried: not sending credential
 check "... the result says it is not verified" \
 	has plain "^  result       not verified: AUTH was not done"
 
+# A hostile server: a C1 control (CSI) and a bidi override (U+202E) in
+# its greeting and EHLO reach the report escaped (\xNN), never as they are.
+port=$(free_port)
+python3 - "$port" "$T/hostile.ready" <<'PY' &
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+s.settimeout(20)
+open(sys.argv[2], "w").close()
+c, _ = s.accept()
+c.settimeout(10)
+f = c.makefile("rwb")
+f.write(b"220 mx \xc2\x9b2J \xe2\x80\xaelive\r\n")
+f.flush()
+for line in f:
+    verb = line.split()[0].upper() if line.split() else b""
+    if verb == b"EHLO":
+        f.write(b"250-mx\r\n250 X-\xe2\x80\xaeKEY\r\n")
+    elif verb == b"QUIT":
+        f.write(b"221 bye\r\n")
+        f.flush()
+        break
+    else:
+        f.write(b"502 no\r\n")
+    f.flush()
+PY
+PIDS+=($!)
+wait_for 10 test -e "$T/hostile.ready"
+{
+	printf '[daemon]\ndomains = example.org\n'
+	relay hostile "$port" "tls = no"
+} >"$T/hostile.conf"
+run_check hostile
+check "a hostile greeting and EHLO: exit 0" test "$RC" -eq 0
+check "... the greeting escaped" \
+	has hostile '^  greeting     220 mx \\xc2\\x9b2J \\xe2\\x80\\xaelive ('
+check "... the EHLO keywords escaped" \
+	has hostile '^  EHLO         X-\\xe2\\x80\\xaeKEY$'
+check "... and no byte outside printable ASCII in the report" \
+	env LC_ALL=C awk '/[^ -~]/ {exit 1}' "$T/hostile.out"
+
 run_check all nosuchrelay
 check "an unknown relay name: exit 64" test "$RC" -eq 64
 check "... named" grep -q 'no relay "nosuchrelay"' "$T/all.err"
