@@ -52,6 +52,7 @@ static const char *etrn_fail_names[] = {
 	[ETRN_F_POLICY] = "policy",
 	[ETRN_F_CONFIG] = "config",
 	[ETRN_F_SHUTDOWN] = "shutdown",
+	[ETRN_F_NOROUTE] = "no-route",
 };
 
 static const char *etrn_class_names[] = {

@@ -66,6 +66,9 @@ enum etrn_fail {
 	ETRN_F_CONFIG,		/* ours cannot be sent: HELO name, domain,
 				   credentials */
 	ETRN_F_SHUTDOWN,	/* we ended it: daemon stopping, interrupted */
+	ETRN_F_NOROUTE,		/* not reachable yet: no route, or no usable
+				   source address (ENETUNREACH, EHOSTUNREACH,
+				   EADDRNOTAVAIL on every address) */
 };
 
 struct etrn_result {

@@ -17,6 +17,7 @@ static const char *state_names[] = {
 	[RELAY_S_RUNNING] = "running",
 	[RELAY_S_BACKOFF] = "backoff",
 	[RELAY_S_WAITLINK] = "waitlink",
+	[RELAY_S_NOROUTE] = "noroute",
 	[RELAY_S_FAILED] = "failed",
 };
 
@@ -155,6 +156,16 @@ relay_decide(struct relay *r, const struct relay_env *env)
 		r->state = RELAY_S_WAITLINK;
 		return step;
 	}
+	/* No route yet: nothing to try before the network changes.  Asked
+	 * by hand, try anyway and say what happened. */
+	if (env->noroute && !env->once && t != RELAY_T_MANUAL) {
+		step.delay = env->retry_min_ms;
+		r->retry_at = env->now + step.delay;
+		r->state = RELAY_S_NOROUTE;
+		step.action = RELAY_A_ARM;
+		step.note = RELAY_N_NOROUTE;
+		return step;
+	}
 	r->run_seq++;
 	step.target = r->run_seq;
 	if (!relay_mark(r, t, false)) {
@@ -191,6 +202,12 @@ relay_queue(struct relay *r)
 	r->state = RELAY_S_QUEUED;
 }
 
+bool
+relay_timer_armed(const struct relay *r)
+{
+	return r->state == RELAY_S_BACKOFF || r->state == RELAY_S_NOROUTE;
+}
+
 size_t
 relay_ntemp(const struct relay *r)
 {
@@ -200,6 +217,19 @@ relay_ntemp(const struct relay *r)
 		if (r->doms[i].last.cls == ETRN_R_TEMP)
 			n++;
 	return n;
+}
+
+/* Every temporary failure is "not reachable yet". */
+static bool
+relay_unreachable(const struct relay *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->ndoms; i++)
+		if (r->doms[i].last.cls == ETRN_R_TEMP &&
+		    r->doms[i].last.fail != ETRN_F_NOROUTE)
+			return false;
+	return true;
 }
 
 /* The run is over: success resets the backoff, failure arms it. */
@@ -212,6 +242,20 @@ relay_run_done(struct relay *r, const struct relay_env *env)
 		r->failures = 0;
 		r->fail_since = 0;
 		r->state = RELAY_S_IDLE;
+	} else if (relay_unreachable(r)) {
+		/* Not a failure: no backoff, nothing counted. */
+		if (env->once || env->stopping)
+			r->state = RELAY_S_IDLE;
+		else if (!env->online) {
+			r->state = RELAY_S_WAITLINK;
+			step.note = RELAY_N_WAITLINK;
+		} else {
+			step.delay = env->retry_min_ms;
+			r->retry_at = env->now + step.delay;
+			r->state = RELAY_S_NOROUTE;
+			step.action = RELAY_A_ARM;
+			step.note = RELAY_N_NOROUTE;
+		}
 	} else {
 		r->failures++;
 		if (r->fail_since == 0)
@@ -235,8 +279,8 @@ relay_run_done(struct relay *r, const struct relay_env *env)
 	}
 	r->done_seq = r->run_seq;
 	/* A retry or interval run now would only skip the backoff. */
-	if (r->pending && r->state == RELAY_S_BACKOFF &&
-	    !trigger_is_fresh(r->pending_why))
+	if (r->pending && (r->state == RELAY_S_BACKOFF ||
+	    r->state == RELAY_S_NOROUTE) && !trigger_is_fresh(r->pending_why))
 		r->pending = false;
 	return step;
 }
@@ -273,7 +317,7 @@ relay_on_results(struct relay *r, const struct etrn_result *res, size_t n,
 bool
 relay_on_offline(struct relay *r)
 {
-	if (r->state != RELAY_S_BACKOFF)
+	if (r->state != RELAY_S_BACKOFF && r->state != RELAY_S_NOROUTE)
 		return false;
 	r->state = RELAY_S_WAITLINK;
 	return true;

@@ -13,6 +13,8 @@
  *   RUNNING  a session is open; domains beyond 7 use further sessions
  *   BACKOFF  some domains failed temporarily; the retry timer is armed
  *   WAITLINK like BACKOFF, but the retry waits for a watched link
+ *   NOROUTE  not reachable yet (no route, no usable source address): not a
+ *            failure; the next network change runs it, retry-min at most
  *   FAILED   failing for longer than give-up; waits for the next trigger
  *
  * A trigger only records that a run is due (relay_want); relay_decide
@@ -35,6 +37,7 @@ enum relay_state {
 	RELAY_S_RUNNING,
 	RELAY_S_BACKOFF,
 	RELAY_S_WAITLINK,
+	RELAY_S_NOROUTE,
 	RELAY_S_FAILED,
 };
 #define RELAY_NSTATES	(RELAY_S_FAILED + 1)
@@ -63,6 +66,8 @@ enum relay_note {
 	RELAY_N_NOTHING,	/* every domain succeeded or was refused */
 	RELAY_N_BACKOFF,	/* some failed; retrying in step.delay ms */
 	RELAY_N_WAITLINK,	/* some failed; retrying when a link is up */
+	RELAY_N_NOROUTE,	/* not reachable yet; at the next network
+				 * change, or in step.delay ms at most */
 	RELAY_N_GAVE_UP,	/* failing for longer than give-up */
 };
 
@@ -84,6 +89,8 @@ struct relay_env {
 	bool		 once;		/* --once: no retries */
 	bool		 stopping;	/* shutting down: start nothing */
 	bool		 held;		/* runs may not start yet (local-smtp) */
+	bool		 noroute;	/* the kernel has no usable route to the
+					 * relay now (known only for addresses) */
 	uint64_t	 retry_min_ms;
 	uint64_t	 retry_max_ms;
 	uint64_t	 give_up_ms;
@@ -139,6 +146,8 @@ bool		 relay_on_offline(struct relay *);
 /* Shutting down: nothing is due, a queued run is dropped. */
 void		 relay_stop(struct relay *);
 
+/* The retry timer stands (BACKOFF, NOROUTE): retry_at holds. */
+bool		 relay_timer_armed(const struct relay *);
 /* Domains that failed temporarily in their last attempt. */
 size_t		 relay_ntemp(const struct relay *);
 

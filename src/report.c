@@ -216,6 +216,9 @@ report_relay_status(const struct sched_relay_info *ri, void *arg)
 	case RELAY_S_WAITLINK:
 		snprintf(p, len, "%s %d, waiting for link", name, code);
 		break;
+	case RELAY_S_NOROUTE:
+		snprintf(p, len, "%s no route yet", name);
+		break;
 	case RELAY_S_FAILED:
 		snprintf(p, len, "%s failed (%d)", name, code);
 		break;
@@ -275,7 +278,8 @@ report_status_line(char *buf, size_t len, const struct report_relays *rr,
 		snprintf(buf + off, len - off, "%zu relays: %u running, "
 		    "%u queued, %u retrying, %u failed", lc.n,
 		    lc.counts[RELAY_S_RUNNING], lc.counts[RELAY_S_QUEUED],
-		    lc.counts[RELAY_S_BACKOFF] + lc.counts[RELAY_S_WAITLINK],
+		    lc.counts[RELAY_S_BACKOFF] + lc.counts[RELAY_S_WAITLINK] +
+		    lc.counts[RELAY_S_NOROUTE],
 		    lc.counts[RELAY_S_FAILED]);
 		return;
 	}
@@ -388,6 +392,8 @@ status_relay_text(const struct sched_relay_info *ri, void *arg)
 	    ri->failures, ri->failures == 1 ? "" : "s",
 	    fmt_time(ri->last_success, sc->now, t1, sizeof(t1)),
 	    fmt_time(ri->next_retry, sc->now, t2, sizeof(t2)));
+	if (ri->route != NULL)
+		report_linef(sc->fn, sc->arg, "  route: %s", ri->route);
 	report_linef(sc->fn, sc->arg, "  %-*s  %-*s  %-*s  %-*s  %-*s  %s",
 	    sc->w.domain, "DOMAIN", sc->w.result, "RESULT", sc->w.code, "CODE",
 	    sc->w.pending, "PENDING", sc->w.attempt, "LAST ATTEMPT", "REPLY");
@@ -543,6 +549,11 @@ status_relay_json(const struct sched_relay_info *ri, void *arg)
 	json_time(b, ri->last_success);
 	evbuffer_add(b, ",\"next_retry\":", 14);
 	json_time(b, ri->next_retry);
+	evbuffer_add(b, ",\"route\":", 9);
+	if (ri->route != NULL)
+		json_str(b, ri->route);
+	else
+		evbuffer_add(b, "null", 4);
 	evbuffer_add(b, ",\"domains\":[", 12);
 	for (i = 0; i < ri->ndomains; i++) {
 		const struct sched_domain_info	*d = &ri->domains[i];

@@ -10,6 +10,10 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +30,7 @@
 #include "probe.h"
 #include "relay.h"
 #include "report.h"
+#include "route.h"
 #include "sched.h"
 #include "session.h"
 #include "tls.h"
@@ -38,7 +43,8 @@ struct sched_relay {
 	const struct conf_relay	*conf;		/* NULL once removed */
 	char			*name;
 	struct session		*session;
-	SSL_CTX			*tls_ctx;	/* built once per configuration */
+	int			 af;		/* host is an address: its family */
+	unsigned char		 addr[16];	/* and the address */
 	struct event		*retry_ev;
 	enum relay_state	 shown;		/* the state last traced */
 	bool			 warned_no_etrn;
@@ -47,6 +53,13 @@ struct sched_relay {
 };
 
 TAILQ_HEAD(relay_list, sched_relay);
+
+/* One TLS context, for the relays with these settings. */
+struct sched_tls {
+	char			*ca;		/* tls-ca, NULL: the system's */
+	bool			 verify;	/* tls-verify */
+	SSL_CTX			*ctx;
+};
 
 /* A client of sched_run() waiting for runs that started after it asked. */
 struct sched_waiter {
@@ -82,6 +95,9 @@ struct sched {
 
 	/* local-smtp: wait until the site's MTA listens, then run. */
 	struct probe		*probe;
+
+	struct sched_tls	*tls;		/* contexts of this configuration */
+	size_t			 ntls;
 
 	TAILQ_HEAD(, sched_waiter) waiters;
 };
@@ -156,19 +172,52 @@ sched_retry_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 /*
- * The relay's TLS context, from its configuration: at start and at each
- * reload, so a renewed tls-ca bundle is read.  Sessions hold their own
- * reference.  The configuration checked tls-ca; a failure here is ENOMEM
- * or a file changed since: each STARTTLS then tries again, and says why.
+ * The TLS context for a relay's tls-ca and tls-verify: built at its first
+ * session after start or reload (so a renewed bundle is read), then shared
+ * by every relay with the same two settings -- one copy of the system's
+ * trust store, not one per relay.  Sessions hold their own reference.
+ * NULL: it could not be built (the configuration checked tls-ca, so this
+ * is ENOMEM or a file changed since); the session tries again and says.
  */
-static void
-sched_relay_tls(struct sched_relay *sr)
+static SSL_CTX *
+sched_tls_ctx(struct sched *sc, const struct conf_relay *cr)
 {
-	tls_ctx_free(sr->tls_ctx);
-	sr->tls_ctx = NULL;
-	if (sr->conf->tls != CONF_TLS_NO &&
-	    (sr->tls_ctx = tls_ctx_new(sr->conf)) == NULL)
-		log_warn("relay %s: TLS context", sr->name);
+	struct sched_tls	*t;
+	size_t			 i;
+
+	for (i = 0; i < sc->ntls; i++) {
+		t = &sc->tls[i];
+		if (t->verify == cr->tls_verify && (t->ca == NULL ?
+		    cr->tls_ca == NULL : cr->tls_ca != NULL &&
+		    strcmp(t->ca, cr->tls_ca) == 0))
+			return t->ctx;
+	}
+	sc->tls = xreallocarray(sc->tls, sc->ntls + 1, sizeof(*sc->tls));
+	t = &sc->tls[sc->ntls];
+	if ((t->ctx = tls_ctx_new(cr)) == NULL) {
+		log_warn("TLS context for %s", cr->tls_ca != NULL ?
+		    cr->tls_ca : "the system's trust store");
+		return NULL;
+	}
+	t->ca = cr->tls_ca != NULL ? xstrdup(cr->tls_ca) : NULL;
+	t->verify = cr->tls_verify;
+	sc->ntls++;
+	return t->ctx;
+}
+
+/* A new configuration: contexts are built afresh as sessions need them. */
+static void
+sched_tls_clear(struct sched *sc)
+{
+	size_t	i;
+
+	for (i = 0; i < sc->ntls; i++) {
+		tls_ctx_free(sc->tls[i].ctx);
+		free(sc->tls[i].ca);
+	}
+	free(sc->tls);
+	sc->tls = NULL;
+	sc->ntls = 0;
 }
 
 static struct sched_relay *
@@ -184,7 +233,10 @@ sched_relay_new(struct sched *sc, const struct conf_relay *cr)
 	sr->shown = sr->rl.state;
 	if ((sr->retry_ev = evtimer_new(sc->base, sched_retry_cb, sr)) == NULL)
 		fatalx("evtimer_new");
-	sched_relay_tls(sr);
+	if (inet_pton(AF_INET, cr->host, sr->addr) == 1)
+		sr->af = AF_INET;
+	else if (inet_pton(AF_INET6, cr->host, sr->addr) == 1)
+		sr->af = AF_INET6;
 	return sr;
 }
 
@@ -194,7 +246,6 @@ sched_relay_free(struct sched_relay *sr)
 	if (sr == NULL)
 		return;
 	session_free(sr->session);
-	tls_ctx_free(sr->tls_ctx);
 	event_free(sr->retry_ev);
 	relay_deinit(&sr->rl);
 	free(sr->name);
@@ -211,7 +262,8 @@ sched_open(struct sched_relay *sr)
 
 	session_params_init(&p, sc->conf, sr->conf, sc->helo);
 	p.relay = sr->name;
-	p.tls_ctx = sr->tls_ctx;
+	if (sr->conf->tls != CONF_TLS_NO)
+		p.tls_ctx = sched_tls_ctx(sc, sr->conf);
 	p.domains = args;
 	p.ndomains = relay_take_chunk(&sr->rl, args);
 	if ((sr->session = session_new(sc->base, sc->dns, &p,
@@ -337,6 +389,9 @@ sched_log_result(const struct sched_relay *sr, const struct relay_domain *d,
 		    d->last.code == res->code)
 			log_debug("relay %s: %s %s: still failing: %s",
 			    sr->name, relay_verb(sr), d->arg, text);
+		else if (res->fail == ETRN_F_NOROUTE)
+			log_debug("relay %s: %s %s: not reachable yet: %s",
+			    sr->name, relay_verb(sr), d->arg, text);
 		else if (res->fail == ETRN_F_SHUTDOWN)
 			log_info("relay %s: %s %s: not asked: %s", sr->name,
 			    relay_verb(sr), d->arg, text);
@@ -425,6 +480,11 @@ sched_log_step(const struct sched_relay *sr, const struct relay_step *st,
 		log_info("relay %s: no watched link is up; retrying when one "
 		    "comes up", sr->name);
 		break;
+	case RELAY_N_NOROUTE:
+		log_info("relay %s: not reachable yet; asking at the next "
+		    "route, address or link change, in %s at most", sr->name,
+		    fmt_duration(st->delay, buf, sizeof(buf)));
+		break;
 	case RELAY_N_GAVE_UP:
 		log_event(LOG_ERR, LOG_EV_GAVE_UP, &f, "relay %s: failing for "
 		    "%s; giving up until the next link-up or interval run",
@@ -460,11 +520,30 @@ sched_step(struct sched_relay *sr, const struct relay_step *st,
 		evtimer_add(sr->retry_ev, &tv);
 		break;
 	}
-	if (sr->rl.state != RELAY_S_BACKOFF)
+	if (!relay_timer_armed(&sr->rl))
 		evtimer_del(sr->retry_ev);
 	sched_trace(sr);
 	if (st->ended)
 		sched_check_waiters(sr->sched);
+}
+
+/*
+ * Whether the kernel has no usable route to the relay now.  Known only
+ * for a relay given as an address (a name is learnt by its session, whose
+ * connect then fails as "not reachable yet"); when in doubt, try.
+ */
+static bool
+sched_noroute(const struct sched_relay *sr)
+{
+	struct route_info	ri;
+
+	if (sr->af == 0 || route_get(sr->af, sr->addr, &ri) == -1)
+		return false;
+	if (route_usable(&ri))
+		return false;
+	log_debug("relay %s: %s: %s", sr->name, sr->conf->host,
+	    route_type_name(ri.type));
+	return true;
 }
 
 /* Act on the relay's due run, if the policy lets it start. */
@@ -477,6 +556,7 @@ sched_decide(struct sched_relay *sr)
 	if (sr->conf == NULL)
 		return;
 	sched_env(sr->sched, &env);
+	env.noroute = sr->rl.pending && sched_noroute(sr);
 	st = relay_decide(&sr->rl, &env);
 	sched_step(sr, &st, &env);
 }
@@ -645,6 +725,7 @@ sched_free(struct sched *sc)
 		sched_relay_free(sr);
 	}
 	probe_free(sc->probe);
+	sched_tls_clear(sc);
 	event_free(sc->interval_ev);
 	event_free(sc->hold_ev);
 	event_free(sc->settle_ev);
@@ -663,6 +744,7 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
 	bool			 interval_changed;
 
 	interval_changed = sc->conf->interval_ms != conf->interval_ms;
+	sched_tls_clear(sc);
 	free(sc->helo);
 	sc->helo = xstrdup(helo);
 
@@ -676,7 +758,6 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
 		if (sr != NULL && conf_relay_equal(sr->conf, cr)) {
 			TAILQ_REMOVE(&sc->relays, sr, entry);
 			sr->conf = cr;
-			sched_relay_tls(sr);
 			TAILQ_INSERT_TAIL(&keep, sr, entry);
 			continue;
 		}
@@ -759,6 +840,26 @@ sched_on_link_up(struct sched *sc)
 		log_debug("link-up inside the hold-down: one more run when "
 		    "it ends");
 	}
+}
+
+void
+sched_on_network_change(struct sched *sc)
+{
+	struct sched_relay	*sr;
+	bool			 any = false;
+
+	if (sc->shutting_down || !sc->online)
+		return;
+	TAILQ_FOREACH(sr, &sc->relays, entry) {
+		if (sr->rl.state != RELAY_S_NOROUTE)
+			continue;
+		log_debug("relay %s: the network changed; trying now",
+		    sr->name);
+		relay_want(&sr->rl, RELAY_T_LINKUP);
+		any = true;
+	}
+	if (any)
+		sched_kick(sc);
 }
 
 /* The gate is open: act on every relay's due run. */
@@ -936,12 +1037,34 @@ sched_nrelays(const struct sched *sc)
 	return n;
 }
 
+/* How the kernel would reach the relay now, for status; NULL: unknown. */
+static const char *
+sched_route_text(const struct sched_relay *sr, char *buf, size_t len)
+{
+	struct route_info	ri;
+
+	if (sr->af == 0)
+		return NULL;
+	if (!sr->sched->online && !sr->sched->once)
+		return "link down";
+	if (route_get(sr->af, sr->addr, &ri) == -1)
+		return NULL;
+	if (ri.type == RTN_LOCAL)
+		return "local";
+	if (!route_usable(&ri))
+		return ri.type == RTN_UNICAST ? "no usable source address" :
+		    route_type_name(ri.type);
+	snprintf(buf, len, "via %s", ri.ifname[0] != '\0' ? ri.ifname : "?");
+	return buf;
+}
+
 void
 sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 {
 	const struct sched_relay		*sr;
 	struct sched_relay_info		 ri;
 	struct sched_domain_info	*di;
+	char				 route[IFNAMSIZ + 8];
 	uint64_t			 now = now_ms();
 	size_t				 i;
 
@@ -953,6 +1076,7 @@ sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 		ri.port = sr->conf->port;
 		ri.state = sr->rl.state;
 		ri.failures = sr->rl.failures;
+		ri.route = sched_route_text(sr, route, sizeof(route));
 		for (i = 0; i < sr->rl.ndoms; i++) {
 			di[i].domain = sr->rl.doms[i].arg;
 			di[i].last = &sr->rl.doms[i].last;
@@ -961,7 +1085,7 @@ sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 			if (di[i].last_ok > ri.last_success)
 				ri.last_success = di[i].last_ok;
 		}
-		if (sr->rl.state == RELAY_S_BACKOFF)
+		if (relay_timer_armed(&sr->rl))
 			/* Rounded up: never shown before it happens. */
 			ri.next_retry = wall_s() + (int64_t)((sr->rl.retry_at >
 			    now ? sr->rl.retry_at - now : 0) + 999) / 1000;

@@ -47,6 +47,9 @@ void		 sched_set_online(struct sched *, bool online);
 /* A watched link came up or got a new address: run after settle. */
 void		 sched_on_link_up(struct sched *);
 void		 sched_trigger_all(struct sched *, enum relay_trigger);
+/* A route, address or link changed: relays that were not reachable yet
+ * ask again, at once. */
+void		 sched_on_network_change(struct sched *);
 
 /*
  * Run the named relays (all when n is 0) as SIGUSR1 would, through the
@@ -84,6 +87,10 @@ struct sched_relay_info {
 	unsigned			 failures;	/* consecutive runs */
 	int64_t				 last_success;	/* wall seconds, 0 */
 	int64_t				 next_retry;	/* wall seconds, 0 */
+	/* How the kernel would reach it now: "via ppp0", "local", "no
+	 * route", "blackhole"..., "link down"; NULL when not known (a name
+	 * not resolved yet). */
+	const char			*route;
 	const struct sched_domain_info	*domains;
 	size_t				 ndomains;
 };

@@ -85,6 +85,8 @@ struct session {
 	struct evutil_addrinfo	*cur;		/* the one being tried */
 	char			 peer[INET6_ADDRSTRLEN + 8];
 	char			 lasterr[192];
+	bool			 noroute;	/* every address: not reachable
+						   yet (no route, no source) */
 	struct bufferevent	*bev;
 	struct reply_parser	 rp;
 	struct etrn		 etrn;
@@ -222,6 +224,7 @@ session_resolve_cb(int result, struct evutil_addrinfo *ai, void *arg)
 	}
 	s->ai = ai;
 	s->cur = ai;
+	s->noroute = ai != NULL;
 	snprintf(s->lasterr, sizeof(s->lasterr), "no address for %s", s->host);
 	session_connect_next(s);
 }
@@ -307,6 +310,19 @@ session_socket(struct session *s, const struct evutil_addrinfo *ai)
 	return fd;
 }
 
+/*
+ * An address failed with err (0: not an errno).  The relay is "not
+ * reachable yet" only while every address failed for want of a route or
+ * of a usable source address: the network is still coming up.
+ */
+static void
+session_addr_failed(struct session *s, int err)
+{
+	if (err != ENETUNREACH && err != EHOSTUNREACH &&
+	    err != EADDRNOTAVAIL && err != ENETDOWN)
+		s->noroute = false;
+}
+
 /* Try the addresses in turn; each gets connect-timeout. */
 static void
 session_connect_next(struct session *s)
@@ -323,6 +339,7 @@ session_connect_next(struct session *s)
 			snprintf(s->lasterr, sizeof(s->lasterr), "%s: %s%s",
 			    s->peer, strerror(errno), errno == EAFNOSUPPORT ?
 			    " (source address of another family)" : "");
+			session_addr_failed(s, errno);
 			continue;
 		}
 		/* Deferred: no callback may run inside the connect call. */
@@ -338,6 +355,7 @@ session_connect_next(struct session *s)
 		    (int)ai->ai_addrlen) == -1) {
 			snprintf(s->lasterr, sizeof(s->lasterr), "%s: %s",
 			    s->peer, strerror(errno));
+			session_addr_failed(s, errno);
 			bufferevent_free(s->bev);
 			s->bev = NULL;
 			continue;
@@ -347,14 +365,16 @@ session_connect_next(struct session *s)
 		session_deadline(s, s->connect_timeout_ms);
 		return;
 	}
-	session_fail(s, ETRN_F_CONNECT, "%s", s->lasterr);
+	session_fail(s, s->noroute ? ETRN_F_NOROUTE : ETRN_F_CONNECT, "%s",
+	    s->lasterr);
 }
 
 /* This address failed; move on to the next. */
 static void
-session_connect_failed(struct session *s, const char *why)
+session_connect_failed(struct session *s, int err, const char *why)
 {
 	snprintf(s->lasterr, sizeof(s->lasterr), "%s: %s", s->peer, why);
+	session_addr_failed(s, err);
 	log_debug("relay %s: %s", s->relay, s->lasterr);
 	bufferevent_free(s->bev);
 	s->bev = NULL;
@@ -611,7 +631,8 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 		return;
 	}
 	if (s->state == SESSION_CONNECT) {
-		session_connect_failed(s, (events & BEV_EVENT_ERROR) ?
+		session_connect_failed(s, (events & BEV_EVENT_ERROR) ? err : 0,
+		    (events & BEV_EVENT_ERROR) ?
 		    evutil_socket_error_to_string(err) : "connection closed");
 		return;
 	}
@@ -660,7 +681,7 @@ session_timer_cb(evutil_socket_t fd, short ev, void *arg)
 		    sizeof(d)));
 		break;
 	case SESSION_CONNECT:
-		session_connect_failed(s, "connection timed out");
+		session_connect_failed(s, 0, "connection timed out");
 		break;
 	case SESSION_SMTP:
 		if (s->etrn.state == ETRN_S_QUIT) {

@@ -1451,11 +1451,13 @@ test_etrn_fail_kinds(void **state)
 		{ ETRN_F_POLICY, "policy", false },
 		{ ETRN_F_CONFIG, "config", false },
 		{ ETRN_F_SHUTDOWN, "shutdown", false },
+		/* Not reachable yet is no failure: no "unreachable" event. */
+		{ ETRN_F_NOROUTE, "no-route", false },
 	};
 	size_t	i;
 
 	(void)state;
-	assert_int_equal(sizeof(kinds) / sizeof(kinds[0]), ETRN_F_SHUTDOWN + 1);
+	assert_int_equal(sizeof(kinds) / sizeof(kinds[0]), ETRN_F_NOROUTE + 1);
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		assert_int_equal(kinds[i].fail, i);
 		assert_string_equal(etrn_fail_name(kinds[i].fail),

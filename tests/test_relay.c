@@ -29,7 +29,7 @@ enum event {
 	EV_STOP,		/* relay_stop */
 };
 
-enum { ONLINE = 1, ONCE = 2, STOPPING = 4, HELD = 8 };
+enum { ONLINE = 1, ONCE = 2, STOPPING = 4, HELD = 8, NOROUTE = 16 };
 
 #define NO_TARGET	(-1)
 #define NO_WHY		(-1)
@@ -38,7 +38,8 @@ struct row {
 	const char		*name;
 	/* before */
 	enum relay_state	 state;
-	const char		*last;	/* per domain: n o t r u (class) */
+	const char		*last;	/* per domain: n o t r u (class), x
+					 * temporary: not reachable yet */
 	const char		*todo;	/* per domain: 1 due, 0 not */
 	unsigned		 failures;
 	uint64_t		 failing_for; /* ms before NOW, 0: not failing */
@@ -67,6 +68,7 @@ cls_of(char c)
 	case 'o':
 		return ETRN_R_OK;
 	case 't':
+	case 'x':
 		return ETRN_R_TEMP;
 	case 'r':
 		return ETRN_R_REFUSED;
@@ -74,6 +76,19 @@ cls_of(char c)
 		return ETRN_R_UNSUPPORTED;
 	default:
 		return ETRN_R_NONE;
+	}
+}
+
+static enum etrn_fail
+fail_of(char c)
+{
+	switch (c) {
+	case 't':
+		return ETRN_F_REPLY;
+	case 'x':
+		return ETRN_F_NOROUTE;
+	default:
+		return ETRN_F_NONE;
 	}
 }
 
@@ -88,6 +103,7 @@ env_of(int flags, uint32_t rnd, struct relay_env *env)
 	env->once = flags & ONCE;
 	env->stopping = flags & STOPPING;
 	env->held = flags & HELD;
+	env->noroute = flags & NOROUTE;
 	env->retry_min_ms = 30 * S;
 	env->retry_max_ms = 30 * M;
 	env->give_up_ms = 6 * H;
@@ -107,6 +123,7 @@ setup(struct relay *r, const struct row *c)
 	relay_init(r, names, n);
 	for (i = 0; i < n; i++) {
 		r->doms[i].last.cls = cls_of(c->last[i]);
+		r->doms[i].last.fail = fail_of(c->last[i]);
 		r->doms[i].todo = c->todo != NULL && c->todo[i] == '1';
 	}
 	r->run_seq = r->done_seq = 5;
@@ -264,6 +281,58 @@ static const struct row rows[] = {
 	  RELAY_A_NONE, 0, 0, RELAY_S_IDLE, "0", 0, RELAY_N_NONE, true,
 	  NO_TARGET, RELAY_T_INTERVAL },
 
+	/* Not reachable yet (no route, address tentative): no failure. */
+	{ "no route: wait for the network, retry-min at most",
+	  RELAY_S_RUNNING, "nn", "11", 0, 0, NO_WHY, EV_RESULTS, 0, 0, "xx",
+	  ONLINE, RELAY_A_ARM, 30 * S, 30 * S, RELAY_S_NOROUTE, "00", 0,
+	  RELAY_N_NOROUTE, true, NO_TARGET, NO_WHY },
+	{ "no route after failures: nothing more counted", RELAY_S_RUNNING,
+	  "t", "1", 3, 10 * M, NO_WHY, EV_RESULTS, 0, 0, "x", ONLINE,
+	  RELAY_A_ARM, 30 * S, 30 * S, RELAY_S_NOROUTE, "0", 3,
+	  RELAY_N_NOROUTE, true, NO_TARGET, NO_WHY },
+	{ "no route and no link: wait for a link", RELAY_S_RUNNING, "n", "1",
+	  0, 0, NO_WHY, EV_RESULTS, 0, 0, "x", 0, RELAY_A_NONE, 0, 0,
+	  RELAY_S_WAITLINK, "0", 0, RELAY_N_WAITLINK, true, NO_TARGET,
+	  NO_WHY },
+	{ "no route under --once: done", RELAY_S_RUNNING, "n", "1", 0, 0,
+	  NO_WHY, EV_RESULTS, 0, 0, "x", ONCE, RELAY_A_NONE, 0, 0,
+	  RELAY_S_IDLE, "0", 0, RELAY_N_NONE, true, NO_TARGET, NO_WHY },
+	{ "no route beside a real failure: back off", RELAY_S_RUNNING, "tn",
+	  "01", 0, 0, NO_WHY, EV_RESULTS, 0, 0, "x", ONLINE, RELAY_A_ARM,
+	  30 * S, 30 * S + 30 * S / 4, RELAY_S_BACKOFF, "00", 1,
+	  RELAY_N_BACKOFF, true, NO_TARGET, NO_WHY },
+	{ "a real failure beside no route: back off", RELAY_S_RUNNING, "xn",
+	  "01", 0, 0, NO_WHY, EV_RESULTS, 0, 0, "t", ONLINE, RELAY_A_ARM,
+	  30 * S, 30 * S + 30 * S / 4, RELAY_S_BACKOFF, "00", 1,
+	  RELAY_N_BACKOFF, true, NO_TARGET, NO_WHY },
+	{ "a network change runs it at once", RELAY_S_NOROUTE, "x", NULL, 0,
+	  0, NO_WHY, EV_TRIGGER, RELAY_T_LINKUP, NO_WHY, NULL, ONLINE,
+	  RELAY_A_OPEN, 0, 0, RELAY_S_NOROUTE, "1", 0, RELAY_N_NONE, false, 1,
+	  NO_WHY },
+	{ "its bound: the retry asks again", RELAY_S_NOROUTE, "xo", NULL, 0, 0,
+	  NO_WHY, EV_TRIGGER, RELAY_T_RETRY, NO_WHY, NULL, ONLINE,
+	  RELAY_A_OPEN, 0, 0, RELAY_S_NOROUTE, "10", 0, RELAY_N_NONE, false, 1,
+	  NO_WHY },
+	{ "an interval during a run with no route: not again at once",
+	  RELAY_S_RUNNING, "n", "1", 0, 0, RELAY_T_INTERVAL, EV_RESULTS, 0, 0,
+	  "x", ONLINE, RELAY_A_ARM, 30 * S, 30 * S, RELAY_S_NOROUTE, "0", 0,
+	  RELAY_N_NOROUTE, true, NO_TARGET, NO_WHY },
+	{ "no route to its address: wait, nothing opened", RELAY_S_IDLE, "o",
+	  NULL, 0, 0, NO_WHY, EV_TRIGGER, RELAY_T_LINKUP, NO_WHY, NULL,
+	  ONLINE | NOROUTE, RELAY_A_ARM, 30 * S, 30 * S, RELAY_S_NOROUTE, "0",
+	  0, RELAY_N_NOROUTE, false, NO_TARGET, NO_WHY },
+	{ "no route, asked by hand: try anyway", RELAY_S_IDLE, "o", NULL, 0, 0,
+	  NO_WHY, EV_TRIGGER, RELAY_T_MANUAL, NO_WHY, NULL, ONLINE | NOROUTE,
+	  RELAY_A_OPEN, 0, 0, RELAY_S_IDLE, "1", 0, RELAY_N_NONE, false, 1,
+	  NO_WHY },
+	{ "no route under --once: try anyway", RELAY_S_IDLE, "o", NULL, 0, 0,
+	  NO_WHY, EV_TRIGGER, RELAY_T_LINKUP, NO_WHY, NULL, ONCE | NOROUTE,
+	  RELAY_A_OPEN, 0, 0, RELAY_S_IDLE, "1", 0, RELAY_N_NONE, false, 1,
+	  NO_WHY },
+	{ "offline: no route waits for a link", RELAY_S_NOROUTE, "x", NULL, 0,
+	  0, NO_WHY, EV_OFFLINE, 0, 0, NULL, 0, RELAY_A_NONE, 0, 0,
+	  RELAY_S_WAITLINK, "0", 0, RELAY_N_NONE, false, NO_TARGET, NO_WHY },
+
 	/* The link went down; shutdown. */
 	{ "offline: backoff waits for a link", RELAY_S_BACKOFF, "t", NULL, 1,
 	  M, NO_WHY, EV_OFFLINE, 0, 0, NULL, 0, RELAY_A_NONE, 0, 0,
@@ -290,6 +359,7 @@ run_row(const struct row *c, uint32_t rnd)
 	struct relay_env	 env;
 	struct relay_step	 st = { .action = RELAY_A_NONE };
 	struct etrn_result	 res[CONF_ETRN_PER_SESSION];
+	size_t			 chunk[CONF_ETRN_PER_SESSION];
 	uint64_t		 seq0;
 	size_t			 i, n;
 	bool			 changed = false;
@@ -310,20 +380,27 @@ run_row(const struct row *c, uint32_t rnd)
 		memset(res, 0, sizeof(res));
 		for (i = 0; i < n; i++) {
 			res[i].cls = cls_of(c->results[i]);
-			res[i].code = res[i].cls == ETRN_R_OK ? 250 : 458;
+			res[i].fail = fail_of(c->results[i]);
+			res[i].code = res[i].cls == ETRN_R_OK ? 250 :
+			    res[i].fail == ETRN_F_REPLY ? 458 : 0;
 			res[i].pending = -1;
 		}
+		memcpy(chunk, r.chunk, sizeof(chunk));
 		st = relay_on_results(&r, res, n, &env);
 		for (i = 0; i < n; i++) {
-			assert_int_equal(r.doms[i].last.cls, res[i].cls);
-			assert_int_equal(r.doms[i].last_try, env.wall);
-			assert_int_equal(r.doms[i].last_ok,
+			const struct relay_domain *d = &r.doms[chunk[i]];
+
+			assert_int_equal(d->last.cls, res[i].cls);
+			assert_int_equal(d->last.fail, res[i].fail);
+			assert_int_equal(d->last_try, env.wall);
+			assert_int_equal(d->last_ok,
 			    res[i].cls == ETRN_R_OK ? env.wall : 0);
 		}
 		break;
 	case EV_OFFLINE:
 		changed = relay_on_offline(&r);
-		assert_int_equal(changed, c->state == RELAY_S_BACKOFF);
+		assert_int_equal(changed, c->state == RELAY_S_BACKOFF ||
+		    c->state == RELAY_S_NOROUTE);
 		break;
 	case EV_STOP:
 		relay_stop(&r);

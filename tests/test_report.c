@@ -328,6 +328,8 @@ static const struct status_case status_cases[] = {
 	    "isp 458, waiting for link" },
 	{ RELAY_S_FAILED, { ETRN_R_TEMP, ETRN_R_TEMP }, { 421, 421 }, { -1, -1 }, 0,
 	    "isp failed (421)" },
+	{ RELAY_S_NOROUTE, { ETRN_R_TEMP, ETRN_R_TEMP }, { 0, 0 }, { -1, -1 },
+	    NOW + 30, "isp no route yet" },
 };
 
 static void
@@ -451,6 +453,7 @@ status_env(struct status_env *e)
 	e->ri[1].state = RELAY_S_BACKOFF;
 	e->ri[1].failures = 1;
 	e->ri[1].next_retry = NOW + 90;
+	e->ri[1].route = "via site0";
 	e->ri[1].domains = &e->d[2];
 	e->ri[1].ndomains = 1;
 	e->f.ri = e->ri;
@@ -491,6 +494,7 @@ test_status_text(void **state)
 	    "\n"
 	    "relay c1 (192.0.2.1:2525): backoff, 1 failure; last success -; "
 	    "next retry 2026-12-01 12:01:30 UTC (in 1m30s)\n"
+	    "  route: via site0\n"
 	    "  DOMAIN                     RESULT     CODE  PENDING  LAST ATTEMPT"
 	    "                      REPLY\n"
 	    "  c1.example                 temporary  421   -        "
@@ -539,7 +543,7 @@ test_status_json(void **state)
 	    "\"last_reload\":null,\"links\":[],\"relays\":["
 	    "{\"name\":\"isp\",\"host\":\"mx.example\",\"port\":25,"
 	    "\"state\":\"idle\",\"failures\":0,\"last_success\":1796126340,"
-	    "\"next_retry\":null,\"domains\":["
+	    "\"next_retry\":null,\"route\":null,\"domains\":["
 	    "{\"domain\":\"a-long-domain.example.org\",\"result\":\"ok\","
 	    "\"code\":250,\"text\":\"Queuing started\",\"pending\":null,"
 	    "\"last_ok\":1796126340,\"last_attempt\":1796126340},"
@@ -548,7 +552,8 @@ test_status_json(void **state)
 	    "\"last_attempt\":null}]},"
 	    "{\"name\":\"c1\",\"host\":\"192.0.2.1\",\"port\":2525,"
 	    "\"state\":\"backoff\",\"failures\":1,\"last_success\":null,"
-	    "\"next_retry\":1796126490,\"domains\":["
+	    "\"next_retry\":1796126490,\"route\":\"via site0\","
+	    "\"domains\":["
 	    "{\"domain\":\"c1.example\",\"result\":\"temporary\",\"code\":421,"
 	    /* The table's escaped text, its backslashes and quotes for JSON. */
 	    "\"text\":\"bad \\\\xc2\\\\x9b31m \\\\xff\\\\xfe \\\\xe2\\\\x80"

@@ -324,6 +324,7 @@ struct env {
 	const char		*tls_ca;	/* session_params' */
 	bool			 tls_verify;
 	SSL_CTX			*tls_ctx;
+	const char		*source;	/* p.source, or NULL */
 };
 
 static int
@@ -416,6 +417,7 @@ start_tls(struct env *env, const char *host, uint16_t port,
 	p.tls_ca = env->tls_ca;
 	p.tls_verify = env->tls_verify;
 	p.tls_ctx = env->tls_ctx;
+	p.source = env->source;
 	env->started = fake_now_ms();
 	env->session = session_new(env->base, env->dns, &p, done_cb, env);
 	assert_non_null(env->session);
@@ -516,6 +518,27 @@ test_connection_refused(void **state)
 	assert_int_equal(env->nres, 1);
 	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_CONNECT,
 	    "refused"), 0);
+}
+
+/*
+ * A source address this host does not have (as while an address is still
+ * tentative): not reachable yet, which is no failure (ETRN_F_NOROUTE).
+ * bind() fails, so nothing is sent anywhere.
+ */
+static void
+test_no_source_address(void **state)
+{
+	struct env	*env = *state;
+	uint16_t	 port;
+
+	port = env->fs->lis[env->lis].port;
+	env->source = "192.0.2.55";
+	start(env, "127.0.0.1", port, one_domain, CONF_CMD_ETRN, 1000, 1000);
+	run(env, RUN_MAX_MS);
+	assert_int_equal(env->fs->nconns, 0);
+	assert_int_equal(env->nres, 1);
+	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_NOROUTE,
+	    "Cannot assign requested address"), 0);
 }
 
 /*
@@ -779,6 +802,8 @@ int
 main(void)
 {
 	static const struct CMUnitTest fixed[] = {
+		cmocka_unit_test_setup_teardown(test_no_source_address,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connection_refused,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_address,

@@ -127,6 +127,8 @@ check "status: a header with version, pid, uptime, file and last reload" \
 check "status: says the time zone" grep -Eq "^times in [A-Za-z+0-9-]+ \([+-][0-9]{4}\)$" "$T/out"
 check "status: column headings" grep -Eq \
 	"^  DOMAIN +RESULT +CODE +PENDING +LAST ATTEMPT +REPLY$" "$T/out"
+check "status: how the kernel reaches a relay given by address" grep -Eq \
+	"^  route: (local|link down)$" "$T/out"
 
 ctl run isp >"$T/out"
 check "run isp: exit 0" test $? -eq 0
@@ -138,7 +140,7 @@ ctl run long >/dev/null
 ctl status >"$T/out"
 check "status: columns line up under a long domain name" awk '
 	/^  DOMAIN / { want = index($0, "RESULT"); att = index($0, "LAST ATTEMPT") }
-	/^  [^ D]/ && want { n++; if (substr($0, want - 2, 2) != "  " ||
+	/^  [^ D]/ && !/^  route: / && want { n++; if (substr($0, want - 2, 2) != "  " ||
 	    substr($0, want, 1) == " " || substr($0, att, 1) == " ") bad++ }
 	END { exit !(n == 6 && bad == 0) }' "$T/out"
 check "status: last attempt, absolute with zone and relative" grep -Eq \
@@ -172,7 +174,8 @@ names = [r["name"] for r in d["relays"]]
 assert names == ["isp", "long", "down", "slow"], names
 isp = d["relays"][0]
 assert set(isp) == {"name", "host", "port", "state", "failures",
-                    "last_success", "next_retry", "domains"}, isp.keys()
+                    "last_success", "next_retry", "route", "domains"}, isp.keys()
+assert isp["route"] in ("local", "link down"), isp["route"]
 assert isp["port"] > 0 and isp["state"] == "idle" and isp["failures"] == 0
 assert isinstance(isp["last_success"], int)
 dom = isp["domains"][1]

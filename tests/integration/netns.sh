@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: ISC
 # etrnd watching a real veth in a network namespace, an ETRN listener in
 # another: link-up sends ETRN at once; flapping within settle runs once;
-# a link taken down mid-backoff stops the retries until it is back.
+# a link taken down mid-backoff stops the retries until it is back; a
+# route that comes after the address (pppd's order) is waited for, not
+# failed on.
 . "$(dirname "$0")/lib.sh"
 need_netns
 setup_world
@@ -87,6 +89,53 @@ start_listener c 192.0.2.2
 ip -n "$NS_SITE" link set site0 up
 check "link back up: ETRN arrives" wait_for 10 grep -q "ETRN example.org" "$T/c.log"
 check "the session came from source = 192.0.2.11" grep -q "CONNECT 192.0.2.11$" "$T/c.log"
+kill "$ETRND_PID"
+wait "$ETRND_PID"
+
+# 4. pppd's order: the address first, the route to the relay 150 ms later.
+# No connection is tried before the route (the kernel says "no route"),
+# nothing is counted as a failure or backed off, and the ETRN goes out as
+# soon as the route is there.
+ip -n "$NS_SITE" link set site0 down
+ip -n "$NS_SITE" addr add 198.51.100.7/32 dev site0
+ip -n "$NS_PROV" addr add 203.0.113.2/24 dev prov0
+ip -n "$NS_PROV" route add 198.51.100.7/32 dev prov0
+cat >"$T/d.conf" <<CONF
+[daemon]
+watch = site0
+settle = 0
+
+[relay isp]
+host = 203.0.113.2
+domains = example.org
+CONF
+start_listener d 203.0.113.2
+start_etrnd "$T/d.conf" "$T/d.etrnd.log"
+ip -n "$NS_SITE" link set site0 up
+wait_for 5 grep -q "not reachable yet" "$T/d.etrnd.log"
+sleep 0.15
+check "no route yet: no session, no connection tried" \
+	test "$(count_lines "$T/d.etrnd.log" "connecting to")" -eq 0
+t0=$EPOCHREALTIME
+ip -n "$NS_SITE" route add 203.0.113.0/24 dev site0
+if wait_for 5 grep -q "ETRN example.org" "$T/d.log"; then
+	t1=$(awk '/ ETRN example.org$/ {print $1; exit}' "$T/d.log")
+	ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) * 1000}')
+	echo "# ip route add -> ETRN example.org at the listener: ${ms} ms"
+	ok "the route appears: ETRN at once"
+else
+	not_ok "the route appears: ETRN at once"
+	cat "$T/d.etrnd.log"
+fi
+sleep 0.5
+check "exactly one session" test "$(count_lines "$T/d.log" "ETRN example.org")" -eq 1
+check "one connection tried in all" \
+	test "$(count_lines "$T/d.etrnd.log" "connecting to")" -eq 1
+if grep "temporary failure\|asking again\|still failing" "$T/d.etrnd.log"; then
+	not_ok "no failure logged, no backoff"
+else
+	ok "no failure logged, no backoff"
+fi
 kill "$ETRND_PID"
 wait "$ETRND_PID"
 
