@@ -25,7 +25,6 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <event2/dns.h>
 #include <event2/event.h>
 
 #include "config.h"
@@ -33,11 +32,11 @@
 #include "etrn.h"
 #include "log.h"
 #include "report.h"
+#include "resolver.h"
 #include "sched.h"
 #include "session.h"
 #include "util.h"
 
-#define RESOLV_CONF		"/etc/resolv.conf"
 #define CONNECT_TIMEOUT_MS	(30 * 1000)		/* as etrnd's default */
 #define REPLY_TIMEOUT_MS	(5 * 60 * 1000)		/* as etrnd's default */
 #define TIMEOUT_MAX_S		86400
@@ -47,7 +46,7 @@
 
 struct tool {
 	struct event_base	*base;
-	struct evdns_base	*dns;
+	struct resolver		*resolver;
 	struct event		*sig_int;
 	struct event		*sig_term;
 	struct session		*session;
@@ -132,17 +131,6 @@ tool_check_family(const struct tool *t)
 		    t->host);
 }
 
-/* Name servers from resolv.conf; without it, /etc/hosts and literals. */
-static void
-tool_resolver(struct tool *t)
-{
-	if ((t->dns = evdns_base_new(t->base, 0)) == NULL)
-		fatalx("evdns_base_new");
-	if (evdns_base_resolv_conf_parse(t->dns, DNS_OPTIONS_ALL,
-	    RESOLV_CONF) != 0)
-		log_debug("%s: not read; using defaults", RESOLV_CONF);
-}
-
 /*
  * "DOMAIN CLASS CODE TEXT", the reply text on one line and escaped (a
  * server's C1 controls or bidi overrides never reach the terminal); hints
@@ -169,8 +157,8 @@ tool_start(struct tool *t)
 		t->nchunk = CONF_ETRN_PER_SESSION;
 	t->params.domains = t->domains + t->next;
 	t->params.ndomains = t->nchunk;
-	if ((t->session = session_new(t->base, t->dns, &t->params,
-	    tool_on_session_done, t)) == NULL)
+	if ((t->session = session_new(t->base, resolver_dns(t->resolver),
+	    &t->params, tool_on_session_done, t)) == NULL)
 		fatal("session_new");
 }
 
@@ -262,8 +250,7 @@ tool_free(struct tool *t)
 		event_free(t->sig_int);
 	if (t->sig_term != NULL)
 		event_free(t->sig_term);
-	if (t->dns != NULL)
-		evdns_base_free(t->dns, 0);
+	resolver_free(t->resolver);
 	if (t->base != NULL)
 		event_base_free(t->base);
 	free(t->results);
@@ -397,7 +384,7 @@ main(int argc, char *argv[])
 
 	if ((t.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	tool_resolver(&t);
+	t.resolver = resolver_new(t.base);
 	t.sig_int = tool_signal(&t, SIGINT);
 	t.sig_term = tool_signal(&t, SIGTERM);
 

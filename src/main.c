@@ -26,7 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/dns.h>
 #include <event2/event.h>
 
 #include "config.h"
@@ -37,11 +36,11 @@
 #include "log.h"
 #include "notify.h"
 #include "report.h"
+#include "resolver.h"
 #include "sched.h"
 #include "util.h"
 
 #define STOP_DEADLINE_MS	3000	/* SIGTERM: QUIT, then exit by this */
-#define RESOLV_CONF		"/etc/resolv.conf"
 /* Another etrnd serves the control socket: distinct from every other
  * status, and not in the unit's RestartPreventExitStatus= (78), so the
  * unit retries and takes over once the other instance is stopped. */
@@ -53,7 +52,7 @@
 
 struct etrnd {
 	struct event_base	*base;
-	struct evdns_base	*dns;
+	struct resolver		*resolver;
 	const char		*conf_path;
 	struct conf		*conf;
 	char			*helo_default;	/* the host's name, from start */
@@ -66,7 +65,6 @@ struct etrnd {
 	struct event		*sig_int;
 	struct event		*sig_usr1;
 	struct event		*stop_ev;
-	struct timespec		 resolv_mtime;
 	int64_t			 started;	/* wall seconds */
 	int64_t			 reload_time;	/* wall seconds, 0 = never */
 	bool			 reload_ok;
@@ -197,29 +195,16 @@ etrnd_update_status(struct etrnd *d)
 }
 
 /*
- * Re-read resolv.conf when it changed: a link coming up (pppd's
- * usepeerdns, DHCP) often brings the name servers the relays need.
+ * Re-read resolv.conf and the hosts file if they changed: a link coming up
+ * (pppd's usepeerdns, DHCP) often brings the name servers the relays need,
+ * and an admin may have moved a relay's name in /etc/hosts.
  */
 static void
-etrnd_before_run(void *arg)
+etrnd_before_session(void *arg)
 {
 	struct etrnd	*d = arg;
-	struct stat	 st;
 
-	if (stat(RESOLV_CONF, &st) == -1)
-		memset(&st, 0, sizeof(st));
-	if (st.st_mtim.tv_sec == d->resolv_mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == d->resolv_mtime.tv_nsec)
-		return;
-	d->resolv_mtime = st.st_mtim;
-	evdns_base_clear_nameservers_and_suspend(d->dns);
-	evdns_base_clear_host_addresses(d->dns);
-	if (evdns_base_resolv_conf_parse(d->dns, DNS_OPTIONS_ALL,
-	    RESOLV_CONF) != 0)
-		log_debug("%s: not read; using defaults", RESOLV_CONF);
-	else
-		log_debug("%s: (re)loaded", RESOLV_CONF);
-	evdns_base_resume(d->dns);
+	resolver_refresh(d->resolver, false);
 }
 
 static void
@@ -327,6 +312,8 @@ etrnd_reload(struct etrnd *d, char **errorsp)
 		sched_set_online(d->sched,
 		    linkstate_online(linkmon_state(d->link)));
 	}
+	/* A reload is also how an admin says "look again": names too. */
+	resolver_refresh(d->resolver, true);
 	sched_reconfigure(d->sched, conf, helo_name(d, conf));
 	conf_free(d->conf);
 	d->conf = conf;
@@ -581,8 +568,7 @@ etrnd_free(struct etrnd *d)
 		event_free(d->sig_term);
 	if (d->sig_hup != NULL)
 		event_free(d->sig_hup);
-	if (d->dns != NULL)
-		evdns_base_free(d->dns, 0);
+	resolver_free(d->resolver);
 	if (d->base != NULL)
 		event_base_free(d->base);
 	conf_free(d->conf);
@@ -713,13 +699,10 @@ main(int argc, char *argv[])
 	    (d.base = event_base_new_with_config(cfg)) == NULL)
 		fatalx("event_base_new");
 	event_config_free(cfg);
-	if ((d.dns = evdns_base_new(d.base, 0)) == NULL)
-		fatalx("evdns_base_new");
-	/* A missing resolv.conf still leaves /etc/hosts and literals. */
-	d.resolv_mtime.tv_sec = -1;
-	etrnd_before_run(&d);
+	d.resolver = resolver_new(d.base);
 	if (d.check) {
-		status = check_run(d.base, d.dns, d.conf, helo_name(&d, d.conf),
+		status = check_run(d.base, resolver_dns(d.resolver), d.conf,
+		    helo_name(&d, d.conf),
 		    argv + optind, (size_t)(argc - optind), ETRND_SBINDIR,
 		    stdout);
 		etrnd_free(&d);
@@ -731,12 +714,12 @@ main(int argc, char *argv[])
 	d.sig_usr1 = etrnd_signal(&d, SIGUSR1);
 
 	memset(&hooks, 0, sizeof(hooks));
-	hooks.before_run = etrnd_before_run;
+	hooks.before_session = etrnd_before_session;
 	hooks.changed = etrnd_changed;
 	hooks.idle = etrnd_idle;
 	hooks.arg = &d;
-	d.sched = sched_new(d.base, d.dns, d.conf, helo_name(&d, d.conf), d.once,
-	    &hooks);
+	d.sched = sched_new(d.base, resolver_dns(d.resolver), d.conf,
+	    helo_name(&d, d.conf), d.once, &hooks);
 
 	if (d.once) {
 		sched_trigger_all(d.sched, RELAY_T_MANUAL);

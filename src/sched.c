@@ -260,6 +260,9 @@ sched_open(struct sched_relay *sr)
 	struct session_params	 p;
 	char			*args[CONF_ETRN_PER_SESSION];
 
+	/* Resolve with today's resolv.conf and hosts file. */
+	if (sc->hooks.before_session != NULL)
+		sc->hooks.before_session(sc->hooks.arg);
 	session_params_init(&p, sc->conf, sr->conf, sc->helo);
 	p.relay = sr->name;
 	if (sr->conf->tls != CONF_TLS_NO)
@@ -868,8 +871,6 @@ sched_run_due(struct sched *sc)
 {
 	struct sched_relay	*sr;
 
-	if (sc->hooks.before_run != NULL && !sc->shutting_down)
-		sc->hooks.before_run(sc->hooks.arg);
 	TAILQ_FOREACH(sr, &sc->relays, entry)
 		sched_decide(sr);
 	sched_check_idle(sc);

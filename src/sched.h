@@ -22,7 +22,7 @@ struct evdns_base;
 struct sched;
 
 struct sched_hooks {
-	void	(*before_run)(void *arg); /* a run of every relay is due */
+	void	(*before_session)(void *arg); /* a session is about to open */
 	void	(*changed)(void *arg);	/* something a status shows changed */
 	void	(*idle)(void *arg);	/* --once or shutdown: all done */
 	void	 *arg;

@@ -134,9 +134,12 @@ CONF
 	link_down
 	inject mx 10 v6name example.org sub.example.net
 	check "10 more deferred (site down again)" wait_deferred mx 10
-	netns_hosts "127.0.0.1 localhost" "2001:db8::2 mx.provider.example"
+	# etrnd starts while /etc/hosts still has yesterday's address; the
+	# admin fixes it before the link comes up: no restart, no reload.
+	netns_hosts "127.0.0.1 localhost" "2001:db8::99 mx.provider.example"
 	sed 's/^host = .*/host = mx.provider.example/' "$T/lit.conf" >"$T/name.conf"
 	start_etrnd_e2e "$T/name.conf" "$T/name.log"
+	netns_hosts "127.0.0.1 localhost" "2001:db8::2 mx.provider.example"
 	link_up
 	if wait_delivered sink 10 30 v6name; then
 		ok "relay mx.provider.example (/etc/hosts): all 10 arrive"
@@ -144,8 +147,10 @@ CONF
 		not_ok "relay mx.provider.example (/etc/hosts): all 10 arrive"
 		show_on_failure "$T/name.log"
 	fi
-	check "etrnd connected to the name's IPv6 address" \
+	check "etrnd connected to the name's IPv6 address, as the hosts file says now" \
 		grep -q "connected to .*2001:db8::2" "$T/name.log"
+	check "... and never to the address the file had at start" \
+		test "$(grep -c "2001:db8::99" "$T/name.log")" -eq 0
 	stop_etrnd
 }
 
