@@ -244,8 +244,7 @@ etrnd_link_cb(enum linkstate_event ev, const char *ifname, void *arg)
 	case LINKSTATE_DOWN:
 		break;
 	}
-	if (ev != LINKSTATE_DOWN)
-		sched_on_network_change(d->sched);
+	sched_on_network_change(d->sched);
 	etrnd_update_status(d);
 }
 

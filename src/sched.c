@@ -848,10 +848,25 @@ sched_on_link_up(struct sched *sc)
 void
 sched_on_network_change(struct sched *sc)
 {
-	struct sched_relay	*sr;
+	struct sched_relay	*sr, *next;
 	bool			 any = false;
 
-	if (sc->shutting_down || !sc->online)
+	if (sc->shutting_down)
+		return;
+	/*
+	 * A session whose address or route went away is dead: end it now
+	 * (as "not reachable yet"), not at its reply deadline minutes later.
+	 * Its end may free a removed relay: walk with a saved next.
+	 */
+	for (sr = TAILQ_FIRST(&sc->relays); sr != NULL; sr = next) {
+		next = TAILQ_NEXT(sr, entry);
+		if (sr->session != NULL && session_path_lost(sr->session)) {
+			log_info("relay %s: the connection's link, address or "
+			    "route went away; ending it", sr->name);
+			session_lost(sr->session);
+		}
+	}
+	if (!sc->online)
 		return;
 	TAILQ_FOREACH(sr, &sc->relays, entry) {
 		if (sr->rl.state != RELAY_S_NOROUTE)

@@ -47,8 +47,8 @@ void		 sched_set_online(struct sched *, bool online);
 /* A watched link came up or got a new address: run after settle. */
 void		 sched_on_link_up(struct sched *);
 void		 sched_trigger_all(struct sched *, enum relay_trigger);
-/* A route, address or link changed: relays that were not reachable yet
- * ask again, at once. */
+/* A route, address or link changed: sessions whose path went away end at
+ * once, and relays that were not reachable yet ask again, at once. */
 void		 sched_on_network_change(struct sched *);
 
 /*

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -31,6 +32,7 @@
 #include "etrn.h"
 #include "log.h"
 #include "reply.h"
+#include "route.h"
 #include "session.h"
 #include "tls.h"
 #include "util.h"
@@ -793,6 +795,65 @@ const struct session_report *
 session_report(const struct session *s)
 {
 	return &s->report;
+}
+
+/* Whether the local address of fd (a connected socket) is still ours. */
+static bool
+session_local_addr_ok(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	int			 probe, rc;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return true;
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = 0;
+	else if (ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+	else
+		return true;
+	if ((probe = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return true;
+	rc = bind(probe, (struct sockaddr *)&ss, len);
+	close(probe);
+	return rc == 0 || errno != EADDRNOTAVAIL;
+}
+
+bool
+session_path_lost(const struct session *s)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	struct route_info	 ri;
+	const void		*addr;
+	int			 fd;
+
+	if (s->state != SESSION_SMTP || s->ending || s->bev == NULL ||
+	    (fd = bufferevent_getfd(s->bev)) == -1)
+		return false;
+	if (!session_local_addr_ok(fd))
+		return true;
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+		return false;
+	if (ss.ss_family == AF_INET)
+		addr = &((struct sockaddr_in *)&ss)->sin_addr;
+	else if (ss.ss_family == AF_INET6)
+		addr = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+	else
+		return false;
+	if (route_get(ss.ss_family, addr, &ri) == -1)
+		return false;		/* cannot tell: let the deadline say */
+	return ri.type != RTN_LOCAL && !route_usable(&ri);
+}
+
+void
+session_lost(struct session *s)
+{
+	if (s->ending || s->state == SESSION_DONE)
+		return;
+	session_fail(s, ETRN_F_NOROUTE, "the link, address or route to %s "
+	    "went away", s->peer);
 }
 
 void

@@ -96,6 +96,15 @@ struct session	*session_new(struct event_base *, struct evdns_base *,
 		    const struct session_params *, session_done_cb, void *arg);
 /* What the session met so far; for the done callback. */
 const struct session_report *session_report(const struct session *);
+/*
+ * Whether the connection's path is gone: its local address no longer on
+ * this host (a redial with a new address) or no usable route to its peer
+ * any more (the link went down).  Nothing tells the socket itself but its
+ * own timeouts, minutes later.
+ */
+bool		 session_path_lost(const struct session *);
+/* End at once as "not reachable yet" (ETRN_F_NOROUTE); the callback fires. */
+void		 session_lost(struct session *);
 /* Send QUIT if connected, end at once; the callback still fires. */
 void		 session_shutdown(struct session *);
 /* Drop without calling back (teardown of the owner).  NULL is a no-op. */

@@ -4,7 +4,7 @@
 # another: link-up sends ETRN at once; flapping within settle runs once;
 # a link taken down mid-backoff stops the retries until it is back; a
 # route that comes after the address (pppd's order) is waited for, not
-# failed on.
+# failed on; a redial with a new address ends the session it strands.
 . "$(dirname "$0")/lib.sh"
 need_netns
 setup_world
@@ -117,7 +117,7 @@ sleep 0.15
 check "no route yet: no session, no connection tried" \
 	test "$(count_lines "$T/d.etrnd.log" "connecting to")" -eq 0
 t0=$EPOCHREALTIME
-ip -n "$NS_SITE" route add 203.0.113.0/24 dev site0
+ip -n "$NS_SITE" route add 203.0.113.0/24 dev site0 src 198.51.100.7
 if wait_for 5 grep -q "ETRN example.org" "$T/d.log"; then
 	t1=$(awk '/ ETRN example.org$/ {print $1; exit}' "$T/d.log")
 	ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) * 1000}')
@@ -135,6 +135,54 @@ if grep "temporary failure\|asking again\|still failing" "$T/d.etrnd.log"; then
 	not_ok "no failure logged, no backoff"
 else
 	ok "no failure logged, no backoff"
+fi
+kill "$ETRND_PID"
+wait "$ETRND_PID"
+
+# 5. A redial with a new address while a session waits for its reply: the
+# stranded session ends when its link goes, and the relay is asked afresh
+# as soon as the route is back -- not after reply-timeout.
+ip -n "$NS_PROV" addr add 203.0.113.3/24 dev prov0
+ip -n "$NS_PROV" route add 198.51.100.8/32 dev prov0
+cat >"$T/e.conf" <<CONF
+[daemon]
+watch = site0
+settle = 0
+hold-down = 0
+reply-timeout = 60s
+
+[relay isp]
+host = 203.0.113.3
+domains = example.org
+CONF
+start_listener e 203.0.113.3 --delay 4
+start_etrnd "$T/e.conf" "$T/e.etrnd.log"
+check "a first session waits for its reply" \
+	wait_for 5 grep -q "ETRN example.org" "$T/e.log"
+check "... from 198.51.100.7" grep -q "^[0-9.]* 1 CONNECT 198.51.100.7$" "$T/e.log"
+ip -n "$NS_SITE" link set site0 down
+ip -n "$NS_SITE" addr del 198.51.100.7/32 dev site0
+ip -n "$NS_SITE" addr add 198.51.100.8/32 dev site0
+ip -n "$NS_SITE" link set site0 up
+t0=$EPOCHREALTIME
+ip -n "$NS_SITE" route add 203.0.113.0/24 dev site0 src 198.51.100.8
+if wait_for 8 grep -q "^[0-9.]* 2 ETRN example.org" "$T/e.log"; then
+	t1=$(awk '$2 == 2 && $3 == "ETRN" {print $1; exit}' "$T/e.log")
+	ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) * 1000}')
+	echo "# link back with a new address -> ETRN again: ${ms} ms"
+	ok "after the redial: asked again at once, not after reply-timeout"
+else
+	not_ok "after the redial: asked again at once, not after reply-timeout"
+	cat "$T/e.etrnd.log"
+fi
+check "the stranded session ended when its link went away" \
+	grep -q "went away; ending it" "$T/e.etrnd.log"
+check "the new session came from the new address" \
+	grep -q "^[0-9.]* 2 CONNECT 198.51.100.8$" "$T/e.log"
+if grep "temporary failure\|asking again\|still failing" "$T/e.etrnd.log"; then
+	not_ok "the redial is no failure: no backoff"
+else
+	ok "the redial is no failure: no backoff"
 fi
 kill "$ETRND_PID"
 wait "$ETRND_PID"
