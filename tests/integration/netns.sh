@@ -4,7 +4,8 @@
 # another: link-up sends ETRN at once; flapping within settle runs once;
 # a link taken down mid-backoff stops the retries until it is back; a
 # route that comes after the address (pppd's order) is waited for, not
-# failed on; a redial with a new address ends the session it strands.
+# failed on; a redial with a new address ends the session it strands; an
+# IPv6 address in duplicate address detection is waited for, not failed on.
 . "$(dirname "$0")/lib.sh"
 need_netns
 setup_world
@@ -183,6 +184,49 @@ if grep "temporary failure\|asking again\|still failing" "$T/e.etrnd.log"; then
 	not_ok "the redial is no failure: no backoff"
 else
 	ok "the redial is no failure: no backoff"
+fi
+kill "$ETRND_PID"
+wait "$ETRND_PID"
+
+# 6. IPv6 with duplicate address detection on: the site's only IPv6
+# address is tentative for about a second after link-up, and the kernel
+# offers no usable source until it is not.  One run, as soon as it is
+# usable: no EADDRNOTAVAIL, no failure, no backoff.
+ip -n "$NS_SITE" link set site0 down
+ip -n "$NS_SITE" addr del 2001:db8::1/64 dev site0
+ip -n "$NS_SITE" addr add 2001:db8::7/64 dev site0
+cat >"$T/f.conf" <<CONF
+[daemon]
+watch = site0
+settle = 0
+
+[relay isp]
+host = 2001:db8::2
+domains = example.org
+CONF
+start_listener f 2001:db8::2
+start_etrnd "$T/f.conf" "$T/f.etrnd.log"
+ip -n "$NS_SITE" link set site0 up
+t0=$EPOCHREALTIME
+if wait_for 10 grep -q "ETRN example.org" "$T/f.log"; then
+	t1=$(awk '/ ETRN example.org$/ {print $1; exit}' "$T/f.log")
+	ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) * 1000}')
+	echo "# link-up with DAD -> ETRN over IPv6: ${ms} ms"
+	ok "IPv6 with DAD: ETRN once the address is usable"
+else
+	not_ok "IPv6 with DAD: ETRN once the address is usable"
+	cat "$T/f.etrnd.log"
+fi
+sleep 0.5
+check "IPv6 with DAD: exactly one session" \
+	test "$(count_lines "$T/f.log" "ETRN example.org")" -eq 1
+check "IPv6 with DAD: from the address that was tentative" \
+	grep -q "CONNECT 2001:db8::7$" "$T/f.log"
+if grep "temporary failure\|asking again\|still failing\|assign requested" \
+    "$T/f.etrnd.log"; then
+	not_ok "IPv6 with DAD: no failure, no backoff"
+else
+	ok "IPv6 with DAD: no failure, no backoff"
 fi
 kill "$ETRND_PID"
 wait "$ETRND_PID"
