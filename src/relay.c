@@ -118,9 +118,16 @@ relay_mark(struct relay *r, enum relay_trigger t, bool add)
 void
 relay_want(struct relay *r, enum relay_trigger t)
 {
+	/* The bound of a wait for a route asks what that run was for. */
+	if (t == RELAY_T_RETRY && r->state == RELAY_S_NOROUTE)
+		t = r->wake_why;
 	if (!r->pending || t < r->pending_why)
 		r->pending_why = t;
 	r->pending = true;
+	/* Asked by hand: tried even with no route (a link-up coalesced
+	 * with it must not turn that off). */
+	if (t == RELAY_T_MANUAL)
+		r->manual = true;
 }
 
 struct relay_step
@@ -128,11 +135,13 @@ relay_decide(struct relay *r, const struct relay_env *env)
 {
 	struct relay_step	 step = { .action = RELAY_A_NONE };
 	enum relay_trigger	 t = r->pending_why;
+	bool			 manual;
 
 	if (!r->pending)
 		return step;
 	if (env->stopping) {
 		r->pending = false;
+		r->manual = false;
 		return step;
 	}
 	if (r->state == RELAY_S_RUNNING) {
@@ -143,6 +152,8 @@ relay_decide(struct relay *r, const struct relay_env *env)
 	if (env->held)
 		return step;
 	r->pending = false;
+	manual = r->manual;
+	r->manual = false;
 	if (trigger_is_fresh(t)) {
 		r->failures = 0;
 		r->fail_since = 0;
@@ -158,10 +169,11 @@ relay_decide(struct relay *r, const struct relay_env *env)
 	}
 	/* No route yet: nothing to try before the network changes.  Asked
 	 * by hand, try anyway and say what happened. */
-	if (env->noroute && !env->once && t != RELAY_T_MANUAL) {
+	if (env->noroute && !env->once && !manual) {
 		step.delay = env->retry_min_ms;
 		r->retry_at = env->now + step.delay;
 		r->state = RELAY_S_NOROUTE;
+		r->wake_why = t;
 		step.action = RELAY_A_ARM;
 		step.note = RELAY_N_NOROUTE;
 		return step;
@@ -253,6 +265,7 @@ relay_run_done(struct relay *r, const struct relay_env *env)
 			step.delay = env->retry_min_ms;
 			r->retry_at = env->now + step.delay;
 			r->state = RELAY_S_NOROUTE;
+			r->wake_why = RELAY_T_RETRY;
 			step.action = RELAY_A_ARM;
 			step.note = RELAY_N_NOROUTE;
 		}
@@ -315,6 +328,15 @@ relay_on_results(struct relay *r, const struct etrn_result *res, size_t n,
 }
 
 bool
+relay_on_network(struct relay *r)
+{
+	if (r->state != RELAY_S_NOROUTE)
+		return false;
+	relay_want(r, r->wake_why);
+	return true;
+}
+
+bool
 relay_on_offline(struct relay *r)
 {
 	if (r->state != RELAY_S_BACKOFF && r->state != RELAY_S_NOROUTE)
@@ -327,6 +349,7 @@ void
 relay_stop(struct relay *r)
 {
 	r->pending = false;
+	r->manual = false;
 	if (r->state == RELAY_S_QUEUED)
 		r->state = RELAY_S_IDLE;
 }

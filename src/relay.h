@@ -115,6 +115,8 @@ struct relay {
 	uint64_t		 retry_at;	/* monotonic ms, in BACKOFF */
 	bool			 pending;	/* a run is due */
 	enum relay_trigger	 pending_why;	/* the strongest trigger */
+	bool			 manual;	/* ... and one was by hand */
+	enum relay_trigger	 wake_why;	/* NOROUTE: what to ask then */
 	uint64_t		 run_seq;	/* runs started */
 	uint64_t		 done_seq;	/* runs finished */
 };
@@ -140,6 +142,9 @@ void		 relay_queue(struct relay *);
 struct relay_step relay_on_results(struct relay *,
 		    const struct etrn_result *, size_t,
 		    const struct relay_env *);
+/* A route, address or link changed: a relay waiting for a route is due
+ * again, for what it was waiting to ask.  True if it was waiting. */
+bool		 relay_on_network(struct relay *);
 /* No watched link is up: a BACKOFF relay waits for one.  True if it did
  * (its timer is moot). */
 bool		 relay_on_offline(struct relay *);

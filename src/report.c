@@ -3,6 +3,7 @@
  * report: how results and state are shown (see report.h).  Presentation
  * only: every function reads what it is given and renders it.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,8 +191,13 @@ report_relay_status(const struct sched_relay_info *ri, void *arg)
 	for (i = 0; i < ri->ndomains; i++) {
 		const struct etrn_result *res = ri->domains[i].last;
 
-		if (res->pending >= 0)
-			pending = (pending < 0 ? 0 : pending) + res->pending;
+		if (res->pending >= 0) {
+			if (pending < 0)
+				pending = 0;
+			/* Saturated: a long is 32 bits on some targets. */
+			pending = res->pending > LONG_MAX - pending ?
+			    LONG_MAX : pending + res->pending;
+		}
 		if (res->cls != ETRN_R_OK && res->cls != ETRN_R_NONE &&
 		    (worst == NULL || res->cls > worst->cls))
 			worst = res;

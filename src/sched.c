@@ -45,6 +45,8 @@ struct sched_relay {
 	struct session		*session;
 	int			 af;		/* host is an address: its family */
 	unsigned char		 addr[16];	/* and the address */
+	bool			 route_known;	/* route holds what status shows */
+	char			 route[32];	/* "via ppp0", "no route" */
 	struct event		*retry_ev;
 	enum relay_state	 shown;		/* the state last traced */
 	bool			 warned_no_etrn;
@@ -92,6 +94,8 @@ struct sched {
 	struct holddown		 hold;		/* link-ups with settle = 0 */
 	struct event		*hold_ev;	/* the hold-down window's end */
 	struct event		*interval_ev;
+	struct event		*net_ev;	/* network changes, once a turn */
+	struct event		*wait_ev;	/* waiters to check, once a turn */
 
 	/* local-smtp: wait until the site's MTA listens, then run. */
 	struct probe		*probe;
@@ -105,6 +109,9 @@ struct sched {
 static void	sched_decide(struct sched_relay *);
 static void	sched_pump(struct sched *);
 static void	sched_kick(struct sched *);
+static bool	sched_route_update(struct sched_relay *);
+static void	sched_net_cb(evutil_socket_t, short, void *);
+static void	sched_wait_cb(evutil_socket_t, short, void *);
 static void	sched_on_session_done(struct session *,
 		    const struct etrn_result *, size_t, const struct etrn *,
 		    void *);
@@ -193,15 +200,13 @@ sched_tls_ctx(struct sched *sc, const struct conf_relay *cr)
 			return t->ctx;
 	}
 	sc->tls = xreallocarray(sc->tls, sc->ntls + 1, sizeof(*sc->tls));
-	t = &sc->tls[sc->ntls];
-	if ((t->ctx = tls_ctx_new(cr)) == NULL) {
-		log_warn("TLS context for %s", cr->tls_ca != NULL ?
-		    cr->tls_ca : "the system's trust store");
-		return NULL;
-	}
+	t = &sc->tls[sc->ntls++];
 	t->ca = cr->tls_ca != NULL ? xstrdup(cr->tls_ca) : NULL;
 	t->verify = cr->tls_verify;
-	sc->ntls++;
+	/* A failure is kept too: said once per configuration. */
+	if ((t->ctx = tls_ctx_new(cr)) == NULL)
+		log_warn("TLS context for %s", cr->tls_ca != NULL ?
+		    cr->tls_ca : "the system's trust store");
 	return t->ctx;
 }
 
@@ -237,6 +242,7 @@ sched_relay_new(struct sched *sc, const struct conf_relay *cr)
 		sr->af = AF_INET;
 	else if (inet_pton(AF_INET6, cr->host, sr->addr) == 1)
 		sr->af = AF_INET6;
+	sched_route_update(sr);
 	return sr;
 }
 
@@ -484,9 +490,16 @@ sched_log_step(const struct sched_relay *sr, const struct relay_step *st,
 		    "comes up", sr->name);
 		break;
 	case RELAY_N_NOROUTE:
-		log_info("relay %s: not reachable yet; asking at the next "
-		    "route, address or link change, in %s at most", sr->name,
-		    fmt_duration(st->delay, buf, sizeof(buf)));
+		/* Said once; a route that stays away for days is not news. */
+		fmt_duration(st->delay, buf, sizeof(buf));
+		if (sr->shown == RELAY_S_NOROUTE)
+			log_debug("relay %s: still not reachable; asking at "
+			    "the next network change, in %s at most",
+			    sr->name, buf);
+		else
+			log_info("relay %s: not reachable yet; asking at the "
+			    "next route, address or link change, in %s at "
+			    "most", sr->name, buf);
 		break;
 	case RELAY_N_GAVE_UP:
 		log_event(LOG_ERR, LOG_EV_GAVE_UP, &f, "relay %s: failing for "
@@ -531,21 +544,35 @@ sched_step(struct sched_relay *sr, const struct relay_step *st,
 }
 
 /*
- * Whether the kernel has no usable route to the relay now.  Known only
- * for a relay given as an address (a name is learnt by its session, whose
- * connect then fails as "not reachable yet"); when in doubt, try.
+ * Ask the kernel how it would reach the relay now, and keep the answer
+ * for status; true if it has no usable route.  Known only for a relay
+ * given as an address and without a source address (policy routing by
+ * source would need the source in the question): a name is learnt by its
+ * session, whose connect then fails as "not reachable yet".  When in
+ * doubt, false: try.
  */
 static bool
-sched_noroute(const struct sched_relay *sr)
+sched_route_update(struct sched_relay *sr)
 {
 	struct route_info	ri;
 
-	if (sr->af == 0 || route_get(sr->af, sr->addr, &ri) == -1)
+	sr->route_known = false;
+	if (sr->af == 0 || sr->conf->source != NULL ||
+	    route_get(sr->af, sr->addr, &ri) == -1)
 		return false;
-	if (route_usable(&ri))
+	sr->route_known = true;
+	if (ri.type == RTN_LOCAL) {
+		snprintf(sr->route, sizeof(sr->route), "local");
 		return false;
-	log_debug("relay %s: %s: %s", sr->name, sr->conf->host,
-	    route_type_name(ri.type));
+	}
+	if (route_usable(&ri)) {
+		snprintf(sr->route, sizeof(sr->route), "via %s",
+		    ri.ifname[0] != '\0' ? ri.ifname : "?");
+		return false;
+	}
+	snprintf(sr->route, sizeof(sr->route), "%s", ri.type == RTN_UNICAST ?
+	    "no usable source address" : route_type_name(ri.type));
+	log_debug("relay %s: %s: %s", sr->name, sr->conf->host, sr->route);
 	return true;
 }
 
@@ -559,7 +586,7 @@ sched_decide(struct sched_relay *sr)
 	if (sr->conf == NULL)
 		return;
 	sched_env(sr->sched, &env);
-	env.noroute = sr->rl.pending && sched_noroute(sr);
+	env.noroute = sr->rl.pending && sched_route_update(sr);
 	st = relay_decide(&sr->rl, &env);
 	sched_step(sr, &st, &env);
 }
@@ -697,9 +724,12 @@ sched_new(struct event_base *base, struct evdns_base *dns,
 	TAILQ_INIT(&sc->waiters);
 	sc->settle_ev = evtimer_new(base, sched_settle_cb, sc);
 	sc->hold_ev = evtimer_new(base, sched_hold_cb, sc);
+	sc->net_ev = evtimer_new(base, sched_net_cb, sc);
+	sc->wait_ev = evtimer_new(base, sched_wait_cb, sc);
 	sc->interval_ev = event_new(base, -1, EV_PERSIST, sched_interval_cb,
 	    sc);
 	if (sc->settle_ev == NULL || sc->hold_ev == NULL ||
+	    sc->net_ev == NULL || sc->wait_ev == NULL ||
 	    sc->interval_ev == NULL)
 		fatalx("event_new");
 	for (i = 0; i < conf->nrelays; i++) {
@@ -729,6 +759,8 @@ sched_free(struct sched *sc)
 	}
 	probe_free(sc->probe);
 	sched_tls_clear(sc);
+	event_free(sc->wait_ev);
+	event_free(sc->net_ev);
 	event_free(sc->interval_ev);
 	event_free(sc->hold_ev);
 	event_free(sc->settle_ev);
@@ -848,36 +880,62 @@ sched_on_link_up(struct sched *sc)
 void
 sched_on_network_change(struct sched *sc)
 {
-	struct sched_relay	*sr, *next;
-	bool			 any = false;
+	struct timeval	tv = { 0, 0 };
 
-	if (sc->shutting_down)
-		return;
-	/*
-	 * A session whose address or route went away is dead: end it now
-	 * (as "not reachable yet"), not at its reply deadline minutes later.
-	 * Its end may free a removed relay: walk with a saved next.
-	 */
-	for (sr = TAILQ_FIRST(&sc->relays); sr != NULL; sr = next) {
-		next = TAILQ_NEXT(sr, entry);
+	/* A burst of route messages is handled once, on the next turn. */
+	if (!sc->shutting_down)
+		evtimer_add(sc->net_ev, &tv);
+}
+
+/* A session whose address or route went away is dead: end it now. */
+static void
+sched_check_paths(struct relay_list *list)
+{
+	struct sched_relay	*sr;
+
+	/* session_lost() ends the session from a timer, not in here. */
+	TAILQ_FOREACH(sr, list, entry)
 		if (sr->session != NULL && session_path_lost(sr->session)) {
 			log_info("relay %s: the connection's link, address or "
 			    "route went away; ending it", sr->name);
 			session_lost(sr->session);
 		}
-	}
+}
+
+static void
+sched_net_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct sched		*sc = arg;
+	struct sched_relay	*sr;
+	bool			 any = false;
+
+	(void)fd;
+	(void)ev;
+	sched_check_paths(&sc->relays);
+	sched_check_paths(&sc->dying);
+	TAILQ_FOREACH(sr, &sc->relays, entry)
+		sched_route_update(sr);
+	sched_changed(sc);
 	if (!sc->online)
 		return;
-	TAILQ_FOREACH(sr, &sc->relays, entry) {
-		if (sr->rl.state != RELAY_S_NOROUTE)
-			continue;
-		log_debug("relay %s: the network changed; trying now",
-		    sr->name);
-		relay_want(&sr->rl, RELAY_T_LINKUP);
-		any = true;
-	}
+	TAILQ_FOREACH(sr, &sc->relays, entry)
+		if (relay_on_network(&sr->rl)) {
+			log_debug("relay %s: the network changed; trying now",
+			    sr->name);
+			any = true;
+		}
 	if (any)
 		sched_kick(sc);
+}
+
+/* Answer the waiters whose runs are over (sched_run()'s, on the next
+ * turn: never from inside the call). */
+static void
+sched_wait_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	sched_check_waiters(arg);
 }
 
 /* The gate is open: act on every relay's due run. */
@@ -983,9 +1041,13 @@ sched_run(struct sched *sc, char * const *names, size_t n, sched_run_cb cb,
 	}
 	w->n = k;
 	if (cb != NULL) {
+		struct timeval	tv = { 0, 0 };
+
 		TAILQ_INSERT_TAIL(&sc->waiters, w, entry);
 		*waiterp = w;
 		w->ref = waiterp;
+		/* Nothing to wait for (no relay) is answered too. */
+		evtimer_add(sc->wait_ev, &tv);
 	} else {
 		free(w->w);
 		free(w);
@@ -1016,6 +1078,7 @@ sched_shutdown(struct sched *sc)
 	sc->probe = NULL;
 	evtimer_del(sc->settle_ev);
 	evtimer_del(sc->hold_ev);
+	evtimer_del(sc->net_ev);
 	evtimer_del(sc->interval_ev);
 	while ((sr = TAILQ_FIRST(&sc->queue)) != NULL)
 		TAILQ_REMOVE(&sc->queue, sr, qentry);
@@ -1053,34 +1116,12 @@ sched_nrelays(const struct sched *sc)
 	return n;
 }
 
-/* How the kernel would reach the relay now, for status; NULL: unknown. */
-static const char *
-sched_route_text(const struct sched_relay *sr, char *buf, size_t len)
-{
-	struct route_info	ri;
-
-	if (sr->af == 0)
-		return NULL;
-	if (!sr->sched->online && !sr->sched->once)
-		return "link down";
-	if (route_get(sr->af, sr->addr, &ri) == -1)
-		return NULL;
-	if (ri.type == RTN_LOCAL)
-		return "local";
-	if (!route_usable(&ri))
-		return ri.type == RTN_UNICAST ? "no usable source address" :
-		    route_type_name(ri.type);
-	snprintf(buf, len, "via %s", ri.ifname[0] != '\0' ? ri.ifname : "?");
-	return buf;
-}
-
 void
 sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 {
 	const struct sched_relay		*sr;
 	struct sched_relay_info		 ri;
 	struct sched_domain_info	*di;
-	char				 route[IFNAMSIZ + 8];
 	uint64_t			 now = now_ms();
 	size_t				 i;
 
@@ -1092,7 +1133,9 @@ sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 		ri.port = sr->conf->port;
 		ri.state = sr->rl.state;
 		ri.failures = sr->rl.failures;
-		ri.route = sched_route_text(sr, route, sizeof(route));
+		if (sr->route_known)
+			ri.route = sc->online || sc->once ? sr->route :
+			    "link down";
 		for (i = 0; i < sr->rl.ndoms; i++) {
 			di[i].domain = sr->rl.doms[i].arg;
 			di[i].last = &sr->rl.doms[i].last;

@@ -318,10 +318,30 @@ session_socket(struct session *s, const struct evutil_addrinfo *ai)
  * of a usable source address: the network is still coming up.
  */
 static void
-session_addr_failed(struct session *s, int err)
+session_addr_failed(struct session *s, int err, const struct sockaddr *sa)
 {
+	struct route_info	 ri;
+	const void		*addr;
+
 	if (err != ENETUNREACH && err != EHOSTUNREACH &&
-	    err != EADDRNOTAVAIL && err != ENETDOWN)
+	    err != EADDRNOTAVAIL && err != ENETDOWN) {
+		s->noroute = false;
+		return;
+	}
+	/*
+	 * A source address not (yet) ours is ours to wait for.  "No route"
+	 * may also come from afar (an ICMP unreachable, a failed ARP, a
+	 * firewall's reject): only the kernel's own table says it is ours.
+	 */
+	if (err == EADDRNOTAVAIL || s->source != NULL || sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		addr = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		addr = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	else
+		return;
+	if (route_get(sa->sa_family, addr, &ri) == 0 && route_usable(&ri))
 		s->noroute = false;
 }
 
@@ -341,7 +361,7 @@ session_connect_next(struct session *s)
 			snprintf(s->lasterr, sizeof(s->lasterr), "%s: %s%s",
 			    s->peer, strerror(errno), errno == EAFNOSUPPORT ?
 			    " (source address of another family)" : "");
-			session_addr_failed(s, errno);
+			session_addr_failed(s, errno, ai->ai_addr);
 			continue;
 		}
 		/* Deferred: no callback may run inside the connect call. */
@@ -357,7 +377,7 @@ session_connect_next(struct session *s)
 		    (int)ai->ai_addrlen) == -1) {
 			snprintf(s->lasterr, sizeof(s->lasterr), "%s: %s",
 			    s->peer, strerror(errno));
-			session_addr_failed(s, errno);
+			session_addr_failed(s, errno, ai->ai_addr);
 			bufferevent_free(s->bev);
 			s->bev = NULL;
 			continue;
@@ -376,7 +396,7 @@ static void
 session_connect_failed(struct session *s, int err, const char *why)
 {
 	snprintf(s->lasterr, sizeof(s->lasterr), "%s: %s", s->peer, why);
-	session_addr_failed(s, err);
+	session_addr_failed(s, err, s->cur != NULL ? s->cur->ai_addr : NULL);
 	log_debug("relay %s: %s", s->relay, s->lasterr);
 	bufferevent_free(s->bev);
 	s->bev = NULL;
@@ -815,9 +835,9 @@ session_local_addr_ok(int fd)
 		return true;
 	if ((probe = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return true;
-	rc = bind(probe, (struct sockaddr *)&ss, len);
+	rc = bind(probe, (struct sockaddr *)&ss, len) == 0 ? 0 : errno;
 	close(probe);
-	return rc == 0 || errno != EADDRNOTAVAIL;
+	return rc != EADDRNOTAVAIL;
 }
 
 bool
@@ -834,7 +854,9 @@ session_path_lost(const struct session *s)
 		return false;
 	if (!session_local_addr_ok(fd))
 		return true;
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+	/* Policy routing by source would need the source in the question. */
+	if (s->source != NULL ||
+	    getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
 		return false;
 	if (ss.ss_family == AF_INET)
 		addr = &((struct sockaddr_in *)&ss)->sin_addr;

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdbool.h>
 
 #include <openssl/ssl.h>
@@ -68,7 +69,9 @@ tls_ssl_new(SSL_CTX *ctx, const char *host, bool verify)
 			goto fail;
 	} else {
 		/* SNI is a courtesy: a name it cannot carry is no error. */
-		(void)SSL_set_tlsext_host_name(ssl, host);
+		/* The macro casts away const; OpenSSL copies the name. */
+		(void)SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME,
+		    TLSEXT_NAMETYPE_host_name, (void *)(uintptr_t)host);
 		/* Subject alternative names only, and no "m*.example". */
 		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
 		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);

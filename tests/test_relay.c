@@ -113,11 +113,11 @@ env_of(int flags, uint32_t rnd, struct relay_env *env)
 static void
 setup(struct relay *r, const struct row *c)
 {
-	char	*names[16], buf[16][16];
+	char	*names[16], buf[16][24];
 	size_t	 i, n = strlen(c->last);
 
 	for (i = 0; i < n; i++) {
-		snprintf(buf[i], sizeof(buf[i]), "d%zu.example", i);
+		snprintf(buf[i], sizeof(buf[i]), "d%u.example", (unsigned)i);
 		names[i] = buf[i];
 	}
 	relay_init(r, names, n);
@@ -309,10 +309,10 @@ static const struct row rows[] = {
 	  0, NO_WHY, EV_TRIGGER, RELAY_T_LINKUP, NO_WHY, NULL, ONLINE,
 	  RELAY_A_OPEN, 0, 0, RELAY_S_NOROUTE, "1", 0, RELAY_N_NONE, false, 1,
 	  NO_WHY },
-	{ "its bound: the retry asks again", RELAY_S_NOROUTE, "xo", NULL, 0, 0,
-	  NO_WHY, EV_TRIGGER, RELAY_T_RETRY, NO_WHY, NULL, ONLINE,
-	  RELAY_A_OPEN, 0, 0, RELAY_S_NOROUTE, "10", 0, RELAY_N_NONE, false, 1,
-	  NO_WHY },
+	{ "its bound: the retry asks what the wait was for (here a start)",
+	  RELAY_S_NOROUTE, "xo", NULL, 0, 0, NO_WHY, EV_TRIGGER, RELAY_T_RETRY,
+	  NO_WHY, NULL, ONLINE, RELAY_A_OPEN, 0, 0, RELAY_S_NOROUTE, "11", 0,
+	  RELAY_N_NONE, false, 1, NO_WHY },
 	{ "an interval during a run with no route: not again at once",
 	  RELAY_S_RUNNING, "n", "1", 0, 0, RELAY_T_INTERVAL, EV_RESULTS, 0, 0,
 	  "x", ONLINE, RELAY_A_ARM, 30 * S, 30 * S, RELAY_S_NOROUTE, "0", 0,
@@ -325,6 +325,10 @@ static const struct row rows[] = {
 	  NO_WHY, EV_TRIGGER, RELAY_T_MANUAL, NO_WHY, NULL, ONLINE | NOROUTE,
 	  RELAY_A_OPEN, 0, 0, RELAY_S_IDLE, "1", 0, RELAY_N_NONE, false, 1,
 	  NO_WHY },
+	{ "by hand, then a link-up, no route: still tried", RELAY_S_IDLE, "o",
+	  NULL, 0, 0, NO_WHY, EV_TRIGGER, RELAY_T_MANUAL, RELAY_T_LINKUP, NULL,
+	  ONLINE | NOROUTE, RELAY_A_OPEN, 0, 0, RELAY_S_IDLE, "1", 0,
+	  RELAY_N_NONE, false, 1, NO_WHY },
 	{ "no route under --once: try anyway", RELAY_S_IDLE, "o", NULL, 0, 0,
 	  NO_WHY, EV_TRIGGER, RELAY_T_LINKUP, NO_WHY, NULL, ONCE | NOROUTE,
 	  RELAY_A_OPEN, 0, 0, RELAY_S_IDLE, "1", 0, RELAY_N_NONE, false, 1,
@@ -483,8 +487,10 @@ results(struct relay *r, const char *classes, int flags)
 	size_t			i, n = strlen(classes);
 
 	memset(res, 0, sizeof(res));
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		res[i].cls = cls_of(classes[i]);
+		res[i].fail = fail_of(classes[i]);
+	}
 	env_of(flags, 12345, &env);
 	return relay_on_results(r, res, n, &env);
 }
@@ -496,14 +502,14 @@ results(struct relay *r, const char *classes, int flags)
 static void
 test_run_sequence(void **state)
 {
-	char			*names[9], buf[9][16], *args[CONF_ETRN_PER_SESSION];
+	char			*names[9], buf[9][24], *args[CONF_ETRN_PER_SESSION];
 	struct relay		 r;
 	struct relay_step	 st;
 	size_t			 i;
 
 	(void)state;
 	for (i = 0; i < 9; i++) {
-		snprintf(buf[i], sizeof(buf[i]), "d%zu.example", i);
+		snprintf(buf[i], sizeof(buf[i]), "d%u.example", (unsigned)i);
 		names[i] = buf[i];
 	}
 	relay_init(&r, names, 9);
@@ -565,6 +571,72 @@ test_run_sequence(void **state)
 	relay_deinit(&r);
 }
 
+/*
+ * Waiting for a route: the network change, or the retry-min bound, asks
+ * what the run was for -- a link-up's run asks every domain, even those
+ * that succeeded last time -- and a run by hand is never skipped.
+ */
+static void
+test_noroute_sequence(void **state)
+{
+	char			*names[2] = { "a.example", "b.example" };
+	char			*args[CONF_ETRN_PER_SESSION];
+	struct relay		 r;
+	struct relay_env	 env;
+	struct relay_step	 st;
+
+	(void)state;
+	relay_init(&r, names, 2);
+	r.doms[0].last.cls = ETRN_R_OK;
+	r.doms[1].last.cls = ETRN_R_OK;
+	st = trigger(&r, RELAY_T_LINKUP, ONLINE | NOROUTE);
+	assert_int_equal(st.action, RELAY_A_ARM);
+	assert_string_equal(relay_state_name(r.state), "noroute");
+	assert_true(relay_on_network(&r));
+	env_of(ONLINE, 1, &env);
+	st = relay_decide(&r, &env);
+	assert_int_equal(st.action, RELAY_A_OPEN);
+	assert_int_equal(relay_take_chunk(&r, args), 2);
+	relay_deinit(&r);
+
+	/* The bound: a retry timer in NOROUTE asks as the link-up would. */
+	relay_init(&r, names, 2);
+	r.doms[0].last.cls = ETRN_R_OK;
+	r.doms[1].last.cls = ETRN_R_OK;
+	st = trigger(&r, RELAY_T_LINKUP, ONLINE | NOROUTE);
+	assert_string_equal(relay_state_name(r.state), "noroute");
+	st = trigger(&r, RELAY_T_RETRY, ONLINE);
+	assert_int_equal(st.action, RELAY_A_OPEN);
+	assert_int_equal(relay_take_chunk(&r, args), 2);
+	/* Not reachable yet at connect time: the wake asks the failed one. */
+	st = results(&r, "ox", ONLINE);
+	assert_string_equal(relay_state_name(r.state), "noroute");
+	assert_true(relay_on_network(&r));
+	env_of(ONLINE, 1, &env);
+	st = relay_decide(&r, &env);
+	assert_int_equal(st.action, RELAY_A_OPEN);
+	assert_int_equal(relay_take_chunk(&r, args), 1);
+	assert_string_equal(args[0], "b.example");
+	/* Not waiting: a network change is nothing to it. */
+	st = results(&r, "o", ONLINE);
+	assert_false(relay_on_network(&r));
+	assert_false(r.pending);
+	relay_deinit(&r);
+
+	/* By hand while running, then a link-up: the rerun is still tried
+	 * when there is no route. */
+	relay_init(&r, names, 2);
+	st = trigger(&r, RELAY_T_START, ONLINE);
+	relay_take_chunk(&r, args);
+	st = trigger(&r, RELAY_T_MANUAL, ONLINE);
+	st = trigger(&r, RELAY_T_LINKUP, ONLINE);
+	st = results(&r, "oo", ONLINE);
+	env_of(ONLINE | NOROUTE, 1, &env);
+	st = relay_decide(&r, &env);
+	assert_int_equal(st.action, RELAY_A_OPEN);
+	relay_deinit(&r);
+}
+
 static void
 test_names(void **state)
 {
@@ -582,6 +654,7 @@ main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_table_covers_every_state),
 		cmocka_unit_test(test_run_sequence),
+		cmocka_unit_test(test_noroute_sequence),
 		cmocka_unit_test(test_names),
 	};
 

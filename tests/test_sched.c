@@ -519,16 +519,16 @@ test_offline(void **state)
 	uint16_t	 port;
 
 	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("100ms", "300ms", "300ms", "1h", "")
+	env->conf = load(DAEMON("100ms", "150ms", "150ms", "1h", "")
 	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
 	    "domains = tmp.example\n", port);
 	start(env, false);
 	sched_trigger_all(env->sc, RELAY_T_MANUAL);
 	run_until_conns(env, 1);
-	assert_true(env->saw_backoff);	/* retry armed, 300 ms away */
+	assert_true(env->saw_backoff);	/* retry armed, 150 ms away */
 	sched_set_online(env->sc, false);
 	assert_status(env, "isp 458, waiting for link");
-	fake_run_for(env->base, 450);	/* past the retry it had armed */
+	fake_run_for(env->base, 250);	/* past the retry it had armed */
 	assert_int_equal(env->fs->lis[0].nconns, 1);
 
 	/* Online alone runs nothing; a link-up runs after settle. */
@@ -542,7 +542,7 @@ test_offline(void **state)
 	assert_true(env->first_ehlo_ms - t >= 90);
 }
 
-/* Link-up 20 times, 5 ms apart, settle 200 ms: one run after the last. */
+/* Link-up 20 times, 5 ms apart, settle 100 ms: one run after the last. */
 struct flapper {
 	struct env	*env;
 	struct event	*ev;
@@ -575,7 +575,7 @@ test_settle(void **state)
 	uint16_t	 port;
 
 	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("200ms", "50ms", "200ms", "1h", "")
+	env->conf = load(DAEMON("100ms", "50ms", "200ms", "1h", "")
 	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
 	    "domains = ok.example\n", port);
 	start(env, false);
@@ -584,50 +584,41 @@ test_settle(void **state)
 	event_add(f.ev, &tv);
 	run_until_conns(env, 1);
 	assert_int_equal(f.left, 0);
-	assert_true(env->first_ehlo_ms - f.last_ms >= 180);
-	fake_run_for(env->base, 250);
+	assert_true(env->first_ehlo_ms - f.last_ms >= 90);
+	fake_run_for(env->base, 150);
 	assert_int_equal(env->fs->lis[0].nconns, 1);
 	event_free(f.ev);
 }
 
 /*
- * settle = 0, hold-down 300 ms: the first of 20 link-ups 5 ms apart runs
- * at once (its session is open before the flapping is over); the other
- * 19 make one more run, at the end of the window.
+ * settle = 0, hold-down 600 ms: the first of 20 link-ups runs at once --
+ * its session is open before the call returns -- and the other 19 make
+ * one more run, at the end of the window.
  */
-static bool
-flapping_over(void *arg)
-{
-	return ((struct flapper *)arg)->left == 0;
-}
-
 static void
 test_holddown(void **state)
 {
 	struct env	*env = *state;
-	struct flapper	 f = { env, NULL, 20, 0 };
-	struct timeval	 tv = { 0, 5000 };
 	uint16_t	 port;
+	int		 i;
 
 	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
 	env->conf = load(DAEMON("0", "50ms", "200ms", "1h",
-	    "hold-down = 300ms\n") "[relay isp]\nhost = 127.0.0.1\n"
+	    "hold-down = 600ms\n") "[relay isp]\nhost = 127.0.0.1\n"
 	    "port = %u\ndomains = ok.example\n", port);
 	start(env, false);
-	assert_non_null(f.ev = event_new(env->base, -1, EV_PERSIST, flap_cb,
-	    &f));
-	event_add(f.ev, &tv);
-	assert_true(fake_run_until(env->base, flapping_over, &f, RUN_MAX_MS));
+	sched_on_link_up(env->sc);
 	/* The leading edge did not wait for the link to settle. */
-	assert_int_equal(env->fs->lis[0].nconns, 1);
+	assert_true(sched_busy(env->sc));
+	for (i = 1; i < 20; i++)
+		sched_on_link_up(env->sc);
 	run_until_conns(env, 2);
-	fake_run_for(env->base, 400);
+	fake_run_for(env->base, 200);
 	assert_int_equal(env->fs->lis[0].nconns, 2);
 	assert_int_equal(env->fs->lis[0].maxopen, 1);
-	event_free(f.ev);
 }
 
-/* interval = 100ms: runs repeat with no link event and no trigger. */
+/* interval = 50ms: runs repeat with no link event and no trigger. */
 static void
 test_interval(void **state)
 {
@@ -636,7 +627,7 @@ test_interval(void **state)
 
 	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
 	env->conf = load(DAEMON("0", "50ms", "200ms", "1h",
-	    "interval = 100ms\n") "[relay isp]\nhost = 127.0.0.1\n"
+	    "interval = 50ms\n") "[relay isp]\nhost = 127.0.0.1\n"
 	    "port = %u\ndomains = ok.example\n", port);
 	start(env, false);
 	run_until_conns(env, 3);
@@ -669,7 +660,7 @@ test_reconfigure(void **state)
 	sched_reconfigure(env->sc, env->conf, HELO);
 	conf_free(old);
 	assert_true(fake_run_until(env->base, is_quiet, env, RUN_MAX_MS));
-	fake_run_for(env->base, 200);
+	fake_run_for(env->base, 100);
 	assert_int_equal(env->fs->lis[0].nconns, 1);
 	assert_int_equal(env->fs->lis[1].nconns, 1);
 	assert_status(env, "a ok; b ok");
@@ -684,7 +675,7 @@ test_reconfigure(void **state)
 	sched_reconfigure(env->sc, env->conf, HELO);
 	conf_free(old);
 	run_until_conns(env, 2);
-	fake_run_for(env->base, 200);
+	fake_run_for(env->base, 100);
 	assert_int_equal(env->fs->lis[0].nconns, 2);
 	assert_int_equal(env->fs->lis[1].nconns, 1);
 	assert_string_equal(env->etrns[0], "1 a.example\n2 a.example\n"
@@ -844,6 +835,26 @@ test_waiter_targets(void **state)
 	assert_int_equal(b.calls, 1);
 }
 
+/* No relay at all (a valid configuration): `etrnctl run` is answered,
+ * on the next turn of the loop, not from inside sched_run(). */
+static void
+test_waiter_no_relays(void **state)
+{
+	struct env		*env = *state;
+	struct sched_waiter	*w = NULL;
+	struct waited		 a = { 0, 0, env };
+	const char		*unknown = NULL;
+
+	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", ""));
+	start(env, false);
+	assert_int_equal(sched_run(env->sc, NULL, 0, waited_cb, &a, &w,
+	    &unknown), 0);
+	assert_int_equal(a.calls, 0);
+	assert_true(fake_run_until(env->base, was_called, &a, RUN_MAX_MS));
+	assert_int_equal(a.calls, 1);
+	assert_null(w);
+}
+
 /* A relay removed by a reload, or a shutdown, answers its waiters. */
 static void
 test_waiter_answered_on_removal_and_shutdown(void **state)
@@ -1000,6 +1011,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_waiter_answered_on_removal_and_shutdown, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_waiter_no_relays, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_local_smtp_gate, setup,
 		    teardown),
