@@ -38,7 +38,7 @@
 #define CONF_WS		" \t"
 
 #define DEF_SETTLE_MS		(2 * 1000)
-#define DEF_HOLDDOWN_MS		(2 * 1000)
+#define DEF_HOLDDOWN_MS		0	/* opt-in until settle defaults to 0 */
 #define DEF_INTERVAL_MS		0
 #define DEF_RETRY_MIN_MS	(30 * 1000)
 #define DEF_RETRY_MAX_MS	(30 * 60 * 1000)

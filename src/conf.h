@@ -80,7 +80,7 @@ struct conf {
 	size_t		  nwatch;	/* 0 = every non-loopback interface */
 	enum conf_linkup  linkup;
 	uint64_t	  settle_ms;		/* default 2s; 0: hold-down */
-	uint64_t	  holddown_ms;		/* default 2s */
+	uint64_t	  holddown_ms;		/* default 0: every link-up */
 	uint64_t	  interval_ms;		/* default 0 = off */
 	bool		  run_at_start;		/* default yes */
 	char		 *helo;			/* NULL = host's FQDN */

@@ -118,7 +118,7 @@ test_defaults(void **state)
 	assert_null(conf->watch);
 	assert_int_equal(conf->linkup, CONF_LINKUP_RUNNING);
 	assert_int_equal(conf->settle_ms, 2000);
-	assert_int_equal(conf->holddown_ms, 2000);
+	assert_int_equal(conf->holddown_ms, 0);
 	assert_int_equal(conf->interval_ms, 0);
 	assert_true(conf->run_at_start);
 	assert_null(conf->helo);
@@ -1637,7 +1637,7 @@ test_summary(void **state)
 	    "  watch            site0 ppp*\n"
 	    "  link-up          address\n"
 	    "  settle           0ms\n"
-	    "  hold-down        2s\n"
+	    "  hold-down        0ms\n"
 	    "  interval         every 1h30m\n"
 	    "  run-at-start     yes\n"
 	    "  retry            30s to 30m, give up after 6h\n"
