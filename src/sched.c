@@ -179,8 +179,8 @@ sched_retry_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 /*
- * The TLS context for a relay's tls-ca and tls-verify: built at its first
- * session after start or reload (so a renewed bundle is read), then shared
+ * The TLS context for a relay's tls-ca and tls-verify: built at the first
+ * STARTTLS after start or reload (so a renewed bundle is read), then shared
  * by every relay with the same two settings -- one copy of the system's
  * trust store, not one per relay.  Sessions hold their own reference.
  * NULL: it could not be built (the configuration checked tls-ca, so this
@@ -208,6 +208,16 @@ sched_tls_ctx(struct sched *sc, const struct conf_relay *cr)
 		log_warn("TLS context for %s", cr->tls_ca != NULL ?
 		    cr->tls_ca : "the system's trust store");
 	return t->ctx;
+}
+
+/* A session's STARTTLS asks: the relay's shared context (none once a
+ * reload removed the relay: the session builds its own). */
+static SSL_CTX *
+sched_tls_get(void *arg)
+{
+	struct sched_relay	*sr = arg;
+
+	return sr->conf != NULL ? sched_tls_ctx(sr->sched, sr->conf) : NULL;
 }
 
 /* A new configuration: contexts are built afresh as sessions need them. */
@@ -271,8 +281,10 @@ sched_open(struct sched_relay *sr)
 		sc->hooks.before_session(sc->hooks.arg);
 	session_params_init(&p, sc->conf, sr->conf, sc->helo);
 	p.relay = sr->name;
-	if (sr->conf->tls != CONF_TLS_NO)
-		p.tls_ctx = sched_tls_ctx(sc, sr->conf);
+	if (sr->conf->tls != CONF_TLS_NO) {
+		p.tls_ctx_get = sched_tls_get;
+		p.tls_ctx_arg = sr;
+	}
 	p.domains = args;
 	p.ndomains = relay_take_chunk(&sr->rl, args);
 	if ((sr->session = session_new(sc->base, sc->dns, &p,

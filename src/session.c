@@ -73,6 +73,8 @@ struct session {
 	char			*tls_ca;
 	bool			 tls_verify;
 	SSL_CTX			*tls_ctx;	/* a reference, or NULL */
+	SSL_CTX			*(*tls_ctx_get)(void *);
+	void			*tls_ctx_arg;
 	char			*auth_user;
 	char			*auth_password;
 	bool			 auth_cleartext;
@@ -462,6 +464,9 @@ session_starttls(struct session *s)
 	struct conf_relay	 r;
 	SSL			*ssl;
 
+	if (s->tls_ctx == NULL && s->tls_ctx_get != NULL &&
+	    (s->tls_ctx = s->tls_ctx_get(s->tls_ctx_arg)) != NULL)
+		SSL_CTX_up_ref(s->tls_ctx);
 	if (s->tls_ctx == NULL) {
 		memset(&r, 0, sizeof(r));
 		r.tls_ca = s->tls_ca;
@@ -756,6 +761,8 @@ session_new(struct event_base *base, struct evdns_base *dns,
 	s->tls_verify = p->tls_verify;
 	if ((s->tls_ctx = p->tls_ctx) != NULL)
 		SSL_CTX_up_ref(s->tls_ctx);
+	s->tls_ctx_get = p->tls_ctx_get;
+	s->tls_ctx_arg = p->tls_ctx_arg;
 	if (p->auth_user != NULL && p->auth_password != NULL) {
 		s->auth_user = xstrdup(p->auth_user);
 		s->auth_password = xstrdup(p->auth_password);

@@ -50,6 +50,14 @@ struct session_params {
 	 * at STARTTLS.
 	 */
 	struct ssl_ctx_st	*tls_ctx;
+	/*
+	 * Or, with tls_ctx NULL: asked at STARTTLS for the shared one, so
+	 * that only a server that offers STARTTLS makes anyone load a trust
+	 * store.  It may return NULL (then built as above); the session
+	 * takes a reference.
+	 */
+	struct ssl_ctx_st	*(*tls_ctx_get)(void *arg);
+	void			*tls_ctx_arg;
 	const char		*auth_user;	/* NULL: no AUTH */
 	const char		*auth_password;
 	bool			 auth_cleartext;

@@ -324,6 +324,8 @@ struct env {
 	const char		*tls_ca;	/* session_params' */
 	bool			 tls_verify;
 	SSL_CTX			*tls_ctx;
+	SSL_CTX			*tls_shared;	/* p.tls_ctx_get's answer */
+	unsigned		 shared_calls;
 	const char		*source;	/* p.source, or NULL */
 };
 
@@ -393,6 +395,16 @@ finished(void *arg)
 	return env->ncalls > 0 && env->fs->nopen == 0;
 }
 
+/* The scheduler's side of p.tls_ctx_get, counted. */
+static SSL_CTX *
+shared_ctx(void *arg)
+{
+	struct env	*env = arg;
+
+	env->shared_calls++;
+	return env->tls_shared;
+}
+
 static void
 start_tls(struct env *env, const char *host, uint16_t port,
     const char *const *domains, enum conf_command command, enum conf_tls tls,
@@ -417,6 +429,10 @@ start_tls(struct env *env, const char *host, uint16_t port,
 	p.tls_ca = env->tls_ca;
 	p.tls_verify = env->tls_verify;
 	p.tls_ctx = env->tls_ctx;
+	if (env->tls_shared != NULL) {
+		p.tls_ctx_get = shared_ctx;
+		p.tls_ctx_arg = env;
+	}
 	p.source = env->source;
 	env->started = fake_now_ms();
 	env->session = session_new(env->base, env->dns, &p, done_cb, env);
@@ -757,6 +773,48 @@ test_tls_prebuilt_ctx(void **state)
 }
 
 /*
+ * The shared context is asked for at STARTTLS only: a server that offers
+ * no STARTTLS makes nobody load a trust store; one that does gets the
+ * shared context (not one built from the unloadable tls-ca here).
+ */
+static void
+test_tls_shared_ctx_on_demand(void **state)
+{
+	struct env			*env = *state;
+	struct conf_relay		 r;
+	static const struct fake_step	 plain[] = { GREET,
+	    { "EHLO", "250-mx.test\r\n250 ETRN\r\n", 0, false },
+	    { "ETRN", "250 Queuing started\r\n", 0, false }, QUIT };
+	static const struct fake_step	 tls[] = { GREET,
+	    { "EHLO", "250-mx.test\r\n250-ETRN\r\n250 STARTTLS\r\n", 0,
+	    false }, { "STARTTLS", "220 2.0.0 Ready to start TLS\r\n", 0,
+	    false }, { NULL, "this is not TLS\r\n", 100, true } };
+
+	memset(&r, 0, sizeof(r));
+	assert_non_null(env->tls_shared = tls_ctx_new(&r));
+	env->tls_ca = "/nonexistent/ca.pem";
+	env->tls_verify = true;
+	fake_script(env->fs, plain, nitems(plain));
+	start_tls(env, "127.0.0.1", env->fs->lis[env->lis].port, one_domain,
+	    CONF_CMD_ETRN, CONF_TLS_OPPORTUNISTIC, 1000, 2000);
+	run(env, RUN_MAX_MS);
+	assert_int_equal(env->res[0].cls, ETRN_R_OK);
+	assert_int_equal(env->shared_calls, 0);
+
+	env->ncalls = 0;
+	env->session = NULL;
+	fake_script(env->fs, tls, nitems(tls));
+	start_tls(env, "127.0.0.1", env->fs->lis[env->lis].port, one_domain,
+	    CONF_CMD_ETRN, CONF_TLS_REQUIRED, 1000, 2000);
+	run(env, RUN_MAX_MS);
+	assert_int_equal(env->shared_calls, 1);
+	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_TLS,
+	    "TLS handshake with 127.0.0.1:"), 0);
+	tls_ctx_free(env->tls_shared);
+	env->tls_shared = NULL;
+}
+
+/*
  * Without one, the session builds it: a tls-ca that cannot load is a TLS
  * failure before any handshake, and QUIT still goes out in clear.
  */
@@ -819,6 +877,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tls_prebuilt_ctx,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_ca_not_loaded,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_shared_ctx_on_demand,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_before_start,
 		    setup, teardown),
