@@ -1117,17 +1117,6 @@ sched_busy(const struct sched *sc)
 	    sc->probe != NULL;
 }
 
-size_t
-sched_nrelays(const struct sched *sc)
-{
-	const struct sched_relay	*sr;
-	size_t			 n = 0;
-
-	TAILQ_FOREACH(sr, &sc->relays, entry)
-		n++;
-	return n;
-}
-
 void
 sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 {

@@ -95,7 +95,6 @@ struct sched_relay_info {
 	size_t				 ndomains;
 };
 
-size_t		 sched_nrelays(const struct sched *);
 typedef void	(*sched_relay_fn)(const struct sched_relay_info *, void *arg);
 void		 sched_foreach(const struct sched *, sched_relay_fn, void *arg);
 
