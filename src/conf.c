@@ -1335,6 +1335,44 @@ conf_relay_deinit(struct conf_relay *r)
 	conf_password_free(r->auth_password);
 }
 
+static char *
+conf_strdup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+struct conf_relay *
+conf_relay_dup(const struct conf_relay *r)
+{
+	struct conf_relay	*d;
+	size_t			 i;
+
+	d = xcalloc(1, sizeof(*d));
+	*d = *r;
+	d->name = xstrdup(r->name);
+	d->host = xstrdup(r->host);
+	d->domains = xcalloc(r->ndomains + 1, sizeof(*d->domains));
+	for (i = 0; i < r->ndomains; i++)
+		d->domains[i] = xstrdup(r->domains[i]);
+	d->source = conf_strdup_or_null(r->source);
+	d->tls_ca = conf_strdup_or_null(r->tls_ca);
+	d->auth_user = conf_strdup_or_null(r->auth_user);
+	d->auth_password_file = conf_strdup_or_null(r->auth_password_file);
+	d->auth_password_credential =
+	    conf_strdup_or_null(r->auth_password_credential);
+	d->auth_password = conf_strdup_or_null(r->auth_password);
+	return d;
+}
+
+void
+conf_relay_free(struct conf_relay *r)
+{
+	if (r == NULL)
+		return;
+	conf_relay_deinit(r);
+	free(r);
+}
+
 void
 conf_free(struct conf *conf)
 {

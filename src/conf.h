@@ -126,6 +126,13 @@ void		 conf_free(struct conf *);
 bool		 conf_relay_equal(const struct conf_relay *,
 		    const struct conf_relay *);
 const struct conf_relay *conf_relay_find(const struct conf *, const char *name);
+/*
+ * A relay's settings on their own, for a session that may outlive its
+ * configuration (a reload): a deep copy, the password included; freed
+ * (the password wiped) by conf_relay_free().  NULL is a no-op there.
+ */
+struct conf_relay *conf_relay_dup(const struct conf_relay *);
+void		 conf_relay_free(struct conf_relay *);
 
 /* "90", "30s", "5m", "6h", "250ms" -> milliseconds; 0 or -1 (EINVAL/ERANGE). */
 int		 conf_parse_duration(const char *, uint64_t *ms);

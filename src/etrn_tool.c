@@ -50,6 +50,7 @@ struct tool {
 	struct event		*sig_int;
 	struct event		*sig_term;
 	struct session		*session;
+	struct conf_relay	 relay;		/* the server, as a relay */
 	struct session_params	 params;	/* all but the domains */
 	char			*host;
 	char			*helo;
@@ -184,7 +185,7 @@ tool_on_session_done(struct session *s, const struct etrn_result *res,
 	}
 	if (failed && etrn->esmtp && !etrn->etrn_advertised)
 		warnx("%s: the server does not list ETRN in its EHLO reply",
-		    t->params.host);
+		    t->relay.host);
 	for (i = 0; i < t->nchunk; i++)
 		tool_print(t->domains[t->next + i], &t->results[t->next + i]);
 	fflush(stdout);
@@ -275,7 +276,7 @@ main(int argc, char *argv[])
 
 	memset(&t, 0, sizeof(t));
 	t.params.family = AF_UNSPEC;
-	t.params.command = CONF_CMD_ETRN;
+	t.relay.command = CONF_CMD_ETRN;
 	while ((ch = getopt_long(argc, argv, "46C:hH:p:t:vV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -287,9 +288,9 @@ main(int argc, char *argv[])
 			break;
 		case 'C':
 			if (strcasecmp(optarg, "ETRN") == 0)
-				t.params.command = CONF_CMD_ETRN;
+				t.relay.command = CONF_CMD_ETRN;
 			else if (strcasecmp(optarg, "QSND") == 0)
-				t.params.command = CONF_CMD_QSND;
+				t.relay.command = CONF_CMD_QSND;
 			else {
 				warnx("-C: invalid verb \"%s\" (use ETRN or "
 				    "QSND)", str_vis(shown, optarg,
@@ -366,10 +367,11 @@ main(int argc, char *argv[])
 		t.host = strdup(server);
 	if (t.host == NULL)
 		fatal("strdup");
-	t.params.host = t.host;
+	t.relay.host = t.host;
 	tool_check_family(&t);
-	t.params.relay = server;
-	t.params.port = (uint16_t)port;
+	t.relay.name = t.host;
+	t.relay.port = (uint16_t)port;
+	t.params.relay = &t.relay;
 	t.helo = helo != NULL ? xstrdup(helo) : tool_helo_default();
 	t.params.helo = t.helo;
 	t.params.connect_timeout_ms = timeout != 0 ? timeout * 1000 :

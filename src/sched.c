@@ -280,7 +280,6 @@ sched_open(struct sched_relay *sr)
 	if (sc->hooks.before_session != NULL)
 		sc->hooks.before_session(sc->hooks.arg);
 	session_params_init(&p, sc->conf, sr->conf, sc->helo);
-	p.relay = sr->name;
 	if (sr->conf->tls != CONF_TLS_NO) {
 		p.tls_ctx_get = sched_tls_get;
 		p.tls_ctx_arg = sr;

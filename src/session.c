@@ -58,26 +58,16 @@ static const char *session_state_names[] = {
 struct session {
 	struct event_base	*base;
 	struct evdns_base	*dns;
-	char			*relay;
-	char			*host;
-	char			*source;
+	struct conf_relay	*r;		/* our copy of the relay's */
 	char			*helo;
-	uint16_t		 port;
 	int			 family;
-	enum conf_command	 command;
 	char			**domains;
 	size_t			 ndomains;
 	uint64_t		 connect_timeout_ms;
 	uint64_t		 reply_timeout_ms;
-	enum conf_tls		 tls;
-	char			*tls_ca;
-	bool			 tls_verify;
 	SSL_CTX			*tls_ctx;	/* a reference, or NULL */
 	SSL_CTX			*(*tls_ctx_get)(void *);
 	void			*tls_ctx_arg;
-	char			*auth_user;
-	char			*auth_password;
-	bool			 auth_cleartext;
 
 	enum session_state	 state;
 	SSL			*ssl;		/* owned by bev once wrapped */
@@ -113,7 +103,7 @@ static void	session_starttls(struct session *);
 static void
 session_set_state(struct session *s, enum session_state state)
 {
-	log_debug("relay %s: session %s -> %s", s->relay,
+	log_debug("relay %s: session %s -> %s", s->r->name,
 	    session_state_names[s->state], session_state_names[state]);
 	s->state = state;
 }
@@ -166,7 +156,7 @@ session_quit_now(struct session *s)
 	if ((fd = bufferevent_getfd(s->bev)) == -1)
 		return;
 	if (send(fd, "QUIT\r\n", 6, MSG_DONTWAIT | MSG_NOSIGNAL) == 6)
-		log_debug("relay %s: -> QUIT", s->relay);
+		log_debug("relay %s: -> QUIT", s->r->name);
 }
 
 /*
@@ -185,9 +175,9 @@ session_fail(struct session *s, enum etrn_fail fail, const char *fmt, ...)
 	/* Every domain already has its reply: nobody else will say this. */
 	if (s->etrn.state == ETRN_S_QUIT || s->etrn.state == ETRN_S_DONE)
 		log_warnx("relay %s: %s; the replies already received stand",
-		    s->relay, reason);
+		    s->r->name, reason);
 	else
-		log_debug("relay %s: %s (%s)", s->relay, reason,
+		log_debug("relay %s: %s (%s)", s->r->name, reason,
 		    etrn_fail_name(fail));
 	if (s->etrn.state != ETRN_S_QUIT)
 		session_quit_now(s);
@@ -223,13 +213,14 @@ session_resolve_cb(int result, struct evutil_addrinfo *ai, void *arg)
 	session_mark(s, &s->report.resolve_ms);
 	if (result != 0) {
 		session_fail(s, ETRN_F_RESOLVE, "cannot resolve %s: %s",
-		    s->host, evutil_gai_strerror(result));
+		    s->r->host, evutil_gai_strerror(result));
 		return;
 	}
 	s->ai = ai;
 	s->cur = ai;
 	s->noroute = ai != NULL;
-	snprintf(s->lasterr, sizeof(s->lasterr), "no address for %s", s->host);
+	snprintf(s->lasterr, sizeof(s->lasterr), "no address for %s",
+	    s->r->host);
 	session_connect_next(s);
 }
 
@@ -244,13 +235,13 @@ session_resolve(struct session *s)
 	hints.ai_family = s->family;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
-	snprintf(port, sizeof(port), "%u", s->port);
+	snprintf(port, sizeof(port), "%u", s->r->port);
 
 	session_set_state(s, SESSION_RESOLVE);
 	s->t_start = s->t_phase = now_ms();
 	session_deadline(s, s->connect_timeout_ms);
 	/* Literals and /etc/hosts answer at once, inside this call. */
-	req = evdns_getaddrinfo(s->dns, s->host, port, &hints,
+	req = evdns_getaddrinfo(s->dns, s->r->host, port, &hints,
 	    session_resolve_cb, s);
 	if (req != NULL && s->state == SESSION_RESOLVE && !s->ending)
 		s->req = req;
@@ -284,16 +275,16 @@ session_socket(struct session *s, const struct evutil_addrinfo *ai)
 	int			fd, saved;
 
 	memset(&ss, 0, sizeof(ss));
-	if (s->source != NULL) {
+	if (s->r->source != NULL) {
 		struct sockaddr_in	*sin = (void *)&ss;
 		struct sockaddr_in6	*sin6 = (void *)&ss;
 
 		if (ai->ai_family == AF_INET &&
-		    inet_pton(AF_INET, s->source, &sin->sin_addr) == 1) {
+		    inet_pton(AF_INET, s->r->source, &sin->sin_addr) == 1) {
 			sin->sin_family = AF_INET;
 			sslen = sizeof(*sin);
 		} else if (ai->ai_family == AF_INET6 &&
-		    inet_pton(AF_INET6, s->source, &sin6->sin6_addr) == 1) {
+		    inet_pton(AF_INET6, s->r->source, &sin6->sin6_addr) == 1) {
 			sin6->sin6_family = AF_INET6;
 			sslen = sizeof(*sin6);
 		} else {
@@ -305,7 +296,8 @@ session_socket(struct session *s, const struct evutil_addrinfo *ai)
 	    IPPROTO_TCP);
 	if (fd == -1)
 		return -1;
-	if (s->source != NULL && bind(fd, (struct sockaddr *)&ss, sslen) == -1) {
+	if (s->r->source != NULL &&
+	    bind(fd, (struct sockaddr *)&ss, sslen) == -1) {
 		saved = errno;
 		close(fd);
 		errno = saved;
@@ -335,7 +327,7 @@ session_addr_failed(struct session *s, int err, const struct sockaddr *sa)
 	 * may also come from afar (an ICMP unreachable, a failed ARP, a
 	 * firewall's reject): only the kernel's own table says it is ours.
 	 */
-	if (err == EADDRNOTAVAIL || s->source != NULL || sa == NULL)
+	if (err == EADDRNOTAVAIL || s->r->source != NULL || sa == NULL)
 		return;
 	if (sa->sa_family == AF_INET)
 		addr = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
@@ -384,7 +376,7 @@ session_connect_next(struct session *s)
 			s->bev = NULL;
 			continue;
 		}
-		log_debug("relay %s: connecting to %s", s->relay, s->peer);
+		log_debug("relay %s: connecting to %s", s->r->name, s->peer);
 		session_set_state(s, SESSION_CONNECT);
 		session_deadline(s, s->connect_timeout_ms);
 		return;
@@ -399,7 +391,7 @@ session_connect_failed(struct session *s, int err, const char *why)
 {
 	snprintf(s->lasterr, sizeof(s->lasterr), "%s: %s", s->peer, why);
 	session_addr_failed(s, err, s->cur != NULL ? s->cur->ai_addr : NULL);
-	log_debug("relay %s: %s", s->relay, s->lasterr);
+	log_debug("relay %s: %s", s->r->name, s->lasterr);
 	bufferevent_free(s->bev);
 	s->bev = NULL;
 	if (s->cur != NULL)
@@ -413,11 +405,11 @@ session_send(struct session *s)
 	size_t	len = strlen(s->etrn.cmd);
 
 	if (s->etrn.cmd_secret)
-		log_debug("relay %s: -> %s(credentials hidden)", s->relay,
+		log_debug("relay %s: -> %s(credentials hidden)", s->r->name,
 		    strncmp(s->etrn.cmd, "AUTH PLAIN ", 11) == 0 ?
 		    "AUTH PLAIN " : "");
 	else
-		log_debug("relay %s: -> %.*s", s->relay,
+		log_debug("relay %s: -> %.*s", s->r->name,
 		    (int)(len >= 2 ? len - 2 : len), s->etrn.cmd);
 	bufferevent_write(s->bev, s->etrn.cmd, len);
 	if (s->etrn.cmd_secret)
@@ -461,25 +453,23 @@ static void
 session_starttls(struct session *s)
 {
 	struct bufferevent	*tls;
-	struct conf_relay	 r;
 	SSL			*ssl;
 
 	if (s->tls_ctx == NULL && s->tls_ctx_get != NULL &&
 	    (s->tls_ctx = s->tls_ctx_get(s->tls_ctx_arg)) != NULL)
 		SSL_CTX_up_ref(s->tls_ctx);
 	if (s->tls_ctx == NULL) {
-		memset(&r, 0, sizeof(r));
-		r.tls_ca = s->tls_ca;
-		r.tls_verify = s->tls_verify;
-		if ((s->tls_ctx = tls_ctx_new(&r)) == NULL && errno == EINVAL) {
+		s->tls_ctx = tls_ctx_new(s->r);
+		if (s->tls_ctx == NULL && errno == EINVAL) {
 			session_fail(s, ETRN_F_TLS, "TLS: cannot load the CA "
-			    "certificates from %s", s->tls_ca != NULL ?
-			    s->tls_ca : "the system store");
+			    "certificates from %s", s->r->tls_ca != NULL ?
+			    s->r->tls_ca : "the system store");
 			return;
 		}
 	}
 	if (s->tls_ctx == NULL ||
-	    (ssl = tls_ssl_new(s->tls_ctx, s->host, s->tls_verify)) == NULL) {
+	    (ssl = tls_ssl_new(s->tls_ctx, s->r->host,
+	    s->r->tls_verify)) == NULL) {
 		session_fail(s, ETRN_F_TLS, "TLS: cannot set up the handshake");
 		return;
 	}
@@ -500,7 +490,7 @@ session_starttls(struct session *s)
 	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
 	bufferevent_setcb(tls, session_read_cb, NULL, session_event_cb, s);
 	bufferevent_enable(tls, EV_READ | EV_WRITE);
-	log_debug("relay %s: TLS handshake with %s", s->relay, s->peer);
+	log_debug("relay %s: TLS handshake with %s", s->r->name, s->peer);
 	s->t_phase = now_ms();
 	session_deadline(s, s->connect_timeout_ms);
 }
@@ -510,20 +500,20 @@ static void
 session_tls_up(struct session *s)
 {
 	log_debug("relay %s: TLS up with %s: %s, %s, certificate %s",
-	    s->relay, s->peer, SSL_get_version(s->ssl),
-	    SSL_get_cipher_name(s->ssl), s->tls_verify ? "verified" :
+	    s->r->name, s->peer, SSL_get_version(s->ssl),
+	    SSL_get_cipher_name(s->ssl), s->r->tls_verify ? "verified" :
 	    "NOT verified (tls-verify = no)");
 	session_mark(s, &s->report.tls_ms);
 	snprintf(s->report.tls, sizeof(s->report.tls), "%s %s",
 	    SSL_get_version(s->ssl), SSL_get_cipher_name(s->ssl));
-	if (!s->tls_verify)
+	if (!s->r->tls_verify)
 		snprintf(s->report.cert, sizeof(s->report.cert), "NOT "
 		    "verified (tls-verify = no)");
 	else
 		snprintf(s->report.cert, sizeof(s->report.cert), "verified "
-		    "(chain%s, %s %s)", s->tls_ca != NULL ? " to tls-ca" :
-		    " to the system store", tls_host_is_ip(s->host) ?
-		    "address" : "name", s->host);
+		    "(chain%s, %s %s)", s->r->tls_ca != NULL ? " to tls-ca" :
+		    " to the system store", tls_host_is_ip(s->r->host) ?
+		    "address" : "name", s->r->host);
 	reply_init(&s->rp);
 	if (etrn_on_tls(&s->etrn) != ETRN_SEND) {
 		session_end_soon(s);
@@ -550,7 +540,7 @@ session_on_reply(struct session *s, struct evbuffer *in)
 		s->t_phase = now_ms();	/* AUTH starts now */
 	reply_init(&s->rp);
 	if (s->etrn.note != NULL) {
-		log_warnx("relay %s: %s", s->relay, s->etrn.note);
+		log_warnx("relay %s: %s", s->r->name, s->etrn.note);
 		s->etrn.note = NULL;
 	}
 	if (action == ETRN_CLOSE) {
@@ -602,7 +592,7 @@ session_read_cb(struct bufferevent *bev, void *arg)
 		line[p.pos] = '\0';
 		evbuffer_drain(in, eol_len);
 		/* The server's text, escaped before it reaches the log. */
-		log_debug("relay %s: <- %s", s->relay,
+		log_debug("relay %s: <- %s", s->r->name,
 		    str_vis(shown, line, REPLY_LINE_MAX, ""));
 
 		switch (reply_feed(&s->rp, line, (size_t)p.pos)) {
@@ -640,16 +630,16 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 		session_tls_error(s, why, sizeof(why));
 		snprintf(s->report.cert, sizeof(s->report.cert), "%s", why);
 		/* The name too: that is what the certificate must carry. */
-		if (tls_host_is_ip(s->host))
+		if (tls_host_is_ip(s->r->host))
 			session_fail(s, ETRN_F_TLS, "TLS handshake with %s "
 			    "failed: %s", s->peer, why);
 		else
 			session_fail(s, ETRN_F_TLS, "TLS handshake with %s "
-			    "(%s) failed: %s", s->peer, s->host, why);
+			    "(%s) failed: %s", s->peer, s->r->host, why);
 		return;
 	}
 	if (events & BEV_EVENT_CONNECTED) {
-		log_debug("relay %s: connected to %s", s->relay, s->peer);
+		log_debug("relay %s: connected to %s", s->r->name, s->peer);
 		session_mark(s, &s->report.connect_ms);
 		session_set_state(s, SESSION_SMTP);
 		reply_init(&s->rp);
@@ -704,8 +694,8 @@ session_timer_cb(evutil_socket_t fd, short ev, void *arg)
 			evdns_getaddrinfo_cancel(req);
 		}
 		session_fail(s, ETRN_F_RESOLVE, "resolving %s timed out "
-		    "after %s", s->host, fmt_duration(s->connect_timeout_ms, d,
-		    sizeof(d)));
+		    "after %s", s->r->host,
+		    fmt_duration(s->connect_timeout_ms, d, sizeof(d)));
 		break;
 	case SESSION_CONNECT:
 		session_connect_failed(s, 0, "connection timed out");
@@ -743,39 +733,28 @@ session_new(struct event_base *base, struct evdns_base *dns,
 	s = xcalloc(1, sizeof(*s));
 	s->base = base;
 	s->dns = dns;
-	s->relay = xstrdup(p->relay);
-	s->host = xstrdup(p->host);
-	s->source = p->source != NULL ? xstrdup(p->source) : NULL;
+	s->r = conf_relay_dup(p->relay);
 	s->helo = xstrdup(p->helo);
-	s->port = p->port;
 	s->family = p->family;
-	s->command = p->command;
 	s->ndomains = p->ndomains;
 	s->domains = xcalloc(p->ndomains + 1, sizeof(*s->domains));
 	for (i = 0; i < p->ndomains; i++)
 		s->domains[i] = xstrdup(p->domains[i]);
 	s->connect_timeout_ms = p->connect_timeout_ms;
 	s->reply_timeout_ms = p->reply_timeout_ms;
-	s->tls = p->tls;
-	s->tls_ca = p->tls_ca != NULL ? xstrdup(p->tls_ca) : NULL;
-	s->tls_verify = p->tls_verify;
 	if ((s->tls_ctx = p->tls_ctx) != NULL)
 		SSL_CTX_up_ref(s->tls_ctx);
 	s->tls_ctx_get = p->tls_ctx_get;
 	s->tls_ctx_arg = p->tls_ctx_arg;
-	if (p->auth_user != NULL && p->auth_password != NULL) {
-		s->auth_user = xstrdup(p->auth_user);
-		s->auth_password = xstrdup(p->auth_password);
-	}
-	s->auth_cleartext = p->auth_cleartext;
 	s->results = xcalloc(p->ndomains + 1, sizeof(*s->results));
 	s->cb = cb;
 	s->cb_arg = arg;
 	s->state = SESSION_START;
-	etrn_init(&s->etrn, s->helo, s->command, s->domains, s->ndomains,
+	etrn_init(&s->etrn, s->helo, s->r->command, s->domains, s->ndomains,
 	    s->results);
-	etrn_set_security(&s->etrn, s->tls, s->auth_user, s->auth_password,
-	    s->auth_cleartext);
+	/* Under etrnd -t the password is not read: no AUTH then. */
+	etrn_set_security(&s->etrn, s->r->tls, s->r->auth_password != NULL ?
+	    s->r->auth_user : NULL, s->r->auth_password, s->r->auth_cleartext);
 	if (p->probe)
 		etrn_set_probe(&s->etrn);
 	s->report.resolve_ms = s->report.connect_ms = -1;
@@ -798,24 +777,14 @@ session_params_init(struct session_params *p, const struct conf *conf,
     const struct conf_relay *r, const char *helo)
 {
 	memset(p, 0, sizeof(*p));
-	p->relay = r->name;
-	p->host = r->host;
-	p->port = r->port;
-	p->source = r->source;
+	p->relay = r;
 	p->family = AF_UNSPEC;
 	p->helo = helo;
-	p->command = r->command;
 	p->domains = r->domains;
 	p->ndomains = r->ndomains < CONF_ETRN_PER_SESSION ? r->ndomains :
 	    CONF_ETRN_PER_SESSION;
 	p->connect_timeout_ms = conf->connect_timeout_ms;
 	p->reply_timeout_ms = conf->reply_timeout_ms;
-	p->tls = r->tls;
-	p->tls_ca = r->tls_ca;
-	p->tls_verify = r->tls_verify;
-	p->auth_user = r->auth_user;
-	p->auth_password = r->auth_password;
-	p->auth_cleartext = r->auth_cleartext;
 }
 
 const struct session_report *
@@ -862,7 +831,7 @@ session_path_lost(const struct session *s)
 	if (!session_local_addr_ok(fd))
 		return true;
 	/* Policy routing by source would need the source in the question. */
-	if (s->source != NULL ||
+	if (s->r->source != NULL ||
 	    getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
 		return false;
 	if (ss.ss_family == AF_INET)
@@ -919,17 +888,9 @@ session_free(struct session *s)
 		free(s->domains[i]);
 	free(s->domains);
 	free(s->results);
-	free(s->relay);
-	free(s->host);
-	free(s->source);
+	conf_relay_free(s->r);
 	free(s->helo);
-	free(s->tls_ca);
 	tls_ctx_free(s->tls_ctx);
-	free(s->auth_user);
-	if (s->auth_password != NULL) {
-		explicit_bzero(s->auth_password, strlen(s->auth_password));
-		free(s->auth_password);
-	}
 	explicit_bzero(s->etrn.cmd, sizeof(s->etrn.cmd));
 	free(s);
 }

@@ -30,20 +30,17 @@ struct session;
 struct ssl_ctx_st;		/* SSL_CTX, from tls_ctx_new() */
 
 struct session_params {
-	const char		*relay;		/* name, for log lines */
-	const char		*host;
-	uint16_t		 port;
-	const char		*source;	/* local address or NULL */
+	/*
+	 * The relay's settings: the session keeps its own copy
+	 * (conf_relay_dup), so a reload may free the configuration under it.
+	 */
+	const struct conf_relay	*relay;
 	int			 family;	/* AF_UNSPEC, AF_INET, AF_INET6 */
 	const char		*helo;
-	enum conf_command	 command;
-	char * const		*domains;	/* copied */
+	char * const		*domains;	/* copied; a chunk of the relay's */
 	size_t			 ndomains;
 	uint64_t		 connect_timeout_ms;
 	uint64_t		 reply_timeout_ms;
-	enum conf_tls		 tls;		/* 0: CONF_TLS_NO */
-	const char		*tls_ca;	/* NULL: the system store */
-	bool			 tls_verify;
 	/*
 	 * The relay's context, built once per configuration (tls.h); the
 	 * session takes a reference.  NULL: built from tls_ca and tls_verify
@@ -58,9 +55,6 @@ struct session_params {
 	 */
 	struct ssl_ctx_st	*(*tls_ctx_get)(void *arg);
 	void			*tls_ctx_arg;
-	const char		*auth_user;	/* NULL: no AUTH */
-	const char		*auth_password;
-	bool			 auth_cleartext;
 	bool			 probe;		/* QUIT instead of ETRN */
 };
 

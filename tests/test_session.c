@@ -326,7 +326,7 @@ struct env {
 	SSL_CTX			*tls_ctx;
 	SSL_CTX			*tls_shared;	/* p.tls_ctx_get's answer */
 	unsigned		 shared_calls;
-	const char		*source;	/* p.source, or NULL */
+	const char		*source;	/* the relay's source, or NULL */
 };
 
 static int
@@ -411,29 +411,32 @@ start_tls(struct env *env, const char *host, uint16_t port,
     uint64_t connect_ms, uint64_t reply_ms)
 {
 	struct session_params	p;
+	struct conf_relay	r;		/* the session copies it */
 	size_t			n;
 
 	for (n = 0; n < MAXDOMAINS && domains[n] != NULL; n++)
 		;
+	memset(&r, 0, sizeof(r));
+	r.name = (char *)(uintptr_t)"test";
+	r.host = (char *)(uintptr_t)host;
+	r.port = port;
+	r.command = command;
+	r.tls = tls;
+	r.tls_ca = (char *)(uintptr_t)env->tls_ca;
+	r.tls_verify = env->tls_verify;
+	r.source = (char *)(uintptr_t)env->source;
 	memset(&p, 0, sizeof(p));
-	p.relay = "test";
-	p.host = host;
-	p.port = port;
+	p.relay = &r;
 	p.helo = HELO;
-	p.command = command;
 	p.domains = (char * const *)(uintptr_t)domains;
 	p.ndomains = n;
 	p.connect_timeout_ms = connect_ms;
 	p.reply_timeout_ms = reply_ms;
-	p.tls = tls;
-	p.tls_ca = env->tls_ca;
-	p.tls_verify = env->tls_verify;
 	p.tls_ctx = env->tls_ctx;
 	if (env->tls_shared != NULL) {
 		p.tls_ctx_get = shared_ctx;
 		p.tls_ctx_arg = env;
 	}
-	p.source = env->source;
 	env->started = fake_now_ms();
 	env->session = session_new(env->base, env->dns, &p, done_cb, env);
 	assert_non_null(env->session);
