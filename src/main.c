@@ -221,6 +221,15 @@ etrnd_idle(void *arg)
 	event_base_loopexit(d->base, NULL);
 }
 
+static bool
+etrnd_watched(const char *ifname, void *arg)
+{
+	struct etrnd	*d = arg;
+
+	return d->link == NULL ||
+	    linkstate_watches(linkmon_state(d->link), ifname);
+}
+
 static void
 etrnd_link_cb(enum linkstate_event ev, const char *ifname, void *arg)
 {
@@ -716,6 +725,7 @@ main(int argc, char *argv[])
 	hooks.before_session = etrnd_before_session;
 	hooks.changed = etrnd_changed;
 	hooks.idle = etrnd_idle;
+	hooks.watched = etrnd_watched;
 	hooks.arg = &d;
 	d.sched = sched_new(d.base, resolver_dns(d.resolver), d.conf,
 	    helo_name(&d, d.conf), d.once, &hooks);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * route: RTM_GETROUTE for one destination, on a blocking netlink socket of
- * its own, opened and closed per question.
+ * route: RTM_GETROUTE for one destination, or a dump of a family's routes
+ * for its default route, on a blocking netlink socket of its own, opened
+ * and closed per question.
  *
  * The kernel answers a local request while the send runs, so the receive
  * never really waits; a one-second timeout bounds it anyway.  For reject
@@ -32,6 +33,7 @@
 
 #define ROUTE_TIMEOUT_S		1
 #define ROUTE_RECV_MAX		8	/* datagrams before giving up */
+#define ROUTE_DUMP_MAX		256	/* datagrams of a dump, at most */
 
 /* RTM_GETROUTE with one RTA_DST: no padding anywhere on the way. */
 struct route_req {
@@ -75,17 +77,21 @@ route_parse(struct nlmsghdr *nh, struct route_info *ri)
 		goto bad;
 	ri->type = rtm->rtm_type;
 	ri->table = rtm->rtm_table;
+	ri->dst_len = rtm->rtm_dst_len;
 	len = (int)RTM_PAYLOAD(nh);
 	for (rta = RTM_RTA(rtm); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
 		plen = RTA_PAYLOAD(rta);
 		switch (rta->rta_type) {
 		case RTA_OIF:
 		case RTA_TABLE:
+		case RTA_PRIORITY:
 			if (plen != sizeof(u32))
 				goto bad;
 			memcpy(&u32, RTA_DATA(rta), sizeof(u32));
 			if (rta->rta_type == RTA_TABLE)
 				ri->table = u32;
+			else if (rta->rta_type == RTA_PRIORITY)
+				ri->metric = u32;
 			else if (u32 > 0 && u32 <= INT32_MAX)
 				ri->ifindex = (int)u32;
 			break;
@@ -185,14 +191,43 @@ bad:
 	return -1;
 }
 
+/* A netlink socket whose receives give up after ROUTE_TIMEOUT_S. */
+static int
+route_socket(void)
+{
+	struct timeval	tv = { .tv_sec = ROUTE_TIMEOUT_S };
+	int		fd, saved;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1) {
+		saved = errno;
+		(void)close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static ssize_t
+route_send(int fd, const void *req, size_t len)
+{
+	struct sockaddr_nl	kernel = { .nl_family = AF_NETLINK };
+	ssize_t			n;
+
+	do
+		n = sendto(fd, req, len, 0, (struct sockaddr *)&kernel,
+		    sizeof(kernel));
+	while (n == -1 && errno == EINTR);
+	return n;
+}
+
 int
 route_get(int family, const void *addr, struct route_info *ri)
 {
 	struct route_req	 req;
-	struct sockaddr_nl	 kernel = { .nl_family = AF_NETLINK };
-	struct timeval		 tv = { .tv_sec = ROUTE_TIMEOUT_S };
 	size_t			 alen;
-	ssize_t			 n;
 	int			 fd, rv = -1, saved;
 
 	memset(ri, 0, sizeof(*ri));
@@ -215,16 +250,9 @@ route_get(int family, const void *addr, struct route_info *ri)
 	req.rta.rta_len = (unsigned short)RTA_LENGTH(alen);
 	memcpy(req.dst, addr, alen);
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd == -1)
+	if ((fd = route_socket()) == -1)
 		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
-		goto out;
-	do
-		n = sendto(fd, &req, req.nh.nlmsg_len, 0,
-		    (struct sockaddr *)&kernel, sizeof(kernel));
-	while (n == -1 && errno == EINTR);
-	if (n == -1)
+	if (route_send(fd, &req, req.nh.nlmsg_len) == -1)
 		goto out;
 	rv = route_recv(fd, req.nh.nlmsg_seq, ri);
 	if (rv == 0 && ri->ifindex > 0 &&
@@ -237,6 +265,106 @@ out:
 		memset(ri, 0, sizeof(*ri));
 		ri->family = family;
 		memcpy(ri->dst, addr, alen);
+	}
+	(void)close(fd);
+	errno = saved;
+	return rv;
+}
+
+/*
+ * Read a dump to its end, keeping in ri the main table's default route with
+ * the lowest metric.  The dump is bounded by ROUTE_DUMP_MAX datagrams.
+ */
+static int
+route_recv_default(int fd, uint32_t seq, struct route_info *ri)
+{
+	union {
+		struct nlmsghdr	 nh;
+		char		 buf[32768];
+	} u;
+	struct route_info	 one;
+	struct nlmsghdr		*nh;
+	ssize_t			 n;
+	size_t			 off, len, step;
+	bool			 found = false;
+	int			 i;
+
+	for (i = 0; i < ROUTE_DUMP_MAX; i++) {
+		n = recv(fd, u.buf, sizeof(u.buf), MSG_TRUNC);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				errno = ETIMEDOUT;
+			return -1;
+		}
+		if ((size_t)n > sizeof(u.buf))
+			goto bad;
+		len = (size_t)n;
+		for (off = 0; len - off >= sizeof(*nh); off += step) {
+			nh = (struct nlmsghdr *)(void *)(u.buf + off);
+			if (nh->nlmsg_len < sizeof(*nh) ||
+			    nh->nlmsg_len > len - off)
+				goto bad;
+			if ((step = NLMSG_ALIGN(nh->nlmsg_len)) > len - off)
+				step = len - off;
+			if (nh->nlmsg_seq != seq)
+				continue;
+			if (nh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (nh->nlmsg_type == NLMSG_ERROR)
+				goto bad;
+			if (nh->nlmsg_type != RTM_NEWROUTE)
+				continue;
+			memset(&one, 0, sizeof(one));
+			one.family = ri->family;
+			if (route_parse(nh, &one) == -1)
+				return -1;
+			if (one.dst_len != 0 || one.table != RT_TABLE_MAIN)
+				continue;
+			if (!found || one.metric < ri->metric) {
+				*ri = one;
+				found = true;
+			}
+		}
+	}
+bad:
+	errno = EPROTO;
+	return -1;
+}
+
+int
+route_default(int family, struct route_info *ri)
+{
+	struct {
+		struct nlmsghdr	 nh;
+		struct rtmsg	 rtm;
+	} req;
+	int	 fd, rv = -1, saved;
+
+	memset(ri, 0, sizeof(*ri));
+	ri->family = family;
+	if (route_addrlen(family) == 0) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = sizeof(req);
+	req.nh.nlmsg_type = RTM_GETROUTE;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.nh.nlmsg_seq = 1;
+	req.rtm.rtm_family = (unsigned char)family;
+	if ((fd = route_socket()) == -1)
+		return -1;
+	if (route_send(fd, &req, sizeof(req)) != -1)
+		rv = route_recv_default(fd, req.nh.nlmsg_seq, ri);
+	if (rv == 0 && ri->ifindex > 0 &&
+	    if_indextoname((unsigned)ri->ifindex, ri->ifname) == NULL)
+		ri->ifname[0] = '\0';
+	saved = errno;
+	if (rv == -1) {
+		memset(ri, 0, sizeof(*ri));
+		ri->family = family;
 	}
 	(void)close(fd);
 	errno = saved;

@@ -20,6 +20,8 @@ struct route_info {
 	 */
 	uint8_t		 type;
 	uint32_t	 table;		/* RT_TABLE_*, 0 when not said */
+	uint8_t		 dst_len;	/* prefix length of the route */
+	uint32_t	 metric;	/* RTA_PRIORITY, 0 when not said */
 	int		 ifindex;	/* output interface, 0 if none */
 	char		 ifname[IFNAMSIZ];	/* "" if none, or gone */
 	bool		 has_src;
@@ -36,6 +38,13 @@ struct route_info {
  * within a second, EPROTO for an answer that does not parse).
  */
 int		 route_get(int family, const void *addr, struct route_info *ri);
+/*
+ * The main table's default route of family (the one with the lowest
+ * metric) as a dump lists it, for a destination not known yet (a name not
+ * resolved): 0 with ri->type RTN_UNSPEC when there is none, a reject type
+ * for a reject default; -1 with errno.  Not what rules would choose.
+ */
+int		 route_default(int family, struct route_info *ri);
 /*
  * Whether traffic to the address can leave by this route now: a unicast
  * or local route, and for IPv6 a global source address (none is offered

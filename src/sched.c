@@ -43,10 +43,12 @@ struct sched_relay {
 	const struct conf_relay	*conf;		/* NULL once removed */
 	char			*name;
 	struct session		*session;
-	int			 af;		/* host is an address: its family */
+	int			 af;		/* the relay's address: family */
 	unsigned char		 addr[16];	/* and the address */
+	bool			 learnt;	/* a name's, as its last session
+						   found it (else a literal) */
 	bool			 route_known;	/* route holds what status shows */
-	char			 route[32];	/* "via ppp0", "no route" */
+	char			 route[64];	/* "via ppp0", "no route" */
 	struct event		*retry_ev;
 	enum relay_state	 shown;		/* the state last traced */
 	bool			 warned_no_etrn;
@@ -102,6 +104,11 @@ struct sched {
 
 	struct sched_tls	*tls;		/* contexts of this configuration */
 	size_t			 ntls;
+
+	/* The default route, for names not resolved yet; reset by changes. */
+	struct route_info	 defroute;
+	bool			 defroute_known;
+	bool			 defroute_ok;
 
 	TAILQ_HEAD(, sched_waiter) waiters;
 };
@@ -174,6 +181,12 @@ sched_retry_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	/*
+	 * A name's address may have moved: the end of a wait for a route
+	 * to its old one is tried, and the session learns the new one.
+	 */
+	if (sr->rl.state == RELAY_S_NOROUTE && sr->learnt)
+		sr->af = 0;
 	relay_want(&sr->rl, RELAY_T_RETRY);
 	sched_decide(sr);
 }
@@ -555,12 +568,53 @@ sched_step(struct sched_relay *sr, const struct relay_step *st,
 }
 
 /*
+ * A usable default route, IPv4's or else IPv6's, looked up once per
+ * network change: 0 and ri, or -1 when there is none.
+ */
+static int
+sched_default_route(struct sched *sc, struct route_info *ri)
+{
+	if (!sc->defroute_known) {
+		sc->defroute_known = true;
+		sc->defroute_ok = (route_default(AF_INET, &sc->defroute) == 0 &&
+		    route_usable(&sc->defroute)) ||
+		    (route_default(AF_INET6, &sc->defroute) == 0 &&
+		    route_usable(&sc->defroute));
+	}
+	if (!sc->defroute_ok)
+		return -1;
+	*ri = sc->defroute;
+	return 0;
+}
+
+/* The route's words for status: "via ppp0", "via eth0 (not watched)". */
+static void
+sched_route_via(struct sched_relay *sr, const struct route_info *ri,
+    const char *what)
+{
+	struct sched	*sc = sr->sched;
+	bool		 watched = ri->ifname[0] == '\0' ||
+			    sc->hooks.watched == NULL ||
+			    sc->hooks.watched(ri->ifname, sc->hooks.arg);
+
+	snprintf(sr->route, sizeof(sr->route), "via %s%s%s",
+	    ri->ifname[0] != '\0' ? ri->ifname : "?", what,
+	    watched ? "" : " (not watched)");
+}
+
+/*
  * Ask the kernel how it would reach the relay now, and keep the answer
- * for status; true if it has no usable route.  Known only for a relay
- * given as an address and without a source address (policy routing by
- * source would need the source in the question): a name is learnt by its
- * session, whose connect then fails as "not reachable yet".  When in
- * doubt, false: try.
+ * for status; true if it has no usable route.  A relay given as an address
+ * is asked about that address; one given by a name about the address its
+ * last session used, or before any session about the default route.  A
+ * relay with a source address is not asked (policy routing by source would
+ * need the source in the question).  Only an address's answer says "no
+ * route": a name not resolved yet is tried, and its session, failing for
+ * want of a route, learns its address.  When in doubt, false: try.
+ *
+ * Any interface that is up counts, watched or not: a secondary reached
+ * over the LAN while ppp0 is the watched link is still worth asking when
+ * ppp0 comes up; status says "(not watched)".
  */
 static bool
 sched_route_update(struct sched_relay *sr)
@@ -568,8 +622,17 @@ sched_route_update(struct sched_relay *sr)
 	struct route_info	ri;
 
 	sr->route_known = false;
-	if (sr->af == 0 || sr->conf->source != NULL ||
-	    route_get(sr->af, sr->addr, &ri) == -1)
+	if (sr->conf->source != NULL)
+		return false;
+	if (sr->af == 0) {
+		/* A name, not resolved yet: the default route, if usable. */
+		if (sched_default_route(sr->sched, &ri) == 0) {
+			sr->route_known = true;
+			sched_route_via(sr, &ri, " (default route)");
+		}
+		return false;
+	}
+	if (route_get(sr->af, sr->addr, &ri) == -1)
 		return false;
 	sr->route_known = true;
 	if (ri.type == RTN_LOCAL) {
@@ -577,14 +640,28 @@ sched_route_update(struct sched_relay *sr)
 		return false;
 	}
 	if (route_usable(&ri)) {
-		snprintf(sr->route, sizeof(sr->route), "via %s",
-		    ri.ifname[0] != '\0' ? ri.ifname : "?");
+		sched_route_via(sr, &ri, "");
 		return false;
 	}
 	snprintf(sr->route, sizeof(sr->route), "%s", ri.type == RTN_UNICAST ?
 	    "no usable source address" : route_type_name(ri.type));
 	log_debug("relay %s: %s: %s", sr->name, sr->conf->host, sr->route);
 	return true;
+}
+
+/* A name's address, as the session that just ended found it. */
+static void
+sched_learn_addr(struct sched_relay *sr, const struct session *s)
+{
+	const struct session_report	*rep = session_report(s);
+
+	if (sr->af != 0 && !sr->learnt)
+		return;			/* a literal: nothing to learn */
+	if (rep->peer_family != AF_INET && rep->peer_family != AF_INET6)
+		return;
+	sr->af = rep->peer_family;
+	memcpy(sr->addr, rep->peer_addr, sizeof(sr->addr));
+	sr->learnt = true;
 }
 
 /* Act on the relay's due run, if the policy lets it start. */
@@ -612,7 +689,6 @@ sched_on_session_done(struct session *s, const struct etrn_result *res,
 	struct relay_step	 st;
 	size_t			 i;
 
-	(void)s;
 	sr->session = NULL;
 	sc->nsessions--;
 
@@ -624,6 +700,7 @@ sched_on_session_done(struct session *s, const struct etrn_result *res,
 		sched_check_idle(sc);
 		return;
 	}
+	sched_learn_addr(sr, s);
 	if (etrn->esmtp && !etrn->etrn_advertised && !sr->warned_no_etrn) {
 		log_warnx("relay %s: the server does not list ETRN in its EHLO "
 		    "reply; asking anyway", sr->name);
@@ -922,6 +999,7 @@ sched_net_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	sc->defroute_known = false;
 	sched_check_paths(&sc->relays);
 	sched_check_paths(&sc->dying);
 	TAILQ_FOREACH(sr, &sc->relays, entry)

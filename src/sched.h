@@ -25,6 +25,8 @@ struct sched_hooks {
 	void	(*before_session)(void *arg); /* a session is about to open */
 	void	(*changed)(void *arg);	/* something a status shows changed */
 	void	(*idle)(void *arg);	/* --once or shutdown: all done */
+	/* Whether the watch list covers an interface (for status). */
+	bool	(*watched)(const char *ifname, void *arg);
 	void	 *arg;
 };
 

@@ -266,6 +266,23 @@ session_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 	}
 }
 
+/* The address being tried, for logs and the report. */
+static void
+session_note_peer(struct session *s, const struct sockaddr *sa)
+{
+	session_addr_str(sa, s->peer, sizeof(s->peer));
+	snprintf(s->report.peer, sizeof(s->report.peer), "%s", s->peer);
+	s->report.peer_family = sa->sa_family;
+	if (sa->sa_family == AF_INET6)
+		memcpy(s->report.peer_addr, &((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr, 16);
+	else if (sa->sa_family == AF_INET)
+		memcpy(s->report.peer_addr, &((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr, 4);
+	else
+		s->report.peer_family = 0;
+}
+
 /* A socket for one address, bound to the source address if one is set. */
 static int
 session_socket(struct session *s, const struct evutil_addrinfo *ai)
@@ -348,9 +365,7 @@ session_connect_next(struct session *s)
 
 	s->t_phase = now_ms();		/* each address gets its own time */
 	for (; (ai = s->cur) != NULL; s->cur = ai->ai_next) {
-		session_addr_str(ai->ai_addr, s->peer, sizeof(s->peer));
-		snprintf(s->report.peer, sizeof(s->report.peer), "%s",
-		    s->peer);
+		session_note_peer(s, ai->ai_addr);
 		if ((fd = session_socket(s, ai)) == -1) {
 			snprintf(s->lasterr, sizeof(s->lasterr), "%s: %s%s",
 			    s->peer, strerror(errno), errno == EAFNOSUPPORT ?

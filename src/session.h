@@ -66,6 +66,8 @@ struct session_params {
  */
 struct session_report {
 	char		 peer[64];	/* the address tried last */
+	int		 peer_family;	/* and as bytes: AF_INET(6), or 0 */
+	unsigned char	 peer_addr[16];
 	int64_t		 resolve_ms;
 	int64_t		 connect_ms;
 	int64_t		 greeting_ms;

@@ -161,6 +161,47 @@ test_unicast(void **state)
 	assert_none("198.51.100.9", RTN_UNSPEC);
 }
 
+/*
+ * The main table's default route as a dump finds it: none, then the one
+ * with the lowest metric, a reject default as such, another table's not.
+ */
+static void
+test_default(void **state)
+{
+	struct route_info	 ri;
+
+	(void)state;
+	assert_int_equal(route_default(AF_INET, &ri), 0);
+	assert_int_equal(ri.type, RTN_UNSPEC);
+	assert_false(route_usable(&ri));
+
+	sh("ip route add default via 192.0.2.254 metric 200 && "
+	    "ip route add 198.51.100.0/24 via 192.0.2.253 && "
+	    "ip route add default via 192.0.2.252 table 100");
+	assert_int_equal(route_default(AF_INET, &ri), 0);
+	assert_int_equal(ri.type, RTN_UNICAST);
+	assert_true(route_usable(&ri));
+	assert_string_equal(ri.ifname, "site0");
+	assert_int_equal(ri.metric, 200);
+	assert_addr(ri.gateway, "192.0.2.254");
+
+	/* A lower metric wins, whatever the order in the table. */
+	sh("ip route add unreachable default metric 100");
+	assert_int_equal(route_default(AF_INET, &ri), 0);
+	assert_int_equal(ri.type, RTN_UNREACHABLE);
+	assert_false(route_usable(&ri));
+
+	sh("ip -6 route add default via 2001:db8:1::fe dev site0");
+	assert_int_equal(route_default(AF_INET6, &ri), 0);
+	assert_int_equal(ri.type, RTN_UNICAST);
+	assert_string_equal(ri.ifname, "site0");
+	assert_addr(ri.gateway, "2001:db8:1::fe");
+
+	errno = 0;
+	assert_int_equal(route_default(AF_UNIX, &ri), -1);
+	assert_int_equal(errno, EAFNOSUPPORT);
+}
+
 /* Our own address: local, through lo, and usable. */
 static void
 test_local(void **state)
@@ -290,6 +331,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_unicast, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
 		/* No other global address the kernel could pick instead. */
