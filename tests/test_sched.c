@@ -7,9 +7,12 @@
  * sched_run(), the local-smtp gate and shutdown: the mechanism.  What the
  * policy decides (which domains, backoff, give-up, refusals) is proven
  * by test_relay's table, without sockets or the clock.  Configurations
- * come from conf_parse() with durations of milliseconds.  Every loop is
- * bounded; assertions count connections and ETRN arguments, and the few
- * on time only say "not before" with wide margins.
+ * come from conf_parse() with durations of a few milliseconds.  Every loop
+ * is bounded; assertions count connections and ETRN arguments.  What must
+ * happen while a session runs is done from the server's ETRN hook, not
+ * after a sleep; "nothing more happens" waits QUIET_MS, longer than any
+ * timer the test's configuration arms; the few on time only say "not
+ * before" the timer's own duration (less the clock's granularity).
  */
 #include <sys/socket.h>
 
@@ -37,9 +40,13 @@
 
 #define HELO		"client.example"
 #define RUN_MAX_MS	5000
+/* Longer than retry-max, settle, interval and hold-down in these tests. */
+#define QUIET_MS	60
+/* A timer fires no earlier than its duration less this, on our clock. */
+#define CLOCK_SLACK_MS	10
 
 /* A [daemon] section with test-sized durations. */
-#define DAEMON(settle, rmin, rmax, giveup, extra)			\
+#define DAEMON_CT(settle, rmin, rmax, giveup, ctimeout, extra)		\
 	"[daemon]\n"							\
 	"helo = " HELO "\n"						\
 	"settle = " settle "\n"						\
@@ -47,12 +54,21 @@
 	"retry-max = " rmax "\n"					\
 	"give-up = " giveup "\n"					\
 	"reply-timeout = 500ms\n"					\
-	"connect-timeout = 500ms\n"					\
+	"connect-timeout = " ctimeout "\n"				\
 	extra
+#define DAEMON(settle, rmin, rmax, giveup, extra)			\
+	DAEMON_CT(settle, rmin, rmax, giveup, "500ms", extra)
 
 #define RPL_OK		"250 Queuing started\r\n"
 #define RPL_TEMP		"458 Unable to queue messages\r\n"
 #define RPL_REFUSED	"459 <ref.example>: service unavailable\r\n"
+
+/* What a sched_run() caller saw. */
+struct waited {
+	unsigned	 calls;
+	unsigned	 conns;		/* connections when called back */
+	struct env	*env;
+};
 
 struct env {
 	struct event_base	*base;
@@ -68,6 +84,9 @@ struct env {
 	void			(*on_etrn)(struct env *, unsigned lis,
 				    unsigned conn);
 	bool			 triggered;
+	struct conf		*next_conf;	/* for an on_etrn reload */
+	struct waited		*next_waited;	/* for an on_etrn sched_run */
+	struct sched_waiter	**next_waiter;
 
 	/* What happened. */
 	char			 etrns[FAKE_LISTENERS_MAX][1024];
@@ -194,6 +213,7 @@ teardown(void **state)
 
 	sched_free(env->sc);
 	conf_free(env->conf);
+	conf_free(env->next_conf);
 	fake_free(env->fs);
 	evdns_base_free(env->dns, 0);
 	event_base_free(env->base);
@@ -360,7 +380,7 @@ test_once(void **state)
 			snprintf(relay_down, sizeof(relay_down), "[relay down]"
 			    "\nhost = 127.0.0.1\nport = %u\n"
 			    "domains = ok.example\n", down);
-		env->conf = load(DAEMON("0", "50ms", "200ms", "1s", "")
+		env->conf = load(DAEMON("0", "20ms", "40ms", "1s", "")
 		    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
 		    "domains = %s\n%s", port, c->domains, relay_down);
 		start(env, true);
@@ -372,7 +392,7 @@ test_once(void **state)
 		/* No retries in --once: nothing more, even after retry-min
 		 * (the policy's table proves it for every case; once here). */
 		if (i == 1)
-			fake_run_for(env->base, 150);
+			fake_run_for(env->base, QUIET_MS);
 		assert_int_equal(env->idle, 1);
 		assert_int_equal(env->fs->nconns, 1);
 
@@ -393,7 +413,7 @@ test_chunks(void **state)
 	uint16_t	 port;
 
 	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1s", "")
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1s", "")
 	    "[relay isp]\nhost = 127.0.0.1\nport = %u\ndomains = d01.example "
 	    "d02.example d03.example d04.example d05.example d06.example "
 	    "d07.example d08.example d09.example d10.example\n", port);
@@ -430,8 +450,8 @@ test_max_sessions(void **state)
 		    "[relay r%zu]\nhost = %s\nport = %u\ndomains = "
 		    "ok.example\n", i + 1, addr, env->fs->lis[lis].port);
 	}
-	env->hold_ms = 100;	/* so that sessions overlap */
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1s",
+	env->hold_ms = 20;	/* so that sessions overlap */
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1s",
 	    "max-sessions = 2\n") "%s", relays);
 	start(env, true);
 	sched_trigger_all(env->sc, RELAY_T_MANUAL);
@@ -468,16 +488,16 @@ test_coalesce(void **state)
 	uint16_t	 port;
 
 	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1s", "")
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1s", "")
 	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
 	    "domains = a.example b.example\n", port);
-	env->hold_ms = 150;
+	env->hold_ms = 10;
 	env->on_etrn = trigger_thrice;
 	start(env, false);
 	sched_trigger_all(env->sc, RELAY_T_MANUAL);
 	run_until_conns(env, 2);
 	assert_true(env->triggered);
-	fake_run_for(env->base, 300);
+	fake_run_for(env->base, QUIET_MS);
 	assert_int_equal(env->fs->lis[0].nconns, 2);
 	assert_int_equal(env->fs->lis[0].maxopen, 1);
 	assert_string_equal(env->etrns[0], "1 a.example\n1 b.example\n"
@@ -493,14 +513,14 @@ test_backoff(void **state)
 	uint16_t	 port;
 
 	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
 	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
 	    "domains = flaky.example\n", port);
 	env->flaky_conns = 2;
 	start(env, false);
 	sched_trigger_all(env->sc, RELAY_T_MANUAL);
 	run_until_conns(env, 3);
-	fake_run_for(env->base, 250);	/* more than retry-max */
+	fake_run_for(env->base, QUIET_MS);	/* more than retry-max */
 	assert_int_equal(env->fs->lis[0].nconns, 3);
 	assert_int_equal(env->fs->lis[0].maxopen, 1);
 	assert_true(env->saw_backoff);
@@ -519,30 +539,34 @@ test_offline(void **state)
 	uint16_t	 port;
 
 	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("100ms", "150ms", "150ms", "1h", "")
+	env->conf = load(DAEMON("30ms", "40ms", "40ms", "1h", "")
 	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
 	    "domains = tmp.example\n", port);
 	start(env, false);
 	sched_trigger_all(env->sc, RELAY_T_MANUAL);
 	run_until_conns(env, 1);
-	assert_true(env->saw_backoff);	/* retry armed, 150 ms away */
+	assert_true(env->saw_backoff);	/* retry armed, 40 ms away */
 	sched_set_online(env->sc, false);
 	assert_status(env, "isp 458, waiting for link");
-	fake_run_for(env->base, 250);	/* past the retry it had armed */
+	fake_run_for(env->base, QUIET_MS);	/* past the retry it had armed */
 	assert_int_equal(env->fs->lis[0].nconns, 1);
 
 	/* Online alone runs nothing; a link-up runs after settle. */
 	sched_set_online(env->sc, true);
-	fake_run_for(env->base, 100);
+	fake_run_for(env->base, QUIET_MS);
 	assert_int_equal(env->fs->lis[0].nconns, 1);
 	env->first_ehlo_ms = 0;
 	t = fake_now_ms();
 	sched_on_link_up(env->sc);
 	run_until_conns(env, 2);
-	assert_true(env->first_ehlo_ms - t >= 90);
+	assert_true(env->first_ehlo_ms - t >= 30 - CLOCK_SLACK_MS);
 }
 
-/* Link-up 20 times, 5 ms apart, settle 100 ms: one run after the last. */
+/*
+ * Link-up 20 times, 1 ms apart, settle 30 ms: one run after the last.  The
+ * flapper's next expiry always comes before the settle timer it re-armed,
+ * so however late the loop runs, no flap finds settle expired.
+ */
 struct flapper {
 	struct env	*env;
 	struct event	*ev;
@@ -571,11 +595,11 @@ test_settle(void **state)
 {
 	struct env	*env = *state;
 	struct flapper	 f = { env, NULL, 20, 0 };
-	struct timeval	 tv = { 0, 5000 };
+	struct timeval	 tv = { 0, 1000 };
 	uint16_t	 port;
 
 	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("100ms", "50ms", "200ms", "1h", "")
+	env->conf = load(DAEMON("30ms", "20ms", "40ms", "1h", "")
 	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
 	    "domains = ok.example\n", port);
 	start(env, false);
@@ -584,14 +608,14 @@ test_settle(void **state)
 	event_add(f.ev, &tv);
 	run_until_conns(env, 1);
 	assert_int_equal(f.left, 0);
-	assert_true(env->first_ehlo_ms - f.last_ms >= 90);
-	fake_run_for(env->base, 150);
+	assert_true(env->first_ehlo_ms - f.last_ms >= 30 - CLOCK_SLACK_MS);
+	fake_run_for(env->base, QUIET_MS);
 	assert_int_equal(env->fs->lis[0].nconns, 1);
 	event_free(f.ev);
 }
 
 /*
- * settle = 0, hold-down 600 ms: the first of 20 link-ups runs at once --
+ * settle = 0, hold-down 50 ms: the first of 20 link-ups runs at once --
  * its session is open before the call returns -- and the other 19 make
  * one more run, at the end of the window.
  */
@@ -603,8 +627,8 @@ test_holddown(void **state)
 	int		 i;
 
 	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h",
-	    "hold-down = 600ms\n") "[relay isp]\nhost = 127.0.0.1\n"
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1h",
+	    "hold-down = 50ms\n") "[relay isp]\nhost = 127.0.0.1\n"
 	    "port = %u\ndomains = ok.example\n", port);
 	start(env, false);
 	sched_on_link_up(env->sc);
@@ -613,12 +637,12 @@ test_holddown(void **state)
 	for (i = 1; i < 20; i++)
 		sched_on_link_up(env->sc);
 	run_until_conns(env, 2);
-	fake_run_for(env->base, 200);
+	fake_run_for(env->base, QUIET_MS);
 	assert_int_equal(env->fs->lis[0].nconns, 2);
 	assert_int_equal(env->fs->lis[0].maxopen, 1);
 }
 
-/* interval = 50ms: runs repeat with no link event and no trigger. */
+/* interval = 20ms: runs repeat with no link event and no trigger. */
 static void
 test_interval(void **state)
 {
@@ -626,8 +650,8 @@ test_interval(void **state)
 	uint16_t	 port;
 
 	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h",
-	    "interval = 50ms\n") "[relay isp]\nhost = 127.0.0.1\n"
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1h",
+	    "interval = 20ms\n") "[relay isp]\nhost = 127.0.0.1\n"
 	    "port = %u\ndomains = ok.example\n", port);
 	start(env, false);
 	run_until_conns(env, 3);
@@ -644,7 +668,7 @@ test_reconfigure(void **state)
 
 	pa = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
 	pb = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
 	    "[relay a]\nhost = 127.0.0.1\nport = %u\n"
 	    "domains = a.example\n", pa);
 	start(env, false);
@@ -653,21 +677,21 @@ test_reconfigure(void **state)
 
 	/* b is new. */
 	old = env->conf;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
 	    "[relay a]\nhost = 127.0.0.1\nport = %u\ndomains = a.example\n"
 	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
 	    pa, pb);
 	sched_reconfigure(env->sc, env->conf, HELO);
 	conf_free(old);
 	assert_true(fake_run_until(env->base, is_quiet, env, RUN_MAX_MS));
-	fake_run_for(env->base, 100);
+	fake_run_for(env->base, QUIET_MS);
 	assert_int_equal(env->fs->lis[0].nconns, 1);
 	assert_int_equal(env->fs->lis[1].nconns, 1);
 	assert_status(env, "a ok; b ok");
 
 	/* a changed (one more domain), b unchanged. */
 	old = env->conf;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
 	    "[relay a]\nhost = 127.0.0.1\nport = %u\n"
 	    "domains = a.example a2.example\n"
 	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
@@ -675,7 +699,7 @@ test_reconfigure(void **state)
 	sched_reconfigure(env->sc, env->conf, HELO);
 	conf_free(old);
 	run_until_conns(env, 2);
-	fake_run_for(env->base, 100);
+	fake_run_for(env->base, QUIET_MS);
 	assert_int_equal(env->fs->lis[0].nconns, 2);
 	assert_int_equal(env->fs->lis[1].nconns, 1);
 	assert_string_equal(env->etrns[0], "1 a.example\n2 a.example\n"
@@ -691,32 +715,51 @@ saw_etrn(void *arg)
 	return env->etrns[0][0] != '\0';
 }
 
+/* The reload of env->next_conf, when a's first session sends its ETRN. */
+static void
+reload_on_etrn(struct env *env, unsigned lis, unsigned conn)
+{
+	struct conf	*old = env->conf;
+
+	if (lis != 0 || conn != 1 || env->triggered)
+		return;
+	env->triggered = true;
+	env->conf = env->next_conf;
+	env->next_conf = NULL;
+	sched_reconfigure(env->sc, env->conf, HELO);
+	conf_free(old);			/* the dying relay must not need it */
+	assert_true(sched_busy(env->sc));
+}
+
+static bool
+reloaded_and_quiet(void *arg)
+{
+	struct env	*env = arg;
+
+	return env->triggered && is_quiet(env);
+}
+
 /* A relay removed by a reload while its session runs: it finishes. */
 static void
 test_reconfigure_removes_running(void **state)
 {
 	struct env	*env = *state;
-	struct conf	*old;
 	uint16_t	 pa, pb;
 
 	pa = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
 	pb = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
 	    "[relay a]\nhost = 127.0.0.1\nport = %u\n"
 	    "domains = a.example\n", pa);
-	env->hold_ms = 200;
-	start(env, false);
-	sched_trigger_all(env->sc, RELAY_T_MANUAL);
-	assert_true(fake_run_until(env->base, saw_etrn, env, RUN_MAX_MS));
-
-	old = env->conf;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	env->next_conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
 	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
 	    pb);
-	sched_reconfigure(env->sc, env->conf, HELO);
-	conf_free(old);			/* the dying relay must not need it */
-	assert_true(sched_busy(env->sc));
-	assert_true(fake_run_until(env->base, is_quiet, env, RUN_MAX_MS));
+	env->hold_ms = 10;
+	env->on_etrn = reload_on_etrn;
+	start(env, false);
+	sched_trigger_all(env->sc, RELAY_T_MANUAL);
+	assert_true(fake_run_until(env->base, reloaded_and_quiet, env,
+	    RUN_MAX_MS));
 	assert_int_equal(env->fs->lis[0].nconns, 1);
 	assert_int_equal(env->fs->lis[1].nconns, 1);
 	assert_non_null(strstr(env->fs->log, "QUIT"));
@@ -748,7 +791,7 @@ test_waiter_cancels_itself(void **state)
 	uint16_t	 port;
 
 	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
 	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
 	    "domains = a.example\n", port);
 	start(env, false);
@@ -760,13 +803,6 @@ test_waiter_cancels_itself(void **state)
 	assert_int_equal(self_calls, 1);
 	assert_null(self_waiter);
 }
-
-/* What a sched_run() caller saw. */
-struct waited {
-	unsigned	 calls;
-	unsigned	 conns;		/* connections when called back */
-	struct env	*env;
-};
 
 static void
 waited_cb(void *arg)
@@ -781,6 +817,20 @@ static bool
 was_called(void *arg)
 {
 	return ((struct waited *)arg)->calls > 0;
+}
+
+/* sched_run("a") for env->next_waited, when a's first session sends ETRN. */
+static void
+run_a_on_etrn(struct env *env, unsigned lis, unsigned conn)
+{
+	char		*na[] = { "a" };
+	const char	*unknown = NULL;
+
+	if (lis != 0 || conn != 1 || env->triggered)
+		return;
+	env->triggered = true;
+	assert_int_equal(sched_run(env->sc, na, 1, waited_cb,
+	    env->next_waited, env->next_waiter, &unknown), 0);
 }
 
 /*
@@ -800,7 +850,7 @@ test_waiter_targets(void **state)
 
 	pa = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
 	pb = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
 	    "[relay a]\nhost = 127.0.0.1\nport = %u\ndomains = a.example\n"
 	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
 	    pa, pb);
@@ -813,15 +863,17 @@ test_waiter_targets(void **state)
 	assert_int_equal(env->fs->nconns, 0);
 
 	/* Both named: called once, after both sessions. */
-	env->hold_ms = 100;
+	env->hold_ms = 20;
 	assert_int_equal(sched_run(env->sc, both, 2, waited_cb, &a, &wa,
 	    &unknown), 0);
 	assert_non_null(wa);
-	assert_true(fake_run_until(env->base, saw_etrn, env, RUN_MAX_MS));
 	/* A second caller while a's session runs: a's rerun answers it. */
-	assert_int_equal(sched_run(env->sc, both, 1, waited_cb, &b, &wb,
-	    &unknown), 0);
+	env->next_waited = &b;
+	env->next_waiter = &wb;
+	env->on_etrn = run_a_on_etrn;
 	assert_true(fake_run_until(env->base, was_called, &a, RUN_MAX_MS));
+	assert_true(env->triggered);
+	assert_non_null(wb);
 	assert_int_equal(a.calls, 1);
 	assert_int_equal(a.conns, 2);
 	assert_null(wa);
@@ -845,7 +897,7 @@ test_waiter_no_relays(void **state)
 	struct waited		 a = { 0, 0, env };
 	const char		*unknown = NULL;
 
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", ""));
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", ""));
 	start(env, false);
 	assert_int_equal(sched_run(env->sc, NULL, 0, waited_cb, &a, &w,
 	    &unknown), 0);
@@ -869,7 +921,7 @@ test_waiter_answered_on_removal_and_shutdown(void **state)
 
 	pa = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
 	pb = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
 	    "[relay a]\nhost = 127.0.0.1\nport = %u\ndomains = a.example\n"
 	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
 	    pa, pb);
@@ -882,7 +934,7 @@ test_waiter_answered_on_removal_and_shutdown(void **state)
 	assert_true(fake_run_until(env->base, saw_etrn, env, RUN_MAX_MS));
 
 	old = env->conf;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
 	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
 	    pb);
 	sched_reconfigure(env->sc, env->conf, HELO);
@@ -913,14 +965,14 @@ test_local_smtp_gate(void **state)
 	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
 	mta = fake_refusing_port("127.0.0.1", &env->refuse_fd);
 	assert_int_not_equal(mta, 0);
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h",
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1h",
 	    "local-smtp = 127.0.0.1:%u\n")
 	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
 	    "domains = ok.example\n", mta, port);
 	start(env, false);
 	sched_trigger_all(env->sc, RELAY_T_MANUAL);
 	assert_true(sched_busy(env->sc));	/* the probe */
-	fake_run_for(env->base, 300);		/* two refused probes */
+	fake_run_for(env->base, 50);		/* its first try refused */
 	assert_int_equal(env->fs->nconns, 0);
 	assert_true(sched_busy(env->sc));
 	assert_int_equal(listen(env->refuse_fd, 8), 0);
@@ -928,7 +980,10 @@ test_local_smtp_gate(void **state)
 	assert_string_equal(env->etrns[0], "1 ok.example\n");
 }
 
-/* local-smtp that never listens: asked anyway once the probe gives up. */
+/*
+ * local-smtp that never listens: asked anyway once the probe gives up
+ * (connect-timeout, 100ms here).
+ */
 static void
 test_local_smtp_gives_up(void **state)
 {
@@ -938,7 +993,7 @@ test_local_smtp_gives_up(void **state)
 	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
 	mta = fake_refusing_port("127.0.0.1", &env->refuse_fd);
 	assert_int_not_equal(mta, 0);
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h",
+	env->conf = load(DAEMON_CT("0", "20ms", "40ms", "1h", "100ms",
 	    "local-smtp = 127.0.0.1:%u\n")
 	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
 	    "domains = ok.example\n", mta, port);
@@ -957,7 +1012,7 @@ test_shutdown(void **state)
 	uint16_t	 port;
 
 	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	env->conf = load(DAEMON("0", "50ms", "200ms", "1h", "")
+	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
 	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
 	    "domains = a.example b.example\n", port);
 	env->hold_ms = 10000;
@@ -978,7 +1033,7 @@ test_shutdown(void **state)
 	/* Nothing starts any more. */
 	sched_trigger_all(env->sc, RELAY_T_MANUAL);
 	sched_on_link_up(env->sc);
-	fake_run_for(env->base, 200);
+	fake_run_for(env->base, QUIET_MS);
 	assert_int_equal(env->fs->nconns, 1);
 }
 
