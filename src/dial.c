@@ -42,6 +42,8 @@ struct dial {
 	size_t			 next;		/* the next to start */
 	size_t			 active;	/* started, still trying */
 	struct event		*timer;		/* deferred start, stagger */
+	void			(*trying_cb)(const struct sockaddr *,
+				    socklen_t, void *);
 	dial_failed_cb		 failed_cb;
 	dial_done_cb		 done_cb;
 	void			*arg;
@@ -149,14 +151,18 @@ dial_destroy(struct dial *d)
 }
 
 /*
- * Tell the caller an address failed.  False when the caller freed us
- * meanwhile: then nothing of d may be touched.
+ * Tell the caller an attempt starts (err -1) or failed.  False when the
+ * caller freed us meanwhile: then nothing of d may be touched.
  */
 static bool
-dial_failed(struct dial *d, const struct dial_attempt *a, int err)
+dial_tell(struct dial *d, const struct dial_attempt *a, int err)
 {
 	d->in_cb = true;
-	d->failed_cb((const struct sockaddr *)&a->ss, a->len, err, d->arg);
+	if (err == -1)
+		d->trying_cb((const struct sockaddr *)&a->ss, a->len, d->arg);
+	else
+		d->failed_cb((const struct sockaddr *)&a->ss, a->len, err,
+		    d->arg);
 	d->in_cb = false;
 	if (d->dead) {
 		dial_destroy(d);
@@ -198,7 +204,7 @@ dial_attempt_failed(struct dial_attempt *a, int err)
 	struct dial	*d = a->d;
 
 	dial_attempt_close(a);
-	if (!dial_failed(d, a, err))
+	if (!dial_tell(d, a, err))
 		return;
 	if (d->next < d->n) {
 		evtimer_del(d->timer);
@@ -266,6 +272,8 @@ dial_next(struct dial *d)
 
 	while (d->next < d->n) {
 		a = &d->at[d->next++];
+		if (d->trying_cb != NULL && !dial_tell(d, a, -1))
+			return;
 		if ((rc = dial_attempt_start(a)) == 1) {
 			dial_done(d, a);
 			return;
@@ -275,7 +283,7 @@ dial_next(struct dial *d)
 				evtimer_add(d->timer, &tv);
 			return;
 		}
-		if (!dial_failed(d, a, errno))
+		if (!dial_tell(d, a, errno))
 			return;
 	}
 	if (d->active == 0)
@@ -306,6 +314,7 @@ dial_new(struct event_base *base, const struct evutil_addrinfo *ai,
 	d->source = p->source != NULL ? xstrdup(p->source) : NULL;
 	d->connect_timeout_ms = p->connect_timeout_ms;
 	d->stagger_ms = p->stagger_ms;
+	d->trying_cb = p->trying_cb;
 	d->failed_cb = failed_cb;
 	d->done_cb = done_cb;
 	d->arg = arg;

@@ -25,6 +25,9 @@ struct dial_params {
 	const char	*source;	/* local address literal, or NULL */
 	uint64_t	 connect_timeout_ms;	/* each attempt's */
 	uint64_t	 stagger_ms;	/* DIAL_STAGGER_MS; 0: all at once */
+	/* Optional: told as each attempt starts (for a trace). */
+	void		(*trying_cb)(const struct sockaddr *, socklen_t,
+			    void *arg);
 };
 
 /* The attempt that connected. */
@@ -56,7 +59,7 @@ void		 dial_order(const int *families, size_t n, size_t *order);
 /*
  * Start dialling the addresses of ai (copied: the caller may free it).
  * Starts from a zero-timeout timer, so no callback fires from inside
- * dial_new().  NULL with errno on failure.  Either callback may call
+ * dial_new().  NULL with errno on failure.  Any callback may call
  * dial_free().
  */
 struct dial	*dial_new(struct event_base *, const struct evutil_addrinfo *,

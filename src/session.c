@@ -29,6 +29,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "dial.h"
 #include "etrn.h"
 #include "log.h"
 #include "reply.h"
@@ -75,8 +76,7 @@ struct session {
 	bool			 peer_gone;	/* EOF or error: no QUIT */
 	struct event		*timer;
 	struct evdns_getaddrinfo_request *req;
-	struct evutil_addrinfo	*ai;		/* all addresses */
-	struct evutil_addrinfo	*cur;		/* the one being tried */
+	struct dial		*dial;		/* while connecting */
 	char			 peer[INET6_ADDRSTRLEN + 8];
 	char			 lasterr[192];
 	bool			 noroute;	/* every address: not reachable
@@ -97,7 +97,8 @@ struct session {
 static void	session_timer_cb(evutil_socket_t, short, void *);
 static void	session_read_cb(struct bufferevent *, void *);
 static void	session_event_cb(struct bufferevent *, short, void *);
-static void	session_connect_next(struct session *);
+static void	session_connect(struct session *,
+		    const struct evutil_addrinfo *);
 static void	session_starttls(struct session *);
 
 static void
@@ -135,6 +136,8 @@ session_end_soon(struct session *s)
 	if (s->ending)
 		return;
 	s->ending = true;
+	dial_free(s->dial);		/* no attempt outlives the decision */
+	s->dial = NULL;
 	if (s->bev != NULL)
 		bufferevent_disable(s->bev, EV_READ | EV_WRITE);
 	evtimer_add(s->timer, &tv);
@@ -216,12 +219,12 @@ session_resolve_cb(int result, struct evutil_addrinfo *ai, void *arg)
 		    s->r->host, evutil_gai_strerror(result));
 		return;
 	}
-	s->ai = ai;
-	s->cur = ai;
 	s->noroute = ai != NULL;
 	snprintf(s->lasterr, sizeof(s->lasterr), "no address for %s",
 	    s->r->host);
-	session_connect_next(s);
+	session_connect(s, ai);
+	if (ai != NULL)
+		evutil_freeaddrinfo(ai);	/* dial has its copy */
 }
 
 static void
@@ -266,63 +269,6 @@ session_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 	}
 }
 
-/* The address being tried, for logs and the report. */
-static void
-session_note_peer(struct session *s, const struct sockaddr *sa)
-{
-	session_addr_str(sa, s->peer, sizeof(s->peer));
-	snprintf(s->report.peer, sizeof(s->report.peer), "%s", s->peer);
-	s->report.peer_family = sa->sa_family;
-	if (sa->sa_family == AF_INET6)
-		memcpy(s->report.peer_addr, &((const struct sockaddr_in6 *)
-		    (const void *)sa)->sin6_addr, 16);
-	else if (sa->sa_family == AF_INET)
-		memcpy(s->report.peer_addr, &((const struct sockaddr_in *)
-		    (const void *)sa)->sin_addr, 4);
-	else
-		s->report.peer_family = 0;
-}
-
-/* A socket for one address, bound to the source address if one is set. */
-static int
-session_socket(struct session *s, const struct evutil_addrinfo *ai)
-{
-	struct sockaddr_storage	ss;
-	socklen_t		sslen = 0;
-	int			fd, saved;
-
-	memset(&ss, 0, sizeof(ss));
-	if (s->r->source != NULL) {
-		struct sockaddr_in	*sin = (void *)&ss;
-		struct sockaddr_in6	*sin6 = (void *)&ss;
-
-		if (ai->ai_family == AF_INET &&
-		    inet_pton(AF_INET, s->r->source, &sin->sin_addr) == 1) {
-			sin->sin_family = AF_INET;
-			sslen = sizeof(*sin);
-		} else if (ai->ai_family == AF_INET6 &&
-		    inet_pton(AF_INET6, s->r->source, &sin6->sin6_addr) == 1) {
-			sin6->sin6_family = AF_INET6;
-			sslen = sizeof(*sin6);
-		} else {
-			errno = EAFNOSUPPORT;
-			return -1;
-		}
-	}
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    IPPROTO_TCP);
-	if (fd == -1)
-		return -1;
-	if (s->r->source != NULL &&
-	    bind(fd, (struct sockaddr *)&ss, sslen) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
-}
-
 /*
  * An address failed with err (0: not an errno).  The relay is "not
  * reachable yet" only while every address failed for want of a route or
@@ -356,62 +302,86 @@ session_addr_failed(struct session *s, int err, const struct sockaddr *sa)
 		s->noroute = false;
 }
 
-/* Try the addresses in turn; each gets connect-timeout. */
+/* An attempt starts: the address tried last, for logs and the report. */
 static void
-session_connect_next(struct session *s)
+session_dial_trying_cb(const struct sockaddr *sa, socklen_t len, void *arg)
 {
-	struct evutil_addrinfo	*ai;
-	int			 fd;
+	struct session	*s = arg;
 
-	s->t_phase = now_ms();		/* each address gets its own time */
-	for (; (ai = s->cur) != NULL; s->cur = ai->ai_next) {
-		session_note_peer(s, ai->ai_addr);
-		if ((fd = session_socket(s, ai)) == -1) {
-			snprintf(s->lasterr, sizeof(s->lasterr), "%s: %s%s",
-			    s->peer, strerror(errno), errno == EAFNOSUPPORT ?
-			    " (source address of another family)" : "");
-			session_addr_failed(s, errno, ai->ai_addr);
-			continue;
-		}
-		/* Deferred: no callback may run inside the connect call. */
-		s->bev = bufferevent_socket_new(s->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-		if (s->bev == NULL) {
-			close(fd);
-			fatalx("bufferevent_socket_new");
-		}
-		bufferevent_setcb(s->bev, session_read_cb, NULL,
-		    session_event_cb, s);
-		if (bufferevent_socket_connect(s->bev, ai->ai_addr,
-		    (int)ai->ai_addrlen) == -1) {
-			snprintf(s->lasterr, sizeof(s->lasterr), "%s: %s",
-			    s->peer, strerror(errno));
-			session_addr_failed(s, errno, ai->ai_addr);
-			bufferevent_free(s->bev);
-			s->bev = NULL;
-			continue;
-		}
-		log_debug("relay %s: connecting to %s", s->r->name, s->peer);
-		session_set_state(s, SESSION_CONNECT);
-		session_deadline(s, s->connect_timeout_ms);
-		return;
-	}
-	session_fail(s, s->noroute ? ETRN_F_NOROUTE : ETRN_F_CONNECT, "%s",
-	    s->lasterr);
+	(void)len;
+	session_addr_str(sa, s->peer, sizeof(s->peer));
+	snprintf(s->report.peer, sizeof(s->report.peer), "%s", s->peer);
+	log_debug("relay %s: connecting to %s", s->r->name, s->peer);
 }
 
-/* This address failed; move on to the next. */
+/* One address failed; the others may still be trying. */
 static void
-session_connect_failed(struct session *s, int err, const char *why)
+session_dial_failed_cb(const struct sockaddr *sa, socklen_t len, int err,
+    void *arg)
 {
-	snprintf(s->lasterr, sizeof(s->lasterr), "%s: %s", s->peer, why);
-	session_addr_failed(s, err, s->cur != NULL ? s->cur->ai_addr : NULL);
+	struct session	*s = arg;
+	char		 peer[sizeof(s->peer)];
+
+	(void)len;
+	session_addr_str(sa, peer, sizeof(peer));
+	snprintf(s->lasterr, sizeof(s->lasterr), "%s: %s%s", peer,
+	    err == ETIMEDOUT ? "connection timed out" : strerror(err),
+	    err == EAFNOSUPPORT ? " (source address of another family)" : "");
 	log_debug("relay %s: %s", s->r->name, s->lasterr);
-	bufferevent_free(s->bev);
-	s->bev = NULL;
-	if (s->cur != NULL)
-		s->cur = s->cur->ai_next;
-	session_connect_next(s);
+	session_addr_failed(s, err, sa);
+}
+
+/* The first address to answer won (SMTP starts), or every one failed. */
+static void
+session_dial_done_cb(const struct dial_winner *w, void *arg)
+{
+	struct session	*s = arg;
+
+	dial_free(s->dial);
+	s->dial = NULL;
+	if (w == NULL) {
+		session_fail(s, s->noroute ? ETRN_F_NOROUTE : ETRN_F_CONNECT,
+		    "%s", s->lasterr);
+		return;
+	}
+	session_addr_str(w->addr, s->peer, sizeof(s->peer));
+	snprintf(s->report.peer, sizeof(s->report.peer), "%s", s->peer);
+	log_debug("relay %s: connected to %s", s->r->name, s->peer);
+	s->report.connect_ms = (int64_t)w->connect_ms;
+	s->t_phase = now_ms();
+	s->bev = bufferevent_socket_new(s->base, w->fd,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (s->bev == NULL) {
+		close(w->fd);
+		fatalx("bufferevent_socket_new");
+	}
+	bufferevent_setcb(s->bev, session_read_cb, NULL, session_event_cb, s);
+	session_set_state(s, SESSION_SMTP);
+	reply_init(&s->rp);
+	session_deadline(s, s->reply_timeout_ms);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+/*
+ * Race the addresses (RFC 8305, dial.h): each attempt has connect-timeout,
+ * the next starts after DIAL_STAGGER_MS or when one fails.
+ */
+static void
+session_connect(struct session *s, const struct evutil_addrinfo *ai)
+{
+	struct dial_params	p;
+
+	memset(&p, 0, sizeof(p));
+	p.source = s->r->source;
+	p.connect_timeout_ms = s->connect_timeout_ms;
+	p.stagger_ms = DIAL_STAGGER_MS;
+	p.trying_cb = session_dial_trying_cb;
+	session_set_state(s, SESSION_CONNECT);
+	evtimer_del(s->timer);		/* dial keeps every deadline now */
+	s->dial = dial_new(s->base, ai, &p, session_dial_failed_cb,
+	    session_dial_done_cb, s);
+	if (s->dial == NULL)
+		fatalx("dial_new");
 }
 
 static void
@@ -653,21 +623,6 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 			    "(%s) failed: %s", s->peer, s->r->host, why);
 		return;
 	}
-	if (events & BEV_EVENT_CONNECTED) {
-		log_debug("relay %s: connected to %s", s->r->name, s->peer);
-		session_mark(s, &s->report.connect_ms);
-		session_set_state(s, SESSION_SMTP);
-		reply_init(&s->rp);
-		session_deadline(s, s->reply_timeout_ms);
-		bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-		return;
-	}
-	if (s->state == SESSION_CONNECT) {
-		session_connect_failed(s, (events & BEV_EVENT_ERROR) ? err : 0,
-		    (events & BEV_EVENT_ERROR) ?
-		    evutil_socket_error_to_string(err) : "connection closed");
-		return;
-	}
 	if (s->etrn.state == ETRN_S_QUIT || s->etrn.state == ETRN_S_DONE) {
 		session_end_soon(s);
 		return;
@@ -712,8 +667,7 @@ session_timer_cb(evutil_socket_t fd, short ev, void *arg)
 		    "after %s", s->r->host,
 		    fmt_duration(s->connect_timeout_ms, d, sizeof(d)));
 		break;
-	case SESSION_CONNECT:
-		session_connect_failed(s, 0, "connection timed out");
+	case SESSION_CONNECT:		/* dial keeps the deadlines */
 		break;
 	case SESSION_SMTP:
 		if (s->etrn.state == ETRN_S_QUIT) {
@@ -893,8 +847,7 @@ session_free(struct session *s)
 		s->req = NULL;
 		evdns_getaddrinfo_cancel(req);
 	}
-	if (s->ai != NULL)
-		evutil_freeaddrinfo(s->ai);
+	dial_free(s->dial);
 	if (s->timer != NULL)
 		event_free(s->timer);
 	if (s->bev != NULL)

@@ -103,6 +103,9 @@ struct env {
 	size_t			 naddrs;
 
 	/* What the callbacks saw. */
+	char			 tried[MAXADDRS][64];
+	uint64_t		 tried_ms[MAXADDRS];	/* since start */
+	size_t			 ntried;
 	struct failure		 failures[MAXADDRS];
 	size_t			 nfailures;
 	unsigned		 ndone;
@@ -303,6 +306,18 @@ fill(struct env *env)
 }
 
 static void
+trying_cb(const struct sockaddr *sa, socklen_t len, void *arg)
+{
+	struct env	*env = arg;
+
+	assert_true(len >= sizeof(struct sockaddr_in));
+	assert_int_equal(env->ndone, 0);
+	assert_true(env->ntried < MAXADDRS);
+	addr_str(sa, env->tried[env->ntried], sizeof(env->tried[0]));
+	env->tried_ms[env->ntried++] = now_ms() - env->started;
+}
+
+static void
 failed_cb(const struct sockaddr *sa, socklen_t len, int err, void *arg)
 {
 	struct env	*env = arg;
@@ -349,6 +364,7 @@ start(struct env *env, const char *source, uint64_t connect_ms,
 	p.source = source;
 	p.connect_timeout_ms = connect_ms;
 	p.stagger_ms = stagger_ms;
+	p.trying_cb = trying_cb;
 	env->baseline = count_fds();
 	env->started = now_ms();
 	env->dial = dial_new(env->base, env->naddrs > 0 ? env->ai : NULL, &p,
@@ -357,6 +373,7 @@ start(struct env *env, const char *source, uint64_t connect_ms,
 	/* Started from a timer: no callback from inside dial_new(). */
 	assert_int_equal(env->nfailures, 0);
 	assert_int_equal(env->ndone, 0);
+	assert_int_equal(env->ntried, 0);
 }
 
 struct runner {
@@ -445,6 +462,20 @@ check_winner(struct env *env, const struct sockaddr_storage *want)
 	assert_string_equal(p, w);
 }
 
+/* The attempts started, in this order (indices into env->addrs). */
+static void
+check_tried(struct env *env, const char *order)
+{
+	char	a[64];
+	size_t	i, n = strlen(order);
+
+	assert_int_equal(env->ntried, n);
+	for (i = 0; i < n; i++) {
+		str_of(&env->addrs[order[i] - '0'], a, sizeof(a));
+		assert_string_equal(env->tried[i], a);
+	}
+}
+
 /*
  * The first address refuses: the second starts at once, not after the
  * stagger (10 s here, longer than the run may take).
@@ -464,6 +495,7 @@ test_refused_then_next_at_once(void **state)
 	str_of(&env->addrs[0], a, sizeof(a));
 	assert_string_equal(env->failures[0].addr, a);
 	assert_int_equal(env->failures[0].err, ECONNREFUSED);
+	check_tried(env, "01");
 	assert_true(env->elapsed_ms < 10000);
 }
 
@@ -487,8 +519,9 @@ test_silent_then_stagger(void **state)
 	    (unsigned long long)env->elapsed_ms, DIAL_STAGGER_MS, LONG_MS);
 	check_winner(env, &env->addrs[1]);
 	assert_int_equal(env->nfailures, 0);
+	check_tried(env, "01");
 	/* Not at once: it waited for the stagger; not for the timeout. */
-	assert_true(env->elapsed_ms >= DIAL_STAGGER_MS / 2);
+	assert_true(env->tried_ms[1] >= DIAL_STAGGER_MS / 2);
 	assert_true(env->elapsed_ms < LONG_MS);
 	/* The loser is closed: only the winner's socket is new. */
 	assert_int_equal(count_fds(), env->baseline + 1);
@@ -514,6 +547,8 @@ test_families_take_turns(void **state)
 	run(env);
 	check_winner(env, &env->addrs[2]);
 	assert_int_equal(env->nfailures, 0);
+	/* The answering IPv6 address was never needed. */
+	check_tried(env, "02");
 	assert_int_equal(count_fds(), env->baseline + 1);
 }
 
@@ -538,6 +573,7 @@ test_all_fail(void **state)
 		assert_int_equal(env->failures[i].err, i < 2 ? ECONNREFUSED :
 		    ETIMEDOUT);
 	}
+	check_tried(env, "012");
 	assert_int_equal(count_fds(), env->baseline);
 }
 
@@ -664,6 +700,7 @@ test_free_in_failed_cb(void **state)
 	env->free_on_failure = true;
 	start(env, NULL, LONG_MS, DIAL_STAGGER_MS);
 	run_until(env, NULL, 300);
+	check_tried(env, "0");
 	assert_int_equal(env->nfailures, 1);
 	assert_int_equal(env->ndone, 0);
 	assert_null(env->dial);

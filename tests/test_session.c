@@ -668,6 +668,111 @@ test_connect_timeout(void **state)
 	assert_true(env->elapsed_ms >= 150);
 }
 
+/* When the server saw the ETRN (fake_now_ms()), for the case below. */
+static uint64_t	etrn_seen_ms;
+
+static void
+note_etrn(struct fake_server *fs, unsigned lis, unsigned conn,
+    const char *line, void *arg)
+{
+	(void)fs;
+	(void)lis;
+	(void)conn;
+	(void)arg;
+	if (strncmp(line, "ETRN ", 5) == 0 && etrn_seen_ms == 0)
+		etrn_seen_ms = fake_now_ms();
+}
+
+/* A name's addresses in the order evdns gives them: "6 4 ". */
+static void
+families_cb(int result, struct evutil_addrinfo *ai, void *arg)
+{
+	struct evutil_addrinfo	*p;
+	char			*out = arg;
+
+	assert_int_equal(result, 0);
+	for (p = ai; p != NULL; p = p->ai_next)
+		strcat(out, p->ai_family == AF_INET6 ? "6 " : "4 ");
+	evutil_freeaddrinfo(ai);
+}
+
+/*
+ * Happy Eyeballs: a name whose first address (::1, port P) never answers
+ * (a listener with backlog 0 and a connection waiting in it drops SYNs)
+ * and whose second (127.0.0.1, port P) is the server.  With a 30 s
+ * connect-timeout the ETRN arrives after about the 250 ms stagger, long
+ * before the first address's connect timeout.
+ */
+static void
+test_happy_eyeballs(void **state)
+{
+	struct env			*env = *state;
+	struct evutil_addrinfo		 hints;
+	static const struct fake_step	 steps[] = { GREET, EHLO_ETRN,
+	    ETRN("250 Queuing started"), QUIT };
+	struct sockaddr_in6		 sin6;
+	char				 fams[32] = "";
+	uint16_t			 port = env->fs->lis[env->lis].port;
+	struct timeval			 tv = { 0, 300 * 1000 };
+	fd_set				 wfds;
+	FILE				*f;
+	int				 fd, l, probe, one = 1;
+
+	snprintf(env->hosts, sizeof(env->hosts), "/tmp/test_session.XXXXXX");
+	assert_int_not_equal(fd = mkstemp(env->hosts), -1);
+	assert_non_null(f = fdopen(fd, "w"));
+	fprintf(f, "::1 mx.test\n127.0.0.1 mx.test\n");
+	fclose(f);
+	assert_int_equal(evdns_base_load_hosts(env->dns, env->hosts), 0);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	assert_null(evdns_getaddrinfo(env->dns, "mx.test", "25", &hints,
+	    families_cb, fams));
+	assert_string_equal(fams, "6 4 ");
+
+	/* [::1]:P, silent. */
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_loopback;
+	sin6.sin6_port = htons(port);
+	assert_int_not_equal(l = env->fds[0] = socket(AF_INET6, SOCK_STREAM,
+	    0), -1);
+	setsockopt(l, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(l, (struct sockaddr *)&sin6, sizeof(sin6)) == -1) {
+		print_message("cannot bind [::1]:%u\n", port);
+		skip();		/* no IPv6 on loopback, or the port taken */
+	}
+	assert_int_equal(listen(l, 0), 0);
+	assert_int_not_equal(env->fds[1] = socket(AF_INET6, SOCK_STREAM, 0),
+	    -1);
+	assert_int_equal(connect(env->fds[1], (struct sockaddr *)&sin6,
+	    sizeof(sin6)), 0);
+	assert_int_not_equal(probe = env->fds[2] = socket(AF_INET6,
+	    SOCK_STREAM | SOCK_NONBLOCK, 0), -1);
+	if (connect(probe, (struct sockaddr *)&sin6, sizeof(sin6)) == 0)
+		skip();
+	FD_ZERO(&wfds);
+	FD_SET(probe, &wfds);
+	if (select(probe + 1, NULL, &wfds, NULL, &tv) != 0)
+		skip();		/* no black hole here */
+
+	etrn_seen_ms = 0;
+	fake_script(env->fs, steps, nitems(steps));
+	fake_on_line(env->fs, note_etrn, env);
+	start(env, "mx.test", port, one_domain, CONF_CMD_ETRN, 30000, 2000);
+	run(env, RUN_MAX_MS);
+	assert_int_equal(env->fs->nconns, 1);
+	assert_string_equal(env->fs->log, C_EHLO "ETRN example.org\n" C_QUIT);
+	assert_int_equal(env->res[0].cls, ETRN_R_OK);
+	assert_int_not_equal(etrn_seen_ms, 0);
+	print_message("IPv6 silent, IPv4 answering: ETRN at the server "
+	    "%llu ms after the start (connect-timeout 30 s)\n",
+	    (unsigned long long)(etrn_seen_ms - env->started));
+	assert_true(etrn_seen_ms - env->started < 30000);
+}
+
 /* Shut down while the server sits on the ETRN: QUIT, then "shutting down". */
 static void
 shutdown_on_etrn(struct fake_server *fs, unsigned lis, unsigned conn,
@@ -870,6 +975,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_second_address,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connect_timeout,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_happy_eyeballs,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_mid_session,
 		    setup, teardown),
