@@ -113,6 +113,7 @@ struct env {
 	char			 winner[64];
 	uint64_t		 started, elapsed_ms;
 	bool			 free_on_failure;
+	bool			 free_on_trying;
 };
 
 static void
@@ -315,6 +316,10 @@ trying_cb(const struct sockaddr *sa, socklen_t len, void *arg)
 	assert_true(env->ntried < MAXADDRS);
 	addr_str(sa, env->tried[env->ntried], sizeof(env->tried[0]));
 	env->tried_ms[env->ntried++] = now_ms() - env->started;
+	if (env->free_on_trying) {
+		dial_free(env->dial);
+		env->dial = NULL;
+	}
 }
 
 static void
@@ -707,6 +712,23 @@ test_free_in_failed_cb(void **state)
 	assert_int_equal(count_fds(), env->baseline);
 }
 
+/* dial_free() from the trying callback: no socket is ever opened. */
+static void
+test_free_in_trying_cb(void **state)
+{
+	struct env	*env = *state;
+
+	answering(env, AF_INET, add(env));
+	env->free_on_trying = true;
+	start(env, NULL, LONG_MS, DIAL_STAGGER_MS);
+	run_until(env, NULL, 100);
+	check_tried(env, "0");
+	assert_int_equal(env->nfailures, 0);
+	assert_int_equal(env->ndone, 0);
+	assert_null(env->dial);
+	assert_int_equal(count_fds(), env->baseline);
+}
+
 int
 main(void)
 {
@@ -730,6 +752,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_free_before_start, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_free_in_failed_cb, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_free_in_trying_cb, setup,
 		    teardown),
 	};
 
