@@ -30,6 +30,7 @@
 #include <event2/util.h>
 
 #include "dial.h"
+#include "fakesmtp.h"
 #include "util.h"
 
 #define RUN_MAX_MS	10000	/* every wait's bound: far below 30 s */
@@ -112,8 +113,7 @@ struct env {
 	int			 winner_fd;
 	char			 winner[64];
 	uint64_t		 started, elapsed_ms;
-	bool			 free_on_failure;
-	bool			 free_on_trying;
+	const char		*free_in;	/* "trying", "failed", "" */
 };
 
 static void
@@ -156,6 +156,8 @@ setup(void **state)
 	struct env	*env;
 
 	assert_non_null(env = calloc(1, sizeof(*env)));
+	/* The case's prestate: where to call dial_free(), if anywhere. */
+	env->free_in = *state != NULL ? *state : "";
 	assert_non_null(env->base = event_base_new());
 	env->winner_fd = -1;
 	*state = env;
@@ -316,7 +318,7 @@ trying_cb(const struct sockaddr *sa, socklen_t len, void *arg)
 	assert_true(env->ntried < MAXADDRS);
 	addr_str(sa, env->tried[env->ntried], sizeof(env->tried[0]));
 	env->tried_ms[env->ntried++] = now_ms() - env->started;
-	if (env->free_on_trying) {
+	if (strcmp(env->free_in, "trying") == 0) {
 		dial_free(env->dial);
 		env->dial = NULL;
 	}
@@ -334,7 +336,7 @@ failed_cb(const struct sockaddr *sa, socklen_t len, int err, void *arg)
 	f = &env->failures[env->nfailures++];
 	addr_str(sa, f->addr, sizeof(f->addr));
 	f->err = err;
-	if (env->free_on_failure) {
+	if (strcmp(env->free_in, "failed") == 0) {
 		dial_free(env->dial);
 		env->dial = NULL;
 	}
@@ -381,58 +383,11 @@ start(struct env *env, const char *source, uint64_t connect_ms,
 	assert_int_equal(env->ntried, 0);
 }
 
-struct runner {
-	struct event_base	*base;
-	bool			(*cond)(struct env *);
-	struct env		*env;
-	bool			 met;
-};
-
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct runner	*r = arg;
-
-	(void)fd;
-	(void)what;
-	if (r->cond != NULL && r->cond(r->env)) {
-		r->met = true;
-		event_base_loopbreak(r->base);
-	}
-}
-
-static void
-deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct runner	*r = arg;
-
-	(void)fd;
-	(void)what;
-	event_base_loopbreak(r->base);
-}
-
-/* Run the loop until cond holds (checked every 2 ms) or max_ms passed. */
 static bool
-run_until(struct env *env, bool (*cond)(struct env *), unsigned max_ms)
+is_done(void *arg)
 {
-	struct runner	 r = { env->base, cond, env, false };
-	struct timeval	 tv_tick = ms_to_tv(2), tv_max = ms_to_tv(max_ms);
-	struct event	*tick, *deadline;
+	struct env	*env = arg;
 
-	assert_non_null(tick = event_new(env->base, -1, EV_PERSIST, tick_cb,
-	    &r));
-	assert_non_null(deadline = evtimer_new(env->base, deadline_cb, &r));
-	event_add(tick, &tv_tick);
-	evtimer_add(deadline, &tv_max);
-	event_base_dispatch(env->base);
-	event_free(tick);
-	event_free(deadline);
-	return r.met;
-}
-
-static bool
-is_done(struct env *env)
-{
 	return env->ndone > 0;
 }
 
@@ -440,8 +395,8 @@ is_done(struct env *env)
 static void
 run(struct env *env)
 {
-	assert_true(run_until(env, is_done, RUN_MAX_MS));
-	run_until(env, NULL, 20);	/* a second call would come now */
+	assert_true(fake_run_until(env->base, is_done, env, RUN_MAX_MS));
+	fake_run_for(env->base, 20);	/* a second call would come now */
 	assert_int_equal(env->ndone, 1);
 }
 
@@ -649,8 +604,10 @@ test_no_address(void **state)
 }
 
 static bool
-two_started(struct env *env)
+two_started(void *arg)
 {
+	struct env	*env = arg;
+
 	return count_fds() >= env->baseline + 2;
 }
 
@@ -666,11 +623,11 @@ test_free_midway(void **state)
 	silent(env, AF_INET, add(env));
 	silent(env, AF_INET, add(env));
 	start(env, NULL, LONG_MS, 50);
-	assert_true(run_until(env, two_started, RUN_MAX_MS));
+	assert_true(fake_run_until(env->base, two_started, env, RUN_MAX_MS));
 	dial_free(env->dial);
 	env->dial = NULL;
 	assert_int_equal(count_fds(), env->baseline);
-	run_until(env, NULL, 100);
+	fake_run_for(env->base, 100);
 	assert_int_equal(env->ndone, 0);
 	assert_int_equal(env->nfailures, 0);
 }
@@ -685,45 +642,28 @@ test_free_before_start(void **state)
 	start(env, NULL, LONG_MS, DIAL_STAGGER_MS);
 	dial_free(env->dial);
 	env->dial = NULL;
-	run_until(env, NULL, 50);
+	fake_run_for(env->base, 50);
 	assert_int_equal(env->ndone, 0);
 	assert_int_equal(env->nfailures, 0);
 	assert_int_equal(count_fds(), env->baseline);
 }
 
 /*
- * dial_free() from the failure callback: the next address is never
- * tried, the end never reported, nothing leaked.
+ * dial_free() from a callback: as an attempt starts (no socket is ever
+ * opened) or when the first fails (the next is never tried); either way
+ * the end is never reported and nothing leaks.
  */
 static void
-test_free_in_failed_cb(void **state)
+test_free_in_callback(void **state)
 {
 	struct env	*env = *state;
 
 	refusing(env, AF_INET, add(env));
 	answering(env, AF_INET, add(env));
-	env->free_on_failure = true;
 	start(env, NULL, LONG_MS, DIAL_STAGGER_MS);
-	run_until(env, NULL, 300);
+	fake_run_for(env->base, 300);
 	check_tried(env, "0");
-	assert_int_equal(env->nfailures, 1);
-	assert_int_equal(env->ndone, 0);
-	assert_null(env->dial);
-	assert_int_equal(count_fds(), env->baseline);
-}
-
-/* dial_free() from the trying callback: no socket is ever opened. */
-static void
-test_free_in_trying_cb(void **state)
-{
-	struct env	*env = *state;
-
-	answering(env, AF_INET, add(env));
-	env->free_on_trying = true;
-	start(env, NULL, LONG_MS, DIAL_STAGGER_MS);
-	run_until(env, NULL, 100);
-	check_tried(env, "0");
-	assert_int_equal(env->nfailures, 0);
+	assert_int_equal(env->nfailures, env->free_in[0] == 't' ? 0 : 1);
 	assert_int_equal(env->ndone, 0);
 	assert_null(env->dial);
 	assert_int_equal(count_fds(), env->baseline);
@@ -751,10 +691,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_free_before_start, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_free_in_failed_cb, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_free_in_trying_cb, setup,
-		    teardown),
+		cmocka_unit_test_prestate_setup_teardown(test_free_in_callback,
+		    setup, teardown, (void *)(uintptr_t)"trying"),
+		cmocka_unit_test_prestate_setup_teardown(test_free_in_callback,
+		    setup, teardown, (void *)(uintptr_t)"failed"),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
