@@ -22,6 +22,8 @@ cleanup() {
 	local p ns
 	for p in "${PIDS[@]}"; do
 		kill "$p" 2>/dev/null
+		# One the test stopped (SIGSTOP) gets its SIGTERM when continued.
+		kill -CONT "$p" 2>/dev/null
 	done
 	for p in "${PIDS[@]}"; do
 		wait "$p" 2>/dev/null
