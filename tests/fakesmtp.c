@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,9 @@ struct fake_conn {
 	struct evbuffer		*drip;		/* bytes still to dribble */
 	struct evbuffer		*lines;		/* logged, not yet scripted */
 };
+
+/* A step's expect that any bytes from the client satisfy. */
+const char	fake_any_bytes[] = "(any bytes)";
 
 static void
 fake_die(const char *what)
@@ -110,18 +114,34 @@ fake_conn_maybe_close(struct fake_conn *c)
 	return true;
 }
 
+/*
+ * One byte, handed to the socket; the next is queued from the write
+ * callback once this one is out (fake_drip_next).
+ */
 static void
 fake_drip_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct fake_conn	*c = arg;
-	struct timeval		 tv = fake_tv(c->fs->dribble_ms);
 	char			 byte;
 
 	(void)fd;
 	(void)ev;
 	if (evbuffer_remove(c->drip, &byte, 1) == 1)
 		bufferevent_write(c->bev, &byte, 1);
-	if (evbuffer_get_length(c->drip) != 0)
+}
+
+/*
+ * After a byte went out: the next one from a zero timer.  In the next
+ * turn the client's read (I/O) runs before the timer adds that byte, so
+ * the client reads every byte on its own.
+ */
+static void
+fake_drip_next(struct fake_conn *c)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (evbuffer_get_length(c->drip) != 0 &&
+	    !evtimer_pending(c->drip_ev, NULL))
 		evtimer_add(c->drip_ev, &tv);
 }
 
@@ -129,16 +149,13 @@ fake_drip_cb(evutil_socket_t fd, short ev, void *arg)
 static bool
 fake_conn_do(struct fake_conn *c, const struct fake_step *st)
 {
-	struct timeval	tv = fake_tv(c->fs->dribble_ms);
-
 	if (st->send != NULL && *st->send != '\0') {
-		if (c->fs->dribble_ms == 0)
+		if (!c->fs->dribble)
 			bufferevent_write(c->bev, st->send, strlen(st->send));
-		else {
-			evbuffer_add(c->drip, st->send, strlen(st->send));
-			if (!evtimer_pending(c->drip_ev, NULL))
-				evtimer_add(c->drip_ev, &tv);
-		}
+		else if (evbuffer_add(c->drip, st->send, strlen(st->send)) ==
+		    0 && evbuffer_get_length(bufferevent_get_output(c->bev)) ==
+		    0)
+			fake_drip_next(c);
 	}
 	if (st->close)
 		c->closing = true;
@@ -162,6 +179,17 @@ fake_conn_next(struct fake_conn *c, struct fake_step *st)
 	}
 	if (fs->respond == NULL && c->step < fs->nsteps &&
 	    fs->steps[c->step].expect == NULL) {
+		*st = fs->steps[c->step++];
+		return true;
+	}
+	if (fs->respond == NULL && c->step < fs->nsteps &&
+	    fs->steps[c->step].expect == fake_any_bytes) {
+		if (evbuffer_get_length(c->lines) == 0 &&
+		    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+			return false;
+		evbuffer_drain(c->lines, evbuffer_get_length(c->lines));
+		evbuffer_drain(bufferevent_get_input(c->bev),
+		    evbuffer_get_length(bufferevent_get_input(c->bev)));
 		*st = fs->steps[c->step++];
 		return true;
 	}
@@ -249,7 +277,8 @@ static void
 fake_write_cb(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
-	fake_conn_maybe_close(arg);
+	if (!fake_conn_maybe_close(arg))
+		fake_drip_next(arg);
 }
 
 /* EOF or an error from the client: it is gone. */
@@ -286,6 +315,9 @@ fake_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		fs->maxopen = fs->nopen;
 	if (++fs->lis[i].nopen > fs->lis[i].maxopen)
 		fs->lis[i].maxopen = fs->lis[i].nopen;
+	if (fs->dribble && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY,
+	    &(int){ 1 }, sizeof(int)) == -1)
+		fake_die("setsockopt TCP_NODELAY");
 	c->bev = bufferevent_socket_new(fs->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->delay_ev = evtimer_new(fs->base, fake_delay_cb, c);
 	c->drip_ev = evtimer_new(fs->base, fake_drip_cb, c);
@@ -435,6 +467,13 @@ void
 fake_run_for(struct event_base *base, unsigned ms)
 {
 	fake_run_until(base, NULL, NULL, ms);
+}
+
+void
+fake_run_turns(struct event_base *base, unsigned n)
+{
+	while (n-- > 0)
+		event_base_loop(base, EVLOOP_NONBLOCK);
 }
 
 uint16_t

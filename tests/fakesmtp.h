@@ -7,6 +7,10 @@
  *
  * A connection either follows a script (a table of steps, the same for every
  * connection) or asks a responder function what to answer to each line.
+ * To test a reader against segmentation, it can dribble: one byte per
+ * loop turn, each in its own segment (TCP_NODELAY), so the client reads it
+ * before the next is written.
+ *
  * Every line received is logged, and the server counts connections, open
  * connections and the most it saw open at once, per listener and in all.
  */
@@ -23,7 +27,8 @@ struct fake_server;
 #define FAKE_LISTENERS_MAX	8
 
 /*
- * Wait for a line starting with expect (NULL: do not wait), then, after
+ * Wait for a line starting with expect (NULL: do not wait; FAKE_ANY_BYTES:
+ * for any bytes, a line or not, such as a TLS ClientHello), then, after
  * delay_ms, send these bytes (any bytes: several lines, no CRLF, garbage;
  * NULL: nothing), then close if asked (once the bytes are out).
  */
@@ -33,6 +38,9 @@ struct fake_step {
 	unsigned	 delay_ms;
 	bool		 close;
 };
+
+extern const char	 fake_any_bytes[];
+#define FAKE_ANY_BYTES	fake_any_bytes
 
 /* The reply to one line (NULL: the connection was just accepted). */
 typedef struct fake_step fake_respond_fn(struct fake_server *,
@@ -55,7 +63,8 @@ struct fake_server {
 	unsigned	 nopen;
 	unsigned	 maxopen;
 	unsigned	 mismatches;	/* lines a script did not expect */
-	unsigned	 dribble_ms;	/* >0: send one byte per this many ms */
+	bool		 dribble;	/* one byte per loop turn (set it
+					   before the client connects) */
 	char		*log;		/* every line received, '\n' after each */
 	size_t		 loglen;
 
@@ -91,6 +100,9 @@ bool			 fake_run_until(struct event_base *,
 			    bool (*cond)(void *), void *arg, unsigned max_ms);
 /* Run the loop for ms. */
 void			 fake_run_for(struct event_base *, unsigned ms);
+/* Run n turns of the loop without waiting: what is ready, and what it
+ * schedules for the next turn, happens; nothing later does. */
+void			 fake_run_turns(struct event_base *, unsigned n);
 /* A port on addr that refuses connections (bound, not listening), or 0. */
 uint16_t		 fake_refusing_port(const char *addr, int *fd);
 /* Monotonic milliseconds. */

@@ -39,6 +39,8 @@
 #define MAXDOMAINS	4
 #define MAXSTEPS	10
 #define RUN_MAX_MS	5000	/* no case may take longer */
+/* A timer fires no earlier than its duration less this, on our clock. */
+#define CLOCK_SLACK_MS	10
 
 /* Server lines. */
 #define GREET		{ NULL, "220 mx.test ESMTP Postfix (Debian/GNU)\r\n", \
@@ -49,6 +51,8 @@
 #define ETRN(reply)	{ "ETRN ", reply "\r\n", 0, false }
 #define QUIT		{ "QUIT", "221 2.0.0 Bye\r\n", 0, true }
 #define SILENT(expect)	{ expect, NULL, 0, false }
+/* Plain text for the client's first TLS handshake bytes, then close. */
+#define NOT_TLS		{ FAKE_ANY_BYTES, "this is not TLS\r\n", 0, true }
 
 /* What the server saw. */
 #define C_EHLO		"EHLO " HELO "\n"
@@ -78,7 +82,7 @@ struct scase {
 	enum conf_command	 command;
 	enum conf_tls		 tls;
 	uint64_t		 reply_timeout_ms;	/* 0: 2s */
-	unsigned		 dribble_ms;
+	bool			 dribble;		/* a byte a segment */
 	struct fake_step	 steps[MAXSTEPS];
 	const char		*cmds;		/* the server's log, exactly */
 	struct expect		 results[MAXDOMAINS];
@@ -119,12 +123,12 @@ static const struct scase cases[] = {
 	{
 		.name = "no_greeting",
 		.domains = { "example.org" },
-		.reply_timeout_ms = 200,
+		.reply_timeout_ms = 50,
 		.steps = { SILENT("QUIT") },
 		.cmds = C_QUIT,
 		.results = { FAILED(ETRN_F_NO_GREETING, "no GREETING reply") },
 		.esmtp = -1, .advertised = -1,
-		.min_ms = 150, .max_ms = 3000,
+		.min_ms = 50 - CLOCK_SLACK_MS, .max_ms = 3000,
 	},
 	{
 		.name = "qsnd",
@@ -140,18 +144,18 @@ static const struct scase cases[] = {
 		/* Sendmail under load: no reply at all. */
 		.name = "silent_after_ehlo",
 		.domains = { "example.org" },
-		.reply_timeout_ms = 300,
+		.reply_timeout_ms = 60,
 		.steps = { GREET, SILENT("EHLO"), SILENT("QUIT") },
 		.cmds = C_EHLO C_QUIT,
 		.results = { FAILED(ETRN_F_TIMEOUT, "no EHLO reply") },
 		.esmtp = -1, .advertised = -1,
-		.min_ms = 250, .max_ms = 3000,
+		.min_ms = 60 - CLOCK_SLACK_MS, .max_ms = 3000,
 	},
 	{
 		/* Every byte of the conversation in its own segment. */
 		.name = "byte_at_a_time",
 		.domains = { "a.example", "b.example" },
-		.dribble_ms = 2,
+		.dribble = true,
 		.steps = { { NULL, "220-mx.test ESMTP\r\n220 ready\r\n", 0,
 		    false }, EHLO_ETRN, ETRN("250 Queuing started"),
 		    ETRN("253 OK, 3 pending messages for node b.example "
@@ -203,7 +207,7 @@ static const struct scase cases[] = {
 		.name = "longest_line_split_before_lf",
 		.domains = { "example.org" },
 		.steps = { { NULL, "220-" X506 "\r", 0, false },
-		    { NULL, "\n220 ready\r\n", 50, false }, EHLO_ETRN,
+		    { NULL, "\n220 ready\r\n", 10, false }, EHLO_ETRN,
 		    ETRN("250 Queuing started"), QUIT },
 		.cmds = C_EHLO "ETRN example.org\n" C_QUIT,
 		.results = { OK(250, NULL) },
@@ -285,18 +289,18 @@ static const struct scase cases[] = {
 		.max_ms = 3000,
 	},
 	{
-		/* A slow but valid server: each reply after 100 ms. */
+		/* A slow but valid server: each reply after 30 ms. */
 		.name = "slow_replies_within_timeout",
 		.domains = { "example.org" },
 		.reply_timeout_ms = 1000,
-		.steps = { { NULL, "220 mx.test\r\n", 100, false },
-		    { "EHLO", "250 mx.test\r\n", 100, false },
-		    { "ETRN", "250 Queuing started\r\n", 100, false },
-		    { "QUIT", "221 Bye\r\n", 100, true } },
+		.steps = { { NULL, "220 mx.test\r\n", 30, false },
+		    { "EHLO", "250 mx.test\r\n", 30, false },
+		    { "ETRN", "250 Queuing started\r\n", 30, false },
+		    { "QUIT", "221 Bye\r\n", 30, true } },
 		.cmds = C_EHLO "ETRN example.org\n" C_QUIT,
 		.results = { OK(250, NULL) },
 		.esmtp = 1, .advertised = 0,
-		.min_ms = 350,
+		.min_ms = 4 * (30 - CLOCK_SLACK_MS),
 	},
 };
 
@@ -459,7 +463,7 @@ run(struct env *env, unsigned max_ms)
 {
 	assert_true(fake_run_until(env->base, finished, env, max_ms));
 	/* A second report would come within a loop turn or two. */
-	fake_run_for(env->base, 20);
+	fake_run_turns(env->base, 3);
 	assert_int_equal(env->ncalls, 1);
 }
 
@@ -496,7 +500,7 @@ test_script(void **state)
 	    NULL || c->steps[nsteps].send != NULL); nsteps++)
 		;
 	fake_script(env->fs, c->steps, nsteps);
-	env->fs->dribble_ms = c->dribble_ms;
+	env->fs->dribble = c->dribble;
 	start_tls(env, "127.0.0.1", env->fs->lis[env->lis].port, c->domains,
 	    c->command, c->tls, 1000, c->reply_timeout_ms != 0 ?
 	    c->reply_timeout_ms : 2000);
@@ -637,7 +641,7 @@ test_connect_timeout(void **state)
 	struct sockaddr_in	 sin;
 	socklen_t		 len = sizeof(sin);
 	fd_set			 wfds;
-	struct timeval		 tv = { 0, 300 * 1000 };
+	struct timeval		 tv = { 0, 50 * 1000 };
 	int			 l, c1, probe;
 
 	memset(&sin, 0, sizeof(sin));
@@ -661,11 +665,11 @@ test_connect_timeout(void **state)
 		skip();		/* no black hole here */
 
 	start(env, "127.0.0.1", ntohs(sin.sin_port), one_domain,
-	    CONF_CMD_ETRN, 200, 2000);
+	    CONF_CMD_ETRN, 50, 2000);
 	run(env, RUN_MAX_MS);
 	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_CONNECT,
 	    "connection timed out"), 0);
-	assert_true(env->elapsed_ms >= 150);
+	assert_true(env->elapsed_ms >= 50 - CLOCK_SLACK_MS);
 }
 
 /* When the server saw the ETRN (fake_now_ms()), for the case below. */
@@ -713,7 +717,7 @@ test_happy_eyeballs(void **state)
 	struct sockaddr_in6		 sin6;
 	char				 fams[32] = "";
 	uint16_t			 port = env->fs->lis[env->lis].port;
-	struct timeval			 tv = { 0, 300 * 1000 };
+	struct timeval			 tv = { 0, 50 * 1000 };
 	fd_set				 wfds;
 	FILE				*f;
 	int				 fd, l, probe, one = 1;
@@ -818,19 +822,19 @@ test_resolve_timeout(void **state)
 {
 	struct env	*env = *state;
 
-	start(env, "mx.invalid", 25, one_domain, CONF_CMD_ETRN, 300, 1000);
+	start(env, "mx.invalid", 25, one_domain, CONF_CMD_ETRN, 50, 1000);
 	run(env, RUN_MAX_MS);
 	assert_int_equal(env->nres, 1);
 	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_RESOLVE,
 	    "resolving mx.invalid timed out"), 0);
-	assert_true(env->elapsed_ms >= 250);
+	assert_true(env->elapsed_ms >= 50 - CLOCK_SLACK_MS);
 }
 
 /*
  * The server says 220 to STARTTLS, then sends plain text where the
  * handshake should be: a TLS failure, whatever OpenSSL calls it.  The
- * handshake's bytes reach the script as lines, so its mismatches are not
- * counted here.
+ * text goes once the client's first handshake bytes are in (NOT_TLS), so
+ * it never rides with the 220 (which would be data injected before TLS).
  */
 static void
 test_tls_handshake_fails(void **state)
@@ -839,7 +843,7 @@ test_tls_handshake_fails(void **state)
 	static const struct fake_step	 steps[] = { GREET,
 	    { "EHLO", "250-mx.test\r\n250-ETRN\r\n250 STARTTLS\r\n", 0,
 	    false }, { "STARTTLS", "220 2.0.0 Ready to start TLS\r\n", 0,
-	    false }, { NULL, "this is not TLS\r\n", 100, true } };
+	    false }, NOT_TLS };
 
 	fake_script(env->fs, steps, nitems(steps));
 	start_tls(env, "127.0.0.1", env->fs->lis[env->lis].port, one_domain,
@@ -864,7 +868,7 @@ test_tls_prebuilt_ctx(void **state)
 	static const struct fake_step	 steps[] = { GREET,
 	    { "EHLO", "250-mx.test\r\n250-ETRN\r\n250 STARTTLS\r\n", 0,
 	    false }, { "STARTTLS", "220 2.0.0 Ready to start TLS\r\n", 0,
-	    false }, { NULL, "this is not TLS\r\n", 100, true } };
+	    false }, NOT_TLS };
 
 	memset(&r, 0, sizeof(r));
 	assert_non_null(env->tls_ctx = tls_ctx_new(&r));
@@ -896,7 +900,7 @@ test_tls_shared_ctx_on_demand(void **state)
 	static const struct fake_step	 tls[] = { GREET,
 	    { "EHLO", "250-mx.test\r\n250-ETRN\r\n250 STARTTLS\r\n", 0,
 	    false }, { "STARTTLS", "220 2.0.0 Ready to start TLS\r\n", 0,
-	    false }, { NULL, "this is not TLS\r\n", 100, true } };
+	    false }, NOT_TLS };
 
 	memset(&r, 0, sizeof(r));
 	assert_non_null(env->tls_shared = tls_ctx_new(&r));
@@ -959,7 +963,7 @@ test_free_before_start(void **state)
 	session_free(env->session);
 	env->session = NULL;
 	session_free(NULL);
-	fake_run_for(env->base, 100);
+	fake_run_for(env->base, 20);
 	assert_int_equal(env->ncalls, 0);
 	assert_int_equal(env->fs->nconns, 0);
 }
