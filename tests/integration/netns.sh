@@ -252,6 +252,13 @@ scenario_link() {
 
 }
 
+# stop_etrnd: SIGTERM, and a clean exit (a sanitizer's report is not one).
+stop_etrnd() {
+	kill "$ETRND_PID"
+	wait "$ETRND_PID"
+	check "SIGTERM: clean exit" test $? -eq 0
+}
+
 # etrnctl status of the running etrnd, text or (with --json) JSON.
 ctl_status() {
 	"$ETRNCTL" -c "$CONF" status "$@"
@@ -343,8 +350,7 @@ scenario_vpn() {
 		grep -q "^[0-9.]* 1 CONNECT 203.0.113.1$" "$T/g.log"
 	check "status: via vpn0" route_is "via vpn0" "via vpn0"
 	check "no failure logged, no backoff" no_failure "$T/g.etrnd.log"
-	kill "$ETRND_PID"
-	wait "$ETRND_PID"
+	stop_etrnd
 }
 
 # 8. The route to the relay replaced by a blackhole, then by an
@@ -425,8 +431,7 @@ scenario_reject() {
 	check "unreachable, then the route: exactly one more session" \
 		test "$(count_lines "$T/h.log" "CONNECT")" -eq 2
 	check "no failure logged, no backoff" no_failure "$T/h.etrnd.log"
-	kill "$ETRND_PID"
-	wait "$ETRND_PID"
+	stop_etrnd
 }
 
 # 9. Thirty flaps of the watched link within a second, settle 0 and a 2 s
@@ -476,8 +481,7 @@ scenario_flaps() {
 		test "$(count_lines "$T/i.log" "CONNECT")" -le 2
 	check "30 flaps: at most two connections tried" \
 		test "$(count_lines "$T/i.etrnd.log" "connecting to")" -le 2
-	kill "$ETRND_PID"
-	wait "$ETRND_PID"
+	stop_etrnd
 }
 
 # 10. Route notifications lost to a receive buffer overrun.  etrnd is
@@ -551,8 +555,7 @@ scenario_overrun() {
 	check "the route deleted under an overrun: status says no route" \
 		wait_for 10 route_is "no route" "no route"
 	check "no failure logged, no backoff" no_failure "$T/j.etrnd.log"
-	kill "$ETRND_PID"
-	wait "$ETRND_PID"
+	stop_etrnd
 }
 
 case $1 in
