@@ -33,22 +33,23 @@
 
 #define ETRNCTL_TIMEOUT_S	30	/* status, reload, run --no-wait */
 
-static bool	journal;	/* stderr is the journal (ExecReload=) */
-
-/* An error line on stderr, with its journal priority when that is needed. */
+/*
+ * An error line on stderr through log: with the journal's "<3>" when
+ * stderr is the journal (ExecReload=), plain on a terminal.
+ */
 static void
 ctl_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void
 ctl_errx(const char *fmt, ...)
 {
+	char	msg[4096];
 	va_list	ap;
 
-	fprintf(stderr, journal ? "<3>etrnctl: " : "etrnctl: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	log_err("etrnctl: %s", msg);
 }
 
 static void
@@ -78,8 +79,7 @@ ctl_print_errors(const char *errors)
 	for (; *p != '\0'; p = nl + 1) {
 		if ((nl = strchr(p, '\n')) == NULL)
 			nl = p + strlen(p) - 1;
-		fprintf(stderr, "%s%.*s\n", journal ? "<3>" : "",
-		    (int)(nl - p + (*nl != '\n')), p);
+		log_err("%.*s", (int)(nl - p + (*nl != '\n')), p);
 	}
 }
 
@@ -227,8 +227,7 @@ ctl_answer(FILE *fp, const struct ctlproto_req *req)
 		case CTLPROTO_DATA:
 			/* A rejected reload's file:line errors are errors. */
 			if (req->verb == CTLPROTO_RELOAD)
-				fprintf(stderr, "%s%s\n", journal ? "<3>" : "",
-				    a.text);
+				log_err("%s", a.text);
 			else
 				printf("%s\n", a.text);
 			break;
@@ -276,7 +275,7 @@ main(int argc, char *argv[])
 	FILE			*fp;
 	int			 ch, fd, status = -1;
 
-	journal = log_stderr_is_journal();
+	log_init(0);
 	/* "+": stop at the command, so "run --no-wait" reaches it intact. */
 	while ((ch = getopt_long(argc, argv, "+s:c:Vh", longopts, NULL)) !=
 	    -1) {

@@ -35,7 +35,8 @@ static int	 log_verbose;
 static int	 log_journal;
 static const char *log_tag;
 
-int
+/* Whether stderr is connected to the journal (JOURNAL_STREAM matches). */
+static int
 log_stderr_is_journal(void)
 {
 	const char		*e;

@@ -13,9 +13,6 @@
 
 #define LOG_FMT(a, b) __attribute__((format(printf, a, b)))
 
-/* Whether stderr is connected to the journal (JOURNAL_STREAM matches). */
-int	log_stderr_is_journal(void);
-
 /* verbose: 0 = info and up, 1 = debug (the -v trace). */
 void	log_init(int verbose);
 /*
