@@ -10,7 +10,9 @@
  * ever sees complete dumps.  Recovery is always the same: drain the
  * notification socket, dump, resync.  It runs at start, after an overrun
  * (ENOBUFS) and after the socket is reopened.  Nothing wakes the loop while
- * nothing happens: the only timer is armed on failure.
+ * nothing happens: the timers are armed on failure, and while an interface
+ * waits for the kernel's verdict on a carrier that came on with IFF_UP
+ * (linkstate_pending(): bounded by LINKMON_PENDING_MS).
  *
  * Routes are not dumped or kept (linkstate.h, LINKSTATE_ROUTE): the
  * consumer asks the kernel for the route it cares about (route.c), so a
@@ -53,6 +55,11 @@
 #define LINKMON_RETRY_MIN_MS	1000
 #define LINKMON_RETRY_MAX_MS	60000
 #define LINKMON_OVERRUN_WARN_MS	60000		/* then debug until quiet */
+/*
+ * linkwatch's RTM_NEWLINK normally follows IFF_UP within a millisecond;
+ * it never comes for a carrier that came on while the link was down.
+ */
+#define LINKMON_PENDING_MS	100
 
 struct linkmon;
 
@@ -87,6 +94,7 @@ struct linkmon {
 	int			 rcvbuf;
 
 	struct event		*retry;		/* reopen or re-dump */
+	struct event		*pending;	/* bounds linkstate_pending() */
 	uint64_t		 retry_ms;	/* backoff; 0 = healthy */
 	bool			 failing;	/* warned, not yet recovered */
 
@@ -159,14 +167,15 @@ linkmon_trace(struct nl_object *obj, int type)
 		link = (struct rtnl_link *)obj;
 		if (rtnl_link_get_family(link) != AF_UNSPEC)
 			return;		/* ignored copies: trivial */
-		log_debug("link %s: %s index %d flags <%s> operstate %s mtu %u",
-		    rtnl_link_get_name(link) != NULL ?
+		log_debug("link %s: %s index %d flags <%s> operstate %s "
+		    "carrier %u mtu %u", rtnl_link_get_name(link) != NULL ?
 		    rtnl_link_get_name(link) : "?", linkmon_msgtype(type),
 		    rtnl_link_get_ifindex(link),
 		    rtnl_link_flags2str((int)rtnl_link_get_flags(link), f,
 		    sizeof(f)),
 		    rtnl_link_operstate2str(rtnl_link_get_operstate(link), o,
-		    sizeof(o)), rtnl_link_get_mtu(link));
+		    sizeof(o)), rtnl_link_get_carrier(link),
+		    rtnl_link_get_mtu(link));
 	} else if (strcmp(otype, "route/addr") == 0) {
 		ra = (struct rtnl_addr *)obj;
 		/*
@@ -188,6 +197,37 @@ linkmon_trace(struct nl_object *obj, int type)
 	}
 }
 
+/* Arm or cancel the bound on linkstate_pending(). */
+static void
+linkmon_pending_check(struct linkmon *lm)
+{
+	struct timeval	 tv;
+
+	if (lm->pending == NULL)
+		return;
+	if (!linkstate_pending(lm->ls)) {
+		evtimer_del(lm->pending);
+		return;
+	}
+	if (evtimer_pending(lm->pending, NULL))
+		return;
+	tv = ms_to_tv(LINKMON_PENDING_MS);
+	evtimer_add(lm->pending, &tv);
+}
+
+static void
+linkmon_pending_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct linkmon	*lm = arg;
+
+	(void)fd;
+	(void)events;
+	log_debug("netlink: no operstate from the kernel within %d ms of "
+	    "a link-up, taking the link as last reported",
+	    LINKMON_PENDING_MS);
+	linkstate_pending_expire(lm->ls);
+}
+
 static void
 linkmon_parse_cb(struct nl_object *obj, void *arg)
 {
@@ -198,6 +238,7 @@ linkmon_parse_cb(struct nl_object *obj, void *arg)
 		if (log_getverbose())
 			linkmon_trace(obj, p->type);
 		linkstate_apply(p->lm->ls, obj, p->type);
+		linkmon_pending_check(p->lm);
 		return;
 	}
 	if (d->n == d->cap) {
@@ -496,6 +537,7 @@ linkmon_recover(struct linkmon *lm)
 		linkmon_fail(lm, "dump failed", err, "dumping again");
 	else
 		linkmon_ok(lm);
+	linkmon_pending_check(lm);
 }
 
 static void
@@ -694,7 +736,9 @@ linkmon_new(struct event_base *base, char * const *watch, size_t nwatch,
 	lm->rcvbuf = LINKMON_RCVBUF;
 	lm->parse.lm = lm;
 	lm->ls = linkstate_new(watch, nwatch, linkmon_event_cb, lm);
-	if ((lm->retry = evtimer_new(base, linkmon_retry_cb, lm)) == NULL) {
+	if ((lm->retry = evtimer_new(base, linkmon_retry_cb, lm)) == NULL ||
+	    (lm->pending = evtimer_new(base, linkmon_pending_cb, lm)) ==
+	    NULL) {
 		errno = ENOMEM;
 		goto fail;
 	}
@@ -728,6 +772,8 @@ linkmon_free(struct linkmon *lm)
 	linkmon_close(lm);
 	if (lm->retry != NULL)
 		event_free(lm->retry);
+	if (lm->pending != NULL)
+		event_free(lm->pending);
 	linkstate_free(lm->ls);
 	free(lm);
 }

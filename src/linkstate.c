@@ -12,6 +12,21 @@
  * Events are queued while the table changes and delivered once it is
  * consistent again: the callback may read the table.
  *
+ * Carrier: the operstate in the message that sets IFF_UP is not always
+ * the kernel's verdict on the carrier that came on with it.  A carrier
+ * change is evaluated later, by the kernel's linkwatch work, which then
+ * sends another RTM_NEWLINK; until then the message repeats the operstate
+ * linkwatch last computed -- "up" from before the link went down when the
+ * down was still waiting in linkwatch's queue (it batches non-urgent
+ * events once a second).  On veth, the peer's queue is started by that same
+ * linkwatch run, right after this end's: a connect made on the early
+ * "up" sends its ARP request to a peer whose answer is dropped (noop
+ * qdisc), and ARP asks again only after a second.  So an admin-up message
+ * whose carrier came on with it (IFLA_CARRIER off before, on now) does not
+ * give carrier: the next RTM_NEWLINK for the interface does.  link.c bounds
+ * the wait (linkstate_pending()), for a carrier that came on while the
+ * link was down, which linkwatch evaluated without telling anyone.
+ *
  * Routes are not stored: a route change through an interface that is up is
  * passed on as it comes, for the consumer to ask the kernel again (route.c)
  * and compare with its own last answer, which is the only diff that
@@ -62,6 +77,8 @@ struct ls_iface {
 	char			 name[IFNAMSIZ];
 	unsigned		 flags;		/* IFF_* */
 	uint8_t			 operstate;	/* IF_OPER_* */
+	uint8_t			 carrier;	/* IFLA_CARRIER, raw */
+	bool			 pending;	/* operstate not evaluated yet */
 	struct ls_addrs		 addrs;
 	size_t			 naddrs;
 	bool			 seen;		/* link in the current resync */
@@ -203,14 +220,19 @@ ls_addr_usable(const struct ls_addr *a)
 	    (a->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) == 0;
 }
 
-/* systemd-networkd's carrier rule: IFF_RUNNING alone says too little. */
+/*
+ * systemd-networkd's carrier rule (IFF_RUNNING alone says too little), with
+ * IFF_LOWER_UP for operstate UP too: an operstate left over from before a
+ * down comes without it when the carrier is not back yet.
+ */
 static bool
 ls_carrier(const struct ls_iface *ifp)
 {
-	if (ifp->operstate == IF_OPER_UP)
-		return true;
-	return ifp->operstate == IF_OPER_UNKNOWN &&
-	    (ifp->flags & IFF_LOWER_UP) && !(ifp->flags & IFF_DORMANT);
+	if (ifp->pending || !(ifp->flags & IFF_LOWER_UP) ||
+	    (ifp->flags & IFF_DORMANT))
+		return false;
+	return ifp->operstate == IF_OPER_UP ||
+	    ifp->operstate == IF_OPER_UNKNOWN;
 }
 
 static size_t
@@ -350,6 +372,8 @@ ls_apply_link(struct linkstate *ls, struct rtnl_link *link, int msgtype)
 	struct ls_iface	*ifp;
 	struct ls_addr	*a;
 	const char	*name;
+	unsigned	 flags;
+	uint8_t		 carrier;
 	int		 ifindex;
 
 	/* libnl's AF_INET6 partial copies, AF_BRIDGE port messages. */
@@ -361,12 +385,19 @@ ls_apply_link(struct linkstate *ls, struct rtnl_link *link, int msgtype)
 	switch (msgtype) {
 	case RTM_NEWLINK:
 		ifp = ls_get(ls, ifindex);
+		flags = rtnl_link_get_flags(link);
+		carrier = rtnl_link_get_carrier(link);
+		/* Admin up with the carrier: linkwatch will say (top). */
+		ifp->pending = !ls->resyncing && ifp->haslink &&
+		    !(ifp->flags & IFF_UP) && (flags & IFF_UP) &&
+		    ifp->carrier == 0 && carrier != 0;
 		ifp->haslink = true;
 		ifp->seen = true;
 		if ((name = rtnl_link_get_name(link)) != NULL)
 			ls_copyname(ifp->name, name);
-		ifp->flags = rtnl_link_get_flags(link);
+		ifp->flags = flags;
 		ifp->operstate = rtnl_link_get_operstate(link);
+		ifp->carrier = carrier;
 		ls_changed(ls, ifp);
 		break;
 	case RTM_DELLINK:
@@ -533,6 +564,32 @@ linkstate_apply_route(struct linkstate *ls, const struct linkstate_route *r,
 		else if (r->more || r->noif == 0)
 			/* The devices are elsewhere (a nexthop object). */
 			ls_queue(ls, LINKSTATE_ROUTE, "");
+	}
+	ls_dispatch(ls);
+}
+
+bool
+linkstate_pending(const struct linkstate *ls)
+{
+	const struct ls_iface	*ifp;
+
+	TAILQ_FOREACH(ifp, &ls->ifaces, entry)
+		if (ifp->pending)
+			return true;
+	return false;
+}
+
+void
+linkstate_pending_expire(struct linkstate *ls)
+{
+	struct ls_iface	*ifp;
+
+	TAILQ_FOREACH(ifp, &ls->ifaces, entry) {
+		if (!ifp->pending)
+			continue;
+		ifp->pending = false;
+		if (!ls->resyncing)
+			ls_report(ls, ifp);
 	}
 	ls_dispatch(ls);
 }

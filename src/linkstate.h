@@ -8,7 +8,8 @@
  * whether a destination is reachable through them, through a callback.
  *
  * Usable = IFF_UP + carrier by systemd-networkd's rule (operstate UP, or
- * UNKNOWN with IFF_LOWER_UP and not IFF_DORMANT) + at least one global
+ * UNKNOWN, with IFF_LOWER_UP and not IFF_DORMANT), as the kernel evaluated
+ * it after the link came up (linkstate_pending()) + at least one global
  * address that is neither tentative nor DAD-failed.
  */
 #ifndef ETRND_LINKSTATE_H
@@ -111,6 +112,17 @@ struct linkstate_addr {
 	unsigned	 prefixlen;
 	bool		 newest;	/* appeared in the latest change */
 };
+
+/*
+ * Whether an interface waits for the kernel to evaluate a carrier that came
+ * on with IFF_UP (the RTM_NEWLINK of its linkwatch work, normally within a
+ * millisecond).  It may never come when the carrier came on while the link
+ * was down: the caller bounds the wait and then calls
+ * linkstate_pending_expire(), which takes each such interface as its last
+ * message says.
+ */
+bool		 linkstate_pending(const struct linkstate *);
+void		 linkstate_pending_expire(struct linkstate *);
 
 /* Any watched interface usable. */
 bool		 linkstate_online(const struct linkstate *);

@@ -110,6 +110,24 @@ feed_link(struct linkstate *ls, int type, int ifindex, const char *name,
 	feed_link_fam(ls, type, ifindex, name, flags, oper, 1500, AF_UNSPEC);
 }
 
+/* With IFLA_CARRIER, which the kernel sends whether the link is up or not. */
+static void
+feed_link_carrier(struct linkstate *ls, int type, int ifindex,
+    const char *name, unsigned flags, uint8_t oper, uint8_t carrier)
+{
+	struct rtnl_link	*l;
+
+	assert_non_null(l = rtnl_link_alloc());
+	rtnl_link_set_ifindex(l, ifindex);
+	rtnl_link_set_name(l, name);
+	rtnl_link_set_flags(l, flags);
+	rtnl_link_set_operstate(l, oper);
+	rtnl_link_set_carrier(l, carrier);
+	rtnl_link_set_family(l, AF_UNSPEC);
+	linkstate_apply(ls, (struct nl_object *)l, type);
+	rtnl_link_put(l);
+}
+
 static void
 feed_addr_peer(struct linkstate *ls, int type, int ifindex, const char *cidr,
     const char *peer, int scope, unsigned flags)
@@ -216,6 +234,127 @@ test_veth_sequence(void **state)
 	feed_link(ls, RTM_NEWLINK, 3, "site0", F_ETH, IF_OPER_DOWN);
 	expect("DOWN site0");
 	assert_false(linkstate_online(ls));
+	linkstate_free(ls);
+}
+
+/*
+ * Carrier at link-up, message by message as the kernel sends them (measured
+ * with a netlink monitor on 6.x).  The message that sets IFF_UP carries the
+ * operstate linkwatch last computed: on veth, whose open turns the carrier
+ * on, that can be "up" from before the link went down; the kernel's own
+ * verdict comes in the next message.  Each row: one RTM_NEWLINK for site0
+ * (ifindex 3, 192.0.2.1/24 already there), the events, and whether the
+ * table then waits for that verdict (linkstate_pending()).
+ */
+static const struct carrier_row {
+	const char	*what;
+	unsigned	 flags;
+	uint8_t		 oper;
+	uint8_t		 carrier;
+	const char	*events;
+	bool		 pending;
+} carrier_rows[] = {
+	{ "veth up, linkwatch done", F_ETH_UP, IF_OPER_UP, 1, "UP site0",
+	    false },
+	{ "down: carrier off", F_ETH & ~IFF_UP, IF_OPER_DOWN, 0,
+	    "DOWN site0", false },
+	{ "up: operstate still DOWN", F_ETH | IFF_LOWER_UP, IF_OPER_DOWN, 1,
+	    "", true },
+	{ "linkwatch: operstate UP", F_ETH_UP, IF_OPER_UP, 1, "UP site0",
+	    false },
+	{ "down again", F_ETH & ~IFF_UP, IF_OPER_DOWN, 0, "DOWN site0",
+	    false },
+	/* The down still queued in linkwatch: "up" from before it. */
+	{ "up: stale operstate UP", F_ETH_UP, IF_OPER_UP, 1, "", true },
+	{ "linkwatch: the same, now true", F_ETH_UP, IF_OPER_UP, 1,
+	    "UP site0", false },
+	{ "down, third time", F_ETH & ~IFF_UP, IF_OPER_DOWN, 0, "DOWN site0",
+	    false },
+	/* A NIC: the carrier comes later; the stale UP lacks LOWER_UP. */
+	{ "up: stale UP, no carrier yet", F_ETH | IFF_RUNNING, IF_OPER_UP, 0,
+	    "", false },
+	{ "carrier, from linkwatch", F_ETH_UP, IF_OPER_UP, 1, "UP site0",
+	    false },
+	/* A tun held open keeps its carrier through admin down and up. */
+	{ "tun down, carrier kept", F_ETH & ~IFF_UP, IF_OPER_DOWN, 1,
+	    "DOWN site0", false },
+	{ "tun up: nothing to wait for", F_ETH_UP, IF_OPER_UNKNOWN, 1,
+	    "UP site0", false },
+	/* An MTU change (no IFF_UP edge) is taken as it says. */
+	{ "unrelated NEWLINK", F_ETH_UP, IF_OPER_UNKNOWN, 1, "", false },
+};
+
+static void
+test_carrier_table(void **state)
+{
+	struct linkstate	*ls = mk(NULL, 0);
+	size_t			 i;
+
+	(void)state;
+	feed_addr(ls, RTM_NEWADDR, 3, "192.0.2.1/24");
+	expect("");
+	for (i = 0; i < sizeof(carrier_rows) / sizeof(carrier_rows[0]); i++) {
+		const struct carrier_row *r = &carrier_rows[i];
+
+		print_message("row %zu: %s\n", i, r->what);
+		feed_link_carrier(ls, RTM_NEWLINK, 3, "site0", r->flags,
+		    r->oper, r->carrier);
+		expect(r->events);
+		assert_int_equal(linkstate_pending(ls), r->pending);
+	}
+	linkstate_free(ls);
+}
+
+/*
+ * The carrier came on while the link was down (a tun's holder attached
+ * then): linkwatch evaluated it without a message, so none follows the
+ * admin up.  The caller's bound ends the wait; a DELLINK ends it too.
+ */
+static void
+test_carrier_pending_expire(void **state)
+{
+	struct linkstate	*ls = mk(NULL, 0);
+	struct linkstate_info	 li;
+
+	(void)state;
+	feed_link_carrier(ls, RTM_NEWLINK, 3, "site0", F_ETH & ~IFF_UP,
+	    IF_OPER_DOWN, 0);
+	feed_addr(ls, RTM_NEWADDR, 3, "192.0.2.1/24");
+	feed_link_carrier(ls, RTM_NEWLINK, 3, "site0", F_ETH_UP, IF_OPER_UP,
+	    1);
+	expect("");
+	assert_true(linkstate_pending(ls));
+	assert_true(info(ls, "site0", &li));
+	assert_true(li.admin_up && !li.carrier && !li.usable);
+	linkstate_pending_expire(ls);
+	expect("UP site0");
+	assert_false(linkstate_pending(ls));
+	linkstate_pending_expire(ls);
+	expect("");
+
+	/* Deleted while waiting: nothing waits any more. */
+	feed_link_carrier(ls, RTM_NEWLINK, 3, "site0", F_ETH & ~IFF_UP,
+	    IF_OPER_DOWN, 0);
+	expect("DOWN site0");
+	feed_link_carrier(ls, RTM_NEWLINK, 3, "site0", F_ETH_UP, IF_OPER_UP,
+	    1);
+	assert_true(linkstate_pending(ls));
+	feed_link_carrier(ls, RTM_DELLINK, 3, "site0", F_ETH_UP, IF_OPER_UP,
+	    1);
+	expect("");
+	assert_false(linkstate_pending(ls));
+
+	/* A dump is the kernel's present state: taken as it is. */
+	feed_link_carrier(ls, RTM_NEWLINK, 4, "site1", F_ETH & ~IFF_UP,
+	    IF_OPER_DOWN, 0);
+	feed_addr(ls, RTM_NEWADDR, 4, "198.51.100.1/24");
+	linkstate_resync_begin(ls);
+	feed_link_carrier(ls, RTM_NEWLINK, 4, "site1", F_ETH_UP, IF_OPER_UP,
+	    1);
+	feed_addr(ls, RTM_NEWADDR, 4, "198.51.100.1/24");
+	linkstate_resync_end(ls);
+	expect("UP site1");
+	assert_false(linkstate_pending(ls));
 	linkstate_free(ls);
 }
 
@@ -907,6 +1046,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_veth_sequence),
+		cmocka_unit_test(test_carrier_table),
+		cmocka_unit_test(test_carrier_pending_expire),
 		cmocka_unit_test(test_addr_before_link),
 		cmocka_unit_test(test_tentative),
 		cmocka_unit_test(test_dadfailed),
