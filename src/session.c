@@ -269,6 +269,23 @@ session_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 	}
 }
 
+/* The address being tried, for logs and the report. */
+static void
+session_note_peer(struct session *s, const struct sockaddr *sa)
+{
+	session_addr_str(sa, s->peer, sizeof(s->peer));
+	snprintf(s->report.peer, sizeof(s->report.peer), "%s", s->peer);
+	s->report.peer_family = sa->sa_family;
+	if (sa->sa_family == AF_INET6)
+		memcpy(s->report.peer_addr, &((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr, 16);
+	else if (sa->sa_family == AF_INET)
+		memcpy(s->report.peer_addr, &((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr, 4);
+	else
+		s->report.peer_family = 0;
+}
+
 /*
  * An address failed with err (0: not an errno).  The relay is "not
  * reachable yet" only while every address failed for want of a route or
@@ -309,8 +326,7 @@ session_dial_trying_cb(const struct sockaddr *sa, socklen_t len, void *arg)
 	struct session	*s = arg;
 
 	(void)len;
-	session_addr_str(sa, s->peer, sizeof(s->peer));
-	snprintf(s->report.peer, sizeof(s->report.peer), "%s", s->peer);
+	session_note_peer(s, sa);
 	log_debug("relay %s: connecting to %s", s->r->name, s->peer);
 }
 
@@ -344,8 +360,7 @@ session_dial_done_cb(const struct dial_winner *w, void *arg)
 		    "%s", s->lasterr);
 		return;
 	}
-	session_addr_str(w->addr, s->peer, sizeof(s->peer));
-	snprintf(s->report.peer, sizeof(s->report.peer), "%s", s->peer);
+	session_note_peer(s, w->addr);
 	log_debug("relay %s: connected to %s", s->r->name, s->peer);
 	s->report.connect_ms = (int64_t)w->connect_ms;
 	s->t_phase = now_ms();
