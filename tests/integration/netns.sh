@@ -10,12 +10,12 @@
 # when the VPN's route to it appears ("vpn"); a blackhole or unreachable
 # route is no route ("reject"); thirty flaps within a second make at most
 # two sessions ("flaps"); route notifications lost to an overrun are
-# recovered ("overrun").
+# recovered ("overrun"); pppd's order on a tun named ppp0 ("ppp").
 #
 # usage: netns.sh [SCENARIO]
 #   Without an argument every scenario runs, each in its own process (own
 #   namespaces, listeners and temporary directory).  Needs root (else 77).
-SCENARIOS=(link vpn reject flaps overrun)
+SCENARIOS=(link vpn reject flaps overrun ppp)
 
 if [ $# -eq 0 ]; then
 	. "$(dirname "$0")/../e2e/scenarios.sh"
@@ -558,12 +558,84 @@ scenario_overrun() {
 	stop_etrnd
 }
 
+# 11. pppd's order on a tun named ppp0, as pppd makes it: the device, then
+# its addresses (local and peer), and the default route 150 ms later.  No
+# connection is tried before the route is there (the relay is beyond the
+# peer), the first SYN follows the route, exactly one session, nothing
+# counted as a failure.  Catches a trigger on the address alone (its
+# connect fails with ENETUNREACH and waits retry-min) on a real
+# point-to-point tun rather than a veth ("link" covers the veth).
+scenario_ppp() {
+	local tc t1
+	rm -f "$T/ppp.ready"
+	ip netns exec "$NS_SITE" python3 "$TESTS_DIR/tun-pipe.py" ppp0 \
+		"$NS_PROV" isp0 --lifetime 120 --ready "$T/ppp.ready" &
+	PIDS+=($!)
+	check "the tun devices exist" wait_for 10 test -e "$T/ppp.ready"
+	ip -n "$NS_PROV" link set isp0 up
+	ip -n "$NS_PROV" addr add 198.51.100.1/32 peer 198.51.100.7 dev isp0
+	ip -n "$NS_PROV" addr add 203.0.113.25/32 dev lo
+	CONF=$T/k.conf
+	cat >"$CONF" <<-CONF
+	[daemon]
+	watch = ppp*
+	settle = 0
+	retry-min = 10m
+	retry-max = 1h
+
+	[relay isp]
+	host = 203.0.113.25
+	domains = example.org
+	CONF
+	start_listener k 203.0.113.25
+	start_etrnd "$CONF" "$T/k.etrnd.log"
+	ip -n "$NS_SITE" link set ppp0 up
+	ip -n "$NS_SITE" addr add 198.51.100.7/32 peer 198.51.100.1 dev ppp0
+	check "ppp0 up with its addresses: the relay is not reachable yet" \
+		wait_for 5 grep -q "not reachable yet" "$T/k.etrnd.log"
+	sleep 0.15
+	check "no route yet: no connection tried" \
+		test "$(count_lines "$T/k.etrnd.log" "connecting to")" -eq 0
+	t0=$EPOCHREALTIME
+	ip -n "$NS_SITE" route add default dev ppp0
+	t1=$EPOCHREALTIME
+	if wait_for 5 grep -q "ETRN example.org" "$T/k.log"; then
+		echo "# default route on ppp0 -> ETRN: $(ms_since "$t0" "$T/k.log") ms" \
+			"after ip started, $(ms_since "$t1" "$T/k.log") ms after it returned"
+		ok "the default route appears: ETRN"
+	else
+		not_ok "the default route appears: ETRN"
+		cat "$T/k.etrnd.log"
+	fi
+	echo "# in etrnd's log, ppp0's route event -> connect:" \
+		"$(awk '/link ppp0: routes changed/ {r = $1}
+		    /connecting to/ && r {c = $1; exit}
+		    END {
+			split(substr(r, 12, 12), a, ":");
+			split(substr(c, 12, 12), b, ":");
+			printf "%.0f", ((b[1] - a[1]) * 3600 + (b[2] - a[2]) * 60 + b[3] - a[3]) * 1000
+		    }' "$T/k.etrnd.log") ms"
+	tc=$(awk '$3 == "CONNECT" {print $1; exit}' "$T/k.log")
+	check "the first connection after the route" \
+		awk -v a="$t0" -v b="${tc:-0}" 'BEGIN {exit !(b > a)}'
+	sleep 0.5
+	check "exactly one session" \
+		test "$(count_lines "$T/k.log" "CONNECT")" -eq 1
+	check "one connection tried in all" \
+		test "$(count_lines "$T/k.etrnd.log" "connecting to")" -eq 1
+	check "from ppp0's address" \
+		grep -q "^[0-9.]* 1 CONNECT 198.51.100.7$" "$T/k.log"
+	check "no failure logged, no backoff" no_failure "$T/k.etrnd.log"
+	stop_etrnd
+}
+
 case $1 in
 link) scenario_link ;;
 vpn) scenario_vpn ;;
 reject) scenario_reject ;;
 flaps) scenario_flaps ;;
 overrun) scenario_overrun ;;
+ppp) scenario_ppp ;;
 *) echo "unknown scenario $1; one of: ${SCENARIOS[*]}" >&2; exit 2 ;;
 esac
 finish
