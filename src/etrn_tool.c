@@ -35,6 +35,7 @@
 #include "resolver.h"
 #include "sched.h"
 #include "session.h"
+#include "sig.h"
 #include "util.h"
 
 #define CONNECT_TIMEOUT_MS	(30 * 1000)		/* as etrnd's default */
@@ -47,8 +48,7 @@
 struct tool {
 	struct event_base	*base;
 	struct resolver		*resolver;
-	struct event		*sig_int;
-	struct event		*sig_term;
+	struct sig_events	 sigs;
 	struct session		*session;
 	struct conf_relay	 relay;		/* the server, as a relay */
 	struct session_params	 params;	/* all but the domains */
@@ -199,6 +199,8 @@ tool_on_session_done(struct session *s, const struct etrn_result *res,
 	tool_start(t);
 }
 
+static const int	tool_sigs[] = { SIGINT, SIGTERM };
+
 /* First signal: QUIT and report; a second: leave at once. */
 static void
 tool_signal_cb(evutil_socket_t sig, short ev, void *arg)
@@ -216,17 +218,6 @@ tool_signal_cb(evutil_socket_t sig, short ev, void *arg)
 		session_shutdown(t->session);
 	else
 		event_base_loopexit(t->base, NULL);
-}
-
-static struct event *
-tool_signal(struct tool *t, int sig)
-{
-	struct event	*ev;
-
-	if ((ev = evsignal_new(t->base, sig, tool_signal_cb, t)) == NULL ||
-	    evsignal_add(ev, NULL) == -1)
-		fatalx("evsignal_new");
-	return ev;
 }
 
 /* As etrnd --once: refused beats temporary beats ok; ^C is temporary. */
@@ -247,10 +238,7 @@ static void
 tool_free(struct tool *t)
 {
 	session_free(t->session);
-	if (t->sig_int != NULL)
-		event_free(t->sig_int);
-	if (t->sig_term != NULL)
-		event_free(t->sig_term);
+	sig_events_deinit(&t->sigs);
 	resolver_free(t->resolver);
 	if (t->base != NULL)
 		event_base_free(t->base);
@@ -387,8 +375,8 @@ main(int argc, char *argv[])
 	if ((t.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	t.resolver = resolver_new(t.base);
-	t.sig_int = tool_signal(&t, SIGINT);
-	t.sig_term = tool_signal(&t, SIGTERM);
+	sig_events_init(&t.sigs, t.base, tool_sigs, nitems(tool_sigs),
+	    tool_signal_cb, &t);
 
 	tool_start(&t);
 	if (event_base_dispatch(t.base) == -1)

@@ -38,6 +38,7 @@
 #include "report.h"
 #include "resolver.h"
 #include "sched.h"
+#include "sig.h"
 #include "util.h"
 
 #define STOP_DEADLINE_MS	3000	/* SIGTERM: QUIT, then exit by this */
@@ -60,10 +61,7 @@ struct etrnd {
 	struct sched		*sched;
 	struct linkmon		*link;
 	struct control		*control;
-	struct event		*sig_hup;
-	struct event		*sig_term;
-	struct event		*sig_int;
-	struct event		*sig_usr1;
+	struct sig_events	 sigs;
 	struct event		*stop_ev;
 	int64_t			 started;	/* wall seconds */
 	int64_t			 reload_time;	/* wall seconds, 0 = never */
@@ -521,6 +519,9 @@ etrnd_stop(struct etrnd *d, const char *why)
 	sched_shutdown(d->sched);
 }
 
+/* What etrnd turns into events: reload, stop, stop, ask every relay. */
+static const int	etrnd_sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+
 static void
 etrnd_signal_cb(evutil_socket_t sig, short ev, void *arg)
 {
@@ -547,17 +548,6 @@ etrnd_signal_cb(evutil_socket_t sig, short ev, void *arg)
 	}
 }
 
-static struct event *
-etrnd_signal(struct etrnd *d, int sig)
-{
-	struct event	*ev;
-
-	if ((ev = evsignal_new(d->base, sig, etrnd_signal_cb, d)) == NULL ||
-	    evsignal_add(ev, NULL) == -1)
-		fatalx("evsignal_new");
-	return ev;
-}
-
 static void
 etrnd_free(struct etrnd *d)
 {
@@ -568,14 +558,7 @@ etrnd_free(struct etrnd *d)
 	linkmon_free(d->link);
 	notify_deinit();
 	sched_free(d->sched);
-	if (d->sig_usr1 != NULL)
-		event_free(d->sig_usr1);
-	if (d->sig_int != NULL)
-		event_free(d->sig_int);
-	if (d->sig_term != NULL)
-		event_free(d->sig_term);
-	if (d->sig_hup != NULL)
-		event_free(d->sig_hup);
+	sig_events_deinit(&d->sigs);
 	resolver_free(d->resolver);
 	if (d->base != NULL)
 		event_base_free(d->base);
@@ -716,10 +699,8 @@ main(int argc, char *argv[])
 		etrnd_free(&d);
 		return status;
 	}
-	d.sig_hup = etrnd_signal(&d, SIGHUP);
-	d.sig_term = etrnd_signal(&d, SIGTERM);
-	d.sig_int = etrnd_signal(&d, SIGINT);
-	d.sig_usr1 = etrnd_signal(&d, SIGUSR1);
+	sig_events_init(&d.sigs, d.base, etrnd_sigs, nitems(etrnd_sigs),
+	    etrnd_signal_cb, &d);
 
 	memset(&hooks, 0, sizeof(hooks));
 	hooks.before_session = etrnd_before_session;
