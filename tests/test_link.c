@@ -29,12 +29,11 @@
 
 #include <event2/event.h>
 
-#include <sched.h>
-
 #include "link.h"
 #include "linkstate.h"
 #include "log.h"
 #include "route.h"
+#include "testutil.h"
 #include "util.h"
 
 #define STEP_MS		5000	/* carrier goes through linkwatch: <= 1s */
@@ -104,21 +103,6 @@ expect_at(const char *want, uint64_t ms, int line)
 	got[0] = '\0';
 }
 #define expect(want, ms)	expect_at((want), (ms), __LINE__)
-
-static void
-sh(const char *fmt, ...)
-{
-	char	 cmd[1024];
-	va_list	 ap;
-	int	 rv;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rv = system(cmd);
-	if (rv != 0)
-		fail_msg("\"%s\" failed (%d)", cmd, rv);
-}
 
 static bool
 info(struct linkmon *lm, const char *name, struct linkstate_info *li)
@@ -546,15 +530,8 @@ main(void)
 		    teardown),
 	};
 
-	if (geteuid() != 0) {
-		printf("skipped: needs root for network namespaces\n");
+	if (!netns_enter())
 		return 77;
-	}
-	if (unshare(CLONE_NEWNET) == -1) {
-		printf("skipped: needs root for network namespaces "
-		    "(unshare: %s)\n", strerror(errno));
-		return 77;
-	}
 	log_init(getenv("ETRND_TEST_VERBOSE") != NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

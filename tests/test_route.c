@@ -23,26 +23,10 @@
 
 #include <linux/rtnetlink.h>
 
-#include <sched.h>
-
 #include "route.h"
+#include "testutil.h"
 
 #define DAD_TRIES	80	/* 100 ms each: one probe, one second */
-
-static void
-sh(const char *fmt, ...)
-{
-	char	 cmd[1024];
-	va_list	 ap;
-	int	 rv;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rv = system(cmd);
-	if (rv != 0)
-		fail_msg("\"%s\" failed (%d)", cmd, rv);
-}
 
 static int
 family_of(const char *addr)
@@ -341,16 +325,9 @@ main(void)
 		    teardown),
 	};
 
-	if (geteuid() != 0) {
-		printf("skipped: needs root for network namespaces\n");
-		return 77;
-	}
 	/* Private: everything made here goes with the process. */
-	if (unshare(CLONE_NEWNET) == -1) {
-		printf("skipped: needs root for network namespaces "
-		    "(unshare: %s)\n", strerror(errno));
+	if (!netns_enter())
 		return 77;
-	}
 	if (system("ip link set lo up") != 0) {
 		printf("skipped: ip(8) does not work here\n");
 		return 77;
