@@ -37,8 +37,8 @@
 #define CONF_IFNAME_MAX	15		/* IFNAMSIZ - 1 */
 #define CONF_WS		" \t"
 
-#define DEF_SETTLE_MS		(2 * 1000)
-#define DEF_HOLDDOWN_MS		0	/* opt-in until settle defaults to 0 */
+#define DEF_SETTLE_MS		0
+#define DEF_HOLDDOWN_MS		(2 * 1000)
 #define DEF_INTERVAL_MS		0
 #define DEF_RETRY_MIN_MS	(30 * 1000)
 #define DEF_RETRY_MAX_MS	(30 * 60 * 1000)
@@ -877,6 +877,19 @@ conf_end(struct parser *p)
 	size_t			 i, j;
 
 	conf_end_section(p);
+	/*
+	 * The hold-down is the default since settle's default became 0; a
+	 * file that sets settle keeps what it meant when it was written:
+	 * "settle = 0" asks at every link-up, a settle > 0 waits.
+	 */
+	if (p->daemon_seen[DK_SETTLE] != 0 &&
+	    p->daemon_seen[DK_HOLDDOWN] == 0)
+		conf->holddown_ms = 0;
+	if (conf->settle_ms > 0 && conf->holddown_ms > 0)
+		ini_error(p->ini, p->daemon_seen[DK_HOLDDOWN], "hold-down: "
+		    "not with settle = %s (settle waits for the link to stay "
+		    "up; the hold-down runs at once: choose one)",
+		    fmt_duration(conf->settle_ms, a, sizeof a));
 	if (conf->retry_min_ms > conf->retry_max_ms) {
 		fmt_duration(conf->retry_min_ms, a, sizeof a);
 		fmt_duration(conf->retry_max_ms, b, sizeof b);

@@ -91,6 +91,8 @@ test_issue_example(void **state)
 	assert_string_equal(conf->watch[0], "site0");
 	assert_string_equal(conf->watch[1], "ppp*");
 	assert_int_equal(conf->settle_ms, 0);
+	/* "settle = 0" written out asks at every link-up, as it always did. */
+	assert_int_equal(conf->holddown_ms, 0);
 	assert_int_equal(conf->interval_ms, 0);
 	assert_int_equal(conf->nrelays, 1);
 	r = &conf->relays[0];
@@ -117,8 +119,9 @@ test_defaults(void **state)
 	assert_int_equal(conf->nwatch, 0);
 	assert_null(conf->watch);
 	assert_int_equal(conf->linkup, CONF_LINKUP_RUNNING);
-	assert_int_equal(conf->settle_ms, 2000);
-	assert_int_equal(conf->holddown_ms, 0);
+	/* At once at link-up, then a window of 2 s for further ones. */
+	assert_int_equal(conf->settle_ms, 0);
+	assert_int_equal(conf->holddown_ms, 2000);
 	assert_int_equal(conf->interval_ms, 0);
 	assert_true(conf->run_at_start);
 	assert_null(conf->helo);
@@ -272,6 +275,46 @@ test_daemon_values(void **state)
 		assert_int_equal(conf->max_sessions, t[i].max_sessions);
 		conf_free(conf);
 	}
+}
+
+/*
+ * settle and hold-down: the file's own words keep their meaning.  No
+ * settle: the hold-down (2 s, or as set); settle = 0 written: every
+ * link-up unless hold-down is set too; settle > 0: a wait, and a
+ * hold-down beside it is an error at its line.
+ */
+static void
+test_settle_holddown(void **state)
+{
+	static const struct {
+		const char	*daemon;
+		uint64_t	 settle, holddown;
+	} t[] = {
+		{ "", 0, 2000 },
+		{ "hold-down = 5s\n", 0, 5000 },
+		{ "hold-down = 0\n", 0, 0 },
+		{ "settle = 0\n", 0, 0 },
+		{ "settle = 0\nhold-down = 3s\n", 0, 3000 },
+		{ "hold-down = 3s\nsettle = 0\n", 0, 3000 },
+		{ "settle = 2s\n", 2000, 0 },
+		{ "settle = 2s\nhold-down = 0\n", 2000, 0 },
+	};
+	struct conf	*conf;
+	char		 text[256];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < nitems(t); i++) {
+		snprintf(text, sizeof text, "[daemon]\n%s" RELAY, t[i].daemon);
+		conf = parse_ok(text);
+		assert_int_equal(conf->settle_ms, t[i].settle);
+		assert_int_equal(conf->holddown_ms, t[i].holddown);
+		conf_free(conf);
+	}
+	snprintf(text, sizeof text, "[daemon]\nsettle = 2s\n"
+	    "hold-down = 1s\n" RELAY);
+	parse_fail(text, strlen(text), "t.conf:3: hold-down: not with settle = 2s (settle waits for the "
+	    "link to stay up; the hold-down runs at once: choose one)\n");
 }
 
 /* Every duration key accepts durations; the zero rule differs. */
@@ -1670,7 +1713,8 @@ test_summary(void **state)
 	    "br-* veth* virbr* vnet* lxcbr* lxdbr* ve-* vb-* vz-* podman* cni* "
 	    "flannel* cali* vboxnet* vmnet*)\n"
 	    "  link-up          running\n"
-	    "  settle           2s\n"
+	    "  settle           0ms\n"
+	    "  hold-down        2s\n"
 	    "  interval         off\n"
 	    "  run-at-start     yes\n"
 	    "  retry            30s to 30m, give up after 6h\n"
@@ -1694,6 +1738,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_issue_example),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_settle_holddown),
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_daemon_values),
 		cmocka_unit_test(test_duration_keys),
