@@ -134,21 +134,30 @@ route_reject(int error, struct route_info *ri)
 	return -1;
 }
 
-/* Read until the answer to seq: 0, or -1 with errno. */
+/*
+ * One message answering our request: 1 when it was the last we need, 0 to
+ * read on, -1 with errno.
+ */
+typedef int route_msg_fn(struct nlmsghdr *, void *arg);
+
+/*
+ * Hand each message answering seq to fn until it says it was the last, in
+ * at most max datagrams: 0, or -1 with errno (ETIMEDOUT from the socket's
+ * deadline, EPROTO for what no kernel sends, or fn's).
+ */
 static int
-route_recv(int fd, uint32_t seq, struct route_info *ri)
+route_recv_each(int fd, uint32_t seq, int max, route_msg_fn *fn, void *arg)
 {
 	union {
 		struct nlmsghdr	 nh;
-		char		 buf[8192];
+		char		 buf[32768];
 	} u;
 	struct nlmsghdr		*nh;
-	struct nlmsgerr		*err;
 	ssize_t			 n;
 	size_t			 off, len, step;
-	int			 i;
+	int			 i, rv;
 
-	for (i = 0; i < ROUTE_RECV_MAX; i++) {
+	for (i = 0; i < max; i++) {
 		n = recv(fd, u.buf, sizeof(u.buf), MSG_TRUNC);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -157,10 +166,8 @@ route_recv(int fd, uint32_t seq, struct route_info *ri)
 				errno = ETIMEDOUT;
 			return -1;
 		}
-		if ((size_t)n > sizeof(u.buf)) {
-			errno = EPROTO;
-			return -1;
-		}
+		if ((size_t)n > sizeof(u.buf))
+			goto bad;
 		/* NLMSG_OK()/NLMSG_NEXT() without their signed length. */
 		len = (size_t)n;
 		for (off = 0; len - off >= sizeof(*nh); off += step) {
@@ -173,19 +180,34 @@ route_recv(int fd, uint32_t seq, struct route_info *ri)
 				step = len - off;
 			if (nh->nlmsg_seq != seq)
 				continue;
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				/* No acknowledgement was asked for. */
-				if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*err)))
-					goto bad;
-				err = NLMSG_DATA(nh);
-				if (err->error >= 0)
-					goto bad;
-				return route_reject(-err->error, ri);
-			}
-			if (nh->nlmsg_type == RTM_NEWROUTE)
-				return route_parse(nh, ri);
+			if ((rv = fn(nh, arg)) != 0)
+				return rv == 1 ? 0 : -1;
 		}
 	}
+bad:
+	errno = EPROTO;
+	return -1;
+}
+
+/* The answer to RTM_GETROUTE: a route, or a reject type as an error. */
+static int
+route_get_msg(struct nlmsghdr *nh, void *arg)
+{
+	struct route_info	*ri = arg;
+	struct nlmsgerr		*err;
+
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		/* No acknowledgement was asked for. */
+		if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*err)))
+			goto bad;
+		err = NLMSG_DATA(nh);
+		if (err->error >= 0)
+			goto bad;
+		return route_reject(-err->error, ri) == 0 ? 1 : -1;
+	}
+	if (nh->nlmsg_type == RTM_NEWROUTE)
+		return route_parse(nh, ri) == 0 ? 1 : -1;
+	return 0;
 bad:
 	errno = EPROTO;
 	return -1;
@@ -254,7 +276,8 @@ route_get(int family, const void *addr, struct route_info *ri)
 		return -1;
 	if (route_send(fd, &req, req.nh.nlmsg_len) == -1)
 		goto out;
-	rv = route_recv(fd, req.nh.nlmsg_seq, ri);
+	rv = route_recv_each(fd, req.nh.nlmsg_seq, ROUTE_RECV_MAX,
+	    route_get_msg, ri);
 	if (rv == 0 && ri->ifindex > 0 &&
 	    if_indextoname((unsigned)ri->ifindex, ri->ifname) == NULL)
 		ri->ifname[0] = '\0';	/* gone since: the index stays */
@@ -271,66 +294,37 @@ out:
 	return rv;
 }
 
-/*
- * Read a dump to its end, keeping in ri the main table's default route with
- * the lowest metric.  The dump is bounded by ROUTE_DUMP_MAX datagrams.
- */
-static int
-route_recv_default(int fd, uint32_t seq, struct route_info *ri)
-{
-	union {
-		struct nlmsghdr	 nh;
-		char		 buf[32768];
-	} u;
-	struct route_info	 one;
-	struct nlmsghdr		*nh;
-	ssize_t			 n;
-	size_t			 off, len, step;
-	bool			 found = false;
-	int			 i;
+/* A dump of routes: the main table's default with the lowest metric. */
+struct route_best {
+	struct route_info	*ri;
+	bool			 found;
+};
 
-	for (i = 0; i < ROUTE_DUMP_MAX; i++) {
-		n = recv(fd, u.buf, sizeof(u.buf), MSG_TRUNC);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				errno = ETIMEDOUT;
-			return -1;
-		}
-		if ((size_t)n > sizeof(u.buf))
-			goto bad;
-		len = (size_t)n;
-		for (off = 0; len - off >= sizeof(*nh); off += step) {
-			nh = (struct nlmsghdr *)(void *)(u.buf + off);
-			if (nh->nlmsg_len < sizeof(*nh) ||
-			    nh->nlmsg_len > len - off)
-				goto bad;
-			if ((step = NLMSG_ALIGN(nh->nlmsg_len)) > len - off)
-				step = len - off;
-			if (nh->nlmsg_seq != seq)
-				continue;
-			if (nh->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (nh->nlmsg_type == NLMSG_ERROR)
-				goto bad;
-			if (nh->nlmsg_type != RTM_NEWROUTE)
-				continue;
-			memset(&one, 0, sizeof(one));
-			one.family = ri->family;
-			if (route_parse(nh, &one) == -1)
-				return -1;
-			if (one.dst_len != 0 || one.table != RT_TABLE_MAIN)
-				continue;
-			if (!found || one.metric < ri->metric) {
-				*ri = one;
-				found = true;
-			}
-		}
+static int
+route_default_msg(struct nlmsghdr *nh, void *arg)
+{
+	struct route_best	*best = arg;
+	struct route_info	 one;
+
+	if (nh->nlmsg_type == NLMSG_DONE)
+		return 1;
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		errno = EPROTO;
+		return -1;
 	}
-bad:
-	errno = EPROTO;
-	return -1;
+	if (nh->nlmsg_type != RTM_NEWROUTE)
+		return 0;
+	memset(&one, 0, sizeof(one));
+	one.family = best->ri->family;
+	if (route_parse(nh, &one) == -1)
+		return -1;
+	if (one.dst_len != 0 || one.table != RT_TABLE_MAIN)
+		return 0;
+	if (!best->found || one.metric < best->ri->metric) {
+		*best->ri = one;
+		best->found = true;
+	}
+	return 0;
 }
 
 int
@@ -340,7 +334,8 @@ route_default(int family, struct route_info *ri)
 		struct nlmsghdr	 nh;
 		struct rtmsg	 rtm;
 	} req;
-	int	 fd, rv = -1, saved;
+	struct route_best	 best = { ri, false };
+	int			 fd, rv = -1, saved;
 
 	memset(ri, 0, sizeof(*ri));
 	ri->family = family;
@@ -357,7 +352,9 @@ route_default(int family, struct route_info *ri)
 	if ((fd = route_socket()) == -1)
 		return -1;
 	if (route_send(fd, &req, sizeof(req)) != -1)
-		rv = route_recv_default(fd, req.nh.nlmsg_seq, ri);
+		/* The dump is bounded by ROUTE_DUMP_MAX datagrams. */
+		rv = route_recv_each(fd, req.nh.nlmsg_seq, ROUTE_DUMP_MAX,
+		    route_default_msg, &best);
 	if (rv == 0 && ri->ifindex > 0 &&
 	    if_indextoname((unsigned)ri->ifindex, ri->ifname) == NULL)
 		ri->ifname[0] = '\0';
