@@ -43,10 +43,10 @@ struct sched_relay {
 	const struct conf_relay	*conf;		/* NULL once removed */
 	char			*name;
 	struct session		*session;
-	int			 af;		/* the relay's address: family */
-	unsigned char		 addr[16];	/* and the address */
-	bool			 learnt;	/* a name's, as its last session
-						   found it (else a literal) */
+	/* The relay's address, or a name's as its last session found them. */
+	struct session_addr	 addrs[SESSION_ADDRS_MAX];
+	size_t			 naddrs;
+	bool			 learnt;	/* a name's (else a literal) */
 	bool			 route_known;	/* route holds what status shows */
 	char			 route[64];	/* "via ppp0", "no route" */
 	struct event		*retry_ev;
@@ -186,7 +186,7 @@ sched_retry_cb(evutil_socket_t fd, short ev, void *arg)
 	 * to its old one is tried, and the session learns the new one.
 	 */
 	if (sr->rl.state == RELAY_S_NOROUTE && sr->learnt)
-		sr->af = 0;
+		sr->naddrs = 0;
 	relay_want(&sr->rl, RELAY_T_RETRY);
 	sched_decide(sr);
 }
@@ -261,10 +261,11 @@ sched_relay_new(struct sched *sc, const struct conf_relay *cr)
 	sr->shown = sr->rl.state;
 	if ((sr->retry_ev = evtimer_new(sc->base, sched_retry_cb, sr)) == NULL)
 		fatalx("evtimer_new");
-	if (inet_pton(AF_INET, cr->host, sr->addr) == 1)
-		sr->af = AF_INET;
-	else if (inet_pton(AF_INET6, cr->host, sr->addr) == 1)
-		sr->af = AF_INET6;
+	if (inet_pton(AF_INET, cr->host, sr->addrs[0].addr) == 1)
+		sr->addrs[0].family = AF_INET;
+	else if (inet_pton(AF_INET6, cr->host, sr->addrs[0].addr) == 1)
+		sr->addrs[0].family = AF_INET6;
+	sr->naddrs = sr->addrs[0].family != 0;
 	sched_route_update(sr);
 	return sr;
 }
@@ -605,8 +606,9 @@ sched_route_via(struct sched_relay *sr, const struct route_info *ri,
 /*
  * Ask the kernel how it would reach the relay now, and keep the answer
  * for status; true if it has no usable route.  A relay given as an address
- * is asked about that address; one given by a name about the address its
- * last session used, or before any session about the default route.  A
+ * is asked about that address; one given by a name about the addresses its
+ * last session resolved (reachable when any of them is: broken IPv6 beside
+ * working IPv4), or before any session about the default route.  A
  * relay with a source address is not asked (policy routing by source would
  * need the source in the question).  Only an address's answer says "no
  * route": a name not resolved yet is tried, and its session, failing for
@@ -619,12 +621,15 @@ sched_route_via(struct sched_relay *sr, const struct route_info *ri,
 static bool
 sched_route_update(struct sched_relay *sr)
 {
-	struct route_info	ri;
+	struct route_info	ri, first;
+	size_t			i;
+	bool			asked = false;
 
+	memset(&first, 0, sizeof(first));
 	sr->route_known = false;
 	if (sr->conf->source != NULL)
 		return false;
-	if (sr->af == 0) {
+	if (sr->naddrs == 0) {
 		/* A name, not resolved yet: the default route, if usable. */
 		if (sched_default_route(sr->sched, &ri) == 0) {
 			sr->route_known = true;
@@ -632,35 +637,47 @@ sched_route_update(struct sched_relay *sr)
 		}
 		return false;
 	}
-	if (route_get(sr->af, sr->addr, &ri) == -1)
+	/* Reachable if any of its addresses is (broken IPv6 beside IPv4). */
+	for (i = 0; i < sr->naddrs; i++) {
+		if (route_get(sr->addrs[i].family, sr->addrs[i].addr,
+		    &ri) == -1)
+			continue;
+		if (!asked)
+			first = ri;
+		asked = true;
+		if (ri.type == RTN_LOCAL) {
+			sr->route_known = true;
+			snprintf(sr->route, sizeof(sr->route), "local");
+			return false;
+		}
+		if (route_usable(&ri)) {
+			sr->route_known = true;
+			sched_route_via(sr, &ri, "");
+			return false;
+		}
+	}
+	if (!asked)
 		return false;
 	sr->route_known = true;
-	if (ri.type == RTN_LOCAL) {
-		snprintf(sr->route, sizeof(sr->route), "local");
-		return false;
-	}
-	if (route_usable(&ri)) {
-		sched_route_via(sr, &ri, "");
-		return false;
-	}
-	snprintf(sr->route, sizeof(sr->route), "%s", ri.type == RTN_UNICAST ?
-	    "no usable source address" : route_type_name(ri.type));
+	snprintf(sr->route, sizeof(sr->route), "%s", first.type ==
+	    RTN_UNICAST ? "no usable source address" :
+	    route_type_name(first.type));
 	log_debug("relay %s: %s: %s", sr->name, sr->conf->host, sr->route);
 	return true;
 }
 
-/* A name's address, as the session that just ended found it. */
+/* A name's addresses, as the session that just ended found them. */
 static void
-sched_learn_addr(struct sched_relay *sr, const struct session *s)
+sched_learn_addrs(struct sched_relay *sr, const struct session *s)
 {
 	const struct session_report	*rep = session_report(s);
 
-	if (sr->af != 0 && !sr->learnt)
+	if (sr->naddrs > 0 && !sr->learnt)
 		return;			/* a literal: nothing to learn */
-	if (rep->peer_family != AF_INET && rep->peer_family != AF_INET6)
-		return;
-	sr->af = rep->peer_family;
-	memcpy(sr->addr, rep->peer_addr, sizeof(sr->addr));
+	if (rep->naddrs == 0)
+		return;			/* not resolved: keep what we knew */
+	memcpy(sr->addrs, rep->addrs, sizeof(sr->addrs));
+	sr->naddrs = rep->naddrs;
 	sr->learnt = true;
 }
 
@@ -700,7 +717,7 @@ sched_on_session_done(struct session *s, const struct etrn_result *res,
 		sched_check_idle(sc);
 		return;
 	}
-	sched_learn_addr(sr, s);
+	sched_learn_addrs(sr, s);
 	if (etrn->esmtp && !etrn->etrn_advertised && !sr->warned_no_etrn) {
 		log_warnx("relay %s: the server does not list ETRN in its EHLO "
 		    "reply; asking anyway", sr->name);

@@ -205,6 +205,31 @@ session_end(struct session *s)
 	session_free(s);
 }
 
+/* The addresses the name has now, for the owner's route checks. */
+static void
+session_note_addrs(struct session *s, const struct evutil_addrinfo *ai)
+{
+	struct session_addr	*a;
+
+	s->report.naddrs = 0;
+	for (; ai != NULL && s->report.naddrs < SESSION_ADDRS_MAX;
+	    ai = ai->ai_next) {
+		a = &s->report.addrs[s->report.naddrs];
+		if (ai->ai_family == AF_INET &&
+		    ai->ai_addrlen >= sizeof(struct sockaddr_in))
+			memcpy(a->addr, &((const struct sockaddr_in *)
+			    (const void *)ai->ai_addr)->sin_addr, 4);
+		else if (ai->ai_family == AF_INET6 &&
+		    ai->ai_addrlen >= sizeof(struct sockaddr_in6))
+			memcpy(a->addr, &((const struct sockaddr_in6 *)
+			    (const void *)ai->ai_addr)->sin6_addr, 16);
+		else
+			continue;
+		a->family = ai->ai_family;
+		s->report.naddrs++;
+	}
+}
+
 static void
 session_resolve_cb(int result, struct evutil_addrinfo *ai, void *arg)
 {
@@ -220,6 +245,7 @@ session_resolve_cb(int result, struct evutil_addrinfo *ai, void *arg)
 		return;
 	}
 	s->noroute = ai != NULL;
+	session_note_addrs(s, ai);
 	snprintf(s->lasterr, sizeof(s->lasterr), "no address for %s",
 	    s->r->host);
 	session_connect(s, ai);
@@ -275,15 +301,6 @@ session_note_peer(struct session *s, const struct sockaddr *sa)
 {
 	session_addr_str(sa, s->peer, sizeof(s->peer));
 	snprintf(s->report.peer, sizeof(s->report.peer), "%s", s->peer);
-	s->report.peer_family = sa->sa_family;
-	if (sa->sa_family == AF_INET6)
-		memcpy(s->report.peer_addr, &((const struct sockaddr_in6 *)
-		    (const void *)sa)->sin6_addr, 16);
-	else if (sa->sa_family == AF_INET)
-		memcpy(s->report.peer_addr, &((const struct sockaddr_in *)
-		    (const void *)sa)->sin_addr, 4);
-	else
-		s->report.peer_family = 0;
 }
 
 /*

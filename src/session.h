@@ -58,6 +58,13 @@ struct session_params {
 	bool			 probe;		/* QUIT instead of ETRN */
 };
 
+#define SESSION_ADDRS_MAX	8
+
+struct session_addr {
+	int		 family;	/* AF_INET or AF_INET6 */
+	unsigned char	 addr[16];	/* network order, 4 or 16 used */
+};
+
 /*
  * What one session met, step by step, for etrnd --check.  Times are in
  * milliseconds, -1 where the step was not reached: resolving; connecting
@@ -66,8 +73,9 @@ struct session_params {
  */
 struct session_report {
 	char		 peer[64];	/* the address tried last */
-	int		 peer_family;	/* and as bytes: AF_INET(6), or 0 */
-	unsigned char	 peer_addr[16];
+	/* The name's addresses as resolved (the first SESSION_ADDRS_MAX). */
+	struct session_addr	 addrs[SESSION_ADDRS_MAX];
+	size_t		 naddrs;
 	int64_t		 resolve_ms;
 	int64_t		 connect_ms;
 	int64_t		 greeting_ms;
