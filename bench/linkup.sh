@@ -32,7 +32,7 @@ GAP=${GAP:-2.1}
 # kernel's acknowledgement wakes it, which on a loaded machine can be late
 # by more than etrnd takes; real-time priority makes that wakeup prompt.
 RT=()
-command -v chrt >/dev/null && RT=(chrt -f 10)
+chrt -f 10 true 2>/dev/null && RT=(chrt -f 10)
 need_netns
 setup_world
 # STATIC_NEIGH=1: permanent ARP entries on both ends, so that a connect
