@@ -7,15 +7,16 @@
 # failed on; a redial with a new address ends the session it strands; an
 # IPv6 address in duplicate address detection is waited for, not failed on
 # (all these in "link"); a relay reachable only through a VPN is asked
-# when the VPN's route to it appears ("vpn"); a blackhole or unreachable
-# route is no route ("reject"); thirty flaps within a second make at most
-# two sessions ("flaps"); route notifications lost to an overrun are
-# recovered ("overrun"); pppd's order on a tun named ppp0 ("ppp").
+# when the VPN's route to it appears ("vpn", "vpn-default"); a blackhole
+# or unreachable route is no route ("reject"); thirty flaps within a
+# second make at most two sessions ("flaps"); route notifications lost to
+# an overrun are recovered ("overrun"); pppd's order on a tun named ppp0
+# ("ppp").
 #
 # usage: netns.sh [SCENARIO]
 #   Without an argument every scenario runs, each in its own process (own
 #   namespaces, listeners and temporary directory).  Needs root (else 77).
-SCENARIOS=(link vpn reject flaps overrun ppp)
+SCENARIOS=(link vpn vpn-default reject flaps overrun ppp)
 
 if [ $# -eq 0 ]; then
 	. "$(dirname "$0")/../e2e/scenarios.sh"
@@ -275,6 +276,25 @@ not() {
 	! "$@" 2>/dev/null
 }
 
+# todo DESCRIPTION COMMAND...: an assertion etrnd is known to fail; said,
+# not counted (TAP's TODO).  When it passes, make it a check.
+todo() {
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok - $what # TODO passes now: make it a check"
+	else
+		echo "not ok - $what # TODO etrnd bug, reported"
+	fi
+}
+
+# before LOG FIRST THEN: the first line matching FIRST comes before any
+# line matching THEN.
+before() {
+	awk -v a="$2" -v b="$3" '$0 ~ b {exit 1} $0 ~ a {found = 1; exit 0}
+	    END {exit !found}' "$1"
+}
+
 # no_failure LOG: nothing counted as a failure, nothing backed off.
 no_failure() {
 	! grep "temporary failure\|asking again\|still failing" "$1"
@@ -295,10 +315,12 @@ ms_since() {
 # Catches a trigger on "a watched link is up" alone (it connects at once,
 # gets ENETUNREACH and counts a failure), and a relay that is not run when
 # a route appears on links that were up already.  retry-min is long so no
-# timer can stand in for the route event.  settle = 0 (every link-up asks,
-# no hold-down) until the default hold-down stops making a second run at
-# its end for vpn0's link-up, which the route's run already answered.
+# timer can stand in for the route event.  "vpn" runs with settle = 0
+# (every link-up asks, no hold-down); "vpn-default" with the default
+# hold-down, whose end makes a second run for vpn0's link-up though the
+# route's run answered it: its session counts are TODO until that is fixed.
 scenario_vpn() {
+	local settle=$1 count=$2
 	rm -f "$T/vpn.ready"
 	ip netns exec "$NS_SITE" python3 "$TESTS_DIR/tun-pipe.py" vpn0 \
 		"$NS_PROV" vpnp0 --lifetime 120 --ready "$T/vpn.ready" &
@@ -311,7 +333,7 @@ scenario_vpn() {
 	cat >"$CONF" <<-CONF
 	[daemon]
 	watch = site0 vpn*
-	settle = 0
+	$settle
 	retry-min = 10m
 	retry-max = 1h
 
@@ -346,9 +368,9 @@ scenario_vpn() {
 	# Past the end of a 2 s hold-down that vpn0's link-up fell into: the
 	# run the route made is the run that link-up asked for.
 	sleep 2.5
-	check "exactly one session" \
+	$count "exactly one session" \
 		test "$(count_lines "$T/g.log" "ETRN example.org")" -eq 1
-	check "one connection tried in all" \
+	$count "one connection tried in all" \
 		test "$(count_lines "$T/g.etrnd.log" "connecting to")" -eq 1
 	check "through the VPN, from its address" \
 		grep -q "^[0-9.]* 1 CONNECT 203.0.113.1$" "$T/g.log"
@@ -402,6 +424,11 @@ scenario_reject() {
 		not_ok "the route restored: ETRN"
 		cat "$T/h.etrnd.log"
 	fi
+	# The relay had no session in the hold-down: its first transition to
+	# reachable should run at once (issue 11, section 2), but a relay the
+	# link-down put in waitlink waits for the hold-down's end (~1 s).
+	todo "the route restored: asked at once, not at the hold-down's end" \
+		before "$T/h.etrnd.log" "connecting to" "hold-down: over"
 	# Past the end of a 2 s hold-down that the second link-up fell into.
 	sleep 2.5
 	check "blackhole, then the route: exactly one session" \
@@ -631,7 +658,8 @@ scenario_ppp() {
 
 case $1 in
 link) scenario_link ;;
-vpn) scenario_vpn ;;
+vpn) scenario_vpn "settle = 0" check ;;
+vpn-default) scenario_vpn "" todo ;;
 reject) scenario_reject ;;
 flaps) scenario_flaps ;;
 overrun) scenario_overrun ;;
