@@ -10,6 +10,12 @@
 #include <stdint.h>
 #include <net/if.h>
 
+/* An address to ask about. */
+struct route_addr {
+	int		 family;	/* AF_INET or AF_INET6 */
+	unsigned char	 addr[16];	/* network order, 4 or 16 used */
+};
+
 struct route_info {
 	int		 family;	/* AF_INET or AF_INET6, as asked */
 	unsigned char	 dst[16];	/* the address asked about */

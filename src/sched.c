@@ -30,6 +30,7 @@
 #include "probe.h"
 #include "relay.h"
 #include "report.h"
+#include "reach.h"
 #include "route.h"
 #include "sched.h"
 #include "session.h"
@@ -43,12 +44,7 @@ struct sched_relay {
 	const struct conf_relay	*conf;		/* NULL once removed */
 	char			*name;
 	struct session		*session;
-	/* The relay's address, or a name's as its last session found them. */
-	struct session_addr	 addrs[SESSION_ADDRS_MAX];
-	size_t			 naddrs;
-	bool			 learnt;	/* a name's (else a literal) */
-	bool			 route_known;	/* route holds what status shows */
-	char			 route[64];	/* "via ppp0", "no route" */
+	struct reach		 reach;		/* can the kernel reach it */
 	struct event		*retry_ev;
 	enum relay_state	 shown;		/* the state last traced */
 	bool			 warned_no_etrn;
@@ -105,10 +101,7 @@ struct sched {
 	struct sched_tls	*tls;		/* contexts of this configuration */
 	size_t			 ntls;
 
-	/* The default route, for names not resolved yet; reset by changes. */
-	struct route_info	 defroute;
-	bool			 defroute_known;
-	bool			 defroute_ok;
+	struct reach_net	 net;		/* what the relays' checks share */
 
 	TAILQ_HEAD(, sched_waiter) waiters;
 };
@@ -185,8 +178,8 @@ sched_retry_cb(evutil_socket_t fd, short ev, void *arg)
 	 * A name's address may have moved: the end of a wait for a route
 	 * to its old one is tried, and the session learns the new one.
 	 */
-	if (sr->rl.state == RELAY_S_NOROUTE && sr->learnt)
-		sr->naddrs = 0;
+	if (sr->rl.state == RELAY_S_NOROUTE)
+		reach_forget(&sr->reach);
 	relay_want(&sr->rl, RELAY_T_RETRY);
 	sched_decide(sr);
 }
@@ -261,11 +254,7 @@ sched_relay_new(struct sched *sc, const struct conf_relay *cr)
 	sr->shown = sr->rl.state;
 	if ((sr->retry_ev = evtimer_new(sc->base, sched_retry_cb, sr)) == NULL)
 		fatalx("evtimer_new");
-	if (inet_pton(AF_INET, cr->host, sr->addrs[0].addr) == 1)
-		sr->addrs[0].family = AF_INET;
-	else if (inet_pton(AF_INET6, cr->host, sr->addrs[0].addr) == 1)
-		sr->addrs[0].family = AF_INET6;
-	sr->naddrs = sr->addrs[0].family != 0;
+	reach_init(&sr->reach, cr->host, cr->source != NULL);
 	sched_route_update(sr);
 	return sr;
 }
@@ -568,117 +557,15 @@ sched_step(struct sched_relay *sr, const struct relay_step *st,
 		sched_check_waiters(sr->sched);
 }
 
-/*
- * A usable default route, IPv4's or else IPv6's, looked up once per
- * network change: 0 and ri, or -1 when there is none.
- */
-static int
-sched_default_route(struct sched *sc, struct route_info *ri)
-{
-	if (!sc->defroute_known) {
-		sc->defroute_known = true;
-		sc->defroute_ok = (route_default(AF_INET, &sc->defroute) == 0 &&
-		    route_usable(&sc->defroute)) ||
-		    (route_default(AF_INET6, &sc->defroute) == 0 &&
-		    route_usable(&sc->defroute));
-	}
-	if (!sc->defroute_ok)
-		return -1;
-	*ri = sc->defroute;
-	return 0;
-}
-
-/* The route's words for status: "via ppp0", "via eth0 (not watched)". */
-static void
-sched_route_via(struct sched_relay *sr, const struct route_info *ri,
-    const char *what)
-{
-	struct sched	*sc = sr->sched;
-	bool		 watched = ri->ifname[0] == '\0' ||
-			    sc->hooks.watched == NULL ||
-			    sc->hooks.watched(ri->ifname, sc->hooks.arg);
-
-	snprintf(sr->route, sizeof(sr->route), "via %s%s%s",
-	    ri->ifname[0] != '\0' ? ri->ifname : "?", what,
-	    watched ? "" : " (not watched)");
-}
-
-/*
- * Ask the kernel how it would reach the relay now, and keep the answer
- * for status; true if it has no usable route.  A relay given as an address
- * is asked about that address; one given by a name about the addresses its
- * last session resolved (reachable when any of them is: broken IPv6 beside
- * working IPv4), or before any session about the default route.  A
- * relay with a source address is not asked (policy routing by source would
- * need the source in the question).  Only an address's answer says "no
- * route": a name not resolved yet is tried, and its session, failing for
- * want of a route, learns its address.  When in doubt, false: try.
- *
- * Any interface that is up counts, watched or not: a secondary reached
- * over the LAN while ppp0 is the watched link is still worth asking when
- * ppp0 comes up; status says "(not watched)".
- */
+/* Ask the kernel how it would reach the relay now: true if it cannot. */
 static bool
 sched_route_update(struct sched_relay *sr)
 {
-	struct route_info	ri, first;
-	size_t			i;
-	bool			asked = false;
-
-	memset(&first, 0, sizeof(first));
-	sr->route_known = false;
-	if (sr->conf->source != NULL)
+	if (!reach_update(&sr->reach, &sr->sched->net))
 		return false;
-	if (sr->naddrs == 0) {
-		/* A name, not resolved yet: the default route, if usable. */
-		if (sched_default_route(sr->sched, &ri) == 0) {
-			sr->route_known = true;
-			sched_route_via(sr, &ri, " (default route)");
-		}
-		return false;
-	}
-	/* Reachable if any of its addresses is (broken IPv6 beside IPv4). */
-	for (i = 0; i < sr->naddrs; i++) {
-		if (route_get(sr->addrs[i].family, sr->addrs[i].addr,
-		    &ri) == -1)
-			continue;
-		if (!asked)
-			first = ri;
-		asked = true;
-		if (ri.type == RTN_LOCAL) {
-			sr->route_known = true;
-			snprintf(sr->route, sizeof(sr->route), "local");
-			return false;
-		}
-		if (route_usable(&ri)) {
-			sr->route_known = true;
-			sched_route_via(sr, &ri, "");
-			return false;
-		}
-	}
-	if (!asked)
-		return false;
-	sr->route_known = true;
-	snprintf(sr->route, sizeof(sr->route), "%s", first.type ==
-	    RTN_UNICAST ? "no usable source address" :
-	    route_type_name(first.type));
-	log_debug("relay %s: %s: %s", sr->name, sr->conf->host, sr->route);
+	log_debug("relay %s: %s: %s", sr->name, sr->conf->host,
+	    reach_route(&sr->reach));
 	return true;
-}
-
-/* A name's addresses, as the session that just ended found them. */
-static void
-sched_learn_addrs(struct sched_relay *sr, const struct session *s)
-{
-	const struct session_report	*rep = session_report(s);
-
-	if (sr->naddrs > 0 && !sr->learnt)
-		return;			/* a literal: nothing to learn */
-	if (rep->naddrs == 0)
-		return;			/* not resolved: keep what we knew */
-	memcpy(sr->addrs, rep->addrs, sizeof(sr->addrs));
-	sr->naddrs = rep->naddrs;
-	sr->learnt = true;
 }
 
 /* Act on the relay's due run, if the policy lets it start. */
@@ -717,7 +604,8 @@ sched_on_session_done(struct session *s, const struct etrn_result *res,
 		sched_check_idle(sc);
 		return;
 	}
-	sched_learn_addrs(sr, s);
+	reach_learn(&sr->reach, session_report(s)->addrs,
+	    session_report(s)->naddrs);
 	if (etrn->esmtp && !etrn->etrn_advertised && !sr->warned_no_etrn) {
 		log_warnx("relay %s: the server does not list ETRN in its EHLO "
 		    "reply; asking anyway", sr->name);
@@ -823,6 +711,8 @@ sched_new(struct event_base *base, struct evdns_base *dns,
 	sc->online = once;
 	if (hooks != NULL)
 		sc->hooks = *hooks;
+	sc->net.watched = sc->hooks.watched;
+	sc->net.arg = sc->hooks.arg;
 	TAILQ_INIT(&sc->relays);
 	TAILQ_INIT(&sc->dying);
 	TAILQ_INIT(&sc->queue);
@@ -1016,7 +906,7 @@ sched_net_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	sc->defroute_known = false;
+	reach_net_changed(&sc->net);
 	sched_check_paths(&sc->relays);
 	sched_check_paths(&sc->dying);
 	TAILQ_FOREACH(sr, &sc->relays, entry)
@@ -1228,8 +1118,9 @@ sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 		ri.port = sr->conf->port;
 		ri.state = sr->rl.state;
 		ri.failures = sr->rl.failures;
-		if (sr->route_known)
-			ri.route = sc->online || sc->once ? sr->route :
+		if (reach_route(&sr->reach) != NULL)
+			ri.route = sc->online || sc->once ?
+			    reach_route(&sr->reach) :
 			    "link down";
 		for (i = 0; i < sr->rl.ndoms; i++) {
 			di[i].domain = sr->rl.doms[i].arg;

@@ -23,6 +23,7 @@
 
 #include "conf.h"
 #include "etrn.h"
+#include "route.h"
 
 struct event_base;
 struct evdns_base;
@@ -60,11 +61,6 @@ struct session_params {
 
 #define SESSION_ADDRS_MAX	8
 
-struct session_addr {
-	int		 family;	/* AF_INET or AF_INET6 */
-	unsigned char	 addr[16];	/* network order, 4 or 16 used */
-};
-
 /*
  * What one session met, step by step, for etrnd --check.  Times are in
  * milliseconds, -1 where the step was not reached: resolving; connecting
@@ -74,7 +70,7 @@ struct session_addr {
 struct session_report {
 	char		 peer[64];	/* the address tried last */
 	/* The name's addresses as resolved (the first SESSION_ADDRS_MAX). */
-	struct session_addr	 addrs[SESSION_ADDRS_MAX];
+	struct route_addr	 addrs[SESSION_ADDRS_MAX];
 	size_t		 naddrs;
 	int64_t		 resolve_ms;
 	int64_t		 connect_ms;
