@@ -392,9 +392,6 @@ session_dial_done_cb(const struct dial_winner *w, void *arg)
 	reply_init(&s->rp);
 	session_deadline(s, s->reply_timeout_ms);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-	/* tls = implicit (RFC 8314): the handshake before any greeting. */
-	if (s->etrn.state == ETRN_S_TLS)
-		session_starttls(s);
 }
 
 /*
@@ -464,8 +461,7 @@ session_tls_error(struct session *s, char *buf, size_t len)
 }
 
 /*
- * STARTTLS was accepted, or (tls = implicit) we just connected: wrap the
- * socket in an OpenSSL filter.  The
+ * STARTTLS was accepted: wrap the socket in an OpenSSL filter.  The
  * relay's context (or one built now, as the relay's would be) verifies the
  * chain against tls-ca or the system store; the SSL checks the name we
  * connected to and sends it as SNI.  The reply to EHLO comes over TLS.
@@ -516,7 +512,7 @@ session_starttls(struct session *s)
 	session_deadline(s, s->connect_timeout_ms);
 }
 
-/* The handshake is done: say what we got, then EHLO again (or greet). */
+/* The handshake is done: say what we got, then EHLO again. */
 static void
 session_tls_up(struct session *s)
 {
@@ -536,17 +532,11 @@ session_tls_up(struct session *s)
 		    " to the system store", tls_host_is_ip(s->r->host) ?
 		    "address" : "name", s->r->host);
 	reply_init(&s->rp);
-	switch (etrn_on_tls(&s->etrn)) {
-	case ETRN_SEND:
-		session_send(s);
-		break;
-	case ETRN_WAIT:		/* implicit TLS: the greeting comes now */
-		session_deadline(s, s->reply_timeout_ms);
-		break;
-	default:
+	if (etrn_on_tls(&s->etrn) != ETRN_SEND) {
 		session_end_soon(s);
-		break;
+		return;
 	}
+	session_send(s);
 }
 
 /* One complete reply: let the protocol core choose what comes next. */
