@@ -27,6 +27,17 @@ struct fake_server;
 #define FAKE_LISTENERS_MAX	8
 
 /*
+ * The loopback addresses the tests' servers listen on: not 127.0.0.1,
+ * which the integration scripts use, ports they picked, released and
+ * then have etrnd connect to as "nobody listens here" included.  When the
+ * kernel gives such a port to one of our listeners, a suite running in
+ * parallel would otherwise be counted as one of our connections.
+ */
+#define FAKE_NET		"127.0.3."
+#define FAKE_ADDR		FAKE_NET "1"
+#define FAKE_ADDR2		FAKE_NET "2"
+
+/*
  * Wait for a line starting with expect (NULL: do not wait; FAKE_ANY_BYTES:
  * for any bytes, a line or not, such as a TLS ClientHello), then, after
  * delay_ms, send these bytes (any bytes: several lines, no CRLF, garbage;

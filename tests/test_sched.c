@@ -329,7 +329,8 @@ static const struct once_case once_cases[] = {
 	    "isp tmp.example temporary 458 Unable to queue messages\n" },
 	{ "ok.example", true, 75,
 	    "isp ok.example ok 250 Queuing started\n"
-	    "down ok.example temporary - 127.0.0.1:PORT: Connection refused\n" },
+	    "down ok.example temporary - " FAKE_ADDR ":PORT: Connection "
+	    "refused\n" },
 	{ "ok.example tmp.example ref.example", false, 1,
 	    "isp ok.example ok 250 Queuing started\n"
 	    "isp tmp.example temporary 458 Unable to queue messages\n"
@@ -371,17 +372,17 @@ test_once(void **state)
 		env->idle = 0;
 		if (env->refuse_fd != -1)
 			close(env->refuse_fd);
-		down = fake_refusing_port("127.0.0.1", &env->refuse_fd);
+		down = fake_refusing_port(FAKE_ADDR, &env->refuse_fd);
 		assert_int_not_equal(down, 0);
 
-		port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+		port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
 		relay_down[0] = '\0';
 		if (c->down)
 			snprintf(relay_down, sizeof(relay_down), "[relay down]"
-			    "\nhost = 127.0.0.1\nport = %u\n"
+			    "\nhost = " FAKE_ADDR "\nport = %u\n"
 			    "domains = ok.example\n", down);
 		env->conf = load(DAEMON("0", "20ms", "40ms", "1s", "")
-		    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+		    "[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
 		    "domains = %s\n%s", port, c->domains, relay_down);
 		start(env, true);
 		sched_trigger_all(env->sc, RELAY_T_MANUAL);
@@ -412,9 +413,10 @@ test_chunks(void **state)
 	char		*got;
 	uint16_t	 port;
 
-	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
 	env->conf = load(DAEMON("0", "20ms", "40ms", "1s", "")
-	    "[relay isp]\nhost = 127.0.0.1\nport = %u\ndomains = d01.example "
+	    "[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
+	    "domains = d01.example "
 	    "d02.example d03.example d04.example d05.example d06.example "
 	    "d07.example d08.example d09.example d10.example\n", port);
 	start(env, true);
@@ -434,7 +436,7 @@ test_chunks(void **state)
 	free(got);
 }
 
-/* max-sessions = 2, five relays on 127.0.0.1-5: never more than two. */
+/* max-sessions = 2, five relays on FAKE_NET 1-5: never more than two. */
 static void
 test_max_sessions(void **state)
 {
@@ -444,7 +446,7 @@ test_max_sessions(void **state)
 	unsigned	 lis;
 
 	for (i = 0; i < 5; i++) {
-		snprintf(addr, sizeof(addr), "127.0.0.%zu", i + 1);
+		snprintf(addr, sizeof(addr), FAKE_NET "%zu", i + 1);
 		lis = fake_listen(env->fs, addr);
 		len += (size_t)snprintf(relays + len, sizeof(relays) - len,
 		    "[relay r%zu]\nhost = %s\nport = %u\ndomains = "
@@ -487,9 +489,9 @@ test_coalesce(void **state)
 	struct env	*env = *state;
 	uint16_t	 port;
 
-	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
 	env->conf = load(DAEMON("0", "20ms", "40ms", "1s", "")
-	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
 	    "domains = a.example b.example\n", port);
 	env->hold_ms = 10;
 	env->on_etrn = trigger_thrice;
@@ -512,9 +514,9 @@ test_backoff(void **state)
 	struct env	*env = *state;
 	uint16_t	 port;
 
-	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
 	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
-	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
 	    "domains = flaky.example\n", port);
 	env->flaky_conns = 2;
 	start(env, false);
@@ -538,9 +540,9 @@ test_offline(void **state)
 	uint64_t	 t;
 	uint16_t	 port;
 
-	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
 	env->conf = load(DAEMON("30ms", "40ms", "40ms", "1h", "")
-	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
 	    "domains = tmp.example\n", port);
 	start(env, false);
 	sched_trigger_all(env->sc, RELAY_T_MANUAL);
@@ -598,9 +600,9 @@ test_settle(void **state)
 	struct timeval	 tv = { 0, 1000 };
 	uint16_t	 port;
 
-	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
 	env->conf = load(DAEMON("30ms", "20ms", "40ms", "1h", "")
-	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
 	    "domains = ok.example\n", port);
 	start(env, false);
 	assert_non_null(f.ev = event_new(env->base, -1, EV_PERSIST, flap_cb,
@@ -626,9 +628,9 @@ test_holddown(void **state)
 	uint16_t	 port;
 	int		 i;
 
-	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
 	env->conf = load(DAEMON("0", "20ms", "40ms", "1h",
-	    "hold-down = 50ms\n") "[relay isp]\nhost = 127.0.0.1\n"
+	    "hold-down = 50ms\n") "[relay isp]\nhost = " FAKE_ADDR "\n"
 	    "port = %u\ndomains = ok.example\n", port);
 	start(env, false);
 	sched_on_link_up(env->sc);
@@ -649,9 +651,9 @@ test_interval(void **state)
 	struct env	*env = *state;
 	uint16_t	 port;
 
-	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
 	env->conf = load(DAEMON("0", "20ms", "40ms", "1h",
-	    "interval = 20ms\n") "[relay isp]\nhost = 127.0.0.1\n"
+	    "interval = 20ms\n") "[relay isp]\nhost = " FAKE_ADDR "\n"
 	    "port = %u\ndomains = ok.example\n", port);
 	start(env, false);
 	run_until_conns(env, 3);
@@ -666,10 +668,10 @@ test_reconfigure(void **state)
 	struct conf	*old;
 	uint16_t	 pa, pb;
 
-	pa = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	pb = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	pa = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
+	pb = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
 	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
-	    "[relay a]\nhost = 127.0.0.1\nport = %u\n"
+	    "[relay a]\nhost = " FAKE_ADDR "\nport = %u\n"
 	    "domains = a.example\n", pa);
 	start(env, false);
 	sched_trigger_all(env->sc, RELAY_T_MANUAL);
@@ -678,8 +680,8 @@ test_reconfigure(void **state)
 	/* b is new. */
 	old = env->conf;
 	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
-	    "[relay a]\nhost = 127.0.0.1\nport = %u\ndomains = a.example\n"
-	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
+	    "[relay a]\nhost = " FAKE_ADDR "\nport = %u\ndomains = a.example\n"
+	    "[relay b]\nhost = " FAKE_ADDR "\nport = %u\ndomains = b.example\n",
 	    pa, pb);
 	sched_reconfigure(env->sc, env->conf, HELO);
 	conf_free(old);
@@ -692,9 +694,9 @@ test_reconfigure(void **state)
 	/* a changed (one more domain), b unchanged. */
 	old = env->conf;
 	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
-	    "[relay a]\nhost = 127.0.0.1\nport = %u\n"
+	    "[relay a]\nhost = " FAKE_ADDR "\nport = %u\n"
 	    "domains = a.example a2.example\n"
-	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
+	    "[relay b]\nhost = " FAKE_ADDR "\nport = %u\ndomains = b.example\n",
 	    pa, pb);
 	sched_reconfigure(env->sc, env->conf, HELO);
 	conf_free(old);
@@ -746,13 +748,13 @@ test_reconfigure_removes_running(void **state)
 	struct env	*env = *state;
 	uint16_t	 pa, pb;
 
-	pa = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	pb = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	pa = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
+	pb = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
 	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
-	    "[relay a]\nhost = 127.0.0.1\nport = %u\n"
+	    "[relay a]\nhost = " FAKE_ADDR "\nport = %u\n"
 	    "domains = a.example\n", pa);
 	env->next_conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
-	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
+	    "[relay b]\nhost = " FAKE_ADDR "\nport = %u\ndomains = b.example\n",
 	    pb);
 	env->hold_ms = 10;
 	env->on_etrn = reload_on_etrn;
@@ -790,9 +792,9 @@ test_waiter_cancels_itself(void **state)
 	const char	*unknown = NULL;
 	uint16_t	 port;
 
-	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
 	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
-	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
 	    "domains = a.example\n", port);
 	start(env, false);
 	self_calls = 0;
@@ -848,11 +850,11 @@ test_waiter_targets(void **state)
 	const char		*unknown = NULL;
 	uint16_t		 pa, pb;
 
-	pa = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	pb = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	pa = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
+	pb = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
 	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
-	    "[relay a]\nhost = 127.0.0.1\nport = %u\ndomains = a.example\n"
-	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
+	    "[relay a]\nhost = " FAKE_ADDR "\nport = %u\ndomains = a.example\n"
+	    "[relay b]\nhost = " FAKE_ADDR "\nport = %u\ndomains = b.example\n",
 	    pa, pb);
 	start(env, false);
 	assert_int_equal(sched_run(env->sc, bad, 2, waited_cb, &a, &wa,
@@ -919,11 +921,11 @@ test_waiter_answered_on_removal_and_shutdown(void **state)
 	struct conf		*old;
 	uint16_t		 pa, pb;
 
-	pa = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	pb = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	pa = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
+	pb = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
 	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
-	    "[relay a]\nhost = 127.0.0.1\nport = %u\ndomains = a.example\n"
-	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
+	    "[relay a]\nhost = " FAKE_ADDR "\nport = %u\ndomains = a.example\n"
+	    "[relay b]\nhost = " FAKE_ADDR "\nport = %u\ndomains = b.example\n",
 	    pa, pb);
 	env->hold_ms = 10000;
 	start(env, false);
@@ -935,7 +937,7 @@ test_waiter_answered_on_removal_and_shutdown(void **state)
 
 	old = env->conf;
 	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
-	    "[relay b]\nhost = 127.0.0.1\nport = %u\ndomains = b.example\n",
+	    "[relay b]\nhost = " FAKE_ADDR "\nport = %u\ndomains = b.example\n",
 	    pb);
 	sched_reconfigure(env->sc, env->conf, HELO);
 	conf_free(old);
@@ -962,12 +964,12 @@ test_local_smtp_gate(void **state)
 	struct env	*env = *state;
 	uint16_t	 port, mta;
 
-	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	mta = fake_refusing_port("127.0.0.1", &env->refuse_fd);
+	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
+	mta = fake_refusing_port(FAKE_ADDR, &env->refuse_fd);
 	assert_int_not_equal(mta, 0);
 	env->conf = load(DAEMON("0", "20ms", "40ms", "1h",
-	    "local-smtp = 127.0.0.1:%u\n")
-	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "local-smtp = " FAKE_ADDR ":%u\n")
+	    "[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
 	    "domains = ok.example\n", mta, port);
 	start(env, false);
 	sched_trigger_all(env->sc, RELAY_T_MANUAL);
@@ -990,12 +992,12 @@ test_local_smtp_gives_up(void **state)
 	struct env	*env = *state;
 	uint16_t	 port, mta;
 
-	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
-	mta = fake_refusing_port("127.0.0.1", &env->refuse_fd);
+	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
+	mta = fake_refusing_port(FAKE_ADDR, &env->refuse_fd);
 	assert_int_not_equal(mta, 0);
 	env->conf = load(DAEMON_CT("0", "20ms", "40ms", "1h", "100ms",
-	    "local-smtp = 127.0.0.1:%u\n")
-	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "local-smtp = " FAKE_ADDR ":%u\n")
+	    "[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
 	    "domains = ok.example\n", mta, port);
 	start(env, false);
 	sched_trigger_all(env->sc, RELAY_T_MANUAL);
@@ -1011,9 +1013,9 @@ test_shutdown(void **state)
 	char		*got;
 	uint16_t	 port;
 
-	port = env->fs->lis[fake_listen(env->fs, "127.0.0.1")].port;
+	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
 	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", "")
-	    "[relay isp]\nhost = 127.0.0.1\nport = %u\n"
+	    "[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
 	    "domains = a.example b.example\n", port);
 	env->hold_ms = 10000;
 	start(env, false);

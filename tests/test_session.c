@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * test_session: whole ETRN sessions against a scripted fake SMTP server in
- * the same event loop (fakesmtp.c, on 127.0.0.1).  Most cases are one row
+ * the same event loop (fakesmtp.c, on FAKE_ADDR).  Most cases are one row
  * of a table: the server's script in, the commands it saw and every
  * domain's result out.  The rest need their own set-up: refused and
  * black-holed addresses, a name with two addresses, shutdown and free.
@@ -52,7 +52,8 @@
 #define QUIT		{ "QUIT", "221 2.0.0 Bye\r\n", 0, true }
 #define SILENT(expect)	{ expect, NULL, 0, false }
 /* Plain text for the client's first TLS handshake bytes, then close. */
-#define NOT_TLS		{ FAKE_ANY_BYTES, "this is not TLS\r\n", 0, true }
+#define NOT_TLS		{ FAKE_ANY_BYTES, "this is not TLS\r\n", 0, \
+			    true }
 
 /* What the server saw. */
 #define C_EHLO		"EHLO " HELO "\n"
@@ -349,7 +350,7 @@ setup(void **state)
 	env->dns = evdns_base_new(env->base, 0);	/* no nameservers */
 	assert_non_null(env->dns);
 	env->fs = fake_new(env->base);
-	env->lis = fake_listen(env->fs, "127.0.0.1");
+	env->lis = fake_listen(env->fs, FAKE_ADDR);
 	*state = env;
 	return 0;
 }
@@ -501,7 +502,7 @@ test_script(void **state)
 		;
 	fake_script(env->fs, c->steps, nsteps);
 	env->fs->dribble = c->dribble;
-	start_tls(env, "127.0.0.1", env->fs->lis[env->lis].port, c->domains,
+	start_tls(env, FAKE_ADDR, env->fs->lis[env->lis].port, c->domains,
 	    c->command, c->tls, 1000, c->reply_timeout_ms != 0 ?
 	    c->reply_timeout_ms : 2000);
 	run(env, c->max_ms != 0 ? c->max_ms : RUN_MAX_MS);
@@ -533,9 +534,9 @@ test_connection_refused(void **state)
 	struct env	*env = *state;
 	uint16_t	 port;
 
-	port = fake_refusing_port("127.0.0.1", &env->fds[0]);
+	port = fake_refusing_port(FAKE_ADDR, &env->fds[0]);
 	assert_int_not_equal(port, 0);
-	start(env, "127.0.0.1", port, one_domain, CONF_CMD_ETRN, 1000, 1000);
+	start(env, FAKE_ADDR, port, one_domain, CONF_CMD_ETRN, 1000, 1000);
 	run(env, RUN_MAX_MS);
 	assert_int_equal(env->fs->nconns, 0);
 	assert_int_equal(env->nres, 1);
@@ -556,7 +557,7 @@ test_no_source_address(void **state)
 
 	port = env->fs->lis[env->lis].port;
 	env->source = "192.0.2.55";
-	start(env, "127.0.0.1", port, one_domain, CONF_CMD_ETRN, 1000, 1000);
+	start(env, FAKE_ADDR, port, one_domain, CONF_CMD_ETRN, 1000, 1000);
 	run(env, RUN_MAX_MS);
 	assert_int_equal(env->fs->nconns, 0);
 	assert_int_equal(env->nres, 1);
@@ -566,7 +567,7 @@ test_no_source_address(void **state)
 
 /*
  * A name with two addresses from an evdns hosts file: the first refuses
- * (a bound, non-listening socket holds 127.0.0.2:port), the second is the
+ * (a bound, non-listening socket holds FAKE_ADDR2:port), the second is the
  * server.  evdns returns a name's entries in file order; checked first.
  */
 static void
@@ -603,7 +604,7 @@ test_second_address(void **state)
 	snprintf(env->hosts, sizeof(env->hosts), "/tmp/test_session.XXXXXX");
 	assert_int_not_equal(fd = mkstemp(env->hosts), -1);
 	assert_non_null(f = fdopen(fd, "w"));
-	fprintf(f, "127.0.0.2 mx.test\n127.0.0.1 mx.test\n");
+	fprintf(f, FAKE_ADDR2 " mx.test\n" FAKE_ADDR " mx.test\n");
 	fclose(f);
 	assert_int_equal(evdns_base_load_hosts(env->dns, env->hosts), 0);
 
@@ -613,11 +614,11 @@ test_second_address(void **state)
 	hints.ai_protocol = IPPROTO_TCP;
 	assert_null(evdns_getaddrinfo(env->dns, "mx.test", "25", &hints,
 	    addrs_cb, addrs));
-	assert_string_equal(addrs, "127.0.0.2 127.0.0.1 ");
+	assert_string_equal(addrs, FAKE_ADDR2 " " FAKE_ADDR " ");
 
-	snprintf(bound, sizeof(bound), "127.0.0.2:%u", port);
+	snprintf(bound, sizeof(bound), FAKE_ADDR2 ":%u", port);
 	if (fake_refusing_port(bound, &env->fds[0]) != port)
-		skip();		/* 127.0.0.2:port is taken by someone else */
+		skip();		/* FAKE_ADDR2:port is someone else's */
 
 	fake_script(env->fs, steps, nitems(steps));
 	start(env, "mx.test", port, one_domain, CONF_CMD_ETRN, 1000, 2000);
@@ -703,7 +704,7 @@ families_cb(int result, struct evutil_addrinfo *ai, void *arg)
 /*
  * Happy Eyeballs: a name whose first address (::1, port P) never answers
  * (a listener with backlog 0 and a connection waiting in it drops SYNs)
- * and whose second (127.0.0.1, port P) is the server.  With a 30 s
+ * and whose second (FAKE_ADDR, port P) is the server.  With a 30 s
  * connect-timeout the ETRN arrives after about the 250 ms stagger, long
  * before the first address's connect timeout.
  */
@@ -725,7 +726,7 @@ test_happy_eyeballs(void **state)
 	snprintf(env->hosts, sizeof(env->hosts), "/tmp/test_session.XXXXXX");
 	assert_int_not_equal(fd = mkstemp(env->hosts), -1);
 	assert_non_null(f = fdopen(fd, "w"));
-	fprintf(f, "::1 mx.test\n127.0.0.1 mx.test\n");
+	fprintf(f, "::1 mx.test\n" FAKE_ADDR " mx.test\n");
 	fclose(f);
 	assert_int_equal(evdns_base_load_hosts(env->dns, env->hosts), 0);
 	memset(&hints, 0, sizeof(hints));
@@ -802,7 +803,7 @@ test_shutdown_mid_session(void **state)
 
 	fake_script(env->fs, steps, nitems(steps));
 	fake_on_line(env->fs, shutdown_on_etrn, env);
-	start(env, "127.0.0.1", env->fs->lis[env->lis].port, domains,
+	start(env, FAKE_ADDR, env->fs->lis[env->lis].port, domains,
 	    CONF_CMD_ETRN, 1000, 10000);
 	run(env, RUN_MAX_MS);
 	assert_string_equal(env->fs->log, C_EHLO "ETRN a.example\n" C_QUIT);
@@ -846,12 +847,12 @@ test_tls_handshake_fails(void **state)
 	    false }, NOT_TLS };
 
 	fake_script(env->fs, steps, nitems(steps));
-	start_tls(env, "127.0.0.1", env->fs->lis[env->lis].port, one_domain,
+	start_tls(env, FAKE_ADDR, env->fs->lis[env->lis].port, one_domain,
 	    CONF_CMD_ETRN, CONF_TLS_REQUIRED, 1000, 2000);
 	run(env, RUN_MAX_MS);
 	assert_int_equal(env->nres, 1);
 	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_TLS,
-	    "TLS handshake with 127.0.0.1:"), 0);
+	    "TLS handshake with " FAKE_ADDR ":"), 0);
 	assert_true(env->esmtp);
 }
 
@@ -875,13 +876,13 @@ test_tls_prebuilt_ctx(void **state)
 	env->tls_ca = "/nonexistent/ca.pem";
 	env->tls_verify = true;
 	fake_script(env->fs, steps, nitems(steps));
-	start_tls(env, "127.0.0.1", env->fs->lis[env->lis].port, one_domain,
+	start_tls(env, FAKE_ADDR, env->fs->lis[env->lis].port, one_domain,
 	    CONF_CMD_ETRN, CONF_TLS_REQUIRED, 1000, 2000);
 	tls_ctx_free(env->tls_ctx);
 	env->tls_ctx = NULL;
 	run(env, RUN_MAX_MS);
 	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_TLS,
-	    "TLS handshake with 127.0.0.1:"), 0);
+	    "TLS handshake with " FAKE_ADDR ":"), 0);
 }
 
 /*
@@ -907,7 +908,7 @@ test_tls_shared_ctx_on_demand(void **state)
 	env->tls_ca = "/nonexistent/ca.pem";
 	env->tls_verify = true;
 	fake_script(env->fs, plain, nitems(plain));
-	start_tls(env, "127.0.0.1", env->fs->lis[env->lis].port, one_domain,
+	start_tls(env, FAKE_ADDR, env->fs->lis[env->lis].port, one_domain,
 	    CONF_CMD_ETRN, CONF_TLS_OPPORTUNISTIC, 1000, 2000);
 	run(env, RUN_MAX_MS);
 	assert_int_equal(env->res[0].cls, ETRN_R_OK);
@@ -916,12 +917,12 @@ test_tls_shared_ctx_on_demand(void **state)
 	env->ncalls = 0;
 	env->session = NULL;
 	fake_script(env->fs, tls, nitems(tls));
-	start_tls(env, "127.0.0.1", env->fs->lis[env->lis].port, one_domain,
+	start_tls(env, FAKE_ADDR, env->fs->lis[env->lis].port, one_domain,
 	    CONF_CMD_ETRN, CONF_TLS_REQUIRED, 1000, 2000);
 	run(env, RUN_MAX_MS);
 	assert_int_equal(env->shared_calls, 1);
 	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_TLS,
-	    "TLS handshake with 127.0.0.1:"), 0);
+	    "TLS handshake with " FAKE_ADDR ":"), 0);
 	tls_ctx_free(env->tls_shared);
 	env->tls_shared = NULL;
 }
@@ -942,7 +943,7 @@ test_tls_ca_not_loaded(void **state)
 	env->tls_ca = "/nonexistent/ca.pem";
 	env->tls_verify = true;
 	fake_script(env->fs, steps, nitems(steps));
-	start_tls(env, "127.0.0.1", env->fs->lis[env->lis].port, one_domain,
+	start_tls(env, FAKE_ADDR, env->fs->lis[env->lis].port, one_domain,
 	    CONF_CMD_ETRN, CONF_TLS_REQUIRED, 1000, 2000);
 	run(env, RUN_MAX_MS);
 	assert_int_equal(env->fs->mismatches, 0);
@@ -952,13 +953,55 @@ test_tls_ca_not_loaded(void **state)
 	    0);
 }
 
+/*
+ * tls = implicit against a plain SMTP server on the port: its greeting is
+ * where the ServerHello should be.  A TLS failure at once, with OpenSSL's
+ * reason; nothing is sent in clear (no EHLO, no QUIT).
+ */
+static void
+test_tls_implicit_plain_server(void **state)
+{
+	struct env			*env = *state;
+	static const struct fake_step	 steps[] = { GREET,
+	    { FAKE_ANY_BYTES, NULL, 0, false } };
+
+	fake_script(env->fs, steps, nitems(steps));
+	start_tls(env, FAKE_ADDR, env->fs->lis[env->lis].port, one_domain,
+	    CONF_CMD_ETRN, CONF_TLS_IMPLICIT, 1000, 2000);
+	run(env, RUN_MAX_MS);
+	assert_int_equal(env->nres, 1);
+	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_TLS,
+	    "TLS handshake with " FAKE_ADDR ":"), 0);
+	assert_null(strstr(env->res[0].text, "did not finish"));
+	assert_false(env->esmtp);
+	assert_true(env->fs->log == NULL || (strstr(env->fs->log, "EHLO") ==
+	    NULL && strstr(env->fs->log, "QUIT") == NULL));
+}
+
+/* A server that says nothing at all: the handshake's own deadline. */
+static void
+test_tls_implicit_silent(void **state)
+{
+	struct env			*env = *state;
+	static const struct fake_step	 steps[] = {
+	    { FAKE_ANY_BYTES, NULL, 0, false } };
+
+	fake_script(env->fs, steps, nitems(steps));
+	start_tls(env, FAKE_ADDR, env->fs->lis[env->lis].port, one_domain,
+	    CONF_CMD_ETRN, CONF_TLS_IMPLICIT, 50, 2000);
+	run(env, RUN_MAX_MS);
+	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_TLS,
+	    "did not finish within 50ms"), 0);
+	assert_true(env->elapsed_ms >= 50 - CLOCK_SLACK_MS);
+}
+
 /* Dropped before its first loop turn: no connection, no callback. */
 static void
 test_free_before_start(void **state)
 {
 	struct env	*env = *state;
 
-	start(env, "127.0.0.1", env->fs->lis[env->lis].port, one_domain,
+	start(env, FAKE_ADDR, env->fs->lis[env->lis].port, one_domain,
 	    CONF_CMD_ETRN, 1000, 1000);
 	session_free(env->session);
 	env->session = NULL;
@@ -993,6 +1036,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tls_ca_not_loaded,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_shared_ctx_on_demand,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_implicit_plain_server,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_implicit_silent,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_before_start,
 		    setup, teardown),
