@@ -49,7 +49,7 @@ check_report(struct check_relay *cr, const struct session_report *sr,
     const struct etrn *e, const struct etrn_result *res)
 {
 	const struct conf_relay	*r = cr->conf;
-	const char		*hint;
+	const char		*hint, *tlsword;
 	char			 a[32], text[REPORT_TEXT_LEN];
 	size_t			 len = 0;
 	FILE			*f;
@@ -75,11 +75,14 @@ check_report(struct check_relay *cr, const struct session_report *sr,
 		    "(no extensions)");
 	else if (e->greeted)
 		fprintf(f, "  HELO         accepted (no ESMTP, no extensions)\n");
+	/* tls = implicit: the handshake came before the greeting. */
+	tlsword = r->tls == CONF_TLS_IMPLICIT ? "TLS     " : "STARTTLS";
 	if (sr->tls_ms >= 0)
-		fprintf(f, "  STARTTLS     %s in %s; certificate %s\n", sr->tls,
+		fprintf(f, "  %s     %s%s in %s; certificate %s\n", tlsword,
+		    r->tls == CONF_TLS_IMPLICIT ? "implicit, " : "", sr->tls,
 		    check_ms(sr->tls_ms, a, sizeof a), sr->cert);
 	else if (sr->cert[0] != '\0')
-		fprintf(f, "  STARTTLS     failed: %s\n", sr->cert);
+		fprintf(f, "  %s     failed: %s\n", tlsword, sr->cert);
 	else if (r->tls == CONF_TLS_NO)
 		fprintf(f, "  STARTTLS     not used (tls = no)\n");
 	if (r->auth_user != NULL && r->auth_password == NULL)

@@ -158,6 +158,7 @@ static const char *const tls_names[] = {
 	[CONF_TLS_NO] = "no",
 	[CONF_TLS_OPPORTUNISTIC] = "opportunistic",
 	[CONF_TLS_REQUIRED] = "required",
+	[CONF_TLS_IMPLICIT] = "implicit",
 };
 
 static const char *const linkup_names[] = {
@@ -744,8 +745,8 @@ conf_end_section(struct parser *p)
 	else if (r->auth_user != NULL && r->tls == CONF_TLS_NO &&
 	    !r->auth_cleartext)
 		ini_error(p->ini, seen[RK_AUTH_USER], "relay \"%s\": "
-		    "AUTH needs TLS: set tls to opportunistic or required, "
-		    "or auth-cleartext = yes", ini_vis(p->ini, r->name));
+		    "AUTH needs TLS: set tls to opportunistic, required or "
+		    "implicit, or auth-cleartext = yes", ini_vis(p->ini, r->name));
 	if (seen[RK_HOST] == 0 && r->host == NULL) {
 		if ((why = conf_host_check(r->name)) != NULL)
 			ini_error(p->ini, r->line, "relay \"%s\" has no host and "

@@ -36,6 +36,7 @@ enum conf_tls {
 	CONF_TLS_NO,
 	CONF_TLS_OPPORTUNISTIC,	/* STARTTLS when offered */
 	CONF_TLS_REQUIRED,	/* never ETRN or AUTH in clear */
+	CONF_TLS_IMPLICIT,	/* TLS from the connect on (RFC 8314, 465) */
 };
 
 #define CONF_PASSWORD_MAX	256

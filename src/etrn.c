@@ -535,6 +535,13 @@ etrn_on_starttls(struct etrn *e, const struct reply *r)
 enum etrn_action
 etrn_on_tls(struct etrn *e)
 {
+	/* Implicit TLS (RFC 8314 3): the greeting comes over TLS. */
+	if (e->tls == CONF_TLS_IMPLICIT && !e->tls_active) {
+		e->tls_active = true;
+		e->state = ETRN_S_GREETING;
+		e->cmd[0] = '\0';
+		return ETRN_WAIT;
+	}
 	/* RFC 3207 4.2: forget what was learnt in clear; EHLO again. */
 	e->tls_active = true;
 	e->esmtp = e->etrn_advertised = e->starttls_offered = false;
@@ -724,6 +731,8 @@ etrn_set_security(struct etrn *e, enum conf_tls tls, const char *auth_user,
 	    auth_user : NULL;
 	e->auth_password = auth_password;
 	e->auth_cleartext = auth_cleartext;
+	if (tls == CONF_TLS_IMPLICIT && e->state == ETRN_S_GREETING)
+		e->state = ETRN_S_TLS;
 }
 
 void

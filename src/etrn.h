@@ -4,11 +4,17 @@
  * takes complete replies and says what to send next; it knows nothing of
  * sockets or time.  The session module does the I/O and the deadlines.
  *
+ *   [TLS (tls = implicit: the handshake before the greeting) ->]
  *   GREETING -> EHLO -> [HELO]
  *            -> [STARTTLS -> TLS (the session's handshake) -> EHLO]
  *            -> [AUTH PLAIN | AUTH LOGIN -> AUTH_USER -> AUTH]
  *               [-> AUTH_CANCEL: a 334 asks for more than we have]
- *            -> ETRN (once per domain) -> QUIT -> DONE
+ *            -> ETRN (once per domain; once more in the form a 501
+ *               asks for) -> QUIT -> DONE
+ *
+ * A session sends at most max(CONF_ETRN_PER_SESSION, ndomains) ETRN
+ * commands, a form retry included: domains left over stay ETRN_R_NONE
+ * for the caller's next session (Sendmail tarpits from the 8th).
  */
 #ifndef ETRND_ETRN_H
 #define ETRND_ETRN_H
@@ -83,6 +89,7 @@ enum etrn_action {
 	ETRN_SEND,		/* send etrn.cmd and wait for a reply */
 	ETRN_CLOSE,		/* close the connection now */
 	ETRN_HANDSHAKE,		/* start TLS, then call etrn_on_tls() */
+	ETRN_WAIT,		/* send nothing; wait for the next reply */
 };
 
 struct etrn {
@@ -132,7 +139,11 @@ bool		 etrn_fail_unreachable(enum etrn_fail);
 void		 etrn_init(struct etrn *, const char *helo,
 		    enum conf_command, char * const *domains, size_t ndomains,
 		    struct etrn_result *results);
-/* STARTTLS and AUTH policy; without this call, neither is used. */
+/*
+ * STARTTLS and AUTH policy; without this call, neither is used.  With
+ * CONF_TLS_IMPLICIT the conversation starts in ETRN_S_TLS: the session
+ * runs the handshake as soon as it is connected (RFC 8314).
+ */
 void		 etrn_set_security(struct etrn *, enum conf_tls,
 		    const char *auth_user, const char *auth_password,
 		    bool auth_cleartext);
@@ -141,7 +152,10 @@ void		 etrn_set_security(struct etrn *, enum conf_tls,
  * the first ETRN; the results stay ETRN_R_NONE unless a step failed.
  */
 void		 etrn_set_probe(struct etrn *);
-/* The handshake after ETRN_HANDSHAKE succeeded: EHLO again (RFC 3207). */
+/*
+ * The handshake after ETRN_HANDSHAKE succeeded: EHLO again (RFC 3207).
+ * After an implicit TLS handshake: ETRN_WAIT for the greeting.
+ */
 enum etrn_action etrn_on_tls(struct etrn *);
 /* Feed one complete reply; fills etrn.cmd when returning ETRN_SEND. */
 enum etrn_action etrn_on_reply(struct etrn *, const struct reply *);

@@ -392,6 +392,9 @@ session_dial_done_cb(const struct dial_winner *w, void *arg)
 	reply_init(&s->rp);
 	session_deadline(s, s->reply_timeout_ms);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	/* tls = implicit (RFC 8314): the handshake before any greeting. */
+	if (s->etrn.state == ETRN_S_TLS)
+		session_starttls(s);
 }
 
 /*
@@ -461,7 +464,8 @@ session_tls_error(struct session *s, char *buf, size_t len)
 }
 
 /*
- * STARTTLS was accepted: wrap the socket in an OpenSSL filter.  The
+ * STARTTLS was accepted, or (tls = implicit) we just connected: wrap the
+ * socket in an OpenSSL filter.  The
  * relay's context (or one built now, as the relay's would be) verifies the
  * chain against tls-ca or the system store; the SSL checks the name we
  * connected to and sends it as SNI.  The reply to EHLO comes over TLS.
@@ -512,7 +516,7 @@ session_starttls(struct session *s)
 	session_deadline(s, s->connect_timeout_ms);
 }
 
-/* The handshake is done: say what we got, then EHLO again. */
+/* The handshake is done: say what we got, then EHLO again (or greet). */
 static void
 session_tls_up(struct session *s)
 {
@@ -532,11 +536,17 @@ session_tls_up(struct session *s)
 		    " to the system store", tls_host_is_ip(s->r->host) ?
 		    "address" : "name", s->r->host);
 	reply_init(&s->rp);
-	if (etrn_on_tls(&s->etrn) != ETRN_SEND) {
+	switch (etrn_on_tls(&s->etrn)) {
+	case ETRN_SEND:
+		session_send(s);
+		break;
+	case ETRN_WAIT:		/* implicit TLS: the greeting comes now */
+		session_deadline(s, s->reply_timeout_ms);
+		break;
+	default:
 		session_end_soon(s);
-		return;
+		break;
 	}
-	session_send(s);
 }
 
 /* One complete reply: let the protocol core choose what comes next. */

@@ -655,6 +655,15 @@ static const struct {
 	  "65535)\n" },
 	{ RELAY "command = TURN\n",
 	  "t.conf:3: command: invalid value \"TURN\" (use ETRN or QSND)\n" },
+	{ RELAY "tls = starttls\n",
+	  "t.conf:3: tls: invalid value \"starttls\" (use no, opportunistic, "
+	  "required or implicit)\n" },
+	{ RELAY "tls = no\nauth-user = site\nauth-password-credential = p\n",
+	  "t.conf:4: relay \"r\": AUTH needs TLS: set tls to opportunistic, "
+	  "required or implicit, or auth-cleartext = yes\n"
+	  "t.conf:5: auth-password-credential: no systemd credentials here "
+	  "($CREDENTIALS_DIRECTORY is not set): run etrnd from its unit with "
+	  "LoadCredential=p:FILE, or use auth-password-file\n" },
 	{ RELAY "source = mx.example\n",
 	  "t.conf:3: source: invalid address \"mx.example\" (use an IPv4 or "
 	  "IPv6 address of this host)\n" },
@@ -1210,6 +1219,59 @@ test_credential(void **state)
 	rmdir(dir);
 }
 
+/*
+ * tls = implicit (RFC 8314, port 465 style): a value of the tls key like the
+ * others, in any case; AUTH is allowed with it; the port stays 25 unless
+ * set; the -t summary shows it.
+ */
+static void
+test_tls_implicit(void **state)
+{
+	static const struct {
+		const char	*value;
+		enum conf_tls	 tls;
+	} rows[] = {
+		{ "no", CONF_TLS_NO },
+		{ "opportunistic", CONF_TLS_OPPORTUNISTIC },
+		{ "required", CONF_TLS_REQUIRED },
+		{ "implicit", CONF_TLS_IMPLICIT },
+		{ "Implicit", CONF_TLS_IMPLICIT },
+	};
+	char			 dir[] = "/tmp/test_conf_tls.XXXXXX";
+	char			 text[512], *sum = NULL;
+	struct conf		*conf;
+	size_t			 i, len = 0;
+	FILE			*f;
+
+	(void)state;
+	for (i = 0; i < nitems(rows); i++) {
+		snprintf(text, sizeof text, RELAY "tls = %s\n", rows[i].value);
+		conf = parse_ok(text);
+		assert_int_equal(conf->relays[0].tls, rows[i].tls);
+		assert_int_equal(conf->relays[0].port, 25);
+		conf_free(conf);
+	}
+
+	assert_non_null(mkdtemp(dir));
+	write_secret(dir, "pw", "s3cret\n", 0600);
+	snprintf(text, sizeof text, RELAY "tls = implicit\nport = 465\n"
+	    "auth-user = site\nauth-password-file = %s/pw\n", dir);
+	conf = parse_ok(text);
+	assert_int_equal(conf->relays[0].tls, CONF_TLS_IMPLICIT);
+	assert_int_equal(conf->relays[0].port, 465);
+	assert_string_equal(conf->relays[0].auth_password, "s3cret");
+	assert_non_null(f = open_memstream(&sum, &len));
+	conf_print_summary(conf, f);
+	fclose(f);
+	assert_non_null(strstr(sum, "  host             r:465\n"));
+	assert_non_null(strstr(sum, "  tls              implicit\n"));
+	free(sum);
+	conf_free(conf);
+	snprintf(text, sizeof text, "%s/pw", dir);
+	unlink(text);
+	rmdir(dir);
+}
+
 /* Write len bytes (NULs included) to dir/name with mode; path returned. */
 static const char *
 write_bytes(const char *dir, const char *name, const char *body, size_t len,
@@ -1759,6 +1821,7 @@ main(void)
 		cmocka_unit_test(test_credential),
 		cmocka_unit_test(test_password_file),
 		cmocka_unit_test(test_tls_ca),
+		cmocka_unit_test(test_tls_implicit),
 		cmocka_unit_test(test_watch_values),
 		cmocka_unit_test(test_relay_equal),
 		cmocka_unit_test(test_load),

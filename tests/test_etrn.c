@@ -59,6 +59,9 @@ struct step {
 /* The handshake is done: we send cmd (EHLO again) in state. */
 #define TLS_UP(cmd, state) \
 	{ IN_TLS_UP, NULL, 0, ETRN_SEND, cmd, state, false, NULL }
+/* The implicit handshake is done: nothing to send, the greeting next. */
+#define TLS_GREET \
+	{ IN_TLS_UP, NULL, 0, ETRN_WAIT, NULL, ETRN_S_GREETING, false, NULL }
 /* The session gave up: timeout, EOF, protocol error, shutdown. */
 #define FAIL(kind, reason) \
 	{ IN_FAIL, reason, kind, ETRN_CLOSE, NULL, ETRN_S_DONE, false, NULL }
@@ -982,6 +985,91 @@ static const struct script scripts[] = {
 		.results = { OK(250) },
 		.esmtp = true, .etrn_advertised = true,
 	},
+	/*
+	 * tls = implicit (RFC 8314): the handshake before the greeting, then
+	 * EHLO over TLS, once; STARTTLS is never sent, AUTH is allowed.
+	 */
+	{
+		.name = "tls = implicit: greeting after the handshake, "
+		    "no STARTTLS",
+		.domains = { "example.org" },
+		.tls = CONF_TLS_IMPLICIT,
+		.steps = {
+			TLS_GREET,
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			/* Offered (some servers do on 465): not taken. */
+			SEND(EHLO_TLS, "ETRN example.org", ETRN_S_ETRN),
+			SEND("250 Queuing started", "QUIT", ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = { OK(250) },
+		.esmtp = true, .etrn_advertised = true, .tls_active = true,
+	},
+	{
+		.name = "tls = implicit: AUTH PLAIN without STARTTLS",
+		.domains = { "example.org" },
+		.tls = CONF_TLS_IMPLICIT,
+		.auth_user = "site", .auth_password = "s3cret",
+		.steps = {
+			TLS_GREET,
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND_SECRET(EHLO_AUTH, "AUTH PLAIN AHNpdGUAczNjcmV0",
+			    ETRN_S_AUTH),
+			SEND("235 2.7.0 Authentication successful",
+			    "ETRN example.org", ETRN_S_ETRN),
+			SEND("554 5.7.1 <example.org>: Etrn command rejected: "
+			    "Access denied", "QUIT", ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = { REPLY(ETRN_R_REFUSED, 554,
+		    "smtpd_etrn_restrictions") },
+		.esmtp = true, .etrn_advertised = true, .tls_active = true,
+		.auth_code = 235,
+	},
+	{
+		.name = "tls = implicit: HELO fallback keeps TLS, no policy "
+		    "refusal",
+		.domains = { "example.org" },
+		.tls = CONF_TLS_IMPLICIT,
+		.steps = {
+			TLS_GREET,
+			SEND("220 mx.example", "EHLO " HELO, ETRN_S_EHLO),
+			SEND("502 5.5.1 unknown", "HELO " HELO, ETRN_S_HELO),
+			SEND("250 mx.example", "ETRN example.org",
+			    ETRN_S_ETRN),
+			SEND("250 OK", "QUIT", ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = { OK(250) },
+		.tls_active = true,
+	},
+	{
+		.name = "tls = implicit: 554 greeting over TLS, QUIT",
+		.domains = { "example.org" },
+		.tls = CONF_TLS_IMPLICIT,
+		.steps = {
+			TLS_GREET,
+			SEND("554 5.3.2 no service", "QUIT", ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = { REPLY(ETRN_R_REFUSED, 554, NULL) },
+		.tls_active = true,
+	},
+	{
+		.name = "tls = implicit: the handshake fails, all temporary",
+		.domains = { "example.org", "example.net" },
+		.tls = CONF_TLS_IMPLICIT,
+		.steps = {
+			FAIL(ETRN_F_TLS, "TLS handshake with 192.0.2.1:465 "
+			    "failed: wrong version number"),
+		},
+		.results = {
+			{ ETRN_R_TEMP, ETRN_F_TLS, 0, -1, "TLS handshake with "
+			    "192.0.2.1:465 failed: wrong version number",
+			    NULL },
+			RES(ETRN_R_TEMP, ETRN_F_TLS, 0, NULL),
+		},
+	},
 	/* AUTH (RFC 4954, 4616): PLAIN first, LOGIN when only it is offered. */
 	{
 		.name = "AUTH PLAIN after STARTTLS, then ETRN",
@@ -1263,7 +1351,9 @@ test_etrn_script(void **state)
 	    domains, n, results);
 	etrn_set_security(&e, s->tls, s->auth_user, s->auth_password,
 	    s->auth_cleartext);
-	assert_int_equal(e.state, ETRN_S_GREETING);
+	/* tls = implicit: the handshake comes first (RFC 8314). */
+	assert_int_equal(e.state, s->tls == CONF_TLS_IMPLICIT ? ETRN_S_TLS :
+	    ETRN_S_GREETING);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(results[i].cls, ETRN_R_NONE);
 		assert_int_equal(results[i].fail, ETRN_F_NONE);

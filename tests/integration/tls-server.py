@@ -3,7 +3,8 @@
 """A scripted SMTP server with STARTTLS and AUTH for etrnd's TLS tests.
 
 Listens on 127.0.0.1:PORT; --cert/--key enable STARTTLS; --no-starttls
-hides it; --user/--password enable AUTH PLAIN and LOGIN (only after TLS
+hides it; --implicit makes it a port 465 server (RFC 8314: the handshake
+first, the greeting over TLS, no STARTTLS); --user/--password enable AUTH PLAIN and LOGIN (only after TLS
 unless --auth-cleartext).  Logs one line per event to --log: "CONNECT",
 "TLS <version>", "AUTH ok|fail <mechanism>", "ETRN <arg> tls=<0|1>
 auth=<0|1>", "QUIT".  Bounded by --lifetime.
@@ -39,8 +40,13 @@ def serve(conn, args, log, ctx):
             raise EOFError
         return line.decode("ascii", "replace").rstrip("\r\n")
 
-    send("220 mx.test.example ESMTP")
     try:
+        if args.implicit:
+            conn = ctx.wrap_socket(conn, server_side=True)
+            f = conn.makefile("rwb", buffering=0)
+            tls = True
+            record(log, "TLS " + conn.version())
+        send("220 mx.test.example ESMTP")
         while True:
             line = readline()
             verb = line.split(" ", 1)[0].upper()
@@ -106,6 +112,7 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--no-starttls", action="store_true")
+    ap.add_argument("--implicit", action="store_true")
     ap.add_argument("--user")
     ap.add_argument("--password")
     ap.add_argument("--auth-cleartext", action="store_true")
