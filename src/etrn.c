@@ -63,6 +63,12 @@ static const char *etrn_class_names[] = {
 	[ETRN_R_UNSUPPORTED] = "unsupported",
 };
 
+static const char *etrn_detail_names[] = {
+	[ETRN_D_NONE] = "none",
+	[ETRN_D_RUNNING] = "running",
+	[ETRN_D_REPEATED] = "repeated",
+};
+
 /* names[i], or unknown when i is past the table. */
 static const char *
 etrn_name(const char *const *names, size_t n, size_t i, const char *unknown)
@@ -82,6 +88,13 @@ etrn_class_name(enum etrn_class cls)
 {
 	return etrn_name(etrn_class_names, nitems(etrn_class_names),
 	    (size_t)cls, "unknown");
+}
+
+const char *
+etrn_detail_name(enum etrn_detail detail)
+{
+	return etrn_name(etrn_detail_names, nitems(etrn_detail_names),
+	    (size_t)detail, "unknown");
 }
 
 const char *
@@ -111,10 +124,15 @@ etrn_init(struct etrn *e, const char *helo, enum conf_command command,
 	e->domains = domains;
 	e->ndomains = ndomains;
 	e->results = results;
+	e->max_sent = ndomains > CONF_ETRN_PER_SESSION ? ndomains :
+	    CONF_ETRN_PER_SESSION;
+	e->asked = ETRN_FORM_WRITTEN;
 	for (i = 0; i < ndomains; i++) {
 		memset(&results[i], 0, sizeof(results[i]));
 		results[i].cls = ETRN_R_NONE;
 		results[i].pending = -1;
+		results[i].form = ETRN_FORM_WRITTEN;
+		results[i].detail = ETRN_D_NONE;
 	}
 }
 
@@ -219,6 +237,68 @@ etrn_close(struct etrn *e)
 	return ETRN_CLOSE;
 }
 
+/* Written without RFC 1985's '@' or '#' option. */
+static bool
+etrn_is_plain(const char *domain)
+{
+	return domain[0] != '@' && domain[0] != '#';
+}
+
+const char *
+etrn_form_prefix(enum etrn_form form)
+{
+	switch (form) {
+	case ETRN_FORM_HASH:
+		return "#";
+	case ETRN_FORM_AT:
+		return "@";
+	case ETRN_FORM_WRITTEN:
+		break;
+	}
+	return "";
+}
+
+/*
+ * Send "ETRN [prefix]domain" for res, counted against the session's limit;
+ * false (res marked, nothing to send) if it does not fit a command line.
+ */
+static bool
+etrn_send_etrn(struct etrn *e, struct etrn_result *res, const char *domain,
+    enum etrn_form form)
+{
+	char	arg[ETRN_CMD_MAX];
+	int	n;
+
+	n = snprintf(arg, sizeof(arg), "%s%s", etrn_form_prefix(form), domain);
+	if (n < 0 || (size_t)n >= sizeof(arg) ||
+	    !etrn_set_cmd(e, e->verb, arg)) {
+		etrn_set(res, ETRN_R_UNSUPPORTED, ETRN_F_CONFIG, 0, NULL,
+		    "not sent: the domain is too long for an SMTP command "
+		    "line");
+		return false;
+	}
+	res->form = form;
+	e->nsent++;
+	e->state = ETRN_S_ETRN;
+	return true;
+}
+
+/*
+ * The session's limit is reached: the domains not asked stay ETRN_R_NONE,
+ * the plain ones marked with the form this server asked for, if it did,
+ * so that the next session starts with it.
+ */
+static void
+etrn_defer_rest(struct etrn *e)
+{
+	size_t	i;
+
+	for (i = e->next; i < e->ndomains; i++)
+		if (e->results[i].cls == ETRN_R_NONE &&
+		    etrn_arg_ok(e->domains[i]) && etrn_is_plain(e->domains[i]))
+			e->results[i].form = e->asked;
+}
+
 /*
  * Ask for the next domain, skipping (as unsupported) any that cannot be
  * sent as one command; QUIT after the last.
@@ -235,21 +315,24 @@ etrn_send_next(struct etrn *e)
 	while (e->next < e->ndomains) {
 		domain = e->domains[e->next];
 		res = &e->results[e->next];
-		e->next++;
 		if (!etrn_arg_ok(domain)) {
+			e->next++;
 			etrn_set(res, ETRN_R_UNSUPPORTED, ETRN_F_CONFIG, 0,
 			    NULL, "not sent: "
 			    "the domain is empty or contains a space or "
 			    "control character");
 			continue;
 		}
-		if (!etrn_set_cmd(e, e->verb, domain)) {
-			etrn_set(res, ETRN_R_UNSUPPORTED, ETRN_F_CONFIG, 0,
-			    NULL, "not sent: "
-			    "the domain is too long for an SMTP command line");
-			continue;
+		/* The rest stay ETRN_R_NONE, for the next session. */
+		if (e->nsent >= e->max_sent) {
+			etrn_defer_rest(e);
+			break;
 		}
-		e->state = ETRN_S_ETRN;
+		e->next++;
+		/* Once the server asked for a form, the plain ones use it. */
+		if (!etrn_send_etrn(e, res, domain,
+		    etrn_is_plain(domain) ? e->asked : ETRN_FORM_WRITTEN))
+			continue;
 		return ETRN_SEND;
 	}
 	return etrn_send_quit(e);
@@ -644,22 +727,88 @@ etrn_on_auth(struct etrn *e, const struct reply *r)
 	}
 }
 
+/* The form a reply text asks for: "argument must begin with #". */
+static enum etrn_form
+etrn_text_asks_form(const char *text)
+{
+	static const char *const	 asks[] = {
+		"must begin with", "must start with",
+	};
+	const char			*p;
+	size_t				 i, len;
+
+	for (p = text; *p != '\0'; p++) {
+		for (i = 0; i < nitems(asks); i++) {
+			len = strlen(asks[i]);
+			if (strncasecmp(p, asks[i], len) == 0)
+				break;
+		}
+		if (i == nitems(asks))
+			continue;
+		p += len;
+		while (*p == ' ' || *p == '\'' || *p == '"' || *p == '`')
+			p++;
+		if (*p == '#')
+			return ETRN_FORM_HASH;
+		if (*p == '@')
+			return ETRN_FORM_AT;
+		return ETRN_FORM_WRITTEN;
+	}
+	return ETRN_FORM_WRITTEN;
+}
+
+enum etrn_form
+etrn_reply_asks_form(const struct reply *r)
+{
+	return r->code == 501 ? etrn_text_asks_form(r->text) :
+	    ETRN_FORM_WRITTEN;
+}
+
 /* Classify the reply to one ETRN (RFC 1985 5, erratum 4130). */
 static enum etrn_action
 etrn_on_etrn(struct etrn *e, const struct reply *r)
 {
 	struct etrn_result	*res;
+	const char		*domain;
 	unsigned long		 count;
+	enum etrn_form		 form;
 	int			 code = r->code;
 
 	if (e->next == 0 || e->next > e->ndomains)
 		return etrn_close(e);	/* cannot happen: nothing was asked */
 	res = &e->results[e->next - 1];
 
+	res->etrn_reply = true;
 	if (code >= 250 && code <= 253) {
 		etrn_set(res, ETRN_R_OK, ETRN_F_NONE, code, NULL, r->text);
 		if (code == 253 && reply_pending_count(r, &count) == 0)
 			res->pending = (long)count;
+		return etrn_send_next(e);
+	}
+	/* Exim: the same argument's queue run is going on: mail flows. */
+	if (code == 458 && strncasecmp(r->text, "Already processing ",
+	    strlen("Already processing ")) == 0) {
+		etrn_set(res, ETRN_R_OK, ETRN_F_NONE, code, NULL, r->text);
+		res->detail = ETRN_D_RUNNING;
+		return etrn_send_next(e);
+	}
+	/*
+	 * The server asked for another form of a plain domain: that domain
+	 * again at once, in that form (once: the form sent now has the
+	 * prefix), and the plain ones after it start in it too.  Exim
+	 * counts each 501 towards smtp_max_synprot_errors (3), so one per
+	 * session is all it should see.  Past the session's limit, the
+	 * domain waits for the caller's next session, in the asked form.
+	 */
+	form = etrn_reply_asks_form(r);
+	domain = e->domains[e->next - 1];
+	if (form != ETRN_FORM_WRITTEN && res->form == ETRN_FORM_WRITTEN &&
+	    etrn_is_plain(domain)) {
+		e->asked = form;
+		if (e->nsent < e->max_sent &&
+		    etrn_send_etrn(e, res, domain, form))
+			return ETRN_SEND;
+		res->form = form;
 		return etrn_send_next(e);
 	}
 	if (code == 421) {
@@ -764,6 +913,10 @@ etrn_contains(const char *haystack, const char *needle)
 	return false;
 }
 
+/*
+ * Each hint names its server and is given only for that server's own
+ * text: Postfix and Sendmail both say 459, for different things.
+ */
 const char *
 etrn_hint(const struct etrn_result *res)
 {
@@ -773,23 +926,57 @@ etrn_hint(const struct etrn_result *res)
 	case ETRN_R_UNSUPPORTED:
 		if (res->code == 500)
 			return "the server does not support ETRN";
-		if (res->code == 501 && strchr(res->text, '#') != NULL)
-			return "Exim needs the '#domain' form: set it in "
-			    "domains";
+		if (res->code == 501 && res->form == ETRN_FORM_WRITTEN &&
+		    etrn_text_asks_form(res->text) == ETRN_FORM_HASH)
+			return "Exim (built-in ETRN) wants '#domain': write "
+			    "the domain plainly and etrnd sends the form the "
+			    "server asks for";
+		if (res->code == 501 && res->form != ETRN_FORM_WRITTEN)
+			return "the server asked for this form and refused it "
+			    "too: check the domain, or write the form it "
+			    "wants in domains";
+		if (res->code == 501 &&
+		    etrn_contains(res->text, "not supported for"))
+			return "hMailServer: it accepts only a domain written "
+			    "plainly, without '#' or '@'";
 		break;
 	case ETRN_R_REFUSED:
-		if (res->code == 459)
+		if (res->detail == ETRN_D_REPEATED)
+			return "a temporary code, but the same reply every "
+			    "time: most likely the server's policy (Exim: "
+			    "its ETRN ACL denies this client)";
+		if (res->code == 459 &&
+		    etrn_contains(res->text, "service unavailable"))
 			return "Postfix: the domain is not in the "
 			    "secondary's fast_flush_domains or relay_domains";
-		if (res->code == 502 && strstr(res->text, "5.7.0") != NULL)
-			return "the server does not allow ETRN here "
-			    "(Sendmail refuses it on port 587; use port 25)";
+		if (res->code == 459 && etrn_contains(res->text, "queue") &&
+		    etrn_contains(res->text, "unknown"))
+			return "Sendmail: '#name' names a queue group, and it "
+			    "has none of that name; write the domain plainly "
+			    "or as '@domain'";
+		if (res->code == 502 && etrn_contains(res->text,
+		    "we do not allow this operation"))
+			return "Sendmail: ETRN is disabled there "
+			    "(PrivacyOptions noetrn, or the port's "
+			    "DaemonPortOptions M=E, as on its submission "
+			    "port 587)";
 		if (res->code == 530)
 			return "the server wants STARTTLS/AUTH before ETRN";
 		if (res->code == 554 &&
 		    etrn_contains(res->text, "etrn command rejected"))
 			return "Postfix: the secondary's "
 			    "smtpd_etrn_restrictions reject this client";
+		break;
+	case ETRN_R_OK:
+		if (res->form == ETRN_FORM_HASH)
+			return "sent as '#domain', the form the server asked "
+			    "for";
+		if (res->form == ETRN_FORM_AT)
+			return "sent as '@domain', the form the server asked "
+			    "for";
+		if (res->detail == ETRN_D_RUNNING)
+			return "Exim: a queue run for this is already going "
+			    "on; mail is on its way";
 		break;
 	default:
 		break;

@@ -77,12 +77,38 @@ enum etrn_fail {
 				   EADDRNOTAVAIL on every address) */
 };
 
+/*
+ * The argument form a domain went out in.  WRITTEN: as the caller gave it.
+ * HASH and AT: the caller gave it plainly, and the server asked for the
+ * '#' or '@' form (Exim's built-in ETRN: "501 argument must begin with #"),
+ * so it was sent again with that prefix.  A caller that remembers this
+ * passes "#domain" next time; an argument given with '#' or '@' is never
+ * rewritten.
+ */
+enum etrn_form {
+	ETRN_FORM_WRITTEN,
+	ETRN_FORM_HASH,
+	ETRN_FORM_AT,
+};
+
+/* What a result means beyond its class, where the server said more. */
+enum etrn_detail {
+	ETRN_D_NONE,
+	ETRN_D_RUNNING,		/* ETRN_R_OK: Exim's "458 Already processing":
+				   a flush for this is running already */
+	ETRN_D_REPEATED,	/* ETRN_R_REFUSED: the same temporary reply
+				   too many times in a row (relay.c) */
+};
+
 struct etrn_result {
 	enum etrn_class	 cls;
 	enum etrn_fail	 fail;		/* ETRN_F_NONE unless it failed */
 	int		 code;		/* reply code, 0 if none */
 	char		 text[ETRN_TEXT_MAX];	/* server text or our reason */
 	long		 pending;	/* 253 count, -1 unknown */
+	enum etrn_form	 form;		/* the form that went out last */
+	enum etrn_detail detail;
+	bool		 etrn_reply;	/* code is the reply to ETRN itself */
 };
 
 enum etrn_action {
@@ -99,6 +125,11 @@ struct etrn {
 	char * const		*domains;
 	size_t			 ndomains;
 	size_t			 next;		/* next domain to ask */
+	size_t			 nsent;		/* ETRN commands sent */
+	size_t			 max_sent;	/* ... at most: the per-session
+						   limit, retries included */
+	enum etrn_form		 asked;		/* the form this server asked
+						   for, for the plain ones */
 	struct etrn_result	*results;	/* ndomains, caller's memory */
 	bool			 esmtp;		/* EHLO accepted */
 	bool			 etrn_advertised;
@@ -166,7 +197,20 @@ enum etrn_action etrn_on_reply(struct etrn *, const struct reply *);
  */
 void		 etrn_on_failure(struct etrn *, enum etrn_fail,
 		    const char *reason);
-/* A known fix for a refusal, or NULL ("domain not in fast_flush_domains"). */
+/*
+ * A known fix for a refusal, naming the server it applies to, given only
+ * when the reply is that server's ("Postfix: the domain is not in ..."),
+ * or NULL.
+ */
 const char	*etrn_hint(const struct etrn_result *);
+/* "none", "running", "repeated": for status and tests. */
+const char	*etrn_detail_name(enum etrn_detail);
+/* "", "#" or "@": what a form puts before a plainly written domain. */
+const char	*etrn_form_prefix(enum etrn_form);
+/*
+ * The form a 501 asks for ("501 argument must begin with #"), or
+ * ETRN_FORM_WRITTEN when it asks for none.
+ */
+enum etrn_form	 etrn_reply_asks_form(const struct reply *);
 
 #endif

@@ -186,6 +186,10 @@ tool_on_session_done(struct session *s, const struct etrn_result *res,
 	if (failed && etrn->esmtp && !etrn->etrn_advertised)
 		warnx("%s: the server does not list ETRN in its EHLO reply",
 		    t->relay.host);
+	/* Left unasked by the session's ETRN limit: the next one asks. */
+	while (t->nchunk > 1 && !t->interrupted &&
+	    t->results[t->next + t->nchunk - 1].cls == ETRN_R_NONE)
+		t->nchunk--;
 	for (i = 0; i < t->nchunk; i++)
 		tool_print(t->domains[t->next + i], &t->results[t->next + i]);
 	fflush(stdout);

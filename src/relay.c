@@ -4,6 +4,7 @@
  * the one source of truth for what a retry asks again and for what
  * status shows.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,8 +63,10 @@ relay_deinit(struct relay *r)
 {
 	size_t	i;
 
-	for (i = 0; i < r->ndoms; i++)
+	for (i = 0; i < r->ndoms; i++) {
 		free(r->doms[i].arg);
+		free(r->doms[i].sent);
+	}
 	free(r->doms);
 	memset(r, 0, sizeof(*r));
 }
@@ -201,7 +204,8 @@ relay_take_chunk(struct relay *r, char **args)
 		if (!r->doms[i].todo)
 			continue;
 		r->doms[i].todo = false;
-		args[r->nchunk] = r->doms[i].arg;
+		args[r->nchunk] = r->doms[i].sent != NULL ?
+		    r->doms[i].sent : r->doms[i].arg;
 		r->chunk[r->nchunk++] = i;
 	}
 	r->state = RELAY_S_RUNNING;
@@ -298,21 +302,90 @@ relay_run_done(struct relay *r, const struct relay_env *env)
 	return step;
 }
 
+/* A temporary reply the server gave to ETRN itself (not a 421: that one
+ * closes the connection, for any reason). */
+static bool
+result_is_temp_reply(const struct etrn_result *res)
+{
+	return res->cls == ETRN_R_TEMP && res->fail == ETRN_F_REPLY &&
+	    res->etrn_reply && res->code != 421;
+}
+
+/* How many identical temporary replies in a row res makes for d. */
+static unsigned
+relay_same_temp(const struct relay_domain *d, const struct etrn_result *res)
+{
+	if (!result_is_temp_reply(res))
+		return 0;
+	if (d->same_temp > 0 && d->last.code == res->code &&
+	    strcmp(d->last.text, res->text) == 0)
+		return d->same_temp + 1;
+	return 1;
+}
+
+bool
+relay_temp_is_refusal(const struct relay_domain *d,
+    const struct etrn_result *res)
+{
+	return relay_same_temp(d, res) >= RELAY_SAME_TEMP_MAX;
+}
+
+/* Remember the form the server asked for, once: the next sessions send it. */
+static void
+relay_learn_form(struct relay_domain *d, enum etrn_form form)
+{
+	size_t	len = strlen(etrn_form_prefix(form)) + strlen(d->arg) + 1;
+
+	if (form == ETRN_FORM_WRITTEN || d->sent != NULL)
+		return;
+	d->form = form;
+	d->sent = xcalloc(1, len);
+	snprintf(d->sent, len, "%s%s", etrn_form_prefix(form), d->arg);
+}
+
+/* Record one domain's result; true if it is to be asked again now. */
+static bool
+relay_record(struct relay_domain *d, const struct etrn_result *res,
+    bool progress, const struct relay_env *env)
+{
+	unsigned	same;
+
+	relay_learn_form(d, res->form);
+	if (res->cls == ETRN_R_NONE) {
+		/* Not asked: the session's limit.  The next session asks. */
+		d->last.form = d->form;
+		return progress;
+	}
+	same = relay_same_temp(d, res);
+	d->last = *res;
+	d->last.form = d->form;
+	d->same_temp = same;
+	if (same >= RELAY_SAME_TEMP_MAX) {
+		d->last.cls = ETRN_R_REFUSED;
+		d->last.detail = ETRN_D_REPEATED;
+	}
+	d->last_try = env->wall;
+	if (res->cls == ETRN_R_OK)
+		d->last_ok = env->wall;
+	return false;
+}
+
 struct relay_step
 relay_on_results(struct relay *r, const struct etrn_result *res, size_t n,
     const struct relay_env *env)
 {
 	struct relay_step	 step = { .action = RELAY_A_NONE };
-	bool			 more = false;
+	bool			 more = false, progress = false;
 	size_t			 i;
 
+	/* A session that asked nothing must not be followed by another. */
+	for (i = 0; i < n && i < r->nchunk; i++)
+		progress |= res[i].cls != ETRN_R_NONE;
 	for (i = 0; i < n && i < r->nchunk; i++) {
 		struct relay_domain *d = &r->doms[r->chunk[i]];
 
-		d->last = res[i];
-		d->last_try = env->wall;
-		if (res[i].cls == ETRN_R_OK)
-			d->last_ok = env->wall;
+		if (relay_record(d, &res[i], progress, env))
+			d->todo = true;
 	}
 	r->nchunk = 0;
 	for (i = 0; i < r->ndoms; i++)

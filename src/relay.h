@@ -96,8 +96,21 @@ struct relay_env {
 	uint64_t	 give_up_ms;
 };
 
+/*
+ * The same temporary reply to ETRN this many times in a row is a refusal
+ * in a temporary code (Exim's ETRN ACL deny is a 458): ETRN_R_REFUSED,
+ * ETRN_D_REPEATED, asked again at the next link-up or configuration change.
+ */
+#define RELAY_SAME_TEMP_MAX	3
+
 struct relay_domain {
-	char			*arg;
+	char			*arg;		/* as written */
+	char			*sent;		/* the form the server asked
+						 * for ("#example.org"), sent
+						 * instead of arg; NULL: arg */
+	enum etrn_form		 form;		/* ... and which it is */
+	unsigned		 same_temp;	/* last was this many identical
+						 * temporary replies to ETRN */
 	struct etrn_result	 last;		/* cls NONE: never asked */
 	bool			 todo;		/* due in this run */
 	int64_t			 last_ok;	/* wall seconds, 0 = never */
@@ -133,12 +146,17 @@ void		 relay_want(struct relay *, enum relay_trigger);
  * the end of the running one. */
 struct relay_step relay_decide(struct relay *, const struct relay_env *);
 /* The next session's domains: into args (CONF_ETRN_PER_SESSION), their
- * count returned; the relay is RUNNING. */
+ * count returned, each in the form the server asked for if it did; the
+ * relay is RUNNING. */
 size_t		 relay_take_chunk(struct relay *, char **args);
 /* No slot free: the relay waits in line (QUEUED). */
 void		 relay_queue(struct relay *);
 /* The session ended with one result per domain of the chunk (fewer on
- * shutdown): the next chunk, or the end of the run. */
+ * shutdown): the next chunk, or the end of the run.  A form the server
+ * asked for is kept for the relay's life (a changed configuration is a new
+ * relay); a domain left ETRN_R_NONE (the session's ETRN limit) goes into
+ * the next session; the RELAY_SAME_TEMP_MAX-th identical temporary reply
+ * becomes a refusal. */
 struct relay_step relay_on_results(struct relay *,
 		    const struct etrn_result *, size_t,
 		    const struct relay_env *);
@@ -150,6 +168,11 @@ bool		 relay_on_network(struct relay *);
 bool		 relay_on_offline(struct relay *);
 /* Shutting down: nothing is due, a queued run is dropped. */
 void		 relay_stop(struct relay *);
+
+/* Is res, the next result of d, the RELAY_SAME_TEMP_MAX-th identical
+ * temporary reply to ETRN in a row (to be taken as a refusal)? */
+bool		 relay_temp_is_refusal(const struct relay_domain *d,
+		    const struct etrn_result *res);
 
 /* The retry timer stands (BACKOFF, NOROUTE): retry_at holds. */
 bool		 relay_timer_armed(const struct relay *);

@@ -340,14 +340,49 @@ struct status_ctx {
 
 /* One domain's cells, as the table shows them. */
 struct status_cells {
-	char	domain[STR_VIS_LEN(255)], code[8], pend[24], attempt[80];
-	char	text[REPORT_TEXT_LEN];
+	char	domain[STR_VIS_LEN(255) + 48], code[8], pend[24];
+	char	attempt[80], text[REPORT_TEXT_LEN + 48];
 };
+
+/*
+ * The domain as status shows it: as written, or in the form the server
+ * asked for, saying so ("#example.org (server asked for #)").
+ */
+static void
+status_domain(char *buf, size_t len, const struct sched_domain_info *d)
+{
+	char		 vis[STR_VIS_LEN(255)];
+	const char	*prefix = etrn_form_prefix(d->last->form);
+
+	str_vis(vis, d->domain, 255, "");
+	if (*prefix == '\0')
+		snprintf(buf, len, "%s", vis);
+	else
+		snprintf(buf, len, "%s%s (server asked for %s)", prefix, vis,
+		    prefix);
+}
+
+/* The detail of a result for people, or NULL. */
+static const char *
+status_detail(const struct etrn_result *res)
+{
+	switch (res->detail) {
+	case ETRN_D_RUNNING:
+		return "already running";
+	case ETRN_D_REPEATED:
+		return "same temporary reply every time";
+	case ETRN_D_NONE:
+		break;
+	}
+	return NULL;
+}
 
 static void
 status_cells(const struct sched_domain_info *d, int64_t now,
     struct status_cells *cl)
 {
+	char	text[REPORT_TEXT_LEN];
+
 	snprintf(cl->code, sizeof(cl->code), "-");
 	snprintf(cl->pend, sizeof(cl->pend), "-");
 	if (d->last->pending >= 0)
@@ -355,8 +390,13 @@ status_cells(const struct sched_domain_info *d, int64_t now,
 	if (d->last->code != 0)
 		snprintf(cl->code, sizeof(cl->code), "%d", d->last->code);
 	fmt_time(d->last_try, now, cl->attempt, sizeof(cl->attempt));
-	str_vis(cl->domain, d->domain, 255, "");
-	report_reply_text(cl->text, sizeof(cl->text), d->last->text);
+	status_domain(cl->domain, sizeof(cl->domain), d);
+	report_reply_text(text, sizeof(text), d->last->text);
+	if (status_detail(d->last) != NULL)
+		snprintf(cl->text, sizeof(cl->text), "(%s) %s",
+		    status_detail(d->last), text);
+	else
+		snprintf(cl->text, sizeof(cl->text), "%s", text);
 }
 
 #define WIDEN(w, s)	do {					\
@@ -563,6 +603,7 @@ status_relay_json(const struct sched_relay_info *ri, void *arg)
 	evbuffer_add(b, ",\"domains\":[", 12);
 	for (i = 0; i < ri->ndomains; i++) {
 		const struct sched_domain_info	*d = &ri->domains[i];
+		char				 sent[2 + 256];
 
 		evbuffer_add_printf(b, "%s{\"domain\":", i ? "," : "");
 		json_str(b, d->domain);
@@ -584,6 +625,20 @@ status_relay_json(const struct sched_relay_info *ri, void *arg)
 		json_time(b, d->last_ok);
 		evbuffer_add(b, ",\"last_attempt\":", 16);
 		json_time(b, d->last_try);
+		/* The argument in use when it is not the one written. */
+		evbuffer_add(b, ",\"sent_as\":", 11);
+		if (d->last->form != ETRN_FORM_WRITTEN) {
+			snprintf(sent, sizeof(sent), "%s%s",
+			    etrn_form_prefix(d->last->form), d->domain);
+			json_str(b, sent);
+		} else
+			evbuffer_add(b, "null", 4);
+		evbuffer_add(b, ",\"detail\":", 10);
+		if (d->last->detail != ETRN_D_NONE)
+			evbuffer_add_printf(b, "\"%s\"",
+			    etrn_detail_name(d->last->detail));
+		else
+			evbuffer_add(b, "null", 4);
 		evbuffer_add(b, "}", 1);
 	}
 	evbuffer_add(b, "]}", 2);

@@ -18,6 +18,7 @@
 #include "etrn.h"
 #include "reply.h"
 
+#define nitems_(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAXDOMAINS	10
 #define MAXSTEPS	16
 #define HELO		"client.example"
@@ -73,6 +74,8 @@ struct expect {
 	long		 pending;
 	const char	*text;		/* NULL: not checked */
 	const char	*hint;		/* substring; NULL: no hint */
+	enum etrn_form	 form;		/* the form that went out last */
+	enum etrn_detail detail;
 };
 
 #define OK(code)		{ ETRN_R_OK, ETRN_F_NONE, code, -1, NULL, NULL }
@@ -80,6 +83,14 @@ struct expect {
 				{ cls, fail, code, -1, NULL, hint }
 #define REPLY(cls, code, hint) \
 				{ cls, ETRN_F_REPLY, code, -1, NULL, hint }
+/* Accepted in the '#' form the server asked for. */
+#define OK_HASH(code)		{ ETRN_R_OK, ETRN_F_NONE, code, -1, NULL, \
+				    "sent as '#domain'", ETRN_FORM_HASH, \
+				    ETRN_D_NONE }
+/* Not asked in this session (its ETRN limit), in form next time. */
+#define NOT_ASKED(form)		{ ETRN_R_NONE, ETRN_F_NONE, 0, -1, "", \
+				    NULL, form, ETRN_D_NONE }
+#define EXIM_501	"501 argument must begin with #"
 
 struct script {
 	const char		*name;
@@ -193,18 +204,28 @@ static const struct script scripts[] = {
 		.results = { REPLY(ETRN_R_REFUSED, 554, NULL) },
 		.esmtp = true, .etrn_advertised = true,
 	},
+	/*
+	 * Exim's built-in ETRN asks for '#': the same domain again at once
+	 * in that form, and the plain ones after it start in it (Exim drops
+	 * a session after smtp_max_synprot_errors 501s); a form the user
+	 * wrote goes out as written.
+	 */
 	{
-		.name = "exim: 501 wants #domain, no ETRN keyword",
-		.domains = { "example.org", "#example.org" },
+		.name = "exim built-in: 501 asks for #, retried at once",
+		.domains = { "example.org", "example.net", "@example.com",
+		    "#example.edu" },
 		.steps = {
 			SEND(EXIM_220, "EHLO " HELO, ETRN_S_EHLO),
 			SEND(EXIM_EHLO, "ETRN example.org", ETRN_S_ETRN),
-			SEND("501 argument must begin with #",
-			    "ETRN #example.org", ETRN_S_ETRN),
+			SEND(EXIM_501, "ETRN #example.org", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN #example.net", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN @example.com", ETRN_S_ETRN),
+			SEND(EXIM_501, "ETRN #example.edu", ETRN_S_ETRN),
 			SEND("250 OK", "QUIT", ETRN_S_QUIT),
 			CLOSE("221 mx.example closing connection"),
 		},
 		.results = {
+			OK_HASH(250), OK_HASH(250),
 			{ ETRN_R_UNSUPPORTED, ETRN_F_REPLY, 501, -1,
 			    "argument must begin with #", "'#domain'" },
 			OK(250),
@@ -212,7 +233,112 @@ static const struct script scripts[] = {
 		.esmtp = true, .etrn_advertised = false,
 	},
 	{
-		.name = "exim: 458 is temporary, the next domain goes on",
+		.name = "exim built-in: the retry's own failure stands",
+		.domains = { "example.org", "example.net" },
+		.steps = {
+			SEND(EXIM_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(EXIM_EHLO, "ETRN example.org", ETRN_S_ETRN),
+			SEND(EXIM_501, "ETRN #example.org", ETRN_S_ETRN),
+			SEND("458 ETRN not permitted for 192.0.2.1",
+			    "ETRN #example.net", ETRN_S_ETRN),
+			SEND("501 5.5.4 no such queue", "QUIT", ETRN_S_QUIT),
+			CLOSE("221 mx.example closing connection"),
+		},
+		.results = {
+			{ ETRN_R_TEMP, ETRN_F_REPLY, 458, -1,
+			    "ETRN not permitted for 192.0.2.1", NULL,
+			    ETRN_FORM_HASH, ETRN_D_NONE },
+			{ ETRN_R_UNSUPPORTED, ETRN_F_REPLY, 501, -1, NULL,
+			    "refused it too", ETRN_FORM_HASH, ETRN_D_NONE },
+		},
+		.esmtp = true, .etrn_advertised = false,
+	},
+	{
+		.name = "a server asking for @: the domain goes as @domain",
+		.domains = { "example.org" },
+		.steps = {
+			SEND(POSTFIX_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(POSTFIX_EHLO, "ETRN example.org", ETRN_S_ETRN),
+			SEND("501 Argument must start with '@'",
+			    "ETRN @example.org", ETRN_S_ETRN),
+			SEND("250 OK", "QUIT", ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = {
+			{ ETRN_R_OK, ETRN_F_NONE, 250, -1, "OK",
+			    "sent as '@domain'", ETRN_FORM_AT, ETRN_D_NONE },
+		},
+		.esmtp = true, .etrn_advertised = true,
+	},
+	{
+		.name = "hmailserver: 501 for a form it does not take, no retry",
+		.domains = { "#example.org", "example.net" },
+		.steps = {
+			SEND("220 mx.example ESMTP", "EHLO " HELO, ETRN_S_EHLO),
+			SEND("250-mx.example\n250-ETRN\n250 HELP",
+			    "ETRN #example.org", ETRN_S_ETRN),
+			SEND("501 ETRN not supported for #example.org",
+			    "ETRN example.net", ETRN_S_ETRN),
+			SEND("250 OK", "QUIT", ETRN_S_QUIT),
+			CLOSE(BYE),
+		},
+		.results = {
+			REPLY(ETRN_R_UNSUPPORTED, 501, "hMailServer"),
+			OK(250),
+		},
+		.esmtp = true, .etrn_advertised = true,
+	},
+	/*
+	 * The retry counts against the session's limit of seven ETRNs: the
+	 * domains past it wait for the next session, in the asked form.
+	 */
+	{
+		.name = "exim built-in: the retry counts in the seven",
+		.domains = { "d1.example", "d2.example", "d3.example",
+		    "d4.example", "d5.example", "d6.example", "d7.example" },
+		.steps = {
+			SEND(EXIM_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(EXIM_EHLO, "ETRN d1.example", ETRN_S_ETRN),
+			SEND(EXIM_501, "ETRN #d1.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN #d2.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN #d3.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN #d4.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN #d5.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN #d6.example", ETRN_S_ETRN),
+			SEND("250 OK", "QUIT", ETRN_S_QUIT),
+			CLOSE("221 mx.example closing connection"),
+		},
+		.results = {
+			OK_HASH(250), OK_HASH(250), OK_HASH(250),
+			OK_HASH(250), OK_HASH(250), OK_HASH(250),
+			NOT_ASKED(ETRN_FORM_HASH),
+		},
+		.esmtp = true, .etrn_advertised = false,
+	},
+	{
+		.name = "exim built-in: no room left for the retry",
+		.domains = { "#d1.example", "#d2.example", "#d3.example",
+		    "#d4.example", "#d5.example", "#d6.example", "d7.example" },
+		.steps = {
+			SEND(EXIM_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(EXIM_EHLO, "ETRN #d1.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN #d2.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN #d3.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN #d4.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN #d5.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN #d6.example", ETRN_S_ETRN),
+			SEND("250 OK", "ETRN d7.example", ETRN_S_ETRN),
+			SEND(EXIM_501, "QUIT", ETRN_S_QUIT),
+			CLOSE("221 mx.example closing connection"),
+		},
+		.results = {
+			OK(250), OK(250), OK(250), OK(250), OK(250), OK(250),
+			NOT_ASKED(ETRN_FORM_HASH),
+		},
+		.esmtp = true, .etrn_advertised = false,
+	},
+	{
+		.name = "exim: 458 Already processing is a flush under way",
 		.domains = { "#example.org", "#example.net" },
 		.steps = {
 			SEND(EXIM_220, "EHLO " HELO, ETRN_S_EHLO),
@@ -224,7 +350,9 @@ static const struct script scripts[] = {
 			CLOSE("221 mx.example closing connection"),
 		},
 		.results = {
-			REPLY(ETRN_R_TEMP, 458, NULL),
+			{ ETRN_R_OK, ETRN_F_NONE, 458, -1,
+			    "Already processing example.org", "already going "
+			    "on", ETRN_FORM_WRITTEN, ETRN_D_RUNNING },
 			REPLY(ETRN_R_TEMP, 458, NULL),
 		},
 		.esmtp = true, .etrn_advertised = false,
@@ -262,7 +390,7 @@ static const struct script scripts[] = {
 		.esmtp = true, .etrn_advertised = true,
 	},
 	{
-		.name = "sendmail: 502 5.7.0 on the submission port",
+		.name = "sendmail: 502 5.7.0: ETRN disabled there",
 		.domains = { "example.org", "example.net" },
 		.steps = {
 			SEND(SENDMAIL_220, "EHLO " HELO, ETRN_S_EHLO),
@@ -274,8 +402,24 @@ static const struct script scripts[] = {
 			CLOSE("221 2.0.0 mx.example closing connection"),
 		},
 		.results = {
+			REPLY(ETRN_R_REFUSED, 502, "Sendmail: ETRN is disabled"),
 			REPLY(ETRN_R_REFUSED, 502, "port 587"),
-			REPLY(ETRN_R_REFUSED, 502, "port 587"),
+		},
+		.esmtp = true, .etrn_advertised = true,
+	},
+	{
+		.name = "sendmail: 459 4.5.4 for #name: no such queue group",
+		.domains = { "#example.org" },
+		.steps = {
+			SEND(SENDMAIL_220, "EHLO " HELO, ETRN_S_EHLO),
+			SEND(SENDMAIL_EHLO, "ETRN #example.org", ETRN_S_ETRN),
+			SEND("459 4.5.4 Queue example.org unknown", "QUIT",
+			    ETRN_S_QUIT),
+			CLOSE("221 2.0.0 mx.example closing connection"),
+		},
+		.results = {
+			REPLY(ETRN_R_REFUSED, 459, "Sendmail: '#name' names a "
+			    "queue group"),
 		},
 		.esmtp = true, .etrn_advertised = true,
 	},
@@ -1401,6 +1545,8 @@ test_etrn_script(void **state)
 		    etrn_fail_name(x->fail));
 		assert_int_equal(results[i].code, x->code);
 		assert_int_equal(results[i].pending, x->pending);
+		assert_int_equal(results[i].form, x->form);
+		assert_int_equal(results[i].detail, x->detail);
 		assert_true(strlen(results[i].text) < ETRN_TEXT_MAX);
 		if (x->text != NULL)
 			assert_string_equal(results[i].text, x->text);
@@ -1617,6 +1763,120 @@ test_auth_plain_limit(void **state)
  * ETRN would go; what the server showed is kept, and a failed step still
  * lands in the results.
  */
+/* Which 501 asks for which form: only a reply that names one. */
+static void
+test_etrn_asks_form(void **state)
+{
+	static const struct {
+		int		 code;
+		const char	*text;
+		enum etrn_form	 form;
+	} rows[] = {
+		{ 501, "argument must begin with #", ETRN_FORM_HASH },
+		{ 501, "5.5.4 Argument must start with '@'", ETRN_FORM_AT },
+		{ 501, "ETRN argument MUST BEGIN WITH \"#\"", ETRN_FORM_HASH },
+		{ 501, "Error: invalid parameter syntax", ETRN_FORM_WRITTEN },
+		{ 501, "ETRN not supported for #example.org",
+		    ETRN_FORM_WRITTEN },
+		{ 501, "argument must begin with a letter", ETRN_FORM_WRITTEN },
+		{ 501, "must begin with", ETRN_FORM_WRITTEN },
+		{ 500, "argument must begin with #", ETRN_FORM_WRITTEN },
+		{ 458, "argument must begin with #", ETRN_FORM_WRITTEN },
+	};
+	struct reply	r;
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < nitems_(rows); i++) {
+		memset(&r, 0, sizeof(r));
+		r.code = rows[i].code;
+		snprintf(r.text, sizeof(r.text), "%s", rows[i].text);
+		r.textlen = strlen(r.text);
+		print_message("%d %s\n", r.code, r.text);
+		assert_int_equal(etrn_reply_asks_form(&r), rows[i].form);
+	}
+	assert_string_equal(etrn_form_prefix(ETRN_FORM_WRITTEN), "");
+	assert_string_equal(etrn_form_prefix(ETRN_FORM_HASH), "#");
+	assert_string_equal(etrn_form_prefix(ETRN_FORM_AT), "@");
+}
+
+/* Each hint names its server and comes only with that server's text. */
+static void
+test_etrn_hints(void **state)
+{
+	static const struct {
+		enum etrn_class	 cls;
+		int		 code;
+		const char	*text;
+		enum etrn_form	 form;
+		enum etrn_detail detail;
+		const char	*hint;		/* substring; NULL: none */
+	} rows[] = {
+		{ ETRN_R_REFUSED, 459, "<example.org>: service unavailable",
+		    0, 0, "Postfix: the domain is not in the secondary's "
+		    "fast_flush_domains" },
+		{ ETRN_R_REFUSED, 459, "4.1.1 <example.org>: service "
+		    "unavailable", 0, 0, "Postfix" },
+		{ ETRN_R_REFUSED, 459, "4.5.4 Queue example.org unknown", 0, 0,
+		    "Sendmail: '#name' names a queue group" },
+		{ ETRN_R_REFUSED, 459, "node not allowed", 0, 0, NULL },
+		{ ETRN_R_REFUSED, 502, "5.7.0 Sorry, we do not allow this "
+		    "operation", 0, 0, "Sendmail: ETRN is disabled" },
+		{ ETRN_R_REFUSED, 502, "5.5.1 Command not implemented", 0, 0,
+		    NULL },
+		{ ETRN_R_REFUSED, 554, "5.7.1 <example.org>: Etrn command "
+		    "rejected: Access denied", 0, 0, "Postfix: the "
+		    "secondary's smtpd_etrn_restrictions" },
+		{ ETRN_R_REFUSED, 554, "5.7.1 Access denied", 0, 0, NULL },
+		{ ETRN_R_REFUSED, 530, "5.7.0 Must issue a STARTTLS command "
+		    "first", 0, 0, "STARTTLS/AUTH" },
+		{ ETRN_R_REFUSED, 458, "ETRN not permitted for 192.0.2.1", 0,
+		    ETRN_D_REPEATED, "Exim: its ETRN ACL" },
+		{ ETRN_R_TEMP, 458, "ETRN not permitted for 192.0.2.1", 0, 0,
+		    NULL },
+		{ ETRN_R_TEMP, 458, "Unable to queue messages", 0, 0, NULL },
+		{ ETRN_R_OK, 458, "Already processing example.org", 0,
+		    ETRN_D_RUNNING, "Exim: a queue run for this is already" },
+		{ ETRN_R_OK, 250, "OK", ETRN_FORM_HASH, 0,
+		    "sent as '#domain', the form the server asked for" },
+		{ ETRN_R_OK, 250, "OK", ETRN_FORM_AT, 0, "sent as '@domain'" },
+		{ ETRN_R_OK, 250, "OK", 0, 0, NULL },
+		{ ETRN_R_UNSUPPORTED, 500, "5.5.2 Syntax error", 0, 0,
+		    "does not support ETRN" },
+		{ ETRN_R_UNSUPPORTED, 501, "argument must begin with #", 0, 0,
+		    "Exim (built-in ETRN) wants '#domain'" },
+		{ ETRN_R_UNSUPPORTED, 501, "5.5.4 no", ETRN_FORM_HASH, 0,
+		    "asked for this form and refused it too" },
+		{ ETRN_R_UNSUPPORTED, 501, "ETRN not supported for "
+		    "#example.org", 0, 0, "hMailServer" },
+		{ ETRN_R_UNSUPPORTED, 501, "Error: invalid parameter syntax",
+		    0, 0, NULL },
+	};
+	struct etrn_result	res;
+	const char		*hint;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < nitems_(rows); i++) {
+		memset(&res, 0, sizeof(res));
+		res.cls = rows[i].cls;
+		res.fail = ETRN_F_REPLY;
+		res.code = rows[i].code;
+		snprintf(res.text, sizeof(res.text), "%s", rows[i].text);
+		res.form = rows[i].form;
+		res.detail = rows[i].detail;
+		hint = etrn_hint(&res);
+		print_message("%d %s: %s\n", res.code, res.text,
+		    hint != NULL ? hint : "(none)");
+		if (rows[i].hint == NULL)
+			assert_null(hint);
+		else {
+			assert_non_null(hint);
+			assert_non_null(strstr(hint, rows[i].hint));
+		}
+	}
+}
+
 static void
 test_probe(void **state)
 {
@@ -1686,6 +1946,8 @@ main(void)
 		cmocka_unit_test(test_etrn_fail_kinds),
 		cmocka_unit_test(test_auth_plain_limit),
 		cmocka_unit_test(test_probe),
+		cmocka_unit_test(test_etrn_asks_form),
+		cmocka_unit_test(test_etrn_hints),
 	};
 	size_t				 i, n = 0;
 

@@ -637,6 +637,231 @@ test_noroute_sequence(void **state)
 	relay_deinit(&r);
 }
 
+/* One domain's result as a session reports it. */
+static struct etrn_result
+res_of(enum etrn_class cls, int code, const char *text, enum etrn_form form)
+{
+	struct etrn_result	res;
+
+	memset(&res, 0, sizeof(res));
+	res.cls = cls;
+	res.fail = cls == ETRN_R_OK || cls == ETRN_R_NONE ? ETRN_F_NONE :
+	    ETRN_F_REPLY;
+	res.code = code;
+	res.etrn_reply = code != 0;
+	res.pending = -1;
+	res.form = form;
+	snprintf(res.text, sizeof(res.text), "%s", text);
+	return res;
+}
+
+/*
+ * The form the server asked for, session after session, by table: what
+ * the next session is given (args), what it answers, what the relay
+ * keeps (form, class) and whether another session of the run follows.
+ */
+static void
+test_forms(void **state)
+{
+	static const struct {
+		const char	*name;
+		enum relay_trigger why;		/* the run's trigger */
+		const char	*args[3];	/* the session is given */
+		struct { enum etrn_class cls; int code; const char *text;
+		    enum etrn_form form; } res[3];
+		enum etrn_form	 kept[3];	/* d->form after */
+		const char	*last;		/* classes after: o t r n */
+		bool		 more;		/* another session follows */
+	} frows[] = {
+		{ "plain, asked for #, accepted", RELAY_T_LINKUP,
+		    { "a.example", "b.example", "@c.example" },
+		    { { ETRN_R_OK, 250, "OK", ETRN_FORM_HASH },
+		      { ETRN_R_OK, 250, "OK", ETRN_FORM_HASH },
+		      { ETRN_R_OK, 250, "OK", ETRN_FORM_WRITTEN } },
+		    { ETRN_FORM_HASH, ETRN_FORM_HASH, ETRN_FORM_WRITTEN },
+		    "ooo", false },
+		{ "the next run starts in #; @ stays as written",
+		    RELAY_T_LINKUP,
+		    { "#a.example", "#b.example", "@c.example" },
+		    { { ETRN_R_OK, 250, "OK", ETRN_FORM_WRITTEN },
+		      { ETRN_R_TEMP, 451, "later", ETRN_FORM_WRITTEN },
+		      { ETRN_R_OK, 250, "OK", ETRN_FORM_WRITTEN } },
+		    { ETRN_FORM_HASH, ETRN_FORM_HASH, ETRN_FORM_WRITTEN },
+		    "oto", false },
+		{ "the retry asks the failed one, still in #", RELAY_T_RETRY,
+		    { "#b.example" },
+		    { { ETRN_R_NONE, 0, "", ETRN_FORM_WRITTEN } },
+		    { ETRN_FORM_HASH, ETRN_FORM_HASH, ETRN_FORM_WRITTEN },
+		    "oto", false },
+	};
+	char			*names[3] = { "a.example", "b.example",
+				    "@c.example" };
+	char			*args[CONF_ETRN_PER_SESSION];
+	struct etrn_result	 res[3];
+	struct relay		 r;
+	struct relay_env	 env;
+	struct relay_step	 st;
+	size_t			 i, j, n;
+
+	(void)state;
+	relay_init(&r, names, 3);
+	for (i = 0; i < sizeof(frows) / sizeof(frows[0]); i++) {
+		print_message("%s\n", frows[i].name);
+		st = trigger(&r, frows[i].why, ONLINE);
+		assert_int_equal(st.action, RELAY_A_OPEN);
+		n = relay_take_chunk(&r, args);
+		for (j = 0; j < 3 && frows[i].args[j] != NULL; j++)
+			assert_string_equal(args[j], frows[i].args[j]);
+		assert_int_equal(n, j);
+		for (j = 0; j < n; j++)
+			res[j] = res_of(frows[i].res[j].cls,
+			    frows[i].res[j].code, frows[i].res[j].text,
+			    frows[i].res[j].form);
+		/* A retry session that asked nothing: not run again. */
+		if (frows[i].res[0].cls == ETRN_R_NONE)
+			res[0] = res_of(ETRN_R_TEMP, 451, "later",
+			    ETRN_FORM_WRITTEN);
+		env_of(ONLINE, 1, &env);
+		st = relay_on_results(&r, res, n, &env);
+		assert_int_equal(st.action == RELAY_A_OPEN, frows[i].more);
+		for (j = 0; j < 3; j++) {
+			assert_int_equal(r.doms[j].form, frows[i].kept[j]);
+			assert_int_equal(r.doms[j].last.form,
+			    frows[i].kept[j]);
+			assert_int_equal(r.doms[j].last.cls,
+			    cls_of(frows[i].last[j]));
+		}
+		/* The written domain stays what status and logs name. */
+		assert_string_equal(r.doms[0].arg, "a.example");
+		if (r.state == RELAY_S_BACKOFF)
+			r.state = RELAY_S_IDLE;
+	}
+	relay_deinit(&r);
+}
+
+/*
+ * The session's ETRN limit left a domain unasked (ETRN_R_NONE, in the
+ * form the server asked for): the next session of the same run asks it,
+ * in that form; a session that asked nothing is not followed by another.
+ */
+static void
+test_deferred(void **state)
+{
+	char			*names[8], buf[8][16];
+	char			*args[CONF_ETRN_PER_SESSION];
+	struct etrn_result	 res[CONF_ETRN_PER_SESSION];
+	struct relay		 r;
+	struct relay_env	 env;
+	struct relay_step	 st;
+	size_t			 i, n;
+
+	(void)state;
+	for (i = 0; i < 8; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "d%zu.example", i + 1);
+		names[i] = buf[i];
+	}
+	relay_init(&r, names, 8);
+	st = trigger(&r, RELAY_T_LINKUP, ONLINE);
+	assert_int_equal(relay_take_chunk(&r, args), 7);
+	for (i = 0; i < 6; i++)
+		res[i] = res_of(ETRN_R_OK, 250, "OK", ETRN_FORM_HASH);
+	res[6] = res_of(ETRN_R_NONE, 0, "", ETRN_FORM_HASH);
+	env_of(ONLINE, 1, &env);
+	st = relay_on_results(&r, res, 7, &env);
+	assert_int_equal(st.action, RELAY_A_OPEN);
+	assert_int_equal(r.doms[6].last.cls, ETRN_R_NONE);
+	assert_int_equal(r.doms[6].last_try, 0);
+	n = relay_take_chunk(&r, args);
+	assert_int_equal(n, 2);
+	assert_string_equal(args[0], "#d7.example");
+	assert_string_equal(args[1], "d8.example");
+	/* Nothing asked at all (cannot happen): the run ends anyway. */
+	res[0] = res_of(ETRN_R_NONE, 0, "", ETRN_FORM_WRITTEN);
+	res[1] = res_of(ETRN_R_NONE, 0, "", ETRN_FORM_WRITTEN);
+	st = relay_on_results(&r, res, 2, &env);
+	assert_int_not_equal(st.action, RELAY_A_OPEN);
+	assert_true(st.ended);
+	relay_deinit(&r);
+}
+
+/*
+ * RELAY_SAME_TEMP_MAX identical temporary replies to ETRN in a row are a
+ * refusal (Exim's ACL deny is a 458): not retried by the backoff or the
+ * interval; a link-up asks again, and one more of the same is refused at
+ * once.  Another text, a 421, or a failure before ETRN start the count
+ * again.
+ */
+static void
+test_same_temp(void **state)
+{
+	static const struct {
+		int		 code;
+		const char	*text;
+		bool		 etrn_reply;
+		unsigned	 same;		/* d->same_temp after */
+		enum etrn_class	 cls;		/* d->last.cls after */
+	} trows[] = {
+		{ 458, "ETRN not permitted for 192.0.2.1", true, 1,
+		    ETRN_R_TEMP },
+		{ 458, "ETRN not permitted for 192.0.2.1", true, 2,
+		    ETRN_R_TEMP },
+		{ 458, "Unable to queue messages", true, 1, ETRN_R_TEMP },
+		{ 458, "Unable to queue messages", true, 2, ETRN_R_TEMP },
+		{ 421, "4.7.0 Too many bad commands", true, 0, ETRN_R_TEMP },
+		{ 458, "Unable to queue messages", true, 1, ETRN_R_TEMP },
+		{ 454, "4.7.0 TLS not available", false, 0, ETRN_R_TEMP },
+		{ 458, "ETRN not permitted for 192.0.2.1", true, 1,
+		    ETRN_R_TEMP },
+		{ 458, "ETRN not permitted for 192.0.2.1", true, 2,
+		    ETRN_R_TEMP },
+		{ 458, "ETRN not permitted for 192.0.2.1", true, 3,
+		    ETRN_R_REFUSED },
+		{ 458, "ETRN not permitted for 192.0.2.1", true, 4,
+		    ETRN_R_REFUSED },
+		{ 250, "OK", true, 0, ETRN_R_OK },
+	};
+	char			*names[1] = { "example.org" };
+	char			*args[CONF_ETRN_PER_SESSION];
+	struct etrn_result	 res;
+	struct relay		 r;
+	struct relay_env	 env;
+	struct relay_step	 st;
+	size_t			 i;
+	bool			 refusal;
+
+	(void)state;
+	relay_init(&r, names, 1);
+	env_of(ONLINE, 1, &env);
+	for (i = 0; i < sizeof(trows) / sizeof(trows[0]); i++) {
+		/* A link-up every time: refusals are asked again too. */
+		st = trigger(&r, RELAY_T_LINKUP, ONLINE);
+		assert_int_equal(st.action, RELAY_A_OPEN);
+		relay_take_chunk(&r, args);
+		res = res_of(trows[i].code / 100 == 2 ? ETRN_R_OK : ETRN_R_TEMP,
+		    trows[i].code, trows[i].text, ETRN_FORM_WRITTEN);
+		res.etrn_reply = trows[i].etrn_reply;
+		refusal = relay_temp_is_refusal(&r.doms[0], &res);
+		assert_int_equal(refusal, trows[i].cls == ETRN_R_REFUSED);
+		st = relay_on_results(&r, &res, 1, &env);
+		print_message("%d %s: %u %s\n", trows[i].code, trows[i].text,
+		    r.doms[0].same_temp, etrn_class_name(r.doms[0].last.cls));
+		assert_int_equal(r.doms[0].same_temp, trows[i].same);
+		assert_int_equal(r.doms[0].last.cls, trows[i].cls);
+		assert_int_equal(r.doms[0].last.detail, trows[i].cls ==
+		    ETRN_R_REFUSED ? ETRN_D_REPEATED : ETRN_D_NONE);
+		if (trows[i].cls == ETRN_R_REFUSED) {
+			/* Nothing to retry: no backoff; an interval run
+			 * skips it. */
+			assert_int_not_equal(st.action, RELAY_A_ARM);
+			assert_string_equal(relay_state_name(r.state), "idle");
+			st = trigger(&r, RELAY_T_INTERVAL, ONLINE);
+			assert_int_not_equal(st.action, RELAY_A_OPEN);
+		}
+		r.state = RELAY_S_IDLE;
+	}
+	relay_deinit(&r);
+}
+
 static void
 test_names(void **state)
 {
@@ -656,6 +881,9 @@ main(void)
 		cmocka_unit_test(test_run_sequence),
 		cmocka_unit_test(test_noroute_sequence),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_forms),
+		cmocka_unit_test(test_deferred),
+		cmocka_unit_test(test_same_temp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

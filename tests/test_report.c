@@ -546,10 +546,11 @@ test_status_json(void **state)
 	    "\"next_retry\":null,\"route\":null,\"domains\":["
 	    "{\"domain\":\"a-long-domain.example.org\",\"result\":\"ok\","
 	    "\"code\":250,\"text\":\"Queuing started\",\"pending\":null,"
-	    "\"last_ok\":1796126340,\"last_attempt\":1796126340},"
+	    "\"last_ok\":1796126340,\"last_attempt\":1796126340,"
+	    "\"sent_as\":null,\"detail\":null},"
 	    "{\"domain\":\"s.example\",\"result\":\"none\",\"code\":null,"
 	    "\"text\":\"\",\"pending\":null,\"last_ok\":null,"
-	    "\"last_attempt\":null}]},"
+	    "\"last_attempt\":null,\"sent_as\":null,\"detail\":null}]},"
 	    "{\"name\":\"c1\",\"host\":\"192.0.2.1\",\"port\":2525,"
 	    "\"state\":\"backoff\",\"failures\":1,\"last_success\":null,"
 	    "\"next_retry\":1796126490,\"route\":\"via site0\","
@@ -558,7 +559,8 @@ test_status_json(void **state)
 	    /* The table's escaped text, its backslashes and quotes for JSON. */
 	    "\"text\":\"bad \\\\xc2\\\\x9b31m \\\\xff\\\\xfe \\\\xe2\\\\x80"
 	    "\\\\xae \\\"q\\\" \\\\x5c\",\"pending\":null,\"last_ok\":null,"
-	    "\"last_attempt\":1796126400}]}]}\n", ETRND_VERSION);
+	    "\"last_attempt\":1796126400,\"sent_as\":null,"
+	    "\"detail\":null}]}]}\n", ETRND_VERSION);
 	assert_string_equal(l.buf, want);
 	/* Valid JSON whatever the bytes: ASCII only. */
 	assert_true(is_ascii_printable(l.buf));
@@ -575,6 +577,83 @@ test_status_json(void **state)
 	assert_non_null(strstr(l.buf, "{\"name\":\"i\\\"s\\\\x5cp\","));
 }
 
+/*
+ * The form in use when it is not the one written, and what a result means
+ * beyond its class: in the table and in JSON.
+ */
+static void
+test_status_forms(void **state)
+{
+	struct etrn_result		 r[3];
+	struct sched_domain_info	 d[3];
+	struct sched_relay_info		 ri;
+	struct fake			 f = { &ri, 1 };
+	struct report_relays		 rr = fake_relays(&f);
+	struct control_daemon_info	 di;
+	struct lines			 l;
+
+	(void)state;
+	memset(d, 0, sizeof(d));
+	memset(&ri, 0, sizeof(ri));
+	memset(&di, 0, sizeof(di));
+	r[0] = result(ETRN_R_OK, 250, "OK", -1);
+	r[0].form = ETRN_FORM_HASH;
+	r[1] = result(ETRN_R_OK, 458, "Already processing b.example", -1);
+	r[1].detail = ETRN_D_RUNNING;
+	r[2] = result(ETRN_R_REFUSED, 458, "ETRN not permitted for "
+	    "192.0.2.1", -1);
+	r[2].detail = ETRN_D_REPEATED;
+	d[0].domain = "example.org";
+	d[1].domain = "b.example";
+	d[2].domain = "c.example";
+	d[0].last = &r[0];
+	d[1].last = &r[1];
+	d[2].last = &r[2];
+	ri.name = "exim";
+	ri.host = "192.0.2.25";
+	ri.port = 25;
+	ri.state = RELAY_S_IDLE;
+	ri.domains = d;
+	ri.ndomains = 3;
+	di.pid = 42;
+
+	memset(&l, 0, sizeof(l));
+	report_status_text(&rr, NULL, &di, NOW, collect, &l);
+	assert_non_null(strstr(l.buf, "\n  #example.org (server asked for #)"
+	    "  ok       250 "));
+	assert_non_null(strstr(l.buf, "\n  b.example                        "
+	    "  ok       458 "));
+	assert_non_null(strstr(l.buf, "(already running) Already processing "
+	    "b.example\n"));
+	assert_non_null(strstr(l.buf, "\n  c.example                        "
+	    "  refused  458 "));
+	assert_non_null(strstr(l.buf, "(same temporary reply every time) "
+	    "ETRN not permitted for 192.0.2.1\n"));
+
+	memset(&l, 0, sizeof(l));
+	report_status_json(&rr, NULL, &di, collect, &l);
+	assert_non_null(strstr(l.buf, "{\"domain\":\"example.org\","
+	    "\"result\":\"ok\",\"code\":250,"));
+	assert_non_null(strstr(l.buf, "\"sent_as\":\"#example.org\","
+	    "\"detail\":null}"));
+	assert_non_null(strstr(l.buf, "\"text\":\"Already processing "
+	    "b.example\","));
+	assert_non_null(strstr(l.buf, "\"sent_as\":null,\"detail\":"
+	    "\"running\"}"));
+	assert_non_null(strstr(l.buf, "\"sent_as\":null,\"detail\":"
+	    "\"repeated\"}]}]}"));
+	assert_true(is_ascii_printable(l.buf));
+
+	/* STATUS=: a flush under way is no failure. */
+	ri.ndomains = 2;
+	{
+		char	buf[256];
+
+		report_status_line(buf, sizeof(buf), &rr, NULL, "/x");
+		assert_string_equal(buf, "exim ok");
+	}
+}
+
 int
 main(void)
 {
@@ -586,6 +665,7 @@ main(void)
 		cmocka_unit_test(test_status_line),
 		cmocka_unit_test(test_status_text),
 		cmocka_unit_test(test_status_json),
+		cmocka_unit_test(test_status_forms),
 	};
 
 	setenv("TZ", "UTC", 1);

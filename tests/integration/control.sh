@@ -180,7 +180,8 @@ assert isp["port"] > 0 and isp["state"] == "idle" and isp["failures"] == 0
 assert isinstance(isp["last_success"], int)
 dom = isp["domains"][1]
 assert set(dom) == {"domain", "result", "code", "text", "pending", "last_ok",
-                    "last_attempt"}
+                    "last_attempt", "sent_as", "detail"}
+assert dom["sent_as"] is None and dom["detail"] is None
 assert dom["domain"] == "@example.net" and dom["result"] == "ok"
 assert dom["code"] == 250 and dom["text"] == "Queuing started"
 assert dom["pending"] is None
