@@ -45,6 +45,8 @@ struct sched_relay {
 	char			*name;
 	struct session		*session;
 	struct reach		 reach;		/* can the kernel reach it */
+	struct holddown		 hold;		/* its link-ups, settle = 0 */
+	uint64_t		 hold_seq;	/* the run that opened it */
 	struct event		*retry_ev;
 	enum relay_state	 shown;		/* the state last traced */
 	bool			 warned_no_etrn;
@@ -89,8 +91,7 @@ struct sched {
 	struct relay_list	 queue;		/* waiting for a session slot */
 	unsigned		 nsessions;
 	struct event		*settle_ev;
-	struct holddown		 hold;		/* link-ups with settle = 0 */
-	struct event		*hold_ev;	/* the hold-down window's end */
+	struct event		*hold_ev;	/* the first relay's window end */
 	struct event		*interval_ev;
 	struct event		*net_ev;	/* network changes, once a turn */
 	struct event		*wait_ev;	/* waiters to check, once a turn */
@@ -289,6 +290,11 @@ sched_open(struct sched_relay *sr)
 	}
 	p.domains = args;
 	p.ndomains = relay_take_chunk(&sr->rl, args);
+	/* A run's first session answers the link-ups so far. */
+	if (sr->rl.run_seq != sr->hold_seq) {
+		sr->hold_seq = sr->rl.run_seq;
+		holddown_ran(&sr->hold, now_ms(), sc->conf->holddown_ms);
+	}
 	if ((sr->session = session_new(sc->base, sc->dns, &p,
 	    sched_on_session_done, sr)) == NULL)
 		fatal("session_new");
@@ -397,18 +403,6 @@ sched_log_result(const struct sched_relay *sr, const struct relay_domain *d,
 	const char		*hint;
 
 	report_reply_text(text, sizeof(text), res->text);
-	if (res->form != ETRN_FORM_WRITTEN && d->sent == NULL)
-		log_info("relay %s: the server asked for %s%s; sending that "
-		    "form from now on, until the configuration changes",
-		    sr->name, etrn_form_prefix(res->form), d->arg);
-	if (relay_temp_is_refusal(d, res)) {
-		log_event(LOG_ERR, LOG_EV_ETRN_REFUSED, &f, "relay %s: %s %s: "
-		    "%d %s: the same temporary reply %d times in a row, taken "
-		    "as a refusal; not asking again until the next link-up or "
-		    "configuration change", sr->name, relay_verb(sr), d->arg,
-		    res->code, text, RELAY_SAME_TEMP_MAX);
-		return;
-	}
 	switch (res->cls) {
 	case ETRN_R_OK:
 		if (res->pending >= 0)
@@ -667,21 +661,53 @@ sched_settle_cb(evutil_socket_t fd, short ev, void *arg)
 	sched_trigger_all(sc, RELAY_T_LINKUP);
 }
 
+/* The hold-down timer at the earliest window end still owed a run. */
+static void
+sched_arm_hold(struct sched *sc)
+{
+	struct sched_relay	*sr;
+	struct timeval		 tv;
+	uint64_t		 now = now_ms(), first = UINT64_MAX;
+
+	TAILQ_FOREACH(sr, &sc->relays, entry)
+		if (sr->hold.pending && sr->hold.until < first)
+			first = sr->hold.until;
+	if (first == UINT64_MAX) {
+		evtimer_del(sc->hold_ev);
+		return;
+	}
+	tv = ms_to_tv(first > now ? first - now : 0);
+	evtimer_add(sc->hold_ev, &tv);
+}
+
 static void
 sched_hold_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct sched	*sc = arg;
+	struct sched		*sc = arg;
+	struct sched_relay	*sr;
+	uint64_t		 now = now_ms();
+	bool			 any = false;
 
 	(void)fd;
 	(void)ev;
-	if (!holddown_expire(&sc->hold, now_ms(), sc->conf->holddown_ms))
-		return;
-	if (!sc->online) {
-		log_debug("hold-down: no watched link is up any more");
-		return;
+	TAILQ_FOREACH(sr, &sc->relays, entry) {
+		/* The timer is the authority: a clock a little early too. */
+		if (!sr->hold.pending || sr->hold.until > now + 1 ||
+		    !holddown_expire(&sr->hold))
+			continue;
+		if (!sc->online) {
+			log_debug("relay %s: hold-down over; no watched link "
+			    "is up any more", sr->name);
+			continue;
+		}
+		log_debug("relay %s: hold-down over; the link-ups inside it "
+		    "run once now", sr->name);
+		relay_want(&sr->rl, RELAY_T_LINKUP);
+		any = true;
 	}
-	log_debug("hold-down: over; the link-ups inside it run once now");
-	sched_trigger_all(sc, RELAY_T_LINKUP);
+	if (any)
+		sched_kick(sc);
+	sched_arm_hold(sc);
 }
 
 static void
@@ -860,8 +886,10 @@ sched_set_online(struct sched *sc, bool online)
 void
 sched_on_link_up(struct sched *sc)
 {
-	struct timeval	tv;
-	uint64_t	now = now_ms();
+	struct sched_relay	*sr;
+	struct timeval		 tv;
+	uint64_t		 now = now_ms();
+	bool			 held = false, now_runs = false;
 
 	if (sc->shutting_down)
 		return;
@@ -871,17 +899,24 @@ sched_on_link_up(struct sched *sc)
 		evtimer_add(sc->settle_ev, &tv);
 		return;
 	}
-	/* hold-down: the first link-up runs now, later ones once more. */
-	if (holddown_edge(&sc->hold, now, sc->conf->holddown_ms)) {
-		sched_trigger_all(sc, RELAY_T_LINKUP);
-		return;
+	/*
+	 * hold-down, per relay: a link-up runs now where no run of the
+	 * relay opened a window lately, and once more at its end elsewhere.
+	 */
+	TAILQ_FOREACH(sr, &sc->relays, entry) {
+		if (holddown_edge(&sr->hold, now)) {
+			relay_want(&sr->rl, RELAY_T_LINKUP);
+			now_runs = true;
+		} else {
+			log_debug("relay %s: link-up inside the hold-down: one "
+			    "more run when it ends", sr->name);
+			held = true;
+		}
 	}
-	if (!evtimer_pending(sc->hold_ev, NULL)) {
-		tv = ms_to_tv(sc->hold.until - now);
-		evtimer_add(sc->hold_ev, &tv);
-		log_debug("link-up inside the hold-down: one more run when "
-		    "it ends");
-	}
+	if (now_runs)
+		sched_kick(sc);
+	if (held)
+		sched_arm_hold(sc);
 }
 
 void
