@@ -403,6 +403,18 @@ sched_log_result(const struct sched_relay *sr, const struct relay_domain *d,
 	const char		*hint;
 
 	report_reply_text(text, sizeof(text), res->text);
+	if (res->form != ETRN_FORM_WRITTEN && d->sent == NULL)
+		log_info("relay %s: the server asked for %s%s; sending that "
+		    "form from now on, until the configuration changes",
+		    sr->name, etrn_form_prefix(res->form), d->arg);
+	if (relay_temp_is_refusal(d, res)) {
+		log_event(LOG_ERR, LOG_EV_ETRN_REFUSED, &f, "relay %s: %s %s: "
+		    "%d %s: the same temporary reply %d times in a row, taken "
+		    "as a refusal; not asking again until the next link-up or "
+		    "configuration change", sr->name, relay_verb(sr), d->arg,
+		    res->code, text, RELAY_SAME_TEMP_MAX);
+		return;
+	}
 	switch (res->cls) {
 	case ETRN_R_OK:
 		if (res->pending >= 0)
