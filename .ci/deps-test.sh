@@ -18,6 +18,8 @@ pkgs=(
 	systemd systemd-container debootstrap debian-archive-keyring
 	# a real Postfix secondary with AUTH for the end-to-end tests
 	postfix sasl2-bin libsasl2-modules libsasl2-modules-db
+	# the unpacked Exim's library and the unpacked Sendmail's .cf builder
+	libidn12 m4
 )
 # Postfix is installed without becoming this machine's MTA: the tests run
 # their own instances in namespaces.

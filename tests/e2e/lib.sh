@@ -318,16 +318,23 @@ etrn_seen() {
 	grep -c -- "< [^ ]*: ETRN $2\$" "$f"
 }
 
-# netns_hosts LINE...: an /etc/hosts for processes started in the site
-# namespace (ip netns exec bind-mounts /etc/netns/NS/hosts over it);
-# removed in cleanup.
-netns_hosts() {
-	local d=/etc/netns/$NS_SITE
+# netns_file NS FILE LINE...: /etc/FILE (hosts, resolv.conf) for processes
+# started in namespace NS (ip netns exec bind-mounts /etc/netns/NS/FILE
+# over it); removed in cleanup.
+netns_file() {
+	local d=/etc/netns/$1 file=$2
+	shift 2
 	# ip(8) ignores files directly in /etc/netns: mark it as ours.
 	mkdir /etc/netns 2>/dev/null && : >/etc/netns/.etrnd-e2e
 	mkdir -p "$d"
 	NETNS_ETC+=("$d")
-	printf '%s\n' "$@" >"$d/hosts"
+	printf '%s\n' "$@" >"$d/$file"
+}
+
+# netns_hosts LINE...: an /etc/hosts for processes started in the site
+# namespace.
+netns_hosts() {
+	netns_file "$NS_SITE" hosts "$@"
 }
 
 # show_on_failure FILE...: print files (indented) into the test output.
