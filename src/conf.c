@@ -1060,53 +1060,50 @@ done:
  * etrnd's (or root) or that group or others can use is refused; a systemd
  * credential is not checked so (systemd made it readable to us alone, on
  * some systems by an ACL that shows in the group bits).  read(2), not stdio,
- * so that no buffer but ours, wiped here, ever holds the secret.  Returns a
- * copy or NULL.
+ * so that no buffer but ours, wiped here, ever holds the secret.  Also
+ * etrn(1)'s --password-file.
  */
-static char *
-conf_read_password(struct parser *p, const struct conf_key *k, unsigned line,
-    const char *path, bool strict)
+char *
+conf_password_read(const char *path, bool strict, char *err, size_t errlen)
 {
 	struct stat	 st;
 	char		 buf[CONF_PASSWORD_MAX + 2];
+	char		 vis[STR_VIS_LEN(INI_VIS_MAX)];
 	char		*password = NULL;
 	const char	*why = NULL;
 	size_t		 len = 0;
 	ssize_t		 n;
 	int		 fd;
 
+	str_vis(vis, path, INI_VIS_MAX, "\"");
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC |
 	    O_NOCTTY);
 	if (fd == -1 || fstat(fd, &st) == -1) {
 		if (errno == ELOOP && lstat(path, &st) == 0 &&
 		    S_ISLNK(st.st_mode))
-			ini_error(p->ini, line, "%s: %s is a symbolic link",
-			    k->name, ini_vis(p->ini, path));
+			snprintf(err, errlen, "%s is a symbolic link", vis);
 		else
-			ini_error(p->ini, line, "%s: %s: %s", k->name,
-			    ini_vis(p->ini, path), strerror(errno));
+			snprintf(err, errlen, "%s: %s", vis, strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ini_error(p->ini, line, "%s: %s: not a regular file", k->name,
-		    ini_vis(p->ini, path));
+		snprintf(err, errlen, "%s: not a regular file", vis);
 		close(fd);
 		return NULL;
 	}
 	if (strict && st.st_uid != geteuid() && st.st_uid != 0) {
-		ini_error(p->ini, line, "%s: %s belongs to uid %u, not to the "
-		    "user etrnd runs as (uid %u) or root", k->name,
-		    ini_vis(p->ini, path), (unsigned)st.st_uid,
+		snprintf(err, errlen, "%s belongs to uid %u, not to the user "
+		    "etrnd runs as (uid %u) or root", vis, (unsigned)st.st_uid,
 		    (unsigned)geteuid());
 		close(fd);
 		return NULL;
 	}
 	if (strict && (st.st_mode & (S_IRWXG | S_IRWXO))) {
-		ini_error(p->ini, line, "%s: %s is accessible by group or "
-		    "others (mode %03o; chmod 600 it)", k->name,
-		    ini_vis(p->ini, path), (unsigned)(st.st_mode & 0777));
+		snprintf(err, errlen, "%s is accessible by group or others "
+		    "(mode %03o; chmod 600 it)", vis,
+		    (unsigned)(st.st_mode & 0777));
 		close(fd);
 		return NULL;
 	}
@@ -1143,14 +1140,26 @@ conf_read_password(struct parser *p, const struct conf_key *k, unsigned line,
 		}
 	}
 	if (why != NULL)
-		ini_error(p->ini, line, "%s: %s: %s", k->name,
-		    ini_vis(p->ini, path), why);
+		snprintf(err, errlen, "%s: %s", vis, why);
 	explicit_bzero(buf, sizeof(buf));
 	return password;
 }
 
-/* Wipe and free a password; NULL is a no-op. */
-static void
+/* The same, each error at the key's line. */
+static char *
+conf_read_password(struct parser *p, const struct conf_key *k, unsigned line,
+    const char *path, bool strict)
+{
+	char	 err[STR_VIS_LEN(INI_VIS_MAX) + 128];
+	char	*password;
+
+	if ((password = conf_password_read(path, strict, err,
+	    sizeof(err))) == NULL)
+		ini_error(p->ini, line, "%s: %s", k->name, err);
+	return password;
+}
+
+void
 conf_password_free(char *password)
 {
 	if (password == NULL)

@@ -146,6 +146,17 @@ int		 conf_parse_duration(const char *, uint64_t *ms);
  */
 const char	*conf_domain_check(const char *arg);
 
+/*
+ * A password file as auth-password-file reads it: its first line, no
+ * symbolic link, a regular file and, with strict, owned by this user or
+ * root with no access for group or others.  A copy, or NULL with why
+ * (the path escaped, no key name) in err.  Free with conf_password_free().
+ */
+char		*conf_password_read(const char *path, bool strict, char *err,
+		    size_t errlen);
+/* Wipe and free; NULL is a no-op. */
+void		 conf_password_free(char *);
+
 /* The -t summary: relays, domains, watched links, timings. */
 void		 conf_print_summary(const struct conf *, FILE *);
 

@@ -2,8 +2,8 @@
 /*
  * etrn: ask one server, once, to start its queue for the domains named on
  * the command line, and say how each request went.  No configuration file:
- * the options stand in for one [relay] section.  The SMTP conversation is
- * the daemon's own session module; this file only chooses the sessions (at
+ * the options stand in for one [relay] section, TLS and AUTH included.  The
+ * SMTP conversation is the daemon's own session module; this file only chooses the sessions (at
  * most CONF_ETRN_PER_SESSION domains each, one after another), prints one
  * line per domain and turns the results into an exit status the way
  * "etrnd --once" does.
@@ -36,6 +36,7 @@
 #include "sched.h"
 #include "session.h"
 #include "sig.h"
+#include "tls.h"
 #include "util.h"
 
 #define CONNECT_TIMEOUT_MS	(30 * 1000)		/* as etrnd's default */
@@ -44,6 +45,15 @@
 #define HELO_MAX		255
 #define EXIT_TEMPFAIL		75	/* EX_TEMPFAIL, as etrnd --once */
 #define ARG_SHOWN_MAX		512	/* bytes of a bad argument shown */
+
+/* Long options without a letter. */
+enum {
+	OPT_TLS = 256,
+	OPT_TLS_CA,
+	OPT_NO_VERIFY,
+	OPT_USER,
+	OPT_PASSWORD_FILE,
+};
 
 struct tool {
 	struct event_base	*base;
@@ -59,6 +69,7 @@ struct tool {
 	size_t			 next;		/* first of the session */
 	size_t			 nchunk;	/* domains in the session */
 	struct etrn_result	*results;
+	SSL_CTX			*tls_ctx;	/* built for --tls-ca, or NULL */
 	bool			 interrupted;
 };
 
@@ -72,7 +83,9 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: etrn [-46hVv] [-C ETRN|QSND] [-H name] [-p port] "
 	    "[-t seconds]\n"
-	    "            server domain ...\n"
+	    "            [--tls no|opportunistic|required|implicit]\n"
+	    "            [--tls-ca file] [--no-verify]\n"
+	    "            [--user name --password-file file] server domain ...\n"
 	    "  -4, -6      use IPv4 or IPv6 addresses of the server only\n"
 	    "  -C verb     ETRN (default) or QSND (Post.Office)\n"
 	    "  -H name     EHLO name (default: this host's FQDN)\n"
@@ -80,6 +93,17 @@ usage(FILE *fp)
 	    "  -t seconds  connect and reply timeout (default: connect 30,"
 	    " reply 300)\n"
 	    "  -v          trace the SMTP conversation on stderr\n"
+	    "  --tls mode  STARTTLS: no, opportunistic (default: when "
+	    "offered) or\n"
+	    "              required; implicit: TLS from the connect on "
+	    "(port 465)\n"
+	    "  --tls-ca file\n"
+	    "              CA certificates (PEM) for the server's "
+	    "(default: the system's)\n"
+	    "  --no-verify do not check the server's certificate\n"
+	    "  --user name AUTH PLAIN or LOGIN as name, over TLS only\n"
+	    "  --password-file file\n"
+	    "              the password: the file's first line (mode 600)\n"
 	    "  -V          print the version and exit\n"
 	    "  -h          print this help and exit\n");
 }
@@ -101,6 +125,38 @@ tool_helo_check(const char *name)
 			return "contains a control character";
 	}
 	return NULL;
+}
+
+/* --tls: the names of etrnd's tls key. */
+static int
+tool_tls_mode(const char *name, enum conf_tls *tls)
+{
+	static const char *const names[] = {
+		[CONF_TLS_NO] = "no",
+		[CONF_TLS_OPPORTUNISTIC] = "opportunistic",
+		[CONF_TLS_REQUIRED] = "required",
+		[CONF_TLS_IMPLICIT] = "implicit",
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(names); i++) {
+		if (strcasecmp(name, names[i]) == 0) {
+			*tls = (enum conf_tls)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A control character: not in a user name we send. */
+static bool
+tool_has_ctrl(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	}
+	return false;
 }
 
 /* What etrnd greets with; before the loop starts, since it may block. */
@@ -249,6 +305,8 @@ tool_free(struct tool *t)
 	free(t->results);
 	free(t->helo);
 	free(t->host);
+	tls_ctx_free(t->tls_ctx);
+	conf_password_free(t->relay.auth_password);
 }
 
 int
@@ -257,10 +315,17 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "help",	no_argument,	NULL, 'h' },
 		{ "version",	no_argument,	NULL, 'V' },
+		{ "tls",	required_argument, NULL, OPT_TLS },
+		{ "tls-ca",	required_argument, NULL, OPT_TLS_CA },
+		{ "no-verify",	no_argument,	NULL, OPT_NO_VERIFY },
+		{ "user",	required_argument, NULL, OPT_USER },
+		{ "password-file", required_argument, NULL,
+		    OPT_PASSWORD_FILE },
 		{ NULL,		0,		NULL, 0 },
 	};
 	struct tool	 t;
-	const char	*helo = NULL, *why, *server;
+	const char	*helo = NULL, *why, *server, *pwfile = NULL;
+	char		 err[STR_VIS_LEN(ARG_SHOWN_MAX) + 128];
 	char		 shown[STR_VIS_LEN(ARG_SHOWN_MAX)];
 	unsigned long	 n, port = 25, timeout = 0;
 	size_t		 len, i;
@@ -269,6 +334,8 @@ main(int argc, char *argv[])
 	memset(&t, 0, sizeof(t));
 	t.params.family = AF_UNSPEC;
 	t.relay.command = CONF_CMD_ETRN;
+	t.relay.tls = CONF_TLS_OPPORTUNISTIC;	/* as etrnd's default */
+	t.relay.tls_verify = true;
 	while ((ch = getopt_long(argc, argv, "46C:hH:p:t:vV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -323,6 +390,34 @@ main(int argc, char *argv[])
 		case 'V':
 			printf("etrn %s\n", ETRND_VERSION);
 			return 0;
+		case OPT_TLS:
+			if (tool_tls_mode(optarg, &t.relay.tls) == -1) {
+				warnx("--tls: invalid mode \"%s\" (use no, "
+				    "opportunistic, required or implicit)",
+				    str_vis(shown, optarg, ARG_SHOWN_MAX, ""));
+				return EX_USAGE;
+			}
+			break;
+		case OPT_TLS_CA:
+			t.relay.tls_ca = optarg;
+			break;
+		case OPT_NO_VERIFY:
+			t.relay.tls_verify = false;
+			break;
+		case OPT_USER:
+			if (*optarg == '\0' || strlen(optarg) >
+			    CONF_PASSWORD_MAX || tool_has_ctrl(optarg)) {
+				warnx("--user: \"%s\" is empty, longer than %d "
+				    "bytes or has a control character",
+				    str_vis(shown, optarg, ARG_SHOWN_MAX, ""),
+				    CONF_PASSWORD_MAX);
+				return EX_USAGE;
+			}
+			t.relay.auth_user = optarg;
+			break;
+		case OPT_PASSWORD_FILE:
+			pwfile = optarg;
+			break;
 		default:
 			usage(stderr);
 			return EX_USAGE;
@@ -348,6 +443,35 @@ main(int argc, char *argv[])
 			return EX_USAGE;
 		}
 	}
+	if ((t.relay.auth_user != NULL) != (pwfile != NULL)) {
+		warnx("--user and --password-file go together");
+		return EX_USAGE;
+	}
+	if (t.relay.auth_user != NULL && t.relay.tls == CONF_TLS_NO) {
+		warnx("--user: AUTH needs TLS, and --tls no was given");
+		return EX_USAGE;
+	}
+	/* Read now, so that a bad file costs no connection. */
+	if (pwfile != NULL && (t.relay.auth_password =
+	    conf_password_read(pwfile, true, err, sizeof(err))) == NULL) {
+		warnx("--password-file: %s", err);
+		return EX_NOINPUT;
+	}
+	if (t.relay.auth_user != NULL && strlen(t.relay.auth_user) +
+	    strlen(t.relay.auth_password) > CONF_AUTH_PLAIN_MAX) {
+		warnx("--user and the password have more than the %d bytes "
+		    "that fit one AUTH PLAIN command", CONF_AUTH_PLAIN_MAX);
+		conf_password_free(t.relay.auth_password);
+		return EX_USAGE;
+	}
+	/* A --tls-ca that cannot load fails here, not at STARTTLS. */
+	if (t.relay.tls_ca != NULL && t.relay.tls != CONF_TLS_NO &&
+	    t.relay.tls_verify && (t.tls_ctx = tls_ctx_new(&t.relay)) == NULL) {
+		warnx("--tls-ca: cannot load CA certificates from %s",
+		    str_vis(shown, t.relay.tls_ca, ARG_SHOWN_MAX, ""));
+		conf_password_free(t.relay.auth_password);
+		return EX_NOINPUT;
+	}
 	log_init(verbose);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -364,6 +488,7 @@ main(int argc, char *argv[])
 	t.relay.name = t.host;
 	t.relay.port = (uint16_t)port;
 	t.params.relay = &t.relay;
+	t.params.tls_ctx = t.tls_ctx;		/* each session takes a ref */
 	t.helo = helo != NULL ? xstrdup(helo) : tool_helo_default();
 	t.params.helo = t.helo;
 	t.params.connect_timeout_ms = timeout != 0 ? timeout * 1000 :

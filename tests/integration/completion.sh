@@ -77,5 +77,10 @@ expect "etrnctl -s SOCK run --no-wait i<TAB>" "isp" _etrnctl etrnctl -s "$SOCK" 
 
 expect "etrn -C <TAB>" "ETRN QSND" _etrn etrn -C ""
 expect "etrn --h<TAB>" "--help" _etrn etrn --h
-expect "etrn -<TAB> offers -4 and -6" "$(printf '%s\n' -4 -6 -C -H -V -h -p -t -v --help --version | sort | paste -sd' ')" _etrn etrn -
+expect "etrn -<TAB> offers -4 and -6" "$(printf '%s\n' -4 -6 -C -H -V -h -p -t -v --help --version --tls --tls-ca --no-verify --user --password-file | sort | paste -sd' ')" _etrn etrn -
+expect "etrn --tls <TAB>" "implicit no opportunistic required" _etrn etrn --tls ""
+expect "etrn --tls i<TAB>" "implicit" _etrn etrn --tls i
+: >"$T/isp.password"
+expect "etrn --password-file DIR/is<TAB>: files" "$T/isp.password" _etrn etrn --password-file "$T/is"
+expect "etrn --user <TAB>: nothing" "" _etrn etrn --user ""
 finish

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: ISC
 # etrn(1), the one-shot client: usage errors, result lines, exit statuses,
 # sessions of at most 7 domains, -C, -H, -4/-6, -t and SIGINT, against the
-# scripted listener.  Needs no root: everything is on loopback.
+# scripted listener; TLS (STARTTLS opportunistic/required, implicit, CA,
+# --no-verify) and AUTH (--user, --password-file) against tls-server.py
+# with a throwaway CA.  Needs no root: everything is on loopback.
 . "$(dirname "$0")/lib.sh"
 : "${ETRN:?set ETRN to the etrn binary}"
 
@@ -217,4 +219,103 @@ check "... the domain is temporary with code -" \
 check "... and stderr says -4 allows IPv4 only" grep -q "IPv4 only" "$T/err"
 check "... and no address was contacted" test "$(wc -l <"$T/out")" -eq 1
 
+
+# TLS and AUTH: the daemon's choices, on its session code.
+if ! command -v openssl >/dev/null; then
+	echo "# no openssl command to make a test CA: skipping the TLS checks"
+	finish
+fi
+. "$TESTS_DIR/tls-lib.sh"
+make_ca
+mkcert good "DNS:mx.test.example,IP:127.0.0.1"
+check "test CA and certificate made" test -s "$T/good.pem"
+PASSWORD=Wh1sper-$$
+printf '%s\n' "$PASSWORD" >"$T/pw"
+chmod 600 "$T/pw"
+
+check "-h names the TLS and AUTH options" bash -c \
+	"'$ETRN' -h | grep -q -- '--tls mode' && '$ETRN' -h | grep -q -- '--password-file'"
+run --tls starttls 127.0.0.1 example.org
+check "--tls starttls exits 64" test "$rc" -eq 64
+check "... naming the four modes" grep -q "use no, opportunistic, required or implicit" "$T/err"
+run --user site 127.0.0.1 example.org
+check "--user without --password-file exits 64" test "$rc" -eq 64
+run --tls no --user site --password-file "$T/pw" 127.0.0.1 example.org
+check "--user with --tls no exits 64" test "$rc" -eq 64
+check "... AUTH needs TLS" grep -q "AUTH needs TLS" "$T/err"
+run --tls-ca /nonexistent/ca.pem 127.0.0.1 example.org
+check "an unloadable --tls-ca exits 66" test "$rc" -eq 66
+check "... naming it" grep -q "cannot load CA certificates from /nonexistent/ca.pem" "$T/err"
+
+# STARTTLS, opportunistic by default: verified against --tls-ca.
+server starttls --cert "$T/good.pem" --key "$T/good.key"
+run -v --tls-ca "$T/ca.pem" -p "$PORT" 127.0.0.1 example.org
+check "STARTTLS by default: exits 0" test "$rc" -eq 0
+check "... the exact line" expect "example.org ok 250 Queuing started"
+check "... ETRN went over TLS" grep -q "ETRN example.org tls=1" "$T/starttls.log"
+check "... EHLO again after the handshake" test "$(grep -c -- '-> EHLO' "$T/err")" -eq 2
+run -p "$PORT" 127.0.0.1 example.org
+check "unknown CA (system store): exits 75" test "$rc" -eq 75
+check "... says why" grep -q "^example.org temporary - TLS handshake with 127.0.0.1:$PORT failed: certificate verify failed (unable to get local issuer certificate)" "$T/out"
+check "... and sends no ETRN" test "$(count_lines "$T/starttls.log" 'ETRN')" -eq 1
+run --no-verify -p "$PORT" 127.0.0.1 example.org
+check "--no-verify: exits 0 over TLS" test "$rc" -eq 0
+check "... ETRN over TLS again" test "$(count_lines "$T/starttls.log" 'tls=1')" -eq 2
+run --tls no -p "$PORT" 127.0.0.1 example.org
+check "--tls no: exits 0 in clear, STARTTLS ignored" test "$rc" -eq 0
+check "... ETRN in clear" grep -q "ETRN example.org tls=0" "$T/starttls.log"
+
+server nostarttls --cert "$T/good.pem" --key "$T/good.key" --no-starttls
+run --tls required -p "$PORT" 127.0.0.1 example.org
+check "--tls required without STARTTLS: exits 75" test "$rc" -eq 75
+check "... says why" grep -q "does not offer STARTTLS, and tls = required" "$T/out"
+check "... no ETRN in clear" test "$(count_lines "$T/nostarttls.log" 'ETRN')" -eq 0
+
+# Implicit TLS (port 465 style): the handshake before the greeting.
+server implicit --implicit --cert "$T/good.pem" --key "$T/good.key" \
+	--user site --password "$PASSWORD"
+run -v --tls implicit --tls-ca "$T/ca.pem" --user site --password-file "$T/pw" \
+	-p "$PORT" 127.0.0.1 example.org
+check "--tls implicit with AUTH: exits 0" test "$rc" -eq 0
+check "... the exact line" expect "example.org ok 250 Queuing started"
+check "... the handshake came first" bash -c "sed -n 2p '$T/implicit.log' | grep -q ' TLS TLSv1'"
+check "... AUTH, then ETRN, over TLS" grep -q "ETRN example.org tls=1 auth=1" "$T/implicit.log"
+check "... one EHLO, no STARTTLS" bash -c \
+	"test \$(grep -c -- '-> EHLO' '$T/err') -eq 1 && ! grep -q -- '-> STARTTLS' '$T/err'"
+check "... the trace hides the credentials" grep -q -- "-> AUTH PLAIN (credentials hidden)" "$T/err"
+server plain
+run --tls implicit -p "$PORT" 127.0.0.1 example.org
+check "--tls implicit against a plain server: exits 75" test "$rc" -eq 75
+check "... a TLS failure with OpenSSL's reason" \
+	grep -q "^example.org temporary - TLS handshake with 127.0.0.1:$PORT failed: [a-z]" "$T/out"
+check "... nothing sent in clear" bash -c "! grep -q 'ETRN\|EHLO\|QUIT' '$T/plain.log'"
+
+# AUTH after STARTTLS; a wrong password is a refusal; the file is private.
+server auth --cert "$T/good.pem" --key "$T/good.key" --user site --password "$PASSWORD"
+run -v --tls-ca "$T/ca.pem" --user site --password-file "$T/pw" -p "$PORT" \
+	127.0.0.1 example.org
+check "AUTH after STARTTLS: exits 0" test "$rc" -eq 0
+check "... AUTH PLAIN, then ETRN" grep -q "ETRN example.org tls=1 auth=1" "$T/auth.log"
+check "... the password is in no output" bash -c "! grep -q -- '$PASSWORD' '$T/out' '$T/err'"
+pwb64=$(printf '\0site\0%s' "$PASSWORD" | base64)
+check "... nor its base64 form" bash -c "! grep -q -- '$pwb64' '$T/err'"
+printf 'not-it\n' >"$T/wrongpw"
+chmod 600 "$T/wrongpw"
+run --tls-ca "$T/ca.pem" --user site --password-file "$T/wrongpw" -p "$PORT" \
+	127.0.0.1 example.org
+check "a wrong password exits 1 (refused)" test "$rc" -eq 1
+check "... the 535 on the result line" \
+	expect "example.org refused 535 AUTH failed: 5.7.8 Error: authentication failed"
+chmod 644 "$T/pw"
+n=$(count_lines "$T/auth.log" CONNECT)
+run --tls-ca "$T/ca.pem" --user site --password-file "$T/pw" -p "$PORT" \
+	127.0.0.1 example.org
+check "a password file others can read exits 66" test "$rc" -eq 66
+check "... naming it and the fix" grep -q -- "--password-file: $T/pw is accessible by group or others (mode 644; chmod 600 it)" "$T/err"
+check "... and connects nowhere" test "$(count_lines "$T/auth.log" CONNECT)" -eq "$n"
+ln -s "$T/wrongpw" "$T/link"
+run --tls-ca "$T/ca.pem" --user site --password-file "$T/link" -p "$PORT" \
+	127.0.0.1 example.org
+check "a password file behind a symbolic link exits 66" test "$rc" -eq 66
+check "... and says so" grep -q "$T/link is a symbolic link" "$T/err"
 finish
