@@ -953,6 +953,48 @@ test_tls_ca_not_loaded(void **state)
 	    0);
 }
 
+/*
+ * tls = implicit against a plain SMTP server on the port: its greeting is
+ * where the ServerHello should be.  A TLS failure at once, with OpenSSL's
+ * reason; nothing is sent in clear (no EHLO, no QUIT).
+ */
+static void
+test_tls_implicit_plain_server(void **state)
+{
+	struct env			*env = *state;
+	static const struct fake_step	 steps[] = { GREET,
+	    { FAKE_ANY_BYTES, NULL, 0, false } };
+
+	fake_script(env->fs, steps, nitems(steps));
+	start_tls(env, FAKE_ADDR, env->fs->lis[env->lis].port, one_domain,
+	    CONF_CMD_ETRN, CONF_TLS_IMPLICIT, 1000, 2000);
+	run(env, RUN_MAX_MS);
+	assert_int_equal(env->nres, 1);
+	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_TLS,
+	    "TLS handshake with " FAKE_ADDR ":"), 0);
+	assert_null(strstr(env->res[0].text, "did not finish"));
+	assert_false(env->esmtp);
+	assert_true(env->fs->log == NULL || (strstr(env->fs->log, "EHLO") ==
+	    NULL && strstr(env->fs->log, "QUIT") == NULL));
+}
+
+/* A server that says nothing at all: the handshake's own deadline. */
+static void
+test_tls_implicit_silent(void **state)
+{
+	struct env			*env = *state;
+	static const struct fake_step	 steps[] = {
+	    { FAKE_ANY_BYTES, NULL, 0, false } };
+
+	fake_script(env->fs, steps, nitems(steps));
+	start_tls(env, FAKE_ADDR, env->fs->lis[env->lis].port, one_domain,
+	    CONF_CMD_ETRN, CONF_TLS_IMPLICIT, 50, 2000);
+	run(env, RUN_MAX_MS);
+	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_TLS,
+	    "did not finish within 50ms"), 0);
+	assert_true(env->elapsed_ms >= 50 - CLOCK_SLACK_MS);
+}
+
 /* Dropped before its first loop turn: no connection, no callback. */
 static void
 test_free_before_start(void **state)
@@ -994,6 +1036,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tls_ca_not_loaded,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_shared_ctx_on_demand,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_implicit_plain_server,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_implicit_silent,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_before_start,
 		    setup, teardown),
