@@ -941,10 +941,13 @@ etrn_hint(const struct etrn_result *res)
 			    "plainly, without '#' or '@'";
 		break;
 	case ETRN_R_REFUSED:
+		if (res->detail == ETRN_D_REPEATED && res->code == 458)
+			return "a temporary code, but the same reply every "
+			    "time: a policy (Exim's ETRN ACL denies with 458: "
+			    "ask the provider to allow this client)";
 		if (res->detail == ETRN_D_REPEATED)
 			return "a temporary code, but the same reply every "
-			    "time: most likely the server's policy (Exim: "
-			    "its ETRN ACL denies this client)";
+			    "time: most likely the server's policy";
 		if (res->code == 459 &&
 		    etrn_contains(res->text, "service unavailable"))
 			return "Postfix: the domain is not in the "

@@ -330,6 +330,16 @@ relay_temp_is_refusal(const struct relay_domain *d,
 	return relay_same_temp(d, res) >= RELAY_SAME_TEMP_MAX;
 }
 
+const char *
+relay_sent_arg(const struct relay_domain *d, const struct etrn_result *res,
+    char *buf, size_t len)
+{
+	if (res->form == ETRN_FORM_WRITTEN || d->sent != NULL)
+		return d->sent != NULL ? d->sent : d->arg;
+	snprintf(buf, len, "%s%s", etrn_form_prefix(res->form), d->arg);
+	return buf;
+}
+
 /* Remember the form the server asked for, once: the next sessions send it. */
 static void
 relay_learn_form(struct relay_domain *d, enum etrn_form form)

@@ -174,6 +174,11 @@ void		 relay_stop(struct relay *);
 bool		 relay_temp_is_refusal(const struct relay_domain *d,
 		    const struct etrn_result *res);
 
+/* The argument that went out for d with result res ("#example.org" when
+ * the server asked for that form); buf holds it when needed. */
+const char	*relay_sent_arg(const struct relay_domain *d,
+		    const struct etrn_result *res, char *buf, size_t len);
+
 /* The retry timer stands (BACKOFF, NOROUTE): retry_at holds. */
 bool		 relay_timer_armed(const struct relay *);
 /* Domains that failed temporarily in their last attempt. */

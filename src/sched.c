@@ -400,7 +400,10 @@ sched_log_result(const struct sched_relay *sr, const struct relay_domain *d,
 {
 	struct log_fields	 f = { sr->name, d->arg, res->code, NULL };
 	char			 text[REPORT_TEXT_LEN], count[48] = "";
+	char			 sent[ETRN_CMD_MAX];
 	const char		*hint;
+	/* The argument that went out: "#example.org" if the server asked. */
+	const char		*arg = relay_sent_arg(d, res, sent, sizeof(sent));
 
 	report_reply_text(text, sizeof(text), res->text);
 	if (res->form != ETRN_FORM_WRITTEN && d->sent == NULL)
@@ -411,7 +414,7 @@ sched_log_result(const struct sched_relay *sr, const struct relay_domain *d,
 		log_event(LOG_ERR, LOG_EV_ETRN_REFUSED, &f, "relay %s: %s %s: "
 		    "%d %s: the same temporary reply %d times in a row, taken "
 		    "as a refusal; not asking again until the next link-up or "
-		    "configuration change", sr->name, relay_verb(sr), d->arg,
+		    "configuration change", sr->name, relay_verb(sr), arg,
 		    res->code, text, RELAY_SAME_TEMP_MAX);
 		return;
 	}
@@ -422,30 +425,30 @@ sched_log_result(const struct sched_relay *sr, const struct relay_domain *d,
 			    res->pending);
 		log_event(LOG_INFO, LOG_EV_ETRN_ACCEPTED, &f,
 		    "relay %s: %s %s: %d %s%s", sr->name, relay_verb(sr),
-		    d->arg, res->code, text, count);
+		    arg, res->code, text, count);
 		break;
 	case ETRN_R_TEMP:
 		/* Warn when the failure first appears or changes kind. */
 		if (d->last.cls == ETRN_R_TEMP && d->last.fail == res->fail &&
 		    d->last.code == res->code)
 			log_debug("relay %s: %s %s: still failing: %s",
-			    sr->name, relay_verb(sr), d->arg, text);
+			    sr->name, relay_verb(sr), arg, text);
 		else if (res->fail == ETRN_F_NOROUTE)
 			log_debug("relay %s: %s %s: not reachable yet: %s",
-			    sr->name, relay_verb(sr), d->arg, text);
+			    sr->name, relay_verb(sr), arg, text);
 		else if (res->fail == ETRN_F_SHUTDOWN)
 			log_info("relay %s: %s %s: not asked: %s", sr->name,
-			    relay_verb(sr), d->arg, text);
+			    relay_verb(sr), arg, text);
 		else if (etrn_fail_unreachable(res->fail))
 			log_event(LOG_WARNING, LOG_EV_RELAY_UNREACHABLE, &f,
 			    "relay %s: %s %s: temporary failure: %s",
-			    sr->name, relay_verb(sr), d->arg, text);
+			    sr->name, relay_verb(sr), arg, text);
 		else if (res->code != 0)
 			log_warnx("relay %s: %s %s: temporary failure: %d %s",
-			    sr->name, relay_verb(sr), d->arg, res->code, text);
+			    sr->name, relay_verb(sr), arg, res->code, text);
 		else
 			log_warnx("relay %s: %s %s: temporary failure: %s",
-			    sr->name, relay_verb(sr), d->arg, text);
+			    sr->name, relay_verb(sr), arg, text);
 		break;
 	case ETRN_R_REFUSED:
 	case ETRN_R_UNSUPPORTED:
@@ -453,7 +456,7 @@ sched_log_result(const struct sched_relay *sr, const struct relay_domain *d,
 		log_event(LOG_ERR, LOG_EV_ETRN_REFUSED, &f,
 		    "relay %s: %s %s %s: %d %s%s%s%s; not asking again "
 		    "until the next link-up or configuration change", sr->name,
-		    relay_verb(sr), d->arg, res->cls == ETRN_R_REFUSED ?
+		    relay_verb(sr), arg, res->cls == ETRN_R_REFUSED ?
 		    "refused" : "not supported", res->code, text,
 		    hint != NULL ? " (" : "", hint != NULL ? hint : "",
 		    hint != NULL ? ")" : "");

@@ -1831,7 +1831,9 @@ test_etrn_hints(void **state)
 		{ ETRN_R_REFUSED, 530, "5.7.0 Must issue a STARTTLS command "
 		    "first", 0, 0, "STARTTLS/AUTH" },
 		{ ETRN_R_REFUSED, 458, "ETRN not permitted for 192.0.2.1", 0,
-		    ETRN_D_REPEATED, "Exim: its ETRN ACL" },
+		    ETRN_D_REPEATED, "Exim's ETRN ACL denies with 458" },
+		{ ETRN_R_REFUSED, 450, "try later", 0, ETRN_D_REPEATED,
+		    "same reply every time: most likely the server's policy" },
 		{ ETRN_R_TEMP, 458, "ETRN not permitted for 192.0.2.1", 0, 0,
 		    NULL },
 		{ ETRN_R_TEMP, 458, "Unable to queue messages", 0, 0, NULL },

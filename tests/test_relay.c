@@ -701,6 +701,7 @@ test_forms(void **state)
 	struct relay		 r;
 	struct relay_env	 env;
 	struct relay_step	 st;
+	char			 sent[64], want[64];
 	size_t			 i, j, n;
 
 	(void)state;
@@ -721,6 +722,13 @@ test_forms(void **state)
 		if (frows[i].res[0].cls == ETRN_R_NONE)
 			res[0] = res_of(ETRN_R_TEMP, 451, "later",
 			    ETRN_FORM_WRITTEN);
+		/* What the log names: the argument that went out. */
+		for (j = 0; j < n; j++) {
+			snprintf(want, sizeof(want), "%s%s",
+			    etrn_form_prefix(res[j].form), args[j]);
+			assert_string_equal(relay_sent_arg(&r.doms[r.chunk[j]],
+			    &res[j], sent, sizeof(sent)), want);
+		}
 		env_of(ONLINE, 1, &env);
 		st = relay_on_results(&r, res, n, &env);
 		assert_int_equal(st.action == RELAY_A_OPEN, frows[i].more);
