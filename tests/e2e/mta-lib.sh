@@ -293,3 +293,119 @@ exim_wait_deferred() {
 	    "$(count_lines "$(exim_log "$name")" ' == ') deferrals of $n"
 	return 1
 }
+
+# need_sendmail: root, namespaces, Sendmail's packages and libwrap0
+# unpacked; else skip (or fail in CI).
+need_sendmail() {
+	local lib
+	need_netns
+	mta_fetch sendmail sendmail-bin sendmail-cf libwrap0 ||
+		mta_unavailable "cannot download or unpack Debian's sendmail" \
+		    "packages (apt-get download sendmail-bin sendmail-cf libwrap0)"
+	command -v m4 >/dev/null ||
+		mta_unavailable "Sendmail's configuration needs m4" \
+		    "(apt-get install m4; .ci/deps-test.sh does)"
+	SENDMAIL=${MTA_ROOT[sendmail]}/usr/libexec/sendmail/sendmail
+	SENDMAIL_CF=${MTA_ROOT[sendmail]}/usr/share/sendmail/cf
+	lib=${MTA_ROOT[sendmail]}/usr/lib/x86_64-linux-gnu
+	# setgid mail: the loader would ignore LD_LIBRARY_PATH (libwrap).
+	chmod g-s "$SENDMAIL"
+	SENDMAIL_ENV=(env "LD_LIBRARY_PATH=$lib")
+	if ! "${SENDMAIL_ENV[@]}" ldd "$SENDMAIL" >/dev/null 2>&1 ||
+	    "${SENDMAIL_ENV[@]}" ldd "$SENDMAIL" | grep -q 'not found'; then
+		mta_unavailable "Sendmail needs libraries that are not" \
+		    "installed: $("${SENDMAIL_ENV[@]}" ldd "$SENDMAIL" 2>&1 |
+		    awk '/not found/ {print $1}' | paste -sd' ')"
+	fi
+}
+
+# setup_sendmail NAME ADDRESS "DOMAIN..." [PRIVACY]: a Sendmail secondary
+# on ADDRESS relaying DOMAIN... to the site ($SITE_HOP) through its
+# mailertable, with PrivacyOptions PRIVACY (default authwarnings; add
+# noetrn to refuse ETRN).  Its SMTP traffic (every command and reply, by
+# process) goes to $T/NAME/traffic (-X): it has no log file of its own.
+setup_sendmail() {
+	local name=$1 addr=$2 doms=$3 privacy=${4:-authwarnings} dir d
+	mta_common "$name" sendmail "$addr"
+	dir=${MTA_DIR[$name]}
+	mkdir -p "$dir/queue"
+	chmod 700 "$dir/queue"
+	: >"$dir/mailertable"
+	: >"$dir/relay-domains"
+	for d in $doms; do
+		printf '%s\tesmtp:[%s]\n' "$d" "$SITE_HOP" >>"$dir/mailertable"
+		echo "$d" >>"$dir/relay-domains"
+	done
+	: >"$dir/local-host-names"
+	echo "hosts files" >"$dir/service.switch"
+	cat >"$dir/sendmail.mc" <<MC
+divert(-1)
+Throwaway Sendmail secondary MX for etrnd's tests (instance "$name").
+divert(0)dnl
+VERSIONID(\`etrnd e2e $name')dnl
+OSTYPE(\`linux')dnl
+define(\`confDOMAIN_NAME', \`$name.provider.example')dnl
+define(\`QUEUE_DIR', \`$dir/queue')dnl
+define(\`STATUS_FILE', \`$dir/statistics')dnl
+define(\`confPID_FILE', \`$dir/sendmail.pid')dnl
+define(\`ALIAS_FILE', \`')dnl
+define(\`confCW_FILE', \`-o $dir/local-host-names')dnl
+define(\`confSERVICE_SWITCH_FILE', \`$dir/service.switch')dnl
+define(\`confPRIVACY_FLAGS', \`$privacy')dnl
+define(\`confTO_CONNECT', \`2s')dnl
+define(\`confTO_ICONNECT', \`2s')dnl
+define(\`confTO_IDENT', \`0')dnl
+define(\`confDELIVERY_MODE', \`background')dnl
+define(\`confLOG_LEVEL', \`9')dnl
+define(\`confQUEUE_LA', \`999')dnl
+define(\`confREFUSE_LA', \`999')dnl
+define(\`confDONT_BLAME_SENDMAIL', \`TrustStickyBit')dnl
+FEATURE(\`no_default_msa')dnl
+FEATURE(\`nocanonify')dnl
+FEATURE(\`accept_unresolvable_domains')dnl
+FEATURE(\`mailertable', \`hash -o $dir/mailertable')dnl
+RELAY_DOMAIN_FILE(\`$dir/relay-domains')dnl
+DAEMON_OPTIONS(\`Port=smtp, Addr=${MTA_INJECT[$name]}, Name=inject')dnl
+DAEMON_OPTIONS(\`Port=smtp, Addr=$addr, Name=MTA')dnl
+MAILER(\`smtp')dnl
+MC
+	m4 -D_CF_DIR_="$SENDMAIL_CF/" "$SENDMAIL_CF/m4/cf.m4" \
+		"$dir/sendmail.mc" >"$dir/sendmail.cf" 2>"$dir/m4.err" ||
+		{ cat "$dir/m4.err"; return 1; }
+	"${SENDMAIL_ENV[@]}" "${MTA_ROOT[sendmail]}/usr/libexec/sendmail/makemap" \
+		-C "$dir/sendmail.cf" hash "$dir/mailertable" \
+		<"$dir/mailertable" 2>"$dir/makemap.err" ||
+		{ cat "$dir/makemap.err"; return 1; }
+	mta_start "$name" "${SENDMAIL_ENV[@]}" "$SENDMAIL" -C "$dir/sendmail.cf" \
+		-bD -X "$dir/traffic"
+}
+
+# sendmail_queue NAME: messages in the instance's queue.
+sendmail_queue() {
+	find "${MTA_DIR[$1]}/queue" -name 'qf*' 2>/dev/null | wc -l
+}
+
+# sendmail_deferred NAME: queued messages with a failed delivery attempt
+# (their qf file counts tries on its N line).
+sendmail_deferred() {
+	grep -l '^N[1-9]' "${MTA_DIR[$1]}"/queue/qf* 2>/dev/null | wc -l
+}
+
+# sendmail_wait_deferred NAME N [SECONDS]: until N messages are queued,
+# each tried once.
+sendmail_wait_deferred() {
+	local name=$1 n=$2 limit=${3:-30}
+	wait_until "$limit" eval "[ \"\$(sendmail_deferred '$name')\" -ge $n ]" &&
+		return 0
+	echo "# $name: $(sendmail_queue "$name") queued," \
+	    "$(sendmail_deferred "$name") tried, of $n"
+	return 1
+}
+
+# sendmail_etrns NAME: the ETRN commands each of the instance's SMTP
+# sessions received, one count per session that had any (from -X).
+sendmail_etrns() {
+	awk '$2 == "<<<" && toupper($3) == "ETRN" {n[$1]++}
+	     END {for (p in n) print n[p]}' "${MTA_DIR[$1]}/traffic" | sort -n |
+		paste -sd' '
+}
