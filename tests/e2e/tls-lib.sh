@@ -270,3 +270,44 @@ no_secret_in() {
 		fi
 	done
 }
+
+# submission_services NAME: the provider's submission services, as
+# etrnd.conf(5) EXAMPLES shows them, added to the instance's master.cf
+# (reloaded): 587 with STARTTLS required and 465 with implicit TLS
+# (smtpd_tls_wrappermode), both with SASL and ETRN only for authenticated
+# clients.  Logged as postfix/submission and postfix/smtps.  True once
+# both ports accept connections.
+submission_services() {
+	cat >>"${PF_DIR[$1]}/master.cf" <<'MASTERCF'
+587       inet  n       -       n       -       -       smtpd
+  -o syslog_name=postfix/submission
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_etrn_restrictions=permit_sasl_authenticated,reject
+465       inet  n       -       n       -       -       smtpd
+  -o syslog_name=postfix/smtps
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_etrn_restrictions=permit_sasl_authenticated,reject
+MASTERCF
+	pf "$1" postfix reload >>"$T/$1.check" 2>&1 || return 1
+	wait_for 15 port_open "${PF_INJECT[$1]}" 587 &&
+		wait_for 15 port_open "${PF_INJECT[$1]}" 465
+}
+
+# port_open ADDRESS PORT: something in the provider accepts TCP there.
+port_open() {
+	ip netns exec "$NS_PROV" python3 -c '
+import socket, sys
+socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1)' \
+		"$1" "$2" 2>/dev/null
+}
+
+# service_sessions NAME SERVICE PATTERN: the instance's SERVICE smtpd
+# (syslog_name postfix/SERVICE) logged a site session's end with PATTERN
+# (its command counts before the total, "ehlo=2 starttls=1 auth=1 etrn=1
+# quit=1").
+service_sessions() {
+	count_lines "${PF_DIR[$1]}/maillog" \
+		"postfix/$2/smtpd\[[0-9]*\]: disconnect from [^ ]*\[192\.0\.2\.1\] $3 commands="
+}

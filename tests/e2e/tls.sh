@@ -22,8 +22,14 @@
 #   auth-no-tls    tls = no with AUTH: config error; a server that offers
 #                  AUTH in clear gets none unless auth-cleartext = yes
 #   password-file  the password file's mode and owner (etrnd -t)
+#   submission     port 25 blocked: ETRN on the submission port 587 with
+#                  STARTTLS (tls = required) and AUTH, ETRN only after
+#                  AUTH: refused without, flushed with
+#   smtps          the same on an smtps service (465, wrapper mode) with
+#                  tls = implicit; and etrn(1) --tls implicit there
 SCENARIOS=(harness tls-valid tls-wrong-name tls-unknown-ca tls-fallback
-	tls-required auth-ok auth-login auth-wrong auth-no-tls password-file)
+	tls-required auth-ok auth-login auth-wrong auth-no-tls password-file
+	submission smtps)
 
 if [ $# -eq 0 ]; then
 	. "$(dirname "$0")/scenarios.sh"
@@ -690,6 +696,123 @@ CONF
 	check "an empty password file: exit 78 (got $rc)" test "$rc" -eq 78
 }
 
+# The provider's submission services (587, 465) beside port 25, 10
+# messages for example.org deferred at mx, the site's link up and its sink
+# listening.  Port 25 itself is not what these scenarios use.
+submission_world() {
+	world_tls "tls_settings mx; sasl_settings mx" sasl
+	require_etrnd_tls
+	if ! submission_services mx; then
+		not_ok "Postfix's submission services 587 and 465 start"
+		show_on_failure "$T/mx.check" "${PF_DIR[mx]}/maillog"
+		finish
+		exit 1
+	fi
+	start_sink sink
+	hosts_mx
+	inject mx 10 "$1" example.org
+	check "10 messages deferred" wait_deferred mx 10
+	link_up
+	write_password "$T/pw" "$SASL_PASSWORD"
+}
+
+# once_conf NAME PORT TLS [auth]: etrnd's configuration for one relay on
+# PORT with tls = TLS, with AUTH or without.
+once_conf() {
+	{
+		printf '%s\n' "[daemon]" "connect-timeout = 10s" \
+		    "reply-timeout = 10s" "" "[relay isp]" \
+		    "host = mx.provider.example" "port = $2" "tls = $3" \
+		    "tls-ca = $PKI/ca.crt" "domains = example.org"
+		if [ "${4:-}" = auth ]; then
+			printf '%s\n' "auth-user = $SASL_USER" \
+			    "auth-password-file = $T/pw"
+		fi
+	} | conf "$1"
+}
+
+# once NAME: etrnd --once -v in the site namespace; sets RC.
+once() {
+	ip netns exec "$NS_SITE" "$ETRND" --once -v -c "$T/$1.conf" \
+		>"$T/$1.out" 2>"$T/$1.log"
+	RC=$?
+	sed 's/^/#   /' "$T/$1.out"
+}
+
+# The refusal without AUTH, on SERVICE at PORT with TLS: the session was
+# there (TLS, EHLO), Postfix said 554, etrnd classified it as refused.
+refused_without_auth() {
+	local service=$1 port=$2 tls=$3 pattern=$4
+	once_conf "no$service" "$port" "$tls"
+	once "no$service"
+	check "$service without AUTH: exit 1, refused" test "$RC" -eq 1
+	check "... Postfix's 554 on the result line, classified as refused" \
+		grep -q "^isp example.org refused 554 5.7.1 <example.org>: Etrn command rejected: Access denied" \
+		"$T/no$service.out"
+	check "... the session ended at $service: $pattern" \
+		test "$(service_sessions mx "$service" "$pattern")" -eq 1
+	check "... nothing delivered" test "$(delivered sink)" -eq 0
+}
+
+# Port 25 blocked: submission (587), STARTTLS required, AUTH.
+scenario_submission() {
+	submission_world sub
+	refused_without_auth submission 587 required \
+		"ehlo=2 starttls=1 etrn=0/1 quit=1"
+	once_conf submission 587 required auth
+	once submission
+	check "submission with AUTH: exit 0" test "$RC" -eq 0
+	check "... the result line" grep -qx "isp example.org ok 250 Queuing started" "$T/submission.out"
+	if wait_delivered sink 10 30; then
+		ok "... all 10 messages arrive"
+	else
+		not_ok "... all 10 messages arrive ($(delivered sink))"
+		show_on_failure "$T/submission.log" "${PF_DIR[mx]}/maillog"
+	fi
+	check "... one session at submission: EHLO, STARTTLS, EHLO, AUTH, ETRN" \
+		test "$(service_sessions mx submission "ehlo=2 starttls=1 auth=1 etrn=1 quit=1")" -eq 1
+	check "... no connection to port 25 from the site" \
+		test "$(count_lines "${PF_DIR[mx]}/maillog" "postfix/smtpd\[[0-9]*\]: connect from [^ ]*\[192\.0\.2\.1\]")" -eq 0
+	check "... etrnd's log holds neither the password nor its base64 forms" \
+		no_secret_in "$T/submission.log" "$SASL_PASSWORD"
+}
+
+# Port 25 blocked: smtps (465, implicit TLS), AUTH; then etrn(1).
+scenario_smtps() {
+	submission_world smtps
+	refused_without_auth smtps 465 implicit "ehlo=1 etrn=0/1 quit=1"
+	once_conf smtps 465 implicit auth
+	once smtps
+	check "smtps with tls = implicit and AUTH: exit 0" test "$RC" -eq 0
+	check "... the result line" grep -qx "isp example.org ok 250 Queuing started" "$T/smtps.out"
+	if wait_delivered sink 10 30; then
+		ok "... all 10 messages arrive"
+	else
+		not_ok "... all 10 messages arrive ($(delivered sink))"
+		show_on_failure "$T/smtps.log" "${PF_DIR[mx]}/maillog"
+	fi
+	check "... one session at smtps: one EHLO, AUTH, ETRN, no STARTTLS" \
+		test "$(service_sessions mx smtps "ehlo=1 auth=1 etrn=1 quit=1")" -eq 1
+	check "... the TLS handshake came first (Postfix logged TLS before anything)" \
+		grep -qE "postfix/smtps/smtpd\[[0-9]*\]: (Anonymous|Trusted|Untrusted|Verified) TLS connection established from [^ ]*\[192\.0\.2\.1\]" \
+		"${PF_DIR[mx]}/maillog"
+	check "... etrnd traced no STARTTLS" bash -c "! grep -q -- '-> STARTTLS' '$T/smtps.log'"
+	check "... etrnd's log holds neither the password nor its base64 forms" \
+		no_secret_in "$T/smtps.log" "$SASL_PASSWORD"
+	if [ -n "${ETRN:-}" ] && [ -x "$ETRN" ]; then
+		ip netns exec "$NS_SITE" "$ETRN" -p 465 --tls implicit \
+			--tls-ca "$PKI/ca.crt" --user "$SASL_USER" \
+			--password-file "$T/pw" mx.provider.example example.org \
+			>"$T/etrn.out" 2>&1
+		RC=$?
+		sed 's/^/#   /' "$T/etrn.out"
+		check "etrn(1) --tls implicit --user at smtps: exit 0" test "$RC" -eq 0
+		check "... the result line" grep -qx "example.org ok 250 Queuing started" "$T/etrn.out"
+		check "... a second session at smtps with AUTH and ETRN" \
+			test "$(service_sessions mx smtps "ehlo=1 auth=1 etrn=1 quit=1")" -eq 2
+	fi
+}
+
 case $1 in
 harness) scenario_harness ;;
 tls-valid) scenario_tls_valid ;;
@@ -702,6 +825,8 @@ auth-login) scenario_auth_login ;;
 auth-wrong) scenario_auth_wrong ;;
 auth-no-tls) scenario_auth_no_tls ;;
 password-file) scenario_password_file ;;
+submission) scenario_submission ;;
+smtps) scenario_smtps ;;
 *) echo "unknown scenario $1; one of: ${SCENARIOS[*]}" >&2; exit 2 ;;
 esac
 finish
