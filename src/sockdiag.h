@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * sockdiag: which TCP connections this host has on one local port, and
+ * from where, and whether anything listens there, asked of the kernel's
+ * socket diagnostics (NETLINK_SOCK_DIAG, inet_diag) as ss(8) does.
+ * Unprivileged: the kernel lists every TCP socket of the network namespace
+ * to any user.  No logging.
+ *
+ * Listed: the states a connection passes through once established --
+ * ESTABLISHED, CLOSE_WAIT (the peer has sent QUIT's FIN, the MTA not yet),
+ * FIN_WAIT1, FIN_WAIT2, CLOSING, LAST_ACK and TIME_WAIT.  An SMTP server
+ * closes first after QUIT, so its end of a finished delivery stays in
+ * TIME_WAIT for a minute: a connection that came and went between two
+ * polls is still seen.  The same dump carries them all, so they cost
+ * nothing more.  Not listed: SYN_RECV (never a connection yet), LISTEN
+ * (sockdiag_listening()).
+ */
+#ifndef ETRND_SOCKDIAG_H
+#define ETRND_SOCKDIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "route.h"
+
+struct sockdiag_query {
+	uint16_t		 port;	/* the local port, host order */
+	/*
+	 * The local address, AF_INET or AF_INET6; AF_UNSPEC: any.  An
+	 * IPv4 address also matches IPv4-mapped IPv6 sockets.
+	 */
+	struct route_addr	 local;
+};
+
+struct sockdiag_conn {
+	/* IPv4-mapped IPv6 (a dual-stack listener's) given as AF_INET. */
+	struct route_addr	 local;
+	struct route_addr	 remote;
+	uint16_t		 lport;		/* host order */
+	uint16_t		 rport;
+	uint8_t			 state;		/* TCP_ESTABLISHED, ... */
+	/*
+	 * The kernel's socket cookie: one connection's for its life, kept
+	 * into TIME_WAIT, never reused while the system runs.  The key
+	 * for counting a connection once across polls.  Not the inode:
+	 * that is 0 before accept() and after close().
+	 */
+	uint64_t		 cookie;
+	uint32_t		 inode;
+};
+
+/*
+ * The connections on q's port (and address), both families: the first
+ * max into conns, their number in *n (more than max when they did not
+ * fit).  0, or -1 with errno (EINVAL for port 0, EAFNOSUPPORT for another
+ * family, ETIMEDOUT, EPROTO, or the kernel's).
+ */
+int		 sockdiag_conns(const struct sockdiag_query *q,
+		    struct sockdiag_conn *conns, size_t max, size_t *n);
+/*
+ * Whether a socket listens on q's port for q's address: one bound to it,
+ * or to the wildcard of its family, or to :: without IPV6_V6ONLY for an
+ * IPv4 address.  0 with *listening set, or -1 with errno.
+ */
+int		 sockdiag_listening(const struct sockdiag_query *q,
+		    bool *listening);
+/* "established", "time-wait", ...: for logs and status. */
+const char	*sockdiag_state_name(uint8_t state);
+
+#endif
