@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * flushwatch: the observation window after an accepted ETRN, pure; see
+ * flushwatch.h.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "flushwatch.h"
+#include "util.h"
+
+enum {
+	FLUSHWATCH_K_BASELINE,
+	FLUSHWATCH_K_RELAY,
+	FLUSHWATCH_K_OTHER,
+};
+
+static struct flushwatch_track *
+flushwatch_find(struct flushwatch *fw, uint64_t cookie)
+{
+	size_t	 i;
+
+	for (i = 0; i < fw->ntrack; i++)
+		if (fw->track[i].cookie == cookie)
+			return &fw->track[i];
+	return NULL;
+}
+
+/* Remember a connection: false when the table is full. */
+static bool
+flushwatch_track(struct flushwatch *fw, uint64_t cookie, uint8_t kind)
+{
+	if (fw->ntrack == FLUSHWATCH_TRACK_MAX) {
+		fw->overflow = true;
+		return false;
+	}
+	fw->track[fw->ntrack].cookie = cookie;
+	fw->track[fw->ntrack].kind = kind;
+	fw->ntrack++;
+	return true;
+}
+
+static bool
+flushwatch_addr_eq(const struct route_addr *a, const struct route_addr *b)
+{
+	return a->family == b->family &&
+	    memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+/* A new connection of this kind at now, from addr. */
+static void
+flushwatch_count(struct flushwatch_seen *s, uint64_t now,
+    const struct route_addr *addr)
+{
+	size_t	 i;
+
+	if (s->nconns++ == 0)
+		s->first = now;
+	s->last = now;
+	for (i = 0; i < s->naddrs; i++)
+		if (flushwatch_addr_eq(&s->addrs[i], addr))
+			return;
+	if (s->naddrs < FLUSHWATCH_ADDRS_MAX)
+		s->addrs[s->naddrs++] = *addr;
+	else
+		s->more_addrs = true;
+}
+
+static struct flushwatch_step
+flushwatch_final(const struct flushwatch *fw)
+{
+	struct flushwatch_step	 st = { fw->verdict, false, 0 };
+
+	return st;
+}
+
+void
+flushwatch_begin(struct flushwatch *fw, uint64_t start,
+    const struct sockdiag_conn *baseline, size_t n)
+{
+	size_t	 i;
+
+	memset(fw, 0, sizeof(*fw));
+	fw->verdict = FLUSHWATCH_WATCHING;
+	fw->start = start;
+	for (i = 0; i < n; i++)
+		if (flushwatch_find(fw, baseline[i].cookie) == NULL)
+			(void)flushwatch_track(fw, baseline[i].cookie,
+			    FLUSHWATCH_K_BASELINE);
+	/* The baseline's size is no loss of counting. */
+	fw->overflow = false;
+}
+
+struct flushwatch_step
+flushwatch_watch(struct flushwatch *fw, const struct flushwatch_conf *conf,
+    const struct flushwatch_net *from, size_t nfrom)
+{
+	struct flushwatch_step	 st = { FLUSHWATCH_WATCHING, true, 0 };
+
+	fw->conf = *conf;
+	if (fw->conf.poll_ms == 0)
+		fw->conf.poll_ms = 1;
+	if (nfrom > FLUSHWATCH_FROM_MAX)
+		nfrom = FLUSHWATCH_FROM_MAX;
+	memcpy(fw->from, from, nfrom * sizeof(*from));
+	fw->nfrom = nfrom;
+	return st;
+}
+
+static bool
+flushwatch_ours(const struct flushwatch *fw, const struct route_addr *addr)
+{
+	size_t	 i;
+
+	for (i = 0; i < fw->nfrom; i++)
+		if (flushwatch_net_match(&fw->from[i], addr))
+			return true;
+	return false;
+}
+
+struct flushwatch_step
+flushwatch_on_snapshot(struct flushwatch *fw, uint64_t now,
+    const struct sockdiag_conn *conns, size_t n)
+{
+	struct flushwatch_step	 st = { FLUSHWATCH_WATCHING, true, 0 };
+	struct flushwatch_track	*t;
+	uint64_t		 end, quiet_end;
+	size_t			 i;
+	uint8_t			 kind;
+
+	if (fw->verdict != FLUSHWATCH_WATCHING)
+		return flushwatch_final(fw);
+	for (i = 0; i < n; i++) {
+		if ((t = flushwatch_find(fw, conns[i].cookie)) != NULL) {
+			/* Still open: the delivery goes on. */
+			if (t->kind == FLUSHWATCH_K_RELAY &&
+			    conns[i].state == TCP_ESTABLISHED)
+				fw->relay.last = now;
+			continue;
+		}
+		kind = flushwatch_ours(fw, &conns[i].remote) ?
+		    FLUSHWATCH_K_RELAY : FLUSHWATCH_K_OTHER;
+		/* Untold apart, it could be counted at every poll. */
+		if (!flushwatch_track(fw, conns[i].cookie, kind))
+			continue;
+		flushwatch_count(kind == FLUSHWATCH_K_RELAY ? &fw->relay :
+		    &fw->other, now, &conns[i].remote);
+	}
+
+	end = fw->start + fw->conf.window_ms;
+	quiet_end = fw->relay.last + fw->conf.quiet_ms;
+	if (fw->relay.nconns > 0 && now >= quiet_end)
+		fw->verdict = FLUSHWATCH_DELIVERED;
+	else if (now >= end)
+		fw->verdict = fw->relay.nconns > 0 ? FLUSHWATCH_DELIVERED :
+		    FLUSHWATCH_NOTHING;
+	if (fw->verdict != FLUSHWATCH_WATCHING)
+		return flushwatch_final(fw);
+	st.delay = fw->conf.poll_ms;
+	if (end - now < st.delay)
+		st.delay = end - now;
+	if (fw->relay.nconns > 0 && quiet_end - now < st.delay)
+		st.delay = quiet_end - now;
+	return st;
+}
+
+struct flushwatch_step
+flushwatch_unobservable(struct flushwatch *fw)
+{
+	if (fw->verdict == FLUSHWATCH_WATCHING)
+		fw->verdict = FLUSHWATCH_NOT_OBSERVABLE;
+	return flushwatch_final(fw);
+}
+
+bool
+flushwatch_net_match(const struct flushwatch_net *net,
+    const struct route_addr *addr)
+{
+	unsigned	 bytes = net->plen / 8, bits = net->plen % 8;
+	unsigned char	 mask;
+
+	if (net->addr.family != addr->family)
+		return false;
+	if (memcmp(net->addr.addr, addr->addr, bytes) != 0)
+		return false;
+	if (bits == 0)
+		return true;
+	mask = (unsigned char)(0xff << (8 - bits));
+	return (net->addr.addr[bytes] & mask) == (addr->addr[bytes] & mask);
+}
+
+int
+flushwatch_net_parse(const char *s, struct flushwatch_net *net)
+{
+	char		 buf[INET6_ADDRSTRLEN];
+	const char	*slash;
+	unsigned long	 plen, max;
+	size_t		 len;
+
+	memset(net, 0, sizeof(*net));
+	slash = strchr(s, '/');
+	len = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	if (len == 0 || len >= sizeof(buf))
+		goto bad;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	net->addr.family = strchr(buf, ':') != NULL ? AF_INET6 : AF_INET;
+	if (inet_pton(net->addr.family, buf, net->addr.addr) != 1)
+		goto bad;
+	max = net->addr.family == AF_INET ? 32 : 128;
+	plen = max;
+	if (slash != NULL && parse_number(slash + 1, 0, max, &plen) == -1)
+		goto bad;
+	net->plen = (uint8_t)plen;
+	return 0;
+bad:
+	memset(net, 0, sizeof(*net));
+	errno = EINVAL;
+	return -1;
+}
+
+const char *
+flushwatch_verdict_name(enum flushwatch_verdict v)
+{
+	switch (v) {
+	case FLUSHWATCH_WATCHING:
+		return "watching";
+	case FLUSHWATCH_DELIVERED:
+		return "delivered";
+	case FLUSHWATCH_NOTHING:
+		return "nothing";
+	case FLUSHWATCH_NOT_OBSERVABLE:
+		return "not-observable";
+	}
+	return "unknown";
+}

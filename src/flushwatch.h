@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * flushwatch: after a relay accepted ETRN, did its mail come back?  The
+ * observation window of one run, pure: fed snapshots of the inbound
+ * connections to the site's MTA (sockdiag_conns()), it counts the new ones
+ * from the relay's addresses and from the addresses the provider delivers
+ * from, and says DELIVERED, NOTHING or NOT_OBSERVABLE, and when to look
+ * next.  No sockets, no clock, no logging: the caller owns the timer and
+ * passes monotonic milliseconds in.
+ *
+ * Lifecycle, for one relay's run:
+ *   flushwatch_begin()     the run starts: the connections already there
+ *                          (the baseline) are never counted
+ *   flushwatch_watch()     the run ended with an ETRN accepted: look now
+ *   flushwatch_on_snapshot() at each poll, until the verdict is final
+ *   flushwatch_unobservable() instead, when nothing listens on the MTA's
+ *                          port or the kernel cannot be asked
+ * A run with no ETRN accepted is not watched (the struct is dropped).
+ *
+ * Counting:
+ *   - A connection is its kernel cookie: counted once, however many polls
+ *     see it, in whichever state (a TIME_WAIT left by a delivery that came
+ *     and went between two polls counts as well).
+ *   - "relay": from one of the relay's addresses or a delivers-from
+ *     address or prefix.  Only these make DELIVERED.
+ *   - "other": any other inbound connection that began during the window
+ *     (the internet's own mail, a provider host not configured): counted
+ *     and listed apart, never DELIVERED, never ending the window early.
+ *     A NOTHING with others is the hint to add a delivers-from address.
+ *   - First and last seen are poll times (accurate to the poll interval):
+ *     first when a connection was first seen, last when a relay
+ *     connection was last seen new or still ESTABLISHED.
+ *
+ * Timing: the window runs from the run's start for window_ms; once a relay
+ * connection was seen it ends early when none has been new or open for
+ * quiet_ms; with none it runs its whole length (a secondary may take a
+ * minute to start its queue run).  Polls every poll_ms, the last one at
+ * the window's end; none once the verdict is final.
+ */
+#ifndef ETRND_FLUSHWATCH_H
+#define ETRND_FLUSHWATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "route.h"
+#include "sockdiag.h"
+
+#define FLUSHWATCH_WINDOW_MS	(5 * 60 * 1000)	/* defaults */
+#define FLUSHWATCH_QUIET_MS	(30 * 1000)
+#define FLUSHWATCH_POLL_MS	1000
+
+#define FLUSHWATCH_FROM_MAX	16	/* relay addresses + delivers-from */
+#define FLUSHWATCH_TRACK_MAX	256	/* connections told apart */
+#define FLUSHWATCH_ADDRS_MAX	8	/* addresses kept per kind */
+
+enum flushwatch_verdict {
+	FLUSHWATCH_WATCHING,		/* the window is open */
+	FLUSHWATCH_DELIVERED,		/* relay connections came */
+	FLUSHWATCH_NOTHING,		/* the window passed with none */
+	FLUSHWATCH_NOT_OBSERVABLE,	/* no listening socket to watch */
+};
+
+/* An address or prefix connections may come from. */
+struct flushwatch_net {
+	struct route_addr	 addr;
+	uint8_t			 plen;	/* 32 or 128 for one address */
+};
+
+struct flushwatch_conf {
+	uint64_t	 window_ms;
+	uint64_t	 quiet_ms;
+	uint64_t	 poll_ms;
+};
+
+/* The connections of one kind seen in the window. */
+struct flushwatch_seen {
+	unsigned		 nconns;	/* distinct connections */
+	struct route_addr	 addrs[FLUSHWATCH_ADDRS_MAX];
+	size_t			 naddrs;	/* distinct remote addresses */
+	bool			 more_addrs;	/* ... and more than kept */
+	uint64_t		 first;		/* monotonic ms, when nconns */
+	uint64_t		 last;
+};
+
+struct flushwatch_track {
+	uint64_t	 cookie;
+	uint8_t		 kind;		/* baseline, relay or other */
+};
+
+struct flushwatch {
+	enum flushwatch_verdict	 verdict;
+	uint64_t		 start;		/* the run's start, ms */
+	struct flushwatch_conf	 conf;
+	struct flushwatch_net	 from[FLUSHWATCH_FROM_MAX];
+	size_t			 nfrom;
+	struct flushwatch_track	 track[FLUSHWATCH_TRACK_MAX];
+	size_t			 ntrack;
+	bool			 overflow;	/* more connections than could
+						 * be told apart: the counts
+						 * are lower bounds */
+	struct flushwatch_seen	 relay;		/* these make DELIVERED */
+	struct flushwatch_seen	 other;
+};
+
+/* What the caller does next. */
+struct flushwatch_step {
+	enum flushwatch_verdict	 verdict;	/* WATCHING until final */
+	bool			 poll;		/* take a snapshot ... */
+	uint64_t		 delay;		/* ... in this many ms */
+};
+
+/* A run starts at start: baseline, the connections there now (may be
+ * none), are never counted. */
+void		 flushwatch_begin(struct flushwatch *, uint64_t start,
+		    const struct sockdiag_conn *baseline, size_t n);
+/*
+ * The run ended with an ETRN accepted: watch for connections from the
+ * first FLUSHWATCH_FROM_MAX of from (the relay's addresses, then the
+ * delivers-from ones).  Asks for a snapshot at once.
+ */
+struct flushwatch_step flushwatch_watch(struct flushwatch *,
+		    const struct flushwatch_conf *,
+		    const struct flushwatch_net *from, size_t nfrom);
+/* The connections on the MTA's port at now. */
+struct flushwatch_step flushwatch_on_snapshot(struct flushwatch *,
+		    uint64_t now, const struct sockdiag_conn *, size_t n);
+/* Nothing listens on the MTA's port, or the kernel cannot be asked:
+ * final. */
+struct flushwatch_step flushwatch_unobservable(struct flushwatch *);
+
+/* Does addr fall in net? */
+bool		 flushwatch_net_match(const struct flushwatch_net *,
+		    const struct route_addr *);
+/* "ADDR" or "ADDR/LEN" (a delivers-from value): 0, or -1 (EINVAL). */
+int		 flushwatch_net_parse(const char *, struct flushwatch_net *);
+/* "watching", "delivered", "nothing", "not-observable": for JSON. */
+const char	*flushwatch_verdict_name(enum flushwatch_verdict);
+
+#endif
