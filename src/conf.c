@@ -471,6 +471,20 @@ conf_set_enum(struct parser *p, const struct conf_key *k, const char *value)
 	    k->name, ini_vis(p->ini, value), use);
 }
 
+int
+conf_tls_parse(const char *name, enum conf_tls *tls)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(tls_names); i++) {
+		if (strcasecmp(name, tls_names[i]) == 0) {
+			*tls = (enum conf_tls)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static void
 conf_set_duration(struct parser *p, const struct conf_key *k,
     const char *value)

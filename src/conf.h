@@ -157,6 +157,9 @@ char		*conf_password_read(const char *path, bool strict, char *err,
 /* Wipe and free; NULL is a no-op. */
 void		 conf_password_free(char *);
 
+/* A value of the tls key ("implicit", any case): 0, or -1 if none. */
+int		 conf_tls_parse(const char *name, enum conf_tls *);
+
 /* The -t summary: relays, domains, watched links, timings. */
 void		 conf_print_summary(const struct conf *, FILE *);
 

@@ -127,27 +127,6 @@ tool_helo_check(const char *name)
 	return NULL;
 }
 
-/* --tls: the names of etrnd's tls key. */
-static int
-tool_tls_mode(const char *name, enum conf_tls *tls)
-{
-	static const char *const names[] = {
-		[CONF_TLS_NO] = "no",
-		[CONF_TLS_OPPORTUNISTIC] = "opportunistic",
-		[CONF_TLS_REQUIRED] = "required",
-		[CONF_TLS_IMPLICIT] = "implicit",
-	};
-	size_t	i;
-
-	for (i = 0; i < nitems(names); i++) {
-		if (strcasecmp(name, names[i]) == 0) {
-			*tls = (enum conf_tls)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 /* A control character: not in a user name we send. */
 static bool
 tool_has_ctrl(const char *s)
@@ -391,7 +370,7 @@ main(int argc, char *argv[])
 			printf("etrn %s\n", ETRND_VERSION);
 			return 0;
 		case OPT_TLS:
-			if (tool_tls_mode(optarg, &t.relay.tls) == -1) {
+			if (conf_tls_parse(optarg, &t.relay.tls) == -1) {
 				warnx("--tls: invalid mode \"%s\" (use no, "
 				    "opportunistic, required or implicit)",
 				    str_vis(shown, optarg, ARG_SHOWN_MAX, ""));

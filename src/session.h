@@ -8,8 +8,9 @@
  *   START -> RESOLVE -> CONNECT (per address) -> SMTP -> DONE
  *
  * STARTTLS (RFC 3207) wraps the connection in an OpenSSL filter in the
- * middle of SMTP; the certificate is checked against the system store or
- * tls_ca, and against the host name (or address) as configured (tls.c).
+ * middle of SMTP, implicit TLS (RFC 8314) as soon as it is connected; the
+ * certificate is checked against the system store or tls_ca, and against
+ * the host name (or address) as configured (tls.c).
  *
  * A session ends in one place (session_end): it reports its per-domain
  * results once through the done callback and then frees itself.

@@ -1237,6 +1237,7 @@ test_tls_implicit(void **state)
 		{ "implicit", CONF_TLS_IMPLICIT },
 		{ "Implicit", CONF_TLS_IMPLICIT },
 	};
+	enum conf_tls		 tls;
 	char			 dir[] = "/tmp/test_conf_tls.XXXXXX";
 	char			 text[512], *sum = NULL;
 	struct conf		*conf;
@@ -1250,7 +1251,13 @@ test_tls_implicit(void **state)
 		assert_int_equal(conf->relays[0].tls, rows[i].tls);
 		assert_int_equal(conf->relays[0].port, 25);
 		conf_free(conf);
+		/* The same names for etrn(1)'s --tls. */
+		tls = CONF_TLS_NO;
+		assert_int_equal(conf_tls_parse(rows[i].value, &tls), 0);
+		assert_int_equal(tls, rows[i].tls);
 	}
+	assert_int_equal(conf_tls_parse("starttls", &tls), -1);
+	assert_int_equal(conf_tls_parse("", &tls), -1);
 
 	assert_non_null(mkdtemp(dir));
 	write_secret(dir, "pw", "s3cret\n", 0600);

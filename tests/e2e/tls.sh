@@ -754,51 +754,46 @@ refused_without_auth() {
 	check "... nothing delivered" test "$(delivered sink)" -eq 0
 }
 
+# With AUTH, on SERVICE at PORT with TLS: flushed, in one session at
+# SERVICE whose command counts are PATTERN; no secret in etrnd's log.
+flushed_with_auth() {
+	local service=$1 port=$2 tls=$3 pattern=$4
+	once_conf "$service" "$port" "$tls" auth
+	once "$service"
+	check "$service with tls = $tls and AUTH: exit 0" test "$RC" -eq 0
+	check "... the result line" grep -qx "isp example.org ok 250 Queuing started" "$T/$service.out"
+	if wait_delivered sink 10 30; then
+		ok "... all 10 messages arrive"
+	else
+		not_ok "... all 10 messages arrive ($(delivered sink))"
+		show_on_failure "$T/$service.log" "${PF_DIR[mx]}/maillog"
+	fi
+	check "... one session at $service: $pattern" \
+		test "$(service_sessions mx "$service" "$pattern")" -eq 1
+	check "... etrnd's log holds neither the password nor its base64 forms" \
+		no_secret_in "$T/$service.log" "$SASL_PASSWORD"
+}
+
 # Port 25 blocked: submission (587), STARTTLS required, AUTH.
 scenario_submission() {
 	submission_world sub
 	refused_without_auth submission 587 required \
 		"ehlo=2 starttls=1 etrn=0/1 quit=1"
-	once_conf submission 587 required auth
-	once submission
-	check "submission with AUTH: exit 0" test "$RC" -eq 0
-	check "... the result line" grep -qx "isp example.org ok 250 Queuing started" "$T/submission.out"
-	if wait_delivered sink 10 30; then
-		ok "... all 10 messages arrive"
-	else
-		not_ok "... all 10 messages arrive ($(delivered sink))"
-		show_on_failure "$T/submission.log" "${PF_DIR[mx]}/maillog"
-	fi
-	check "... one session at submission: EHLO, STARTTLS, EHLO, AUTH, ETRN" \
-		test "$(service_sessions mx submission "ehlo=2 starttls=1 auth=1 etrn=1 quit=1")" -eq 1
+	flushed_with_auth submission 587 required \
+		"ehlo=2 starttls=1 auth=1 etrn=1 quit=1"
 	check "... no connection to port 25 from the site" \
 		test "$(count_lines "${PF_DIR[mx]}/maillog" "postfix/smtpd\[[0-9]*\]: connect from [^ ]*\[192\.0\.2\.1\]")" -eq 0
-	check "... etrnd's log holds neither the password nor its base64 forms" \
-		no_secret_in "$T/submission.log" "$SASL_PASSWORD"
 }
 
 # Port 25 blocked: smtps (465, implicit TLS), AUTH; then etrn(1).
 scenario_smtps() {
 	submission_world smtps
 	refused_without_auth smtps 465 implicit "ehlo=1 etrn=0/1 quit=1"
-	once_conf smtps 465 implicit auth
-	once smtps
-	check "smtps with tls = implicit and AUTH: exit 0" test "$RC" -eq 0
-	check "... the result line" grep -qx "isp example.org ok 250 Queuing started" "$T/smtps.out"
-	if wait_delivered sink 10 30; then
-		ok "... all 10 messages arrive"
-	else
-		not_ok "... all 10 messages arrive ($(delivered sink))"
-		show_on_failure "$T/smtps.log" "${PF_DIR[mx]}/maillog"
-	fi
-	check "... one session at smtps: one EHLO, AUTH, ETRN, no STARTTLS" \
-		test "$(service_sessions mx smtps "ehlo=1 auth=1 etrn=1 quit=1")" -eq 1
-	check "... the TLS handshake came first (Postfix logged TLS before anything)" \
+	flushed_with_auth smtps 465 implicit "ehlo=1 auth=1 etrn=1 quit=1"
+	check "... TLS set up by the smtps service (wrapper mode: before the greeting)" \
 		grep -qE "postfix/smtps/smtpd\[[0-9]*\]: (Anonymous|Trusted|Untrusted|Verified) TLS connection established from [^ ]*\[192\.0\.2\.1\]" \
 		"${PF_DIR[mx]}/maillog"
 	check "... etrnd traced no STARTTLS" bash -c "! grep -q -- '-> STARTTLS' '$T/smtps.log'"
-	check "... etrnd's log holds neither the password nor its base64 forms" \
-		no_secret_in "$T/smtps.log" "$SASL_PASSWORD"
 	if [ -n "${ETRN:-}" ] && [ -x "$ETRN" ]; then
 		ip netns exec "$NS_SITE" "$ETRN" -p 465 --tls implicit \
 			--tls-ca "$PKI/ca.crt" --user "$SASL_USER" \
