@@ -7,7 +7,8 @@
  * server first: TIME_WAIT; the client first: CLOSE_WAIT) keeps its
  * cookie; IPv4-mapped connections of a dual-stack listener come as IPv4;
  * listeners, wildcard and IPV6_V6ONLY; and all of it as an unprivileged
- * user.  Needs root (CLONE_NEWNET); exits 77 without it.
+ * user, also in a user namespace of its own.  Needs root
+ * (CLONE_NEWNET); exits 77 without it.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -408,27 +410,37 @@ test_unprivileged(void **state)
 	size_t			 n;
 	pid_t			 pid;
 	bool			 yes;
-	int			 l, status;
+	int			 l, status, userns;
 
 	(void)state;
 	l = listen_on("192.0.2.1", 2527, 1);
 	connect_from("198.51.100.5", 40031, "192.0.2.1", 2527, l, NULL);
-	pid = fork();
-	assert_true(pid != -1);
-	if (pid == 0) {
-		if (setgroups(0, NULL) == -1 || setgid(NOBODY) == -1 ||
-		    setuid(NOBODY) == -1 || geteuid() != NOBODY)
-			_exit(2);
-		if (sockdiag_conns(&q, c, CONNS_MAX, &n) == -1 || n != 1 ||
-		    c[0].rport != 40031 || c[0].cookie == 0)
-			_exit(3);
-		if (sockdiag_listening(&q, &yes) == -1 || !yes)
-			_exit(4);
-		_exit(0);
+	for (userns = 0; userns < 2; userns++) {
+		pid = fork();
+		assert_true(pid != -1);
+		if (pid == 0) {
+			if (setgroups(0, NULL) == -1 || setgid(NOBODY) == -1 ||
+			    setuid(NOBODY) == -1 || geteuid() != NOBODY)
+				_exit(2);
+			/* And in a user namespace, as under PrivateUsers=. */
+			if (userns && unshare(CLONE_NEWUSER) == -1)
+				_exit(77);
+			if (sockdiag_conns(&q, c, CONNS_MAX, &n) == -1 ||
+			    n != 1 || c[0].rport != 40031 || c[0].cookie == 0)
+				_exit(3);
+			if (sockdiag_listening(&q, &yes) == -1 || !yes)
+				_exit(4);
+			_exit(0);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		if (userns && WEXITSTATUS(status) == 77) {
+			print_message("no user namespace for nobody here: "
+			    "PrivateUsers= not tried\n");
+			continue;
+		}
+		assert_int_equal(WEXITSTATUS(status), 0);
 	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static void
