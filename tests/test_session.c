@@ -24,9 +24,16 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
 #include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "etrn.h"
 #include "fakesmtp.h"
@@ -321,6 +328,7 @@ struct env {
 	size_t			 nres;
 	bool			 esmtp;
 	bool			 advertised;
+	struct session_report	 report;
 	struct session		*cb_session;
 
 	/* For the one-off cases. */
@@ -332,6 +340,7 @@ struct env {
 	SSL_CTX			*tls_shared;	/* p.tls_ctx_get's answer */
 	unsigned		 shared_calls;
 	const char		*source;	/* the relay's source, or NULL */
+	struct tls_server	*tls_srv;	/* test_tls_implicit_ok's */
 };
 
 static int
@@ -389,6 +398,7 @@ done_cb(struct session *s, const struct etrn_result *res, size_t nres,
 	env->nres = nres;
 	env->esmtp = etrn->esmtp;
 	env->advertised = etrn->etrn_advertised;
+	env->report = *session_report(s);
 }
 
 /* The session reported and the server saw the connection end. */
@@ -995,6 +1005,204 @@ test_tls_implicit_silent(void **state)
 	assert_true(env->elapsed_ms >= 50 - CLOCK_SLACK_MS);
 }
 
+/*
+ * A TLS-only SMTP server in the test's loop, as on port 465: its key and
+ * self-signed certificate (IP SAN FAKE_ADDR) made here, the certificate
+ * written out for tls-ca.  Greets once the handshake is done; logs "TLS"
+ * then each line received.
+ */
+struct tls_server {
+	SSL_CTX			*ctx;
+	struct evconnlistener	*lis;
+	struct bufferevent	*bev;
+	uint16_t		 port;
+	unsigned		 nconns;
+	char			 ca[64];
+	char			 log[512];
+};
+
+static void
+tls_server_log(struct tls_server *srv, const char *line)
+{
+	size_t	used = strlen(srv->log);
+
+	snprintf(srv->log + used, sizeof(srv->log) - used, "%s\n", line);
+}
+
+static void
+tls_server_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct tls_server	*srv = arg;
+	const char		*reply;
+	char			*line;
+	size_t			 len;
+
+	while ((line = evbuffer_readln(bufferevent_get_input(bev), &len,
+	    EVBUFFER_EOL_CRLF)) != NULL) {
+		tls_server_log(srv, line);
+		if (strncmp(line, "EHLO", 4) == 0)
+			reply = "250-mx.test\r\n250-ETRN\r\n250 STARTTLS\r\n";
+		else if (strncmp(line, "ETRN", 4) == 0)
+			reply = "250 Queuing started\r\n";
+		else if (strncmp(line, "QUIT", 4) == 0)
+			reply = "221 Bye\r\n";
+		else
+			reply = "502 no\r\n";
+		bufferevent_write(bev, reply, strlen(reply));
+		free(line);
+	}
+}
+
+static void
+tls_server_event_cb(struct bufferevent *bev, short events, void *arg)
+{
+	struct tls_server	*srv = arg;
+
+	if (events & BEV_EVENT_CONNECTED) {
+		tls_server_log(srv, "TLS");
+		bufferevent_write(bev, "220 mx.test ESMTP\r\n",
+		    strlen("220 mx.test ESMTP\r\n"));
+		return;
+	}
+	bufferevent_free(bev);
+	srv->bev = NULL;
+}
+
+static void
+tls_server_accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
+    struct sockaddr *sa, int len, void *arg)
+{
+	struct tls_server	*srv = arg;
+	SSL			*ssl;
+
+	(void)sa;
+	(void)len;
+	srv->nconns++;
+	assert_null(srv->bev);
+	assert_non_null(ssl = SSL_new(srv->ctx));
+	srv->bev = bufferevent_openssl_socket_new(
+	    evconnlistener_get_base(lis), fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	    BEV_OPT_CLOSE_ON_FREE);
+	assert_non_null(srv->bev);
+	bufferevent_setcb(srv->bev, tls_server_read_cb, NULL,
+	    tls_server_event_cb, srv);
+	bufferevent_enable(srv->bev, EV_READ | EV_WRITE);
+}
+
+static void
+tls_server_start(struct tls_server *srv, struct event_base *base)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	X509V3_CTX		 v3;
+	X509_EXTENSION		*ext;
+	X509_NAME		*name;
+	EVP_PKEY		*key;
+	X509			*x;
+	FILE			*f;
+	int			 fd;
+
+	memset(srv, 0, sizeof(*srv));
+	assert_non_null(key = EVP_EC_gen("P-256"));
+	assert_non_null(x = X509_new());
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, key);
+	name = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"etrnd test_session", -1, -1, 0);
+	X509_set_issuer_name(x, name);
+	X509V3_set_ctx_nodb(&v3);
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	assert_non_null(ext = X509V3_EXT_conf_nid(NULL, &v3,
+	    NID_subject_alt_name, "IP:" FAKE_ADDR));
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+
+	snprintf(srv->ca, sizeof(srv->ca), "/tmp/test_session_ca.XXXXXX");
+	assert_int_not_equal(fd = mkstemp(srv->ca), -1);
+	assert_non_null(f = fdopen(fd, "w"));
+	assert_int_equal(PEM_write_X509(f, x), 1);
+	fclose(f);
+
+	assert_non_null(srv->ctx = SSL_CTX_new(TLS_server_method()));
+	assert_int_equal(SSL_CTX_use_certificate(srv->ctx, x), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(srv->ctx, key), 1);
+	X509_free(x);
+	EVP_PKEY_free(key);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, FAKE_ADDR, &sin.sin_addr), 1);
+	srv->lis = evconnlistener_new_bind(base, tls_server_accept_cb, srv,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1,
+	    (struct sockaddr *)&sin, sizeof(sin));
+	assert_non_null(srv->lis);
+	assert_int_equal(getsockname(evconnlistener_get_fd(srv->lis),
+	    (struct sockaddr *)&sin, &len), 0);
+	srv->port = ntohs(sin.sin_port);
+}
+
+static void
+tls_server_stop(struct tls_server *srv)
+{
+	if (srv->bev != NULL)
+		bufferevent_free(srv->bev);
+	evconnlistener_free(srv->lis);
+	SSL_CTX_free(srv->ctx);
+	unlink(srv->ca);
+}
+
+/* The session reported and the TLS server saw the connection end. */
+static bool
+tls_finished(void *arg)
+{
+	struct env		*env = arg;
+	struct tls_server	*srv = env->tls_srv;
+
+	return env->ncalls > 0 && srv->nconns > 0 && srv->bev == NULL;
+}
+
+/*
+ * tls = implicit against a TLS server: the handshake first (the
+ * certificate verified against tls-ca, by address), then the greeting,
+ * one EHLO over TLS, no STARTTLS although offered, ETRN, QUIT; the report
+ * has the TLS version and the certificate's verdict.
+ */
+static void
+test_tls_implicit_ok(void **state)
+{
+	struct env		*env = *state;
+	struct tls_server	 srv;
+
+	tls_server_start(&srv, env->base);
+	env->tls_srv = &srv;
+	env->tls_ca = srv.ca;
+	env->tls_verify = true;
+	start_tls(env, FAKE_ADDR, srv.port, one_domain, CONF_CMD_ETRN,
+	    CONF_TLS_IMPLICIT, 1000, 2000);
+	assert_true(fake_run_until(env->base, tls_finished, env,
+	    RUN_MAX_MS));
+	fake_run_turns(env->base, 3);
+	assert_int_equal(env->ncalls, 1);
+	assert_int_equal(srv.nconns, 1);
+	assert_string_equal(srv.log, "TLS\n" C_EHLO "ETRN example.org\n"
+	    C_QUIT);
+	assert_int_equal(env->nres, 1);
+	check_result(&env->res[0], &(struct expect)OK(250, "Queuing started"),
+	    0);
+	assert_true(env->esmtp);
+	assert_true(env->report.tls_ms >= 0);
+	assert_true(env->report.greeting_ms >= 0);
+	assert_non_null(strstr(env->report.tls, "TLSv1."));
+	assert_string_equal(env->report.cert, "verified (chain to tls-ca, "
+	    "address " FAKE_ADDR ")");
+	tls_server_stop(&srv);
+}
+
 /* Dropped before its first loop turn: no connection, no callback. */
 static void
 test_free_before_start(void **state)
@@ -1040,6 +1248,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tls_implicit_plain_server,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_implicit_silent,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_implicit_ok,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_before_start,
 		    setup, teardown),
