@@ -4,7 +4,7 @@
  *
  * One SOCK_DIAG_BY_FAMILY dump per family (the kernel answers one family
  * per request) on one short-lived socket.  The port is filtered in the
- * kernel (INET_DIAG_REQ_BYTECODE, INET_DIAG_BC_S_EQ): a busy host's other
+ * kernel (INET_DIAG_REQ_BYTECODE, S_GE and S_LE): a busy host's other
  * sockets never cross into user space, and the dump stays a datagram or
  * two.  The address is filtered here: IPv4-mapped IPv6 sockets must match
  * an IPv4 address, and a wildcard listener an address it serves, which
@@ -39,11 +39,11 @@ struct sockdiag_req {
 	struct nlmsghdr		 nh;
 	struct inet_diag_req_v2	 r;
 	struct nlattr		 nla;
-	struct inet_diag_bc_op	 bc[2];
+	struct inet_diag_bc_op	 bc[4];
 };
 _Static_assert(sizeof(struct sockdiag_req) == NLMSG_LENGTH(
     sizeof(struct inet_diag_req_v2)) + NLA_HDRLEN +
-    2 * sizeof(struct inet_diag_bc_op), "no padding in the request");
+    4 * sizeof(struct inet_diag_bc_op), "no padding in the request");
 
 /* What each dumped socket goes to. */
 typedef void sockdiag_sock_fn(const struct inet_diag_msg *, bool v6only,
@@ -150,13 +150,18 @@ sockdiag_dump(int fd, int family, uint32_t seq, uint16_t port,
 	req.nla.nla_type = INET_DIAG_REQ_BYTECODE;
 	req.nla.nla_len = NLA_HDRLEN + sizeof(req.bc);
 	/*
-	 * Source port == port: on to the end (accept), else 4 bytes past
-	 * it (reject), as the kernel's audit wants.
+	 * port <= source port <= port (S_EQ is younger than these): each
+	 * test followed by its operand; yes goes on, no jumps 4 bytes past
+	 * the end (reject), as the kernel's audit wants.
 	 */
-	req.bc[0].code = INET_DIAG_BC_S_EQ;
-	req.bc[0].yes = sizeof(req.bc);
+	req.bc[0].code = INET_DIAG_BC_S_GE;
+	req.bc[0].yes = 2 * sizeof(req.bc[0]);
 	req.bc[0].no = sizeof(req.bc) + 4;
 	req.bc[1].no = port;
+	req.bc[2].code = INET_DIAG_BC_S_LE;
+	req.bc[2].yes = 2 * sizeof(req.bc[0]);
+	req.bc[2].no = 2 * sizeof(req.bc[0]) + 4;
+	req.bc[3].no = port;
 	if (nlreq_send(fd, &req, sizeof(req)) == -1)
 		return -1;
 	return nlreq_recv_each(fd, seq, SOCKDIAG_DUMP_MAX, sockdiag_msg, &w);
