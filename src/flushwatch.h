@@ -12,7 +12,10 @@
  *   flushwatch_begin()     the run starts: the connections already there
  *                          (the baseline) are never counted
  *   flushwatch_watch()     the run ended with an ETRN accepted: look now
- *   flushwatch_on_snapshot() at each poll, until the verdict is final
+ *   flushwatch_on_snapshot() at each poll, until the verdict is final,
+ *                          and with the connections the kernel says are
+ *                          gone (sockdiag_gone_read()), which a poll can
+ *                          miss: any list of connections seen at a time
  *   flushwatch_unobservable() instead, when nothing listens on the MTA's
  *                          port or the kernel cannot be asked
  * A run with no ETRN accepted is not watched (the struct is dropped).

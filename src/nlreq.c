@@ -54,15 +54,39 @@ nlreq_send(int fd, const void *req, size_t len)
 }
 
 int
+nlreq_walk(void *buf, size_t len, const uint32_t *seq, nlreq_msg_fn *fn,
+    void *arg)
+{
+	struct nlmsghdr	*nh;
+	size_t		 off, step;
+	int		 rv;
+
+	/* NLMSG_OK()/NLMSG_NEXT() without their signed length. */
+	for (off = 0; len - off >= sizeof(*nh); off += step) {
+		nh = (struct nlmsghdr *)(void *)((char *)buf + off);
+		if (nh->nlmsg_len < sizeof(*nh) || nh->nlmsg_len > len - off) {
+			errno = EPROTO;
+			return -1;
+		}
+		/* The last message may lack its padding. */
+		if ((step = NLMSG_ALIGN(nh->nlmsg_len)) > len - off)
+			step = len - off;
+		if (seq != NULL && nh->nlmsg_seq != *seq)
+			continue;
+		if ((rv = fn(nh, arg)) != 0)
+			return rv;
+	}
+	return 0;
+}
+
+int
 nlreq_recv_each(int fd, uint32_t seq, int max, nlreq_msg_fn *fn, void *arg)
 {
 	union {
 		struct nlmsghdr	 nh;
-		char		 buf[32768];
+		char		 buf[NLREQ_BUF_LEN];
 	} u;
-	struct nlmsghdr		*nh;
 	ssize_t			 n;
-	size_t			 off, len, step;
 	int			 i, rv;
 
 	for (i = 0; i < max; i++) {
@@ -75,24 +99,10 @@ nlreq_recv_each(int fd, uint32_t seq, int max, nlreq_msg_fn *fn, void *arg)
 			return -1;
 		}
 		if ((size_t)n > sizeof(u.buf))
-			goto bad;
-		/* NLMSG_OK()/NLMSG_NEXT() without their signed length. */
-		len = (size_t)n;
-		for (off = 0; len - off >= sizeof(*nh); off += step) {
-			nh = (struct nlmsghdr *)(void *)(u.buf + off);
-			if (nh->nlmsg_len < sizeof(*nh) ||
-			    nh->nlmsg_len > len - off)
-				goto bad;
-			/* The last message may lack its padding. */
-			if ((step = NLMSG_ALIGN(nh->nlmsg_len)) > len - off)
-				step = len - off;
-			if (nh->nlmsg_seq != seq)
-				continue;
-			if ((rv = fn(nh, arg)) != 0)
-				return rv == 1 ? 0 : -1;
-		}
+			break;
+		if ((rv = nlreq_walk(u.buf, (size_t)n, &seq, fn, arg)) != 0)
+			return rv == 1 ? 0 : -1;
 	}
-bad:
 	errno = EPROTO;
 	return -1;
 }

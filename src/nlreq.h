@@ -19,6 +19,9 @@
  */
 typedef int nlreq_msg_fn(struct nlmsghdr *, void *arg);
 
+/* A receive buffer that holds any datagram the kernel sends us. */
+#define NLREQ_BUF_LEN	32768
+
 /*
  * A netlink socket of protocol (NETLINK_ROUTE, NETLINK_SOCK_DIAG) whose
  * receives give up after a second: the fd, or -1 with errno.
@@ -34,5 +37,13 @@ int	nlreq_send(int fd, const void *req, size_t len);
  */
 int	nlreq_recv_each(int fd, uint32_t seq, int max, nlreq_msg_fn *fn,
 	    void *arg);
+/*
+ * Hand each message of one received datagram (those of *seq, or all when
+ * seq is NULL: multicast notices) to fn until it says it was the last:
+ * 1 then, 0 at the datagram's end, -1 with errno (EPROTO for a length no
+ * kernel sends, or fn's).
+ */
+int	nlreq_walk(void *buf, size_t len, const uint32_t *seq,
+	    nlreq_msg_fn *fn, void *arg);
 
 #endif

@@ -9,6 +9,10 @@
  * two.  The address is filtered here: IPv4-mapped IPv6 sockets must match
  * an IPv4 address, and a wildcard listener an address it serves, which
  * the bytecode cannot say as simply.
+ *
+ * The notices of sockets gone (SKNLGRP_INET_TCP_DESTROY and the IPv6
+ * one) come for every TCP socket of the namespace; the port is filtered
+ * here.  Binding to them needs no privilege (measured as nobody).
  */
 #include <sys/socket.h>
 
@@ -28,6 +32,8 @@
 #include "sockdiag.h"
 
 #define SOCKDIAG_DUMP_MAX	1024	/* datagrams of a dump, at most */
+#define SOCKDIAG_GONE_MAX	64	/* datagrams of notices per read */
+#define SOCKDIAG_GONE_RCVBUF	(256 * 1024)
 
 #define TCPF(s)		(1U << (s))
 #define SOCKDIAG_CONNECTED (TCPF(TCP_ESTABLISHED) | TCPF(TCP_CLOSE_WAIT) | \
@@ -213,13 +219,16 @@ sockdiag_conn_cb(const struct inet_diag_msg *m, bool v6only, void *arg)
 
 	(void)v6only;
 	memset(&c, 0, sizeof(c));
+	c.lport = ntohs(m->id.idiag_sport);
+	c.rport = ntohs(m->id.idiag_dport);
+	/* The notices of sockets gone are not filtered by the kernel. */
+	if (c.lport != l->q->port || c.rport == 0)
+		return;
 	sockdiag_addr(m->idiag_family, m->id.idiag_src, &c.local);
 	if (l->q->local.family != AF_UNSPEC &&
 	    !sockdiag_addr_eq(&c.local, &l->q->local))
 		return;
 	sockdiag_addr(m->idiag_family, m->id.idiag_dst, &c.remote);
-	c.lport = ntohs(m->id.idiag_sport);
-	c.rport = ntohs(m->id.idiag_dport);
 	c.state = m->idiag_state;
 	c.cookie = (uint64_t)m->id.idiag_cookie[1] << 32 |
 	    m->id.idiag_cookie[0];
@@ -238,6 +247,74 @@ sockdiag_conns(const struct sockdiag_query *q, struct sockdiag_conn *conns,
 	*n = 0;
 	if (sockdiag_ask(q, SOCKDIAG_CONNECTED, 0, sockdiag_conn_cb, &l) == -1)
 		return -1;
+	*n = l.n;
+	return 0;
+}
+
+int
+sockdiag_gone_open(void)
+{
+	struct sockaddr_nl	 sa = {
+		.nl_family = AF_NETLINK,
+		.nl_groups = 1U << (SKNLGRP_INET_TCP_DESTROY - 1) |
+		    1U << (SKNLGRP_INET6_TCP_DESTROY - 1),
+	};
+	int			 fd, saved, rcvbuf = SOCKDIAG_GONE_RCVBUF;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    NETLINK_SOCK_DIAG);
+	if (fd == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		saved = errno;
+		(void)close(fd);
+		errno = saved;
+		return -1;
+	}
+	/* Best effort: an overrun says itself (ENOBUFS). */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	return fd;
+}
+
+int
+sockdiag_gone_read(int fd, const struct sockdiag_query *q,
+    struct sockdiag_conn *conns, size_t max, size_t *n, bool *lost)
+{
+	union {
+		struct nlmsghdr	 nh;
+		char		 buf[NLREQ_BUF_LEN];
+	} u;
+	struct sockdiag_list	 l = { q, conns, max, 0 };
+	struct sockdiag_walk	 w = { sockdiag_conn_cb, &l };
+	ssize_t			 len;
+	int			 i;
+
+	*n = 0;
+	*lost = false;
+	if (q->port == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < SOCKDIAG_GONE_MAX; i++) {
+		len = recv(fd, u.buf, sizeof(u.buf), MSG_DONTWAIT | MSG_TRUNC);
+		if (len == -1 && errno == EINTR)
+			continue;
+		if (len == -1 && errno == ENOBUFS) {
+			*lost = true;
+			continue;
+		}
+		if (len == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (len == -1)
+			return -1;
+		if ((size_t)len > sizeof(u.buf)) {
+			*lost = true;
+			continue;
+		}
+		if (nlreq_walk(u.buf, (size_t)len, NULL, sockdiag_msg,
+		    &w) == -1)
+			return -1;
+	}
 	*n = l.n;
 	return 0;
 }

@@ -59,6 +59,28 @@ struct sockdiag_conn {
 int		 sockdiag_conns(const struct sockdiag_query *q,
 		    struct sockdiag_conn *conns, size_t max, size_t *n);
 /*
+ * A connection can come and go between two polls and leave nothing: when
+ * the client closes first (Postfix's smtp client does, not waiting for
+ * the reply to QUIT: smtp_skip_quit_response), the server's end skips
+ * TIME_WAIT and is gone within a round trip (measured).  The kernel tells
+ * of each TCP socket as it goes away to those who listen (the sock_diag
+ * multicast groups for TCP over IPv4 and IPv6, no privilege needed):
+ * sockdiag_gone_open() subscribes, for the caller's event loop
+ * (nonblocking; the notices wake it for every TCP socket of the host, so
+ * hold it open only while watching).  The fd, or -1 with errno.
+ */
+int		 sockdiag_gone_open(void);
+/*
+ * The connections on q's port (and address) gone since the last read,
+ * like sockdiag_conns() (state TCP_CLOSE, their cookie as listed while
+ * they lived), from at most 64 datagrams: call again while the fd is
+ * readable.  *lost when notices were dropped (the socket's buffer
+ * overran).  0, or -1 with errno.
+ */
+int		 sockdiag_gone_read(int fd, const struct sockdiag_query *q,
+		    struct sockdiag_conn *conns, size_t max, size_t *n,
+		    bool *lost);
+/*
  * Whether a socket listens on q's port for q's address: one bound to it,
  * or to the wildcard of its family, or to :: without IPV6_V6ONLY for an
  * IPv4 address.  0 with *listening set, or -1 with errno.

@@ -34,9 +34,9 @@ static const struct flushwatch_conf conf = { W, Q, P };
  * The run starts at 0 (baseline: connections there then); the watch
  * begins after it.  snaps: "TIME: CONN CONN; TIME: ..." where CONN is
  * "cN@ADDR/S" (cookie N from ADDR in state S: E established, W
- * close-wait, F fin-wait-2, T time-wait), or "cN/S" for a cookie named
- * before.  steps, one per snapshot: the next poll's delay in ms, or the
- * final verdict: D delivered, N nothing.
+ * close-wait, F fin-wait-2, T time-wait, C closed: a gone notice), or
+ * "cN/S" for a cookie named before.  steps, one per snapshot: the next
+ * poll's delay in ms, or the final verdict: D delivered, N nothing.
  */
 struct row {
 	const char	*name;
@@ -115,6 +115,14 @@ static const struct row rows[] = {
 	  "1000: c1@198.51.100.7/T c2@198.51.100.7/T c3@198.51.100.7/E;"
 	  "31000: c3/T",
 	  "1000 D", 3, 0, 1000, 1000, "198.51.100.7", "" },
+	{ "a connection only the kernel's gone notice told of counts",
+	  "198.51.100.7", "", "1000: ; 1400: c1@198.51.100.7/C; 2000: ;"
+	  "31400: ",
+	  "1000 1000 1000 D", 1, 0, 1400, 1400, "198.51.100.7", "" },
+	{ "a gone notice of one counted already: counted once, not open",
+	  "198.51.100.7", "", "1000: c1@198.51.100.7/E; 5000: c1/C;"
+	  "30999: ; 31000: ",
+	  "1000 1000 1 D", 1, 0, 1000, 1000, "198.51.100.7", "" },
 	{ "after the verdict: no poll, nothing more counted",
 	  "198.51.100.7", "",
 	  "1000: c1@198.51.100.7/T; 31000: ; 32000: c2@198.51.100.7/E",
@@ -141,6 +149,8 @@ state_of(char c)
 		return TCP_FIN_WAIT2;
 	case 'T':
 		return TCP_TIME_WAIT;
+	case 'C':
+		return TCP_CLOSE;
 	}
 	fail_msg("state %c", c);
 	return 0;

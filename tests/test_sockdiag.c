@@ -5,7 +5,8 @@
  * other local addresses, each listed once with its remote address and
  * port; the port and address filters; a connection that closed (the
  * server first: TIME_WAIT; the client first: CLOSE_WAIT) keeps its
- * cookie; IPv4-mapped connections of a dual-stack listener come as IPv4;
+ * cookie, and one the client closed first is told of by the kernel's
+ * notice; IPv4-mapped connections of a dual-stack listener come as IPv4;
  * listeners, wildcard and IPV6_V6ONLY; and all of it as an unprivileged
  * user, also in a user namespace of its own.  Needs root
  * (CLONE_NEWNET); exits 77 without it.
@@ -13,6 +14,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+
+#include <poll.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -398,6 +401,104 @@ test_listening(void **state)
 	assert_true(listening("192.0.2.1", 28));
 }
 
+/* Read the notices of sockets gone (bounded) until want have come. */
+static size_t
+gone_wait(int fd, uint16_t port, struct sockdiag_conn *c, size_t want)
+{
+	struct sockdiag_query	 q = { .port = port };
+	struct pollfd		 pfd = { .fd = fd, .events = POLLIN };
+	size_t			 n, got = 0;
+	bool			 lost;
+	int			 i;
+
+	for (i = 0; i < STATE_TRIES && got < want; i++) {
+		(void)poll(&pfd, 1, 10);
+		assert_int_equal(sockdiag_gone_read(fd, &q, c + got,
+		    CONNS_MAX - got, &n, &lost), 0);
+		assert_false(lost);
+		got += n;
+	}
+	return got;
+}
+
+/*
+ * The client closes first, as Postfix's smtp client does after QUIT: the
+ * server's end skips TIME_WAIT and leaves no trace for a poll, but the
+ * kernel's notice tells of it, with the cookie it had; other ports' and
+ * the client end's notices are not ours.
+ */
+static void
+test_gone(void **state)
+{
+	struct sockdiag_conn		 c[CONNS_MAX];
+	const struct sockdiag_conn	*hit;
+	uint64_t			 cookie;
+	size_t				 n, i;
+	int				 fd, fd2, l, l6, cli, srv, cli6, srv6;
+	char				 buf[16];
+
+	(void)state;
+	fd = keep(sockdiag_gone_open());
+	l = listen_on("192.0.2.1", 2528, 1);
+	l6 = listen_on("2001:db8::1", 2528, 1);
+	listen_on("192.0.2.1", 2529, 1);
+	cli = connect_from("198.51.100.2", 40041, "192.0.2.1", 2528, l,
+	    &srv);
+	cli6 = connect_from("2001:db8:2::2", 40042, "2001:db8::1", 2528, l6,
+	    &srv6);
+	query("192.0.2.1", 2528, c, &n);
+	assert_int_equal(n, 1);
+	cookie = c[0].cookie;
+
+	/* QUIT and close at once; the server answers, then closes. */
+	assert_int_equal(write(cli, "QUIT\r\n", 6), 6);
+	assert_int_equal(write(cli6, "QUIT\r\n", 6), 6);
+	assert_int_equal(read(srv, buf, sizeof(buf)), 6);
+	assert_int_equal(read(srv6, buf, sizeof(buf)), 6);
+	for (i = 0; i < nfds; i++)
+		if (fds[i] == cli || fds[i] == cli6) {
+			(void)close(fds[i]);
+			fds[i] = -1;
+		}
+	/* The reply may meet a closed socket (a reset): either is fine. */
+	(void)!write(srv, "221 bye\r\n", 9);
+	(void)!write(srv6, "221 bye\r\n", 9);
+	for (i = 0; i < nfds; i++)
+		if (fds[i] == srv || fds[i] == srv6) {
+			(void)close(fds[i]);
+			fds[i] = -1;
+		}
+	/* Another port's connection, gone too: not ours. */
+	connect_from("198.51.100.3", 40043, "192.0.2.1", 2529, -1, NULL);
+	(void)close(fds[nfds - 1]);
+	fds[nfds - 1] = -1;
+
+	/* Nothing left for a poll to see ... */
+	for (i = 0; i < STATE_TRIES; i++) {
+		query(NULL, 2528, c, &n);
+		if (n == 0)
+			break;
+		usleep(10 * 1000);
+	}
+	assert_int_equal(n, 0);
+	/* ... but the notices came, once each, for the server's ends. */
+	assert_int_equal(gone_wait(fd, 2528, c, 2), 2);
+	hit = find(c, 2, "198.51.100.2", 40041);
+	assert_true(addr_is(&hit->local, "192.0.2.1"));
+	assert_int_equal(hit->lport, 2528);
+	assert_int_equal(hit->cookie, cookie);
+	assert_int_equal(hit->state, TCP_CLOSE);
+	/* Never listed while it lived: a cookie all the same. */
+	hit = find(c, 2, "2001:db8:2::2", 40042);
+	assert_true(addr_is(&hit->local, "2001:db8::1"));
+	assert_int_not_equal(hit->cookie, 0);
+	assert_int_not_equal(hit->cookie, cookie);
+	assert_int_equal(gone_wait(fd, 2528, c, 1), 0);
+	/* Subscribed after they went: nothing. */
+	fd2 = keep(sockdiag_gone_open());
+	assert_int_equal(gone_wait(fd2, 2528, c, 1), 0);
+}
+
 /*
  * As etrnd's dynamic user would: no capability, another uid than the
  * sockets' owner.  A child drops to nobody and lists root's connection.
@@ -430,6 +531,8 @@ test_unprivileged(void **state)
 				_exit(3);
 			if (sockdiag_listening(&q, &yes) == -1 || !yes)
 				_exit(4);
+			if (sockdiag_gone_open() == -1)
+				_exit(5);
 			_exit(0);
 		}
 		assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -474,6 +577,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mapped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listening, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unprivileged, setup,
