@@ -8,12 +8,13 @@
  *
  * Listed: the states a connection passes through once established --
  * ESTABLISHED, CLOSE_WAIT (the peer has sent QUIT's FIN, the MTA not yet),
- * FIN_WAIT1, FIN_WAIT2, CLOSING, LAST_ACK and TIME_WAIT.  An SMTP server
- * closes first after QUIT, so its end of a finished delivery stays in
- * TIME_WAIT for a minute: a connection that came and went between two
- * polls is still seen.  The same dump carries them all, so they cost
- * nothing more.  Not listed: SYN_RECV (never a connection yet), LISTEN
- * (sockdiag_listening()).
+ * FIN_WAIT1, FIN_WAIT2, CLOSING, LAST_ACK and TIME_WAIT.  When the SMTP
+ * server closes first (it answered QUIT and hung up before the client),
+ * its end of a finished delivery stays in TIME_WAIT for a minute, so a
+ * connection that came and went between two polls is still seen; when
+ * the client closes first it is not: see sockdiag_gone_open().  The same
+ * dump carries them all, so they cost nothing more.  Not listed: SYN_RECV
+ * (never a connection yet), LISTEN (sockdiag_listening()).
  */
 #ifndef ETRND_SOCKDIAG_H
 #define ETRND_SOCKDIAG_H
