@@ -28,6 +28,7 @@ TABLE=()
 round() {
 	local name=$1 label=$2 addr=$3 t0 first last
 	link_down
+	# shellcheck disable=SC2086 # the domains, one argument each
 	if [ "${MTA_KIND[$name]:-postfix}" = postfix ]; then
 		inject "$name" "$N" "$name" $DOMAINS
 		check "$label: $N deferred" wait_deferred "$name" "$N" 60

@@ -18,7 +18,7 @@
 # reason, except in CI (CI=true), where they must run and fail instead.
 
 MTA_CACHE=${E2E_MTA_CACHE:-$(dirname "$ETRND")/../e2e-mta}
-declare -A MTA_ROOT MTA_DIR MTA_PID MTA_INJECT MTA_ADDR MTA_KIND
+declare -A MTA_ROOT MTA_DIR MTA_PID MTA_INJECT MTA_KIND
 MTA_NAMES=()
 
 mta_cleanup() {
@@ -68,17 +68,21 @@ mta_fetch() {
 		if [ $rc -eq 0 ]; then
 			mkdir -p "$tree"
 			for f in "$dl"/*.deb; do
-				dpkg-deb -x "$f" "$tree" &&
-					dpkg-deb -f "$f" Package Version |
-					awk '{print $2}' | paste -sd' ' \
-					>>"$tree/.versions" ||
-					{ rc=1; break; }
+				if ! dpkg-deb -x "$f" "$tree"; then
+					rc=1
+					break
+				fi
+				dpkg-deb -f "$f" Package Version |
+					awk '{print $2}' | paste -sd' ' >>"$tree/.versions"
 			done
 		fi
 		if [ $rc -eq 0 ]; then
-			rm -rf "$MTA_CACHE/$name"
-			mv "$tree" "$MTA_CACHE/$name" &&
-				: >"$MTA_CACHE/$name/.complete" || rc=1
+			rm -rf "${MTA_CACHE:?}/$name"
+			if mv "$tree" "$MTA_CACHE/$name"; then
+				: >"$MTA_CACHE/$name/.complete"
+			else
+				rc=1
+			fi
 		else
 			sed 's/^/# /' "$T/dl-$name.log" | tail -5 >&2
 			rm -rf "$tree"
@@ -122,9 +126,9 @@ mta_common() {
 	local name=$1 kind=$2 addr=$3
 	PF_COUNT=$((PF_COUNT + 1))
 	MTA_NAMES+=("$name")
+	# shellcheck disable=SC2034 # read by compare.sh
 	MTA_KIND[$name]=$kind
 	MTA_DIR[$name]=$T/$name
-	MTA_ADDR[$name]=$addr
 	MTA_INJECT[$name]=127.0.0.$((10 + PF_COUNT))
 	mkdir -p "$T/$name"
 	ip -n "$NS_PROV" addr add "${MTA_INJECT[$name]}/32" dev lo
@@ -198,7 +202,7 @@ need_exim() {
 # "command": smtp_etrn_command = exim -R $domain (the raw argument).
 setup_exim() {
 	local name=$1 addr=$2 mode=$3 acl=${4:-"192.0.2.1 : 2001:db8::1"}
-	local dir cmd=
+	local dir d cmd=''
 	mta_common "$name" exim "$addr"
 	dir=${MTA_DIR[$name]}
 	mkdir -p "$dir/spool" "$dir/log"
@@ -210,8 +214,9 @@ setup_exim() {
 	# runs a queue run that matches nothing: 250 OK, nothing delivered,
 	# as a raw "-R #example.org" would.
 	if [ "$mode" = command ]; then
-		printf '%s: %s\n' $(for d in $SITE_DOMAINS; do echo "$d $d"; done) \
-			>"$dir/etrn-args"
+		for d in $SITE_DOMAINS; do
+			printf '%s: %s\n' "$d" "$d"
+		done >"$dir/etrn-args"
 		cmd="smtp_etrn_command = $EXIM -C $dir/exim.conf -R \
 \${lookup{\$domain}lsearch{$dir/etrn-args}{\$value}{nomatch.invalid}}"
 	fi

@@ -32,9 +32,8 @@ need_sendmail
 N=${N:-20}
 # Ten domains, none a substring of another (Sendmail's ETRN matches
 # recipient addresses by substring).
-DOMAINS="d0.example d1.example d2.example d3.example d4.example d5.example
-d6.example d7.example d8.example d9.example"
-DOMAINS=$(echo $DOMAINS)
+DOMAINS="d0.example d1.example d2.example d3.example d4.example"
+DOMAINS+=" d5.example d6.example d7.example d8.example d9.example"
 
 # What etrnd logs for each refusal (issue 12 section 3: refused, not
 # asked again, with Sendmail's hint).
@@ -119,7 +118,6 @@ CONF
 
 # 2. Refusals: '#name' is a queue group; ETRN disabled.
 scenario_refusals() {
-	local line
 	sendmail_world sm 192.0.2.2
 	sendmail_world off 192.0.2.3 "authwarnings,noetrn"
 	conf r <<CONF
