@@ -447,8 +447,10 @@ session_tls_error(struct session *s, char *buf, size_t len)
 	long		 vr;
 	char		 e[256] = "";
 
+	/* Beside OpenSSL's own, libevent queues SSL_get_error()'s codes. */
 	while ((err = bufferevent_get_openssl_error(s->bev)) != 0)
-		ERR_error_string_n(err, e, sizeof(e));
+		if (ERR_GET_LIB(err) != 0)
+			ERR_error_string_n(err, e, sizeof(e));
 	if (s->ssl != NULL &&
 	    (vr = SSL_get_verify_result(s->ssl)) != X509_V_OK)
 		snprintf(buf, len, "certificate verify failed (%s)",

@@ -983,6 +983,9 @@ test_tls_implicit_plain_server(void **state)
 	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_TLS,
 	    "TLS handshake with " FAKE_ADDR ":"), 0);
 	assert_null(strstr(env->res[0].text, "did not finish"));
+	/* OpenSSL's reason, not libevent's SSL_get_error() code. */
+	assert_non_null(strstr(env->res[0].text, "failed: wrong version "
+	    "number"));
 	assert_false(env->esmtp);
 	assert_true(env->fs->log == NULL || (strstr(env->fs->log, "EHLO") ==
 	    NULL && strstr(env->fs->log, "QUIT") == NULL));

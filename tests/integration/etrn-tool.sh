@@ -289,6 +289,7 @@ check "--tls implicit against a plain server: exits 75" test "$rc" -eq 75
 check "... a TLS failure with OpenSSL's reason" \
 	grep -q "^example.org temporary - TLS handshake with 127.0.0.1:$PORT failed: [a-z]" "$T/out"
 check "... nothing sent in clear" bash -c "! grep -q 'ETRN\|EHLO\|QUIT' '$T/plain.log'"
+check "... in OpenSSL's words, not a bare code" bash -c "! grep -q 'reason(' '$T/out'"
 
 # AUTH after STARTTLS; a wrong password is a refusal; the file is private.
 server auth --cert "$T/good.pem" --key "$T/good.key" --user site --password "$PASSWORD"

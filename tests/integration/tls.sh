@@ -127,6 +127,8 @@ check "implicit, plain server: a TLS failure with OpenSSL's reason, not a timeou
 	grep -q "implplain example.org temporary .*TLS handshake with 127.0.0.1:$PORT failed: [a-z]" "$T/implplain.out"
 check "implicit, plain server: ... not a timeout" \
 	bash -c "! grep -q 'did not finish' '$T/implplain.out'"
+check "implicit, plain server: ... OpenSSL's words, not a bare code" \
+	bash -c "! grep -q 'reason(' '$T/implplain.out'"
 check "implicit, plain server: nothing sent in clear" \
 	bash -c "! grep -q 'ETRN\|QUIT\|EHLO' '$T/implplain.log'"
 
