@@ -18,6 +18,7 @@
 
 enum {
 	FLUSHWATCH_K_BASELINE,
+	FLUSHWATCH_K_KEPT,		/* seen before the watch */
 	FLUSHWATCH_K_RELAY,
 	FLUSHWATCH_K_OTHER,
 };
@@ -33,18 +34,21 @@ flushwatch_find(struct flushwatch *fw, uint64_t cookie)
 	return NULL;
 }
 
-/* Remember a connection: false when the table is full. */
-static bool
+/* Remember a connection: NULL when the table is full. */
+static struct flushwatch_track *
 flushwatch_track(struct flushwatch *fw, uint64_t cookie, uint8_t kind)
 {
+	struct flushwatch_track	*t;
+
 	if (fw->ntrack == FLUSHWATCH_TRACK_MAX) {
 		fw->overflow = true;
-		return false;
+		return NULL;
 	}
-	fw->track[fw->ntrack].cookie = cookie;
-	fw->track[fw->ntrack].kind = kind;
-	fw->ntrack++;
-	return true;
+	t = &fw->track[fw->ntrack++];
+	memset(t, 0, sizeof(*t));
+	t->cookie = cookie;
+	t->kind = kind;
+	return t;
 }
 
 static bool
@@ -54,16 +58,17 @@ flushwatch_addr_eq(const struct route_addr *a, const struct route_addr *b)
 	    memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
 }
 
-/* A new connection of this kind at now, from addr. */
+/* A new connection of this kind first seen at first, from addr. */
 static void
-flushwatch_count(struct flushwatch_seen *s, uint64_t now,
+flushwatch_count(struct flushwatch_seen *s, uint64_t first, uint64_t last,
     const struct route_addr *addr)
 {
 	size_t	 i;
 
-	if (s->nconns++ == 0)
-		s->first = now;
-	s->last = now;
+	if (s->nconns++ == 0 || first < s->first)
+		s->first = first;
+	if (last > s->last)
+		s->last = last;
 	for (i = 0; i < s->naddrs; i++)
 		if (flushwatch_addr_eq(&s->addrs[i], addr))
 			return;
@@ -82,36 +87,23 @@ flushwatch_final(const struct flushwatch *fw)
 }
 
 void
-flushwatch_begin(struct flushwatch *fw, uint64_t start,
-    const struct sockdiag_conn *baseline, size_t n)
+flushwatch_begin(struct flushwatch *fw, const struct flushwatch_conf *conf,
+    uint64_t start, const struct sockdiag_conn *baseline, size_t n)
 {
 	size_t	 i;
 
 	memset(fw, 0, sizeof(*fw));
 	fw->verdict = FLUSHWATCH_WATCHING;
 	fw->start = start;
+	fw->conf = *conf;
+	if (fw->conf.poll_ms == 0)
+		fw->conf.poll_ms = 1;
 	for (i = 0; i < n; i++)
 		if (flushwatch_find(fw, baseline[i].cookie) == NULL)
 			(void)flushwatch_track(fw, baseline[i].cookie,
 			    FLUSHWATCH_K_BASELINE);
 	/* The baseline's size is no loss of counting. */
 	fw->overflow = false;
-}
-
-struct flushwatch_step
-flushwatch_watch(struct flushwatch *fw, const struct flushwatch_conf *conf,
-    const struct flushwatch_net *from, size_t nfrom)
-{
-	struct flushwatch_step	 st = { FLUSHWATCH_WATCHING, true, 0 };
-
-	fw->conf = *conf;
-	if (fw->conf.poll_ms == 0)
-		fw->conf.poll_ms = 1;
-	if (nfrom > FLUSHWATCH_FROM_MAX)
-		nfrom = FLUSHWATCH_FROM_MAX;
-	memcpy(fw->from, from, nfrom * sizeof(*from));
-	fw->nfrom = nfrom;
-	return st;
 }
 
 static bool
@@ -123,6 +115,36 @@ flushwatch_ours(const struct flushwatch *fw, const struct route_addr *addr)
 		if (flushwatch_net_match(&fw->from[i], addr))
 			return true;
 	return false;
+}
+
+struct flushwatch_step
+flushwatch_watch(struct flushwatch *fw, const struct flushwatch_net *from,
+    size_t nfrom)
+{
+	struct flushwatch_step	 st = { FLUSHWATCH_WATCHING, true, 0 };
+	struct flushwatch_track	*t;
+	size_t			 i;
+
+	if (fw->verdict != FLUSHWATCH_WATCHING)
+		return flushwatch_final(fw);
+	if (fw->watching)
+		return st;
+	if (nfrom > FLUSHWATCH_FROM_MAX)
+		nfrom = FLUSHWATCH_FROM_MAX;
+	memcpy(fw->from, from, nfrom * sizeof(*from));
+	fw->nfrom = nfrom;
+	fw->watching = true;
+	/* What came during the run counts now that we know from whom. */
+	for (i = 0; i < fw->ntrack; i++) {
+		t = &fw->track[i];
+		if (t->kind != FLUSHWATCH_K_KEPT)
+			continue;
+		t->kind = flushwatch_ours(fw, &t->remote) ?
+		    FLUSHWATCH_K_RELAY : FLUSHWATCH_K_OTHER;
+		flushwatch_count(t->kind == FLUSHWATCH_K_RELAY ? &fw->relay :
+		    &fw->other, t->first, t->last, &t->remote);
+	}
+	return st;
 }
 
 struct flushwatch_step
@@ -140,18 +162,34 @@ flushwatch_on_snapshot(struct flushwatch *fw, uint64_t now,
 	for (i = 0; i < n; i++) {
 		if ((t = flushwatch_find(fw, conns[i].cookie)) != NULL) {
 			/* Still open: the delivery goes on. */
-			if (t->kind == FLUSHWATCH_K_RELAY &&
-			    conns[i].state == TCP_ESTABLISHED)
+			if (conns[i].state != TCP_ESTABLISHED)
+				continue;
+			if (t->kind == FLUSHWATCH_K_RELAY)
 				fw->relay.last = now;
+			else if (t->kind == FLUSHWATCH_K_KEPT)
+				t->last = now;
+			continue;
+		}
+		if (!fw->watching) {
+			if ((t = flushwatch_track(fw, conns[i].cookie,
+			    FLUSHWATCH_K_KEPT)) != NULL) {
+				t->remote = conns[i].remote;
+				t->first = t->last = now;
+			}
 			continue;
 		}
 		kind = flushwatch_ours(fw, &conns[i].remote) ?
 		    FLUSHWATCH_K_RELAY : FLUSHWATCH_K_OTHER;
 		/* Untold apart, it could be counted at every poll. */
-		if (!flushwatch_track(fw, conns[i].cookie, kind))
+		if (flushwatch_track(fw, conns[i].cookie, kind) == NULL)
 			continue;
 		flushwatch_count(kind == FLUSHWATCH_K_RELAY ? &fw->relay :
-		    &fw->other, now, &conns[i].remote);
+		    &fw->other, now, now, &conns[i].remote);
+	}
+	/* Kept for the watch; no poll before it. */
+	if (!fw->watching) {
+		st.poll = false;
+		return st;
 	}
 
 	end = fw->start + fw->conf.window_ms;

@@ -11,11 +11,15 @@
  * Lifecycle, for one relay's run:
  *   flushwatch_begin()     the run starts: the connections already there
  *                          (the baseline) are never counted
- *   flushwatch_watch()     the run ended with an ETRN accepted: look now
- *   flushwatch_on_snapshot() at each poll, until the verdict is final,
- *                          and with the connections the kernel says are
- *                          gone (sockdiag_gone_read()), which a poll can
- *                          miss: any list of connections seen at a time
+ *   flushwatch_on_snapshot() with the connections the kernel says are gone
+ *                          (sockdiag_gone_read()), which a poll can miss,
+ *                          and at each poll once watching, until the
+ *                          verdict is final: any list of connections seen
+ *                          at a time.  Before flushwatch_watch() they are
+ *                          only kept (a flush can start and end while the
+ *                          ETRN session still runs), never decided on.
+ *   flushwatch_watch()     the run ended with an ETRN accepted: what was
+ *                          kept is counted, and a poll is due at once
  *   flushwatch_unobservable() instead, when nothing listens on the MTA's
  *                          port or the kernel cannot be asked
  * A run with no ETRN accepted is not watched (the struct is dropped).
@@ -88,12 +92,15 @@ struct flushwatch_seen {
 };
 
 struct flushwatch_track {
-	uint64_t	 cookie;
-	uint8_t		 kind;		/* baseline, relay or other */
+	uint64_t		 cookie;
+	uint8_t			 kind;	/* baseline, kept, relay or other */
+	struct route_addr	 remote;	/* kept: counted at the watch */
+	uint64_t		 first, last;	/* kept: seen, last open */
 };
 
 struct flushwatch {
 	enum flushwatch_verdict	 verdict;
+	bool			 watching;	/* flushwatch_watch() came */
 	uint64_t		 start;		/* the run's start, ms */
 	struct flushwatch_conf	 conf;
 	struct flushwatch_net	 from[FLUSHWATCH_FROM_MAX];
@@ -116,17 +123,19 @@ struct flushwatch_step {
 
 /* A run starts at start: baseline, the connections there now (may be
  * none), are never counted. */
-void		 flushwatch_begin(struct flushwatch *, uint64_t start,
+void		 flushwatch_begin(struct flushwatch *,
+		    const struct flushwatch_conf *, uint64_t start,
 		    const struct sockdiag_conn *baseline, size_t n);
 /*
- * The run ended with an ETRN accepted: watch for connections from the
- * first FLUSHWATCH_FROM_MAX of from (the relay's addresses, then the
- * delivers-from ones).  Asks for a snapshot at once.
+ * The run ended with an ETRN accepted: count connections from the first
+ * FLUSHWATCH_FROM_MAX of from (the relay's addresses, then the
+ * delivers-from ones), those kept so far too.  Asks for a snapshot at
+ * once.
  */
 struct flushwatch_step flushwatch_watch(struct flushwatch *,
-		    const struct flushwatch_conf *,
 		    const struct flushwatch_net *from, size_t nfrom);
-/* The connections on the MTA's port at now. */
+/* Connections seen at now: before flushwatch_watch() only kept (no poll
+ * is asked for), after it counted. */
 struct flushwatch_step flushwatch_on_snapshot(struct flushwatch *,
 		    uint64_t now, const struct sockdiag_conn *, size_t n);
 /* Nothing listens on the MTA's port, or the kernel cannot be asked:

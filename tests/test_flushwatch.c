@@ -32,11 +32,13 @@ static const struct flushwatch_conf conf = { W, Q, P };
 
 /*
  * The run starts at 0 (baseline: connections there then); the watch
- * begins after it.  snaps: "TIME: CONN CONN; TIME: ..." where CONN is
+ * (the run ended, ETRN accepted) comes at "w" among the snapshots, else
+ * before them.  snaps: "TIME: CONN CONN; TIME: ..." where CONN is
  * "cN@ADDR/S" (cookie N from ADDR in state S: E established, W
  * close-wait, F fin-wait-2, T time-wait, C closed: a gone notice), or
  * "cN/S" for a cookie named before.  steps, one per snapshot: the next
- * poll's delay in ms, or the final verdict: D delivered, N nothing.
+ * poll's delay in ms, "-" kept before the watch (no poll), or the final
+ * verdict: D delivered, N nothing.
  */
 struct row {
 	const char	*name;
@@ -123,6 +125,19 @@ static const struct row rows[] = {
 	  "198.51.100.7", "", "1000: c1@198.51.100.7/E; 5000: c1/C;"
 	  "30999: ; 31000: ",
 	  "1000 1000 1 D", 1, 0, 1000, 1000, "198.51.100.7", "" },
+	{ "a flush while the ETRN session still ran: kept, then counted",
+	  "198.51.100.7", "",
+	  "300: c1@198.51.100.7/E; 800: c1/E c2@203.0.113.5/C; w;"
+	  "1000: c1/T; 30800: ",
+	  "- - 1000 D", 1, 1, 300, 800, "198.51.100.7", "203.0.113.5" },
+	{ "kept, and still open at the watch: the quiet time from then",
+	  "198.51.100.7", "c9@198.51.100.7/T",
+	  "300: c9/T c1@198.51.100.7/C; 400: c2@198.51.100.7/E; w;"
+	  "1000: c2/E; 2000: c2/T; 31000: ",
+	  "- - 1000 1000 D", 2, 0, 300, 1000, "198.51.100.7", "" },
+	{ "kept past the window's end: decided at the first poll after",
+	  "198.51.100.7", "", "400000: c1@198.51.100.7/T; w; 400001: ",
+	  "- D", 1, 0, 400000, 400000, "198.51.100.7", "" },
 	{ "after the verdict: no poll, nothing more counted",
 	  "198.51.100.7", "",
 	  "1000: c1@198.51.100.7/T; 31000: ; 32000: c2@198.51.100.7/E",
@@ -227,6 +242,18 @@ from_of(const char *s, struct flushwatch_net *from)
 	return n;
 }
 
+/* The run ended with an ETRN accepted: a poll at once. */
+static void
+watch(struct flushwatch *fw, const struct flushwatch_net *from, size_t n)
+{
+	struct flushwatch_step	 st;
+
+	st = flushwatch_watch(fw, from, n);
+	assert_int_equal(st.verdict, FLUSHWATCH_WATCHING);
+	assert_true(st.poll);
+	assert_int_equal(st.delay, 0);
+}
+
 static void
 test_table(void **state)
 {
@@ -244,12 +271,10 @@ test_table(void **state)
 		print_message("  %s\n", rows[i].name);
 		memset(named, 0, sizeof(named));
 		n = conns_of(rows[i].baseline, conns);
-		flushwatch_begin(&fw, 0, conns, n);
+		flushwatch_begin(&fw, &conf, 0, conns, n);
 		nfrom = from_of(rows[i].from, from);
-		st = flushwatch_watch(&fw, &conf, from, nfrom);
-		assert_int_equal(st.verdict, FLUSHWATCH_WATCHING);
-		assert_true(st.poll);
-		assert_int_equal(st.delay, 0);
+		if (strchr(rows[i].snaps, 'w') == NULL)
+			watch(&fw, from, nfrom);
 
 		snprintf(snaps, sizeof(snaps), "%s", rows[i].snaps);
 		snprintf(steps, sizeof(steps), "%s", rows[i].steps);
@@ -258,6 +283,11 @@ test_table(void **state)
 		    snap = strtok_r(NULL, ";", &save)) {
 			char	*colon = strchr(snap, ':');
 
+			snap += strspn(snap, " ");
+			if (strcmp(snap, "w") == 0) {
+				watch(&fw, from, nfrom);
+				continue;
+			}
 			assert_non_null(colon);
 			*colon = '\0';
 			now = strtoull(snap, NULL, 10);
@@ -266,7 +296,12 @@ test_table(void **state)
 			want = strtok_r(wsave == NULL ? steps : NULL, " ",
 			    &wsave);
 			assert_non_null(want);
-			if (want[0] == 'D' || want[0] == 'N') {
+			if (want[0] == '-') {
+				/* Before the watch: kept, no poll. */
+				assert_int_equal(st.verdict,
+				    FLUSHWATCH_WATCHING);
+				assert_false(st.poll);
+			} else if (want[0] == 'D' || want[0] == 'N') {
 				assert_int_equal(st.verdict, want[0] == 'D' ?
 				    FLUSHWATCH_DELIVERED : FLUSHWATCH_NOTHING);
 				assert_false(st.poll);
@@ -302,9 +337,9 @@ test_unobservable(void **state)
 	struct flushwatch_step		 st;
 
 	(void)state;
-	flushwatch_begin(&fw, 0, NULL, 0);
+	flushwatch_begin(&fw, &conf, 0, NULL, 0);
 	assert_int_equal(flushwatch_net_parse("198.51.100.7", &from), 0);
-	flushwatch_watch(&fw, &conf, &from, 1);
+	watch(&fw, &from, 1);
 	st = flushwatch_unobservable(&fw);
 	assert_int_equal(st.verdict, FLUSHWATCH_NOT_OBSERVABLE);
 	assert_false(st.poll);
@@ -317,8 +352,8 @@ test_unobservable(void **state)
 	assert_false(st.poll);
 	assert_int_equal(fw.relay.nconns, 0);
 	/* A final verdict stays. */
-	flushwatch_begin(&fw, 0, NULL, 0);
-	flushwatch_watch(&fw, &conf, &from, 1);
+	flushwatch_begin(&fw, &conf, 0, NULL, 0);
+	watch(&fw, &from, 1);
 	st = flushwatch_on_snapshot(&fw, W, NULL, 0);
 	assert_int_equal(st.verdict, FLUSHWATCH_NOTHING);
 	assert_int_equal(flushwatch_unobservable(&fw).verdict,
@@ -354,10 +389,10 @@ test_bounds(void **state)
 		c[i].remote.addr[2] = 100;
 		c[i].remote.addr[3] = (unsigned char)(i % 20);
 	}
-	flushwatch_begin(&fw, 0, c, n);
+	flushwatch_begin(&fw, &conf, 0, c, n);
 	assert_false(fw.overflow);
 	assert_int_equal(flushwatch_net_parse("198.51.100.0/24", &from), 0);
-	flushwatch_watch(&fw, &conf, &from, 1);
+	watch(&fw, &from, 1);
 	c[0].cookie = 1;
 	st = flushwatch_on_snapshot(&fw, 1000, c, 1);
 	/* ... and says so. */
@@ -366,8 +401,8 @@ test_bounds(void **state)
 	assert_int_equal(st.verdict, FLUSHWATCH_WATCHING);
 
 	/* A fresh window: the table's worth counted once each. */
-	flushwatch_begin(&fw, 0, NULL, 0);
-	flushwatch_watch(&fw, &conf, &from, 1);
+	flushwatch_begin(&fw, &conf, 0, NULL, 0);
+	watch(&fw, &from, 1);
 	for (i = 0; i < 2; i++)
 		st = flushwatch_on_snapshot(&fw, 1000 + i, c, n);
 	assert_true(fw.overflow);
