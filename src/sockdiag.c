@@ -139,7 +139,7 @@ bad:
 /* Dump family's TCP sockets in states on port into fn, on fd. */
 static int
 sockdiag_dump(int fd, int family, uint32_t seq, uint16_t port,
-    uint32_t states, uint8_t ext, sockdiag_sock_fn *fn, void *arg)
+    uint32_t states, sockdiag_sock_fn *fn, void *arg)
 {
 	struct sockdiag_req	 req;
 	struct sockdiag_walk	 w = { fn, arg };
@@ -152,7 +152,6 @@ sockdiag_dump(int fd, int family, uint32_t seq, uint16_t port,
 	req.r.sdiag_family = (uint8_t)family;
 	req.r.sdiag_protocol = IPPROTO_TCP;
 	req.r.idiag_states = states;
-	req.r.idiag_ext = ext;
 	req.nla.nla_type = INET_DIAG_REQ_BYTECODE;
 	req.nla.nla_len = NLA_HDRLEN + sizeof(req.bc);
 	/*
@@ -173,13 +172,10 @@ sockdiag_dump(int fd, int family, uint32_t seq, uint16_t port,
 	return nlreq_recv_each(fd, seq, SOCKDIAG_DUMP_MAX, sockdiag_msg, &w);
 }
 
-/* Both families' dumps into fn: 0, or -1 with errno. */
+/* A query we can ask: 0, or -1 with errno. */
 static int
-sockdiag_ask(const struct sockdiag_query *q, uint32_t states, uint8_t ext,
-    sockdiag_sock_fn *fn, void *arg)
+sockdiag_query_ok(const struct sockdiag_query *q)
 {
-	int	 fd, rv, saved;
-
 	if (q->port == 0) {
 		errno = EINVAL;
 		return -1;
@@ -189,16 +185,26 @@ sockdiag_ask(const struct sockdiag_query *q, uint32_t states, uint8_t ext,
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
+	return 0;
+}
+
+/* Both families' dumps into fn: 0, or -1 with errno. */
+static int
+sockdiag_ask(const struct sockdiag_query *q, uint32_t states,
+    sockdiag_sock_fn *fn, void *arg)
+{
+	int	 fd, rv, saved;
+
+	if (sockdiag_query_ok(q) == -1)
+		return -1;
 	if ((fd = nlreq_socket(NETLINK_SOCK_DIAG)) == -1)
 		return -1;
 	/* IPv6 too for an IPv4 address: IPv4-mapped sockets are there. */
 	rv = 0;
 	if (q->local.family != AF_INET6)
-		rv = sockdiag_dump(fd, AF_INET, 1, q->port, states, ext, fn,
-		    arg);
+		rv = sockdiag_dump(fd, AF_INET, 1, q->port, states, fn, arg);
 	if (rv == 0)
-		rv = sockdiag_dump(fd, AF_INET6, 2, q->port, states, ext, fn,
-		    arg);
+		rv = sockdiag_dump(fd, AF_INET6, 2, q->port, states, fn, arg);
 	saved = errno;
 	(void)close(fd);
 	errno = saved;
@@ -245,7 +251,7 @@ sockdiag_conns(const struct sockdiag_query *q, struct sockdiag_conn *conns,
 	struct sockdiag_list	 l = { q, conns, max, 0 };
 
 	*n = 0;
-	if (sockdiag_ask(q, SOCKDIAG_CONNECTED, 0, sockdiag_conn_cb, &l) == -1)
+	if (sockdiag_ask(q, SOCKDIAG_CONNECTED, sockdiag_conn_cb, &l) == -1)
 		return -1;
 	*n = l.n;
 	return 0;
@@ -291,10 +297,8 @@ sockdiag_gone_read(int fd, const struct sockdiag_query *q,
 
 	*n = 0;
 	*lost = false;
-	if (q->port == 0) {
-		errno = EINVAL;
+	if (sockdiag_query_ok(q) == -1)
 		return -1;
-	}
 	for (i = 0; i < SOCKDIAG_GONE_MAX; i++) {
 		len = recv(fd, u.buf, sizeof(u.buf), MSG_DONTWAIT | MSG_TRUNC);
 		if (len == -1 && errno == EINTR)
@@ -349,8 +353,7 @@ sockdiag_listening(const struct sockdiag_query *q, bool *listening)
 
 	*listening = false;
 	/* The kernel adds INET_DIAG_SKV6ONLY to IPv6 listeners unasked. */
-	if (sockdiag_ask(q, TCPF(TCP_LISTEN), 0, sockdiag_listen_cb,
-	    &l) == -1)
+	if (sockdiag_ask(q, TCPF(TCP_LISTEN), sockdiag_listen_cb, &l) == -1)
 		return -1;
 	*listening = l.found;
 	return 0;

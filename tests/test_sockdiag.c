@@ -552,7 +552,7 @@ test_bad_query(void **state)
 	struct sockdiag_conn	 c[1];
 	struct sockdiag_query	 q;
 	size_t			 n = 9;
-	bool			 yes = true;
+	bool			 yes = true, lost;
 
 	(void)state;
 	memset(&q, 0, sizeof(q));
@@ -565,6 +565,10 @@ test_bad_query(void **state)
 	assert_int_equal(sockdiag_listening(&q, &yes), -1);
 	assert_int_equal(errno, EAFNOSUPPORT);
 	assert_false(yes);
+	q.port = 0;
+	q.local.family = AF_UNSPEC;
+	assert_int_equal(sockdiag_gone_read(-1, &q, c, 1, &n, &lost), -1);
+	assert_int_equal(errno, EINVAL);
 	assert_string_equal(sockdiag_state_name(TCP_CLOSE_WAIT),
 	    "close-wait");
 }
