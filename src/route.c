@@ -4,8 +4,7 @@
  * for its default route, on a blocking netlink socket of its own, opened
  * and closed per question.
  *
- * The kernel answers a local request while the send runs, so the receive
- * never really waits; a one-second timeout bounds it anyway.  For reject
+ * The socket, the send and the bounded receive are nlreq's.  For reject
  * routes the kernel answers with an error instead of a route; each type
  * has its own (measured on IPv4 and IPv6, Linux 6.x, but EAGAIN):
  *
@@ -19,7 +18,6 @@
  * Our request is well formed, so these are answers, not failures.
  */
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <errno.h>
 #include <stddef.h>
@@ -29,9 +27,9 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include "nlreq.h"
 #include "route.h"
 
-#define ROUTE_TIMEOUT_S		1
 #define ROUTE_RECV_MAX		8	/* datagrams before giving up */
 #define ROUTE_DUMP_MAX		256	/* datagrams of a dump, at most */
 
@@ -134,61 +132,6 @@ route_reject(int error, struct route_info *ri)
 	return -1;
 }
 
-/*
- * One message answering our request: 1 when it was the last we need, 0 to
- * read on, -1 with errno.
- */
-typedef int route_msg_fn(struct nlmsghdr *, void *arg);
-
-/*
- * Hand each message answering seq to fn until it says it was the last, in
- * at most max datagrams: 0, or -1 with errno (ETIMEDOUT from the socket's
- * deadline, EPROTO for what no kernel sends, or fn's).
- */
-static int
-route_recv_each(int fd, uint32_t seq, int max, route_msg_fn *fn, void *arg)
-{
-	union {
-		struct nlmsghdr	 nh;
-		char		 buf[32768];
-	} u;
-	struct nlmsghdr		*nh;
-	ssize_t			 n;
-	size_t			 off, len, step;
-	int			 i, rv;
-
-	for (i = 0; i < max; i++) {
-		n = recv(fd, u.buf, sizeof(u.buf), MSG_TRUNC);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				errno = ETIMEDOUT;
-			return -1;
-		}
-		if ((size_t)n > sizeof(u.buf))
-			goto bad;
-		/* NLMSG_OK()/NLMSG_NEXT() without their signed length. */
-		len = (size_t)n;
-		for (off = 0; len - off >= sizeof(*nh); off += step) {
-			nh = (struct nlmsghdr *)(void *)(u.buf + off);
-			if (nh->nlmsg_len < sizeof(*nh) ||
-			    nh->nlmsg_len > len - off)
-				goto bad;
-			/* The last message may lack its padding. */
-			if ((step = NLMSG_ALIGN(nh->nlmsg_len)) > len - off)
-				step = len - off;
-			if (nh->nlmsg_seq != seq)
-				continue;
-			if ((rv = fn(nh, arg)) != 0)
-				return rv == 1 ? 0 : -1;
-		}
-	}
-bad:
-	errno = EPROTO;
-	return -1;
-}
-
 /* The answer to RTM_GETROUTE: a route, or a reject type as an error. */
 static int
 route_get_msg(struct nlmsghdr *nh, void *arg)
@@ -211,38 +154,6 @@ route_get_msg(struct nlmsghdr *nh, void *arg)
 bad:
 	errno = EPROTO;
 	return -1;
-}
-
-/* A netlink socket whose receives give up after ROUTE_TIMEOUT_S. */
-static int
-route_socket(void)
-{
-	struct timeval	tv = { .tv_sec = ROUTE_TIMEOUT_S };
-	int		fd, saved;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd == -1)
-		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1) {
-		saved = errno;
-		(void)close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
-}
-
-static ssize_t
-route_send(int fd, const void *req, size_t len)
-{
-	struct sockaddr_nl	kernel = { .nl_family = AF_NETLINK };
-	ssize_t			n;
-
-	do
-		n = sendto(fd, req, len, 0, (struct sockaddr *)&kernel,
-		    sizeof(kernel));
-	while (n == -1 && errno == EINTR);
-	return n;
 }
 
 int
@@ -272,11 +183,11 @@ route_get(int family, const void *addr, struct route_info *ri)
 	req.rta.rta_len = (unsigned short)RTA_LENGTH(alen);
 	memcpy(req.dst, addr, alen);
 
-	if ((fd = route_socket()) == -1)
+	if ((fd = nlreq_socket(NETLINK_ROUTE)) == -1)
 		return -1;
-	if (route_send(fd, &req, req.nh.nlmsg_len) == -1)
+	if (nlreq_send(fd, &req, req.nh.nlmsg_len) == -1)
 		goto out;
-	rv = route_recv_each(fd, req.nh.nlmsg_seq, ROUTE_RECV_MAX,
+	rv = nlreq_recv_each(fd, req.nh.nlmsg_seq, ROUTE_RECV_MAX,
 	    route_get_msg, ri);
 	if (rv == 0 && ri->ifindex > 0 &&
 	    if_indextoname((unsigned)ri->ifindex, ri->ifname) == NULL)
@@ -349,11 +260,11 @@ route_default(int family, struct route_info *ri)
 	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	req.nh.nlmsg_seq = 1;
 	req.rtm.rtm_family = (unsigned char)family;
-	if ((fd = route_socket()) == -1)
+	if ((fd = nlreq_socket(NETLINK_ROUTE)) == -1)
 		return -1;
-	if (route_send(fd, &req, sizeof(req)) != -1)
+	if (nlreq_send(fd, &req, sizeof(req)) != -1)
 		/* The dump is bounded by ROUTE_DUMP_MAX datagrams. */
-		rv = route_recv_each(fd, req.nh.nlmsg_seq, ROUTE_DUMP_MAX,
+		rv = nlreq_recv_each(fd, req.nh.nlmsg_seq, ROUTE_DUMP_MAX,
 		    route_default_msg, &best);
 	if (rv == 0 && ri->ifindex > 0 &&
 	    if_indextoname((unsigned)ri->ifindex, ri->ifname) == NULL)
