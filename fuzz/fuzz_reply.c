@@ -181,6 +181,9 @@ fuzz_on_reply(struct fuzz_session *s)
 			abort();
 		fuzz_check_cmd(s);
 		break;
+	case ETRN_WAIT:
+		/* Only etrn_on_tls() after an implicit handshake says this. */
+		abort();
 	case ETRN_CLOSE:
 		fuzz_end(s);
 		break;

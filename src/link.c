@@ -95,6 +95,7 @@ struct linkmon {
 
 	struct event		*retry;		/* reopen or re-dump */
 	struct event		*pending;	/* bounds linkstate_pending() */
+	uint64_t		 pending_mark;	/* the waits it bounds */
 	uint64_t		 retry_ms;	/* backoff; 0 = healthy */
 	bool			 failing;	/* warned, not yet recovered */
 
@@ -211,6 +212,7 @@ linkmon_pending_check(struct linkmon *lm)
 	}
 	if (evtimer_pending(lm->pending, NULL))
 		return;
+	lm->pending_mark = linkstate_pending_mark(lm->ls);
 	tv = ms_to_tv(LINKMON_PENDING_MS);
 	evtimer_add(lm->pending, &tv);
 }
@@ -225,7 +227,9 @@ linkmon_pending_cb(evutil_socket_t fd, short events, void *arg)
 	log_debug("netlink: no operstate from the kernel within %d ms of "
 	    "a link-up, taking the link as last reported",
 	    LINKMON_PENDING_MS);
-	linkstate_pending_expire(lm->ls);
+	linkstate_pending_expire(lm->ls, lm->pending_mark);
+	/* Waits that began after the mark get a bound of their own. */
+	linkmon_pending_check(lm);
 }
 
 static void

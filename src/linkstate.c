@@ -79,6 +79,7 @@ struct ls_iface {
 	uint8_t			 operstate;	/* IF_OPER_* */
 	uint8_t			 carrier;	/* IFLA_CARRIER, raw */
 	bool			 pending;	/* operstate not evaluated yet */
+	uint64_t		 pending_seq;	/* when it began, in marks */
 	struct ls_addrs		 addrs;
 	size_t			 naddrs;
 	bool			 seen;		/* link in the current resync */
@@ -105,6 +106,7 @@ struct linkstate {
 	void			*arg;
 	bool			 resyncing;
 	unsigned long		 gen;
+	uint64_t		 pending_seq;	/* waits begun so far */
 
 	struct ls_event		*evq;		/* pending callbacks */
 	size_t			 nev;
@@ -391,6 +393,8 @@ ls_apply_link(struct linkstate *ls, struct rtnl_link *link, int msgtype)
 		ifp->pending = !ls->resyncing && ifp->haslink &&
 		    !(ifp->flags & IFF_UP) && (flags & IFF_UP) &&
 		    ifp->carrier == 0 && carrier != 0;
+		if (ifp->pending)
+			ifp->pending_seq = ++ls->pending_seq;
 		ifp->haslink = true;
 		ifp->seen = true;
 		if ((name = rtnl_link_get_name(link)) != NULL)
@@ -579,13 +583,19 @@ linkstate_pending(const struct linkstate *ls)
 	return false;
 }
 
+uint64_t
+linkstate_pending_mark(const struct linkstate *ls)
+{
+	return ls->pending_seq;
+}
+
 void
-linkstate_pending_expire(struct linkstate *ls)
+linkstate_pending_expire(struct linkstate *ls, uint64_t mark)
 {
 	struct ls_iface	*ifp;
 
 	TAILQ_FOREACH(ifp, &ls->ifaces, entry) {
-		if (!ifp->pending)
+		if (!ifp->pending || ifp->pending_seq > mark)
 			continue;
 		ifp->pending = false;
 		if (!ls->resyncing)

@@ -122,7 +122,13 @@ struct linkstate_addr {
  * message says.
  */
 bool		 linkstate_pending(const struct linkstate *);
-void		 linkstate_pending_expire(struct linkstate *);
+/*
+ * Each interface's wait gets at least the caller's bound: take a mark when
+ * arming the timer, and at its end expire only the interfaces that were
+ * waiting at the mark (later ones wait for the next timer).
+ */
+uint64_t	 linkstate_pending_mark(const struct linkstate *);
+void		 linkstate_pending_expire(struct linkstate *, uint64_t mark);
 
 /* Any watched interface usable. */
 bool		 linkstate_online(const struct linkstate *);

@@ -45,6 +45,7 @@ struct sched_relay {
 	char			*name;
 	struct session		*session;
 	struct reach		 reach;		/* can the kernel reach it */
+	bool			 unreachable;	/* its last answer: no route */
 	struct holddown		 hold;		/* its link-ups, settle = 0 */
 	uint64_t		 hold_seq;	/* the run that opened it */
 	struct event		*retry_ev;
@@ -111,6 +112,7 @@ static void	sched_decide(struct sched_relay *);
 static void	sched_pump(struct sched *);
 static void	sched_kick(struct sched *);
 static bool	sched_route_update(struct sched_relay *);
+static void	sched_arm_hold(struct sched *);
 static void	sched_net_cb(evutil_socket_t, short, void *);
 static void	sched_wait_cb(evutil_socket_t, short, void *);
 static void	sched_on_session_done(struct session *,
@@ -582,10 +584,43 @@ sched_step(struct sched_relay *sr, const struct relay_step *st,
 static bool
 sched_route_update(struct sched_relay *sr)
 {
-	if (!reach_update(&sr->reach, &sr->sched->net))
+	sr->unreachable = reach_update(&sr->reach, &sr->sched->net);
+	if (sr->unreachable)
+		log_debug("relay %s: %s: %s", sr->name, sr->conf->host,
+		    reach_route(&sr->reach));
+	return sr->unreachable;
+}
+
+/*
+ * A relay at rest whose route came back (a VPN, a backup link) is asked
+ * as at a link-up, through its hold-down (or settle): reachability is the
+ * trigger.
+ * Relays waiting for a route are relay_on_network()'s; busy ones ask
+ * when they are done anyway.
+ */
+static bool
+sched_route_back(struct sched_relay *sr, bool was_unreachable)
+{
+	struct sched	*sc = sr->sched;
+	struct timeval	 tv;
+
+	if (!was_unreachable || sr->unreachable || (sr->rl.state !=
+	    RELAY_S_IDLE && sr->rl.state != RELAY_S_FAILED))
 		return false;
-	log_debug("relay %s: %s: %s", sr->name, sr->conf->host,
-	    reach_route(&sr->reach));
+	if (sc->conf->settle_ms > 0) {
+		/* As a link-up: after settle, which this restarts. */
+		tv = ms_to_tv(sc->conf->settle_ms);
+		evtimer_add(sc->settle_ev, &tv);
+		return false;
+	}
+	if (!holddown_edge(&sr->hold, now_ms())) {
+		sched_arm_hold(sc);
+		return false;
+	}
+	log_info("relay %s: reachable again (%s); asking", sr->name,
+	    reach_route(&sr->reach) != NULL ? reach_route(&sr->reach) :
+	    "route back");
+	relay_want(&sr->rl, RELAY_T_LINKUP);
 	return true;
 }
 
@@ -964,15 +999,19 @@ sched_net_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct sched		*sc = arg;
 	struct sched_relay	*sr;
-	bool			 any = false;
+	bool			 any = false, was;
 
 	(void)fd;
 	(void)ev;
 	reach_net_changed(&sc->net);
 	sched_check_paths(&sc->relays);
 	sched_check_paths(&sc->dying);
-	TAILQ_FOREACH(sr, &sc->relays, entry)
+	TAILQ_FOREACH(sr, &sc->relays, entry) {
+		was = sr->unreachable;
 		sched_route_update(sr);
+		if (sc->online && sched_route_back(sr, was))
+			any = true;
+	}
 	sched_changed(sc);
 	if (!sc->online)
 		return;

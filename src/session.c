@@ -151,8 +151,11 @@ session_quit_now(struct session *s)
 
 	if (s->bev == NULL || s->state != SESSION_SMTP || s->peer_gone)
 		return;
-	/* Under TLS, QUIT goes through TLS or not at all: not at all. */
-	if (s->ssl != NULL)
+	/*
+	 * Under TLS, QUIT goes through TLS or not at all: not at all.  Nor
+	 * where TLS was to come (implicit TLS, or after a 220 to STARTTLS).
+	 */
+	if (s->ssl != NULL || s->etrn.state == ETRN_S_TLS)
 		return;
 	if (evbuffer_get_length(bufferevent_get_output(s->bev)) != 0)
 		return;
@@ -230,6 +233,20 @@ session_note_addrs(struct session *s, const struct evutil_addrinfo *ai)
 	}
 }
 
+/* Whether some family has a usable default route; when in doubt, yes. */
+static bool
+session_default_route_usable(void)
+{
+	struct route_info	ri;
+	int			af[] = { AF_INET, AF_INET6 };
+	size_t			i;
+
+	for (i = 0; i < sizeof(af) / sizeof(af[0]); i++)
+		if (route_default(af[i], &ri) == -1 || route_usable(&ri))
+			return true;
+	return false;
+}
+
 static void
 session_resolve_cb(int result, struct evutil_addrinfo *ai, void *arg)
 {
@@ -238,9 +255,17 @@ session_resolve_cb(int result, struct evutil_addrinfo *ai, void *arg)
 	if (result == EVUTIL_EAI_CANCEL)
 		return;		/* session_free or the deadline did it */
 	s->req = NULL;
+	if (s->ending) {
+		/* Shut down while the answer was on its way: no connect. */
+		if (ai != NULL)
+			evutil_freeaddrinfo(ai);
+		return;
+	}
 	session_mark(s, &s->report.resolve_ms);
 	if (result != 0) {
-		session_fail(s, ETRN_F_RESOLVE, "cannot resolve %s: %s",
+		/* With no default route, the name server is out of reach. */
+		session_fail(s, session_default_route_usable() ?
+		    ETRN_F_RESOLVE : ETRN_F_NOROUTE, "cannot resolve %s: %s",
 		    s->r->host, evutil_gai_strerror(result));
 		return;
 	}
@@ -324,8 +349,18 @@ session_addr_failed(struct session *s, int err, const struct sockaddr *sa)
 	 * may also come from afar (an ICMP unreachable, a failed ARP, a
 	 * firewall's reject): only the kernel's own table says it is ours.
 	 */
-	if (err == EADDRNOTAVAIL || s->r->source != NULL || sa == NULL)
+	if (err == EADDRNOTAVAIL || sa == NULL)
 		return;
+	/*
+	 * With a source address the question would need the source (policy
+	 * routing): the kernel's own "no route" (ENETUNREACH, ENETDOWN) is
+	 * ours to wait for, a host that is unreachable is a failure.
+	 */
+	if (s->r->source != NULL) {
+		if (err == EHOSTUNREACH)
+			s->noroute = false;
+		return;
+	}
 	if (sa->sa_family == AF_INET)
 		addr = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
 	else if (sa->sa_family == AF_INET6)

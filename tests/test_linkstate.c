@@ -315,21 +315,33 @@ test_carrier_pending_expire(void **state)
 {
 	struct linkstate	*ls = mk(NULL, 0);
 	struct linkstate_info	 li;
+	uint64_t		 mark;
 
 	(void)state;
 	feed_link_carrier(ls, RTM_NEWLINK, 3, "site0", F_ETH & ~IFF_UP,
 	    IF_OPER_DOWN, 0);
 	feed_addr(ls, RTM_NEWADDR, 3, "192.0.2.1/24");
+	feed_link_carrier(ls, RTM_NEWLINK, 5, "site2", F_ETH & ~IFF_UP,
+	    IF_OPER_DOWN, 0);
+	feed_addr(ls, RTM_NEWADDR, 5, "203.0.113.1/24");
 	feed_link_carrier(ls, RTM_NEWLINK, 3, "site0", F_ETH_UP, IF_OPER_UP,
 	    1);
 	expect("");
 	assert_true(linkstate_pending(ls));
 	assert_true(info(ls, "site0", &li));
 	assert_true(li.admin_up && !li.carrier && !li.usable);
-	linkstate_pending_expire(ls);
+	mark = linkstate_pending_mark(ls);
+	/* A second interface begins to wait after the mark: not expired. */
+	feed_link_carrier(ls, RTM_NEWLINK, 5, "site2", F_ETH_UP, IF_OPER_UP,
+	    1);
+	expect("");
+	linkstate_pending_expire(ls, mark);
 	expect("UP site0");
+	assert_true(linkstate_pending(ls));
+	linkstate_pending_expire(ls, linkstate_pending_mark(ls));
+	expect("UP site2");
 	assert_false(linkstate_pending(ls));
-	linkstate_pending_expire(ls);
+	linkstate_pending_expire(ls, linkstate_pending_mark(ls));
 	expect("");
 
 	/* Deleted while waiting: nothing waits any more. */
@@ -353,7 +365,8 @@ test_carrier_pending_expire(void **state)
 	    1);
 	feed_addr(ls, RTM_NEWADDR, 4, "198.51.100.1/24");
 	linkstate_resync_end(ls);
-	expect("UP site1");
+	/* site2, up since, is not in the dump: gone. */
+	expect("UP site1, DOWN site2");
 	assert_false(linkstate_pending(ls));
 	linkstate_free(ls);
 }

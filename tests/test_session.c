@@ -939,7 +939,8 @@ test_tls_shared_ctx_on_demand(void **state)
 
 /*
  * Without one, the session builds it: a tls-ca that cannot load is a TLS
- * failure before any handshake, and QUIT still goes out in clear.
+ * failure before any handshake.  The server waits for a ClientHello after
+ * its 220: no QUIT in clear goes after it.
  */
 static void
 test_tls_ca_not_loaded(void **state)
@@ -948,7 +949,7 @@ test_tls_ca_not_loaded(void **state)
 	static const struct fake_step	 steps[] = { GREET,
 	    { "EHLO", "250-mx.test\r\n250-ETRN\r\n250 STARTTLS\r\n", 0,
 	    false }, { "STARTTLS", "220 2.0.0 Ready to start TLS\r\n", 0,
-	    false }, QUIT };
+	    false } };
 
 	env->tls_ca = "/nonexistent/ca.pem";
 	env->tls_verify = true;
@@ -957,10 +958,30 @@ test_tls_ca_not_loaded(void **state)
 	    CONF_CMD_ETRN, CONF_TLS_REQUIRED, 1000, 2000);
 	run(env, RUN_MAX_MS);
 	assert_int_equal(env->fs->mismatches, 0);
-	assert_string_equal(env->fs->log, C_EHLO "STARTTLS\n" C_QUIT);
+	assert_string_equal(env->fs->log, C_EHLO "STARTTLS\n");
 	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_TLS,
 	    "TLS: cannot load the CA certificates from /nonexistent/ca.pem"),
 	    0);
+}
+
+/* The same with tls = implicit: nothing at all goes out in clear. */
+static void
+test_tls_implicit_ca_not_loaded(void **state)
+{
+	struct env			*env = *state;
+	static const struct fake_step	 steps[] = {
+	    { FAKE_ANY_BYTES, NULL, 0, false } };
+
+	env->tls_ca = "/nonexistent/ca.pem";
+	env->tls_verify = true;
+	fake_script(env->fs, steps, nitems(steps));
+	start_tls(env, FAKE_ADDR, env->fs->lis[env->lis].port, one_domain,
+	    CONF_CMD_ETRN, CONF_TLS_IMPLICIT, 1000, 2000);
+	run(env, RUN_MAX_MS);
+	check_result(&env->res[0], &(struct expect)FAILED(ETRN_F_TLS,
+	    "TLS: cannot load the CA certificates from /nonexistent/ca.pem"),
+	    0);
+	assert_null(env->fs->log);
 }
 
 /*
@@ -1247,6 +1268,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tls_ca_not_loaded,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_shared_ctx_on_demand,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_implicit_ca_not_loaded,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_implicit_plain_server,
 		    setup, teardown),

@@ -367,6 +367,27 @@ scenario_vpn() {
 		grep -q "^[0-9.]* 1 CONNECT 203.0.113.1$" "$T/g.log"
 	check "status: via vpn0" route_is "via vpn0" "via vpn0"
 	check "no failure logged, no backoff" no_failure "$T/g.etrnd.log"
+	# The VPN loses its route and gets it back (a reconnect) while every
+	# link stays up and the relay is idle: reachability is the trigger,
+	# so one more run, at once (the last run's hold-down is over).
+	ip -n "$NS_SITE" route del 198.51.100.0/24 dev vpn0
+	check "the route gone: status says no route" \
+		wait_for 5 route_is "no route" "no route"
+	t0=$EPOCHREALTIME
+	ip -n "$NS_SITE" route add 198.51.100.0/24 dev vpn0
+	if wait_for 5 test "$(count_lines "$T/g.log" "ETRN example.org")" -eq 2
+	then
+		echo "# route back -> ETRN: $(ms_since "$t0" "$T/g.log" \
+			'$3 == "ETRN" && ++n == 2') ms"
+		ok "the route back, the relay idle: asked again"
+	else
+		not_ok "the route back, the relay idle: asked again"
+		cat "$T/g.etrnd.log"
+	fi
+	sleep 2.5
+	check "... once" \
+		test "$(count_lines "$T/g.log" "ETRN example.org")" -eq 2
+	check "still no failure logged" no_failure "$T/g.etrnd.log"
 	stop_etrnd
 }
 
