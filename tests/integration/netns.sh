@@ -276,6 +276,23 @@ not() {
 	! "$@" 2>/dev/null
 }
 
+# tun_pair SITEDEV PROVDEV PROVADDR SITEPEER RELAYADDR: a tun in the site
+# whose packets tun-pipe.py carries to a tun in the provider (a VPN, or
+# pppd's ppp0), the provider's end up with PROVADDR pointing at the site's
+# SITEPEER, and RELAYADDR on the provider's loopback.  The site's end is
+# left down and without an address: the scenario does that.
+tun_pair() {
+	rm -f "$T/$1.ready"
+	ip netns exec "$NS_SITE" python3 "$TESTS_DIR/tun-pipe.py" "$1" \
+		"$NS_PROV" "$2" --lifetime 120 --ready "$T/$1.ready" &
+	PIDS+=($!)
+	check "the tun devices $1 and $2 exist" \
+		wait_for 10 test -e "$T/$1.ready"
+	ip -n "$NS_PROV" link set "$2" up
+	ip -n "$NS_PROV" addr add "$3/32" peer "$4" dev "$2"
+	ip -n "$NS_PROV" addr add "$5/32" dev lo
+}
+
 # before LOG FIRST THEN: the first line matching FIRST comes before any
 # line matching THEN.
 before() {
@@ -312,14 +329,7 @@ ms_since() {
 # route's run answered it (a hold-down for the whole daemon did).
 scenario_vpn() {
 	local settle=$1 count=$2
-	rm -f "$T/vpn.ready"
-	ip netns exec "$NS_SITE" python3 "$TESTS_DIR/tun-pipe.py" vpn0 \
-		"$NS_PROV" vpnp0 --lifetime 120 --ready "$T/vpn.ready" &
-	PIDS+=($!)
-	check "the VPN's tun devices exist" wait_for 10 test -e "$T/vpn.ready"
-	ip -n "$NS_PROV" link set vpnp0 up
-	ip -n "$NS_PROV" addr add 203.0.113.2/32 peer 203.0.113.1 dev vpnp0
-	ip -n "$NS_PROV" addr add 198.51.100.53/32 dev lo
+	tun_pair vpn0 vpnp0 203.0.113.2 203.0.113.1 198.51.100.53
 	CONF=$T/g.conf
 	cat >"$CONF" <<-CONF
 	[daemon]
@@ -618,14 +628,7 @@ scenario_overrun() {
 # point-to-point tun rather than a veth ("link" covers the veth).
 scenario_ppp() {
 	local tc t1
-	rm -f "$T/ppp.ready"
-	ip netns exec "$NS_SITE" python3 "$TESTS_DIR/tun-pipe.py" ppp0 \
-		"$NS_PROV" isp0 --lifetime 120 --ready "$T/ppp.ready" &
-	PIDS+=($!)
-	check "the tun devices exist" wait_for 10 test -e "$T/ppp.ready"
-	ip -n "$NS_PROV" link set isp0 up
-	ip -n "$NS_PROV" addr add 198.51.100.1/32 peer 198.51.100.7 dev isp0
-	ip -n "$NS_PROV" addr add 203.0.113.25/32 dev lo
+	tun_pair ppp0 isp0 198.51.100.1 198.51.100.7 203.0.113.25
 	CONF=$T/k.conf
 	cat >"$CONF" <<-CONF
 	[daemon]
