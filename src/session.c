@@ -404,22 +404,27 @@ static void
 session_dial_done_cb(const struct dial_winner *w, void *arg)
 {
 	struct session	*s = arg;
+	int		 fd;
 
-	dial_free(s->dial);
-	s->dial = NULL;
 	if (w == NULL) {
+		dial_free(s->dial);
+		s->dial = NULL;
 		session_fail(s, s->noroute ? ETRN_F_NOROUTE : ETRN_F_CONNECT,
 		    "%s", s->lasterr);
 		return;
 	}
+	/* What we need of the winner, before the dial (and w) is freed. */
 	session_note_peer(s, w->addr);
-	log_debug("relay %s: connected to %s", s->r->name, s->peer);
 	s->report.connect_ms = (int64_t)w->connect_ms;
+	fd = w->fd;
+	dial_free(s->dial);
+	s->dial = NULL;
+	log_debug("relay %s: connected to %s", s->r->name, s->peer);
 	s->t_phase = now_ms();
-	s->bev = bufferevent_socket_new(s->base, w->fd,
+	s->bev = bufferevent_socket_new(s->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (s->bev == NULL) {
-		close(w->fd);
+		close(fd);
 		fatalx("bufferevent_socket_new");
 	}
 	bufferevent_setcb(s->bev, session_read_cb, NULL, session_event_cb, s);
