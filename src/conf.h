@@ -22,9 +22,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "flushwatch.h"
+
 #define CONF_DOMAIN_MAX		255	/* RFC 5321 domain length */
 #define CONF_ETRN_PER_SESSION	7	/* Sendmail throttles from the 8th */
 #define CONF_CONTROL_SOCKET	"/run/etrnd/control"
+#define CONF_DELIVERS_FROM_MAX	8	/* delivers-from values per relay */
 #define CONF_DURATION_MAX	(8760ULL * 3600 * 1000)	/* 1 year, in ms */
 
 enum conf_linkup {
@@ -72,6 +75,10 @@ struct conf_relay {
 	char		 *auth_password; /* read at parse time; NULL only
 					    under CONF_CHECK_ONLY */
 	bool		  auth_cleartext; /* default no */
+	/* delivers-from: where the provider's mail comes from besides the
+	 * relay's own addresses (at most CONF_DELIVERS_FROM_MAX) */
+	struct flushwatch_net *delivers_from;
+	size_t		  ndelivers_from;
 	unsigned	  line;		/* line of the section header */
 };
 
@@ -94,6 +101,9 @@ struct conf {
 	char		 *local_smtp_host;	/* local-smtp = ADDR:PORT, or NULL */
 	uint16_t	  local_smtp_port;
 	char		 *control_socket;	/* default CONF_CONTROL_SOCKET */
+	uint64_t	  flush_window_ms;	/* default 5m; 0: not watched */
+	uint64_t	  flush_quiet_ms;	/* default 30s */
+	char		 *metrics_file;		/* NULL: none written */
 	char		**domains;		/* default for relays, or NULL */
 	size_t		  ndomains;
 	struct conf_relay *relays;

@@ -217,6 +217,35 @@ flushwatch_unobservable(struct flushwatch *fw)
 	return flushwatch_final(fw);
 }
 
+static void
+flushwatch_seen_out(const struct flushwatch_seen *s, uint64_t start,
+    struct flushwatch_seen_out *out)
+{
+	out->nconns = s->nconns;
+	memcpy(out->addrs, s->addrs, sizeof(out->addrs));
+	out->naddrs = s->naddrs;
+	out->more_addrs = s->more_addrs;
+	out->first_ms = s->nconns > 0 && s->first > start ? s->first - start :
+	    0;
+	out->last_ms = s->nconns > 0 && s->last > start ? s->last - start : 0;
+}
+
+void
+flushwatch_result(const struct flushwatch *fw, uint64_t now,
+    struct flushwatch_result *res)
+{
+	uint64_t	 end = fw->start + fw->conf.window_ms;
+
+	res->verdict = fw->verdict;
+	res->window_ms = fw->conf.window_ms;
+	if (now > end)
+		now = end;
+	res->elapsed_ms = now > fw->start ? now - fw->start : 0;
+	res->overflow = fw->overflow;
+	flushwatch_seen_out(&fw->relay, fw->start, &res->relay);
+	flushwatch_seen_out(&fw->other, fw->start, &res->other);
+}
+
 bool
 flushwatch_net_match(const struct flushwatch_net *net,
     const struct route_addr *addr)

@@ -114,6 +114,43 @@ struct flushwatch {
 	struct flushwatch_seen	 other;
 };
 
+/* Why a run's flush could not be watched (NOT_OBSERVABLE). */
+enum flushwatch_why {
+	FLUSHWATCH_WHY_NONE,
+	FLUSHWATCH_WHY_NO_LISTENER,	/* nothing listens on the MTA's port */
+	FLUSHWATCH_WHY_ELSEWHERE,	/* local-smtp is another host */
+	FLUSHWATCH_WHY_KERNEL,		/* inet_diag could not be asked */
+};
+
+/* The connections of one kind, as people are shown them. */
+struct flushwatch_seen_out {
+	unsigned		 nconns;
+	struct route_addr	 addrs[FLUSHWATCH_ADDRS_MAX];
+	size_t			 naddrs;
+	bool			 more_addrs;
+	uint64_t		 first_ms;	/* after the run's start */
+	uint64_t		 last_ms;
+};
+
+/*
+ * What one run's window found, or is finding: a copy, for status, history,
+ * metrics and the journal, that outlives the watch.  The caller fills in
+ * why, err, port and started (the mechanism's knowledge);
+ * flushwatch_result() the rest.
+ */
+struct flushwatch_result {
+	enum flushwatch_verdict	 verdict;
+	enum flushwatch_why	 why;		/* NOT_OBSERVABLE: why */
+	int			 err;		/* WHY_KERNEL: the errno */
+	uint16_t		 port;		/* the MTA's port watched */
+	int64_t			 started;	/* wall seconds: the run began */
+	uint64_t		 window_ms;	/* the window's full length */
+	uint64_t		 elapsed_ms;	/* watched so far, or in all */
+	bool			 overflow;	/* counts are lower bounds */
+	struct flushwatch_seen_out relay;	/* from the relay's addresses */
+	struct flushwatch_seen_out other;	/* any other inbound SMTP */
+};
+
 /* What the caller does next. */
 struct flushwatch_step {
 	enum flushwatch_verdict	 verdict;	/* WATCHING until final */
@@ -142,6 +179,10 @@ struct flushwatch_step flushwatch_on_snapshot(struct flushwatch *,
  * final. */
 struct flushwatch_step flushwatch_unobservable(struct flushwatch *);
 
+/* The verdict and counts of fw at now (monotonic ms) into res, whose
+ * why, err, port and started are left as they are. */
+void		 flushwatch_result(const struct flushwatch *, uint64_t now,
+		    struct flushwatch_result *res);
 /* Does addr fall in net? */
 bool		 flushwatch_net_match(const struct flushwatch_net *,
 		    const struct route_addr *);

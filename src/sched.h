@@ -15,10 +15,13 @@
 
 #include "conf.h"
 #include "etrn.h"
+#include "flushwatch.h"
 #include "relay.h"
 
 struct event_base;
 struct evdns_base;
+struct history;
+struct metrics;
 struct sched;
 
 struct sched_hooks {
@@ -95,7 +98,14 @@ struct sched_relay_info {
 	const char			*route;
 	const struct sched_domain_info	*domains;
 	size_t				 ndomains;
+	/* The last window after an accepted ETRN (watching, or its
+	 * verdict); NULL: none since start or since the relay changed. */
+	const struct flushwatch_result	*flush;
 };
+
+/* The runs and counters sched records, for etrnctl history and metrics. */
+const struct history	*sched_history(const struct sched *);
+const struct metrics	*sched_metrics(const struct sched *);
 
 typedef void	(*sched_relay_fn)(const struct sched_relay_info *, void *arg);
 void		 sched_foreach(const struct sched *, sched_relay_fn, void *arg);
