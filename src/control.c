@@ -188,12 +188,13 @@ control_status(struct control_client *c, bool json)
 
 /* The runs asked for are over: the --once lines and exit status. */
 static void
-control_run_done(void *arg)
+control_run_done(enum sched_run_phase phase, void *arg)
 {
 	struct control_client	*c = arg;
 	struct report_relays	 rr = report_relays_of(c->ctl->sched);
 	int			 status;
 
+	(void)phase;
 	c->waiter = NULL;
 	status = report_results(&rr, c->names, c->nnames, control_data_line,
 	    c);
@@ -219,7 +220,7 @@ control_run(struct control_client *c, const struct ctlproto_req *req)
 	for (i = 0; i < req->nrelays; i++)
 		c->names[i] = xstrdup(req->relays[i]);
 	c->nnames = req->nrelays;
-	if (sched_run(c->ctl->sched, c->names, c->nnames,
+	if (sched_run(c->ctl->sched, c->names, c->nnames, 0,
 	    req->wait ? control_run_done : NULL, c, &c->waiter,
 	    &unknown) == -1) {
 		if (errno == ENOENT)

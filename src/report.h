@@ -19,9 +19,11 @@
 
 #include "control.h"
 #include "etrn.h"
+#include "flushwatch.h"
 #include "sched.h"
 #include "util.h"
 
+struct history;
 struct linkstate;
 
 /* A reply text on one line, escaped: the size that always fits. */
@@ -84,5 +86,30 @@ void		 report_status_json(const struct report_relays *,
 		    const struct linkstate *links,
 		    const struct control_daemon_info *, report_line_fn,
 		    void *arg);
+
+/*
+ * What a flush window found, on one line: "delivered: 3 connections from
+ * 203.0.113.5, first 0.4s, last 2.1s after ETRN", "nothing came back
+ * within 5m", "watching for 1m12s (1 connection from 203.0.113.5 so
+ * far)", "not observable: nothing listens on port 25".  Returns buf.
+ */
+char		*report_flush_summary(char *buf, size_t len,
+		    const struct flushwatch_result *);
+/* What to check when nothing came back after an accepted ETRN; NULL for
+ * every other verdict. */
+const char	*report_flush_hint(const struct flushwatch_result *);
+/*
+ * --once and etrnctl run, after report_results(): "RELAY flush SUMMARY"
+ * for each relay named (all when n is 0) whose last run opened a window.
+ */
+void		 report_flush_results(const struct report_relays *,
+		    char * const *names, size_t n, report_line_fn, void *arg);
+
+/* etrnctl history [RELAY]: the runs kept, oldest first (relay NULL: all). */
+void		 report_history_text(const struct history *,
+		    const char *relay, int64_t now, report_line_fn, void *arg);
+/* etrnctl history --json: one line, one object (see etrnctl(8)). */
+void		 report_history_json(const struct history *,
+		    const char *relay, report_line_fn, void *arg);
 
 #endif

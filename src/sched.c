@@ -376,7 +376,7 @@ sched_check_waiters(struct sched *sc)
 		cb = w->cb;
 		arg = w->arg;
 		sched_waiter_cancel(w);
-		cb(arg);
+		cb(SCHED_RUN_DONE, arg);
 		/* The callback may have cancelled others: start over. */
 		next = TAILQ_FIRST(&sc->waiters);
 	}
@@ -1097,14 +1097,16 @@ sched_trigger_all(struct sched *sc, enum relay_trigger why)
 }
 
 int
-sched_run(struct sched *sc, char * const *names, size_t n, sched_run_cb cb,
-    void *arg, struct sched_waiter **waiterp, const char **unknown)
+sched_run(struct sched *sc, char * const *names, size_t n, unsigned flags,
+    sched_run_cb cb, void *arg, struct sched_waiter **waiterp,
+    const char **unknown)
 {
 	struct sched_waiter	*w;
 	struct sched_relay	*sr;
 	size_t			 i, k;
 
 	*waiterp = NULL;
+	(void)flags;	/* SCHED_RUN_FLUSH: no windows yet */
 	if (sc->shutting_down) {
 		errno = ESHUTDOWN;
 		return -1;

@@ -58,17 +58,25 @@ void		 sched_on_network_change(struct sched *);
 
 /*
  * Run the named relays (all when n is 0) as SIGUSR1 would, through the
- * local-smtp wait.  With cb, call it once every one of them has finished
- * a run that started after this call (also on shutdown or removal by a
- * reload); *waiter can cancel that, and is set to NULL when the waiter
- * goes (before cb runs, and on cancel), so *waiter must stay valid while
- * the waiter lives.  -1: ENOENT (*unknown names the relay) or ESHUTDOWN.
+ * local-smtp wait.  With cb, call it with SCHED_RUN_DONE once every one
+ * of them has finished a run that started after this call (also on
+ * shutdown or removal by a reload); with SCHED_RUN_FLUSH in flags, call
+ * it again with SCHED_RUN_FLUSHED once every flush window those runs
+ * opened has its verdict (at once when they opened none).  *waiter can
+ * cancel that, and is set to NULL when the waiter goes (before the last
+ * call of cb, and on cancel), so *waiter must stay valid while the waiter
+ * lives.  -1: ENOENT (*unknown names the relay) or ESHUTDOWN.
  */
+#define SCHED_RUN_FLUSH		0x01
+enum sched_run_phase {
+	SCHED_RUN_DONE,		/* the runs are over: results are in */
+	SCHED_RUN_FLUSHED,	/* ... and their windows have verdicts */
+};
 struct sched_waiter;
-typedef void	(*sched_run_cb)(void *arg);
+typedef void	(*sched_run_cb)(enum sched_run_phase, void *arg);
 int		 sched_run(struct sched *, char * const *names, size_t n,
-		    sched_run_cb cb, void *arg, struct sched_waiter **waiter,
-		    const char **unknown);
+		    unsigned flags, sched_run_cb cb, void *arg,
+		    struct sched_waiter **waiter, const char **unknown);
 /* Drop a waiter without calling it back.  NULL is a no-op. */
 void		 sched_waiter_cancel(struct sched_waiter *);
 
@@ -101,6 +109,8 @@ struct sched_relay_info {
 	/* The last window after an accepted ETRN (watching, or its
 	 * verdict); NULL: none since start or since the relay changed. */
 	const struct flushwatch_result	*flush;
+	bool				 flush_last_run; /* opened by the
+							  * relay's last run */
 };
 
 /* The runs and counters sched records, for etrnctl history and metrics. */

@@ -777,9 +777,10 @@ static struct sched_waiter	*self_waiter;
 static int			 self_calls;
 
 static void
-cancel_self_cb(void *arg)
+cancel_self_cb(enum sched_run_phase phase, void *arg)
 {
 	(void)arg;
+	assert_int_equal(phase, SCHED_RUN_DONE);
 	self_calls++;
 	assert_null(self_waiter);
 	sched_waiter_cancel(self_waiter);
@@ -798,7 +799,7 @@ test_waiter_cancels_itself(void **state)
 	    "domains = a.example\n", port);
 	start(env, false);
 	self_calls = 0;
-	assert_int_equal(sched_run(env->sc, NULL, 0, cancel_self_cb, env,
+	assert_int_equal(sched_run(env->sc, NULL, 0, 0, cancel_self_cb, env,
 	    &self_waiter, &unknown), 0);
 	assert_non_null(self_waiter);
 	run_until_conns(env, 1);
@@ -807,10 +808,11 @@ test_waiter_cancels_itself(void **state)
 }
 
 static void
-waited_cb(void *arg)
+waited_cb(enum sched_run_phase phase, void *arg)
 {
 	struct waited	*w = arg;
 
+	assert_int_equal(phase, SCHED_RUN_DONE);
 	w->calls++;
 	w->conns = w->env->fs->nconns;
 }
@@ -831,7 +833,7 @@ run_a_on_etrn(struct env *env, unsigned lis, unsigned conn)
 	if (lis != 0 || conn != 1 || env->triggered)
 		return;
 	env->triggered = true;
-	assert_int_equal(sched_run(env->sc, na, 1, waited_cb,
+	assert_int_equal(sched_run(env->sc, na, 1, 0, waited_cb,
 	    env->next_waited, env->next_waiter, &unknown), 0);
 }
 
@@ -857,7 +859,7 @@ test_waiter_targets(void **state)
 	    "[relay b]\nhost = " FAKE_ADDR "\nport = %u\ndomains = b.example\n",
 	    pa, pb);
 	start(env, false);
-	assert_int_equal(sched_run(env->sc, bad, 2, waited_cb, &a, &wa,
+	assert_int_equal(sched_run(env->sc, bad, 2, 0, waited_cb, &a, &wa,
 	    &unknown), -1);
 	assert_int_equal(errno, ENOENT);
 	assert_string_equal(unknown, "nx");
@@ -866,7 +868,7 @@ test_waiter_targets(void **state)
 
 	/* Both named: called once, after both sessions. */
 	env->hold_ms = 20;
-	assert_int_equal(sched_run(env->sc, both, 2, waited_cb, &a, &wa,
+	assert_int_equal(sched_run(env->sc, both, 2, 0, waited_cb, &a, &wa,
 	    &unknown), 0);
 	assert_non_null(wa);
 	/* A second caller while a's session runs: a's rerun answers it. */
@@ -901,7 +903,7 @@ test_waiter_no_relays(void **state)
 
 	env->conf = load(DAEMON("0", "20ms", "40ms", "1h", ""));
 	start(env, false);
-	assert_int_equal(sched_run(env->sc, NULL, 0, waited_cb, &a, &w,
+	assert_int_equal(sched_run(env->sc, NULL, 0, 0, waited_cb, &a, &w,
 	    &unknown), 0);
 	assert_int_equal(a.calls, 0);
 	assert_true(fake_run_until(env->base, was_called, &a, RUN_MAX_MS));
@@ -929,9 +931,9 @@ test_waiter_answered_on_removal_and_shutdown(void **state)
 	    pa, pb);
 	env->hold_ms = 10000;
 	start(env, false);
-	assert_int_equal(sched_run(env->sc, na, 1, waited_cb, &a, &wa,
+	assert_int_equal(sched_run(env->sc, na, 1, 0, waited_cb, &a, &wa,
 	    &unknown), 0);
-	assert_int_equal(sched_run(env->sc, nb, 1, waited_cb, &b, &wb,
+	assert_int_equal(sched_run(env->sc, nb, 1, 0, waited_cb, &b, &wb,
 	    &unknown), 0);
 	assert_true(fake_run_until(env->base, saw_etrn, env, RUN_MAX_MS));
 
@@ -947,7 +949,7 @@ test_waiter_answered_on_removal_and_shutdown(void **state)
 	sched_shutdown(env->sc);
 	assert_int_equal(b.calls, 1);
 	assert_null(wb);
-	assert_int_equal(sched_run(env->sc, nb, 1, waited_cb, &b, &wb,
+	assert_int_equal(sched_run(env->sc, nb, 1, 0, waited_cb, &b, &wb,
 	    &unknown), -1);
 	assert_int_equal(errno, ESHUTDOWN);
 	assert_true(fake_run_until(env->base, is_idle, env, RUN_MAX_MS));
