@@ -29,6 +29,8 @@ static const char *const log_event_ids[] = {
 	[LOG_EV_ETRN_REFUSED] = "34e094cdb7744938ac120d6fa8aa4d00",
 	[LOG_EV_RELAY_UNREACHABLE] = "e5c69f9480ed45eebfdca2d739e2d9da",
 	[LOG_EV_GAVE_UP] = "db4f730f39f544b59078030ed62532cc",
+	[LOG_EV_FLUSH_DELIVERED] = "cf8083b06eac4982aa50159dfa83224d",
+	[LOG_EV_FLUSH_NOTHING] = "63d55c2232b047a7be4ee27c2ac18f47",
 };
 
 static int	 log_verbose;

@@ -43,6 +43,8 @@ enum log_event {
 	LOG_EV_ETRN_REFUSED,	/* a permanent refusal */
 	LOG_EV_RELAY_UNREACHABLE, /* no SMTP conversation at all */
 	LOG_EV_GAVE_UP,		/* failing for longer than give-up */
+	LOG_EV_FLUSH_DELIVERED,	/* the secondary's connections came */
+	LOG_EV_FLUSH_NOTHING,	/* ETRN accepted, nothing came back */
 };
 
 struct log_fields {

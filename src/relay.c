@@ -182,6 +182,7 @@ relay_decide(struct relay *r, const struct relay_env *env)
 		return step;
 	}
 	r->run_seq++;
+	r->run_why = t;
 	step.target = r->run_seq;
 	if (!relay_mark(r, t, false)) {
 		r->done_seq = r->run_seq;

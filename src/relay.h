@@ -131,6 +131,7 @@ struct relay {
 	bool			 manual;	/* ... and one was by hand */
 	enum relay_trigger	 wake_why;	/* NOROUTE: what to ask then */
 	uint64_t		 run_seq;	/* runs started */
+	enum relay_trigger	 run_why;	/* what started the last */
 	uint64_t		 done_seq;	/* runs finished */
 };
 
