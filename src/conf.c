@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -105,6 +106,9 @@ enum daemon_key {
 	DK_LOCAL_SMTP,
 	DK_CONTROL_SOCKET,
 	DK_DOMAINS,
+	DK_FLUSH_WINDOW,
+	DK_FLUSH_QUIET,
+	DK_METRICS_FILE,
 	DK_COUNT
 };
 
@@ -121,6 +125,7 @@ enum relay_key {
 	RK_AUTH_PASSWORD_FILE,
 	RK_AUTH_PASSWORD_CREDENTIAL,
 	RK_AUTH_CLEARTEXT,
+	RK_DELIVERS_FROM,
 	RK_COUNT
 };
 
@@ -146,7 +151,8 @@ static conf_set_fn	conf_set_enum, conf_set_bool, conf_set_duration,
 			conf_set_local_smtp, conf_set_control_socket,
 			conf_set_host, conf_set_port, conf_set_source,
 			conf_set_string, conf_set_auth_user,
-			conf_set_auth_password_credential;
+			conf_set_auth_password_credential,
+			conf_set_metrics_file, conf_set_delivers_from;
 static conf_item_fn	conf_watch_item, conf_domains_item;
 
 static const char *const command_names[] = {
@@ -202,6 +208,11 @@ static const struct conf_key daemon_keys[DK_COUNT] = {
 	    .set = conf_set_control_socket },
 	[DK_DOMAINS] = LIST("domains", struct conf, domains, ndomains,
 	    conf_domains_item, KEY_QUEUES | KEY_NOCASE),
+	[DK_FLUSH_WINDOW] = DURATION("flush-window", flush_window_ms,
+	    KEY_ZERO_OK),
+	[DK_FLUSH_QUIET] = DURATION("flush-quiet", flush_quiet_ms, 0),
+	[DK_METRICS_FILE] = { .name = "metrics-file",
+	    .set = conf_set_metrics_file },
 };
 
 static const struct conf_key relay_keys[RK_COUNT] = {
@@ -222,6 +233,8 @@ static const struct conf_key relay_keys[RK_COUNT] = {
 	    .set = conf_set_auth_password_credential },
 	[RK_AUTH_CLEARTEXT] = BOOL("auth-cleartext", struct conf_relay,
 	    auth_cleartext),
+	[RK_DELIVERS_FROM] = { .name = "delivers-from",
+	    .set = conf_set_delivers_from },
 };
 
 /* Where a generic setter stores: in the relay or in the daemon's conf. */
@@ -730,6 +743,192 @@ conf_set_control_socket(struct parser *p, const struct conf_key *k,
 	p->conf->control_socket = xstrdup(value);
 }
 
+/*
+ * An absolute path to a file.  Its directory need not exist yet (the
+ * daemon says when a write fails), but a name that can only be a
+ * directory is refused now.
+ */
+static void
+conf_set_metrics_file(struct parser *p, const struct conf_key *k,
+    const char *value)
+{
+	const char	*base;
+
+	if (value[0] != '/') {
+		ini_error(p->ini, p->line, "%s: \"%s\" is not an absolute path",
+		    k->name, ini_vis(p->ini, value));
+		return;
+	}
+	if (conf_has_ctrl(value) || strpbrk(value, CONF_WS) != NULL) {
+		ini_error(p->ini, p->line, "%s: \"%s\" has a space or control "
+		    "character", k->name, ini_vis(p->ini, value));
+		return;
+	}
+	if (strlen(value) >= PATH_MAX) {
+		ini_error(p->ini, p->line, "%s: \"%s\" is longer than %d bytes",
+		    k->name, ini_vis(p->ini, value), PATH_MAX - 1);
+		return;
+	}
+	base = strrchr(value, '/') + 1;
+	if (*base == '\0' || strcmp(base, ".") == 0 ||
+	    strcmp(base, "..") == 0) {
+		ini_error(p->ini, p->line, "%s: \"%s\" names a directory: add "
+		    "a file name (such as etrnd.prom)", k->name,
+		    ini_vis(p->ini, value));
+		return;
+	}
+	p->conf->metrics_file = xstrdup(value);
+}
+
+/* "192.0.2.0/24", or "192.0.2.1" for one address. */
+static const char *
+conf_net_fmt(const struct flushwatch_net *net, char *buf, size_t len)
+{
+	char		a[INET6_ADDRSTRLEN];
+	unsigned	max = net->addr.family == AF_INET ? 32 : 128;
+
+	if (inet_ntop(net->addr.family, net->addr.addr, a, sizeof a) == NULL)
+		snprintf(a, sizeof a, "?");
+	if (net->plen == max)
+		snprintf(buf, len, "%s", a);
+	else
+		snprintf(buf, len, "%s/%u", a, net->plen);
+	return buf;
+}
+
+static bool
+conf_net_equal(const struct flushwatch_net *a, const struct flushwatch_net *b)
+{
+	return a->addr.family == b->addr.family && a->plen == b->plen &&
+	    memcmp(a->addr.addr, b->addr.addr, sizeof a->addr.addr) == 0;
+}
+
+/*
+ * One delivers-from value into net: true, or false with the error
+ * recorded.  Stricter than flushwatch_net_parse(), for values that would
+ * parse but not mean what was written: a prefix with host bits set (a
+ * typo, of the address or of the length), /0 (every inbound connection
+ * would be the relay's), an IPv4-mapped address (the kernel's IPv4
+ * connections are compared as IPv4).
+ */
+static bool
+conf_delivers_from_item(struct parser *p, const struct conf_key *k,
+    const char *s, struct flushwatch_net *net)
+{
+	static const unsigned char v4mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+	struct flushwatch_net	 masked, one;
+	char			 addr[INET6_ADDRSTRLEN];
+	char			 a[INET6_ADDRSTRLEN + 4];
+	char			 b[INET6_ADDRSTRLEN + 4];
+	const char		*slash;
+	size_t			 len, i;
+	unsigned		 bits;
+
+	if (flushwatch_net_parse(s, net) == -1) {
+		/* Which half is wrong: the address, or the length after it? */
+		slash = strchr(s, '/');
+		len = slash != NULL ? (size_t)(slash - s) : 0;
+		if (slash != NULL && len < sizeof addr) {
+			memcpy(addr, s, len);
+			addr[len] = '\0';
+		}
+		if (slash != NULL && len < sizeof addr &&
+		    flushwatch_net_parse(addr, net) == 0)
+			ini_error(p->ini, p->line, "%s: invalid prefix length "
+			    "in \"%s\" (use 1 to %u for %s)", k->name,
+			    ini_vis(p->ini, s), net->plen, net->addr.family ==
+			    AF_INET ? "IPv4" : "IPv6");
+		else if (strchr(s, ',') != NULL)
+			ini_error(p->ini, p->line, "%s: invalid address \"%s\" "
+			    "(separate addresses with spaces)", k->name,
+			    ini_vis(p->ini, s));
+		else
+			ini_error(p->ini, p->line, "%s: invalid address \"%s\" "
+			    "(use an IPv4 or IPv6 address or prefix, such as "
+			    "192.0.2.25 or 2001:db8::/48)", k->name,
+			    ini_vis(p->ini, s));
+		return false;
+	}
+	if (net->plen == 0) {
+		ini_error(p->ini, p->line, "%s: \"%s\" matches every address "
+		    "(every inbound connection would count as the relay's)",
+		    k->name, ini_vis(p->ini, s));
+		return false;
+	}
+	if (net->addr.family == AF_INET6 && net->plen > 96 &&
+	    memcmp(net->addr.addr, v4mapped, sizeof v4mapped) == 0) {
+		memset(&one, 0, sizeof one);
+		one.addr.family = AF_INET;
+		memcpy(one.addr.addr, net->addr.addr + 12, 4);
+		one.plen = (uint8_t)(net->plen - 96);
+		ini_error(p->ini, p->line, "%s: \"%s\" is an IPv4-mapped "
+		    "address: write %s", k->name, ini_vis(p->ini, s),
+		    conf_net_fmt(&one, a, sizeof a));
+		return false;
+	}
+	masked = *net;
+	for (i = 0; i < sizeof masked.addr.addr; i++) {
+		bits = i * 8 >= net->plen ? 0 : net->plen - i * 8;
+		masked.addr.addr[i] &= (unsigned char)(0xff00 >>
+		    (bits > 8 ? 8 : bits));
+	}
+	if (!conf_net_equal(net, &masked)) {
+		one = *net;
+		one.plen = net->addr.family == AF_INET ? 32 : 128;
+		ini_error(p->ini, p->line, "%s: \"%s\" has host bits set: "
+		    "write %s for the network, or %s for one address",
+		    k->name, ini_vis(p->ini, s),
+		    conf_net_fmt(&masked, a, sizeof a),
+		    conf_net_fmt(&one, b, sizeof b));
+		return false;
+	}
+	return true;
+}
+
+/* ADDR[/LEN] ...: all or nothing, each once, at most CONF_DELIVERS_FROM_MAX. */
+static void
+conf_set_delivers_from(struct parser *p, const struct conf_key *k,
+    const char *value)
+{
+	struct flushwatch_net	 nets[CONF_DELIVERS_FROM_MAX];
+	char			**v;
+	size_t			  n, i, j;
+	bool			  bad = false;
+
+	v = conf_split(value, &n);
+	if (n > CONF_DELIVERS_FROM_MAX) {
+		ini_error(p->ini, p->line, "%s: %zu addresses or prefixes, "
+		    "more than %d", k->name, n, CONF_DELIVERS_FROM_MAX);
+		conf_free_list(v, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (!conf_delivers_from_item(p, k, v[i], &nets[i])) {
+			/* Matches no valid one below: none is listed twice. */
+			memset(&nets[i], 0, sizeof nets[i]);
+			bad = true;
+			continue;
+		}
+		for (j = 0; j < i; j++) {
+			if (conf_net_equal(&nets[i], &nets[j]))
+				break;
+		}
+		if (j < i) {
+			ini_error(p->ini, p->line, "%s: \"%s\" is listed twice",
+			    k->name, ini_vis(p->ini, v[i]));
+			bad = true;
+		}
+	}
+	conf_free_list(v, n);
+	if (bad)
+		return;
+	p->relay->delivers_from = xreallocarray(NULL, n, sizeof *nets);
+	memcpy(p->relay->delivers_from, nets, n * sizeof *nets);
+	p->relay->ndelivers_from = n;
+}
+
 /* Checks that need the whole [relay] section: run when it ends. */
 static void
 conf_end_section(struct parser *p)
@@ -917,6 +1116,20 @@ conf_end(struct parser *p)
 			ini_error(p->ini, p->daemon_seen[DK_RETRY_MIN],
 			    "retry-min: %s is greater than retry-max (default "
 			    "%s)", a, b);
+	}
+	if (conf->flush_window_ms > 0 &&
+	    conf->flush_quiet_ms > conf->flush_window_ms) {
+		fmt_duration(conf->flush_quiet_ms, a, sizeof a);
+		fmt_duration(conf->flush_window_ms, b, sizeof b);
+		if (p->daemon_seen[DK_FLUSH_QUIET] != 0)
+			ini_error(p->ini, p->daemon_seen[DK_FLUSH_QUIET],
+			    "flush-quiet: %s is greater than flush-window "
+			    "(%s%s)", a, p->daemon_seen[DK_FLUSH_WINDOW] != 0 ?
+			    "" : "default ", b);
+		else
+			ini_error(p->ini, p->daemon_seen[DK_FLUSH_WINDOW],
+			    "flush-window: %s is less than flush-quiet "
+			    "(default %s; 0 turns the observation off)", b, a);
 	}
 	/* [daemon] may come after the relays that use its domains. */
 	for (i = 0; i < conf->nrelays; i++) {
@@ -1296,6 +1509,8 @@ conf_new(const char *path)
 	conf->reply_timeout_ms = DEF_REPLY_MS;
 	conf->max_sessions = DEF_MAX_SESSIONS;
 	conf->control_socket = xstrdup(CONF_CONTROL_SOCKET);
+	conf->flush_window_ms = FLUSHWATCH_WINDOW_MS;
+	conf->flush_quiet_ms = FLUSHWATCH_QUIET_MS;
 	return conf;
 }
 
@@ -1370,6 +1585,7 @@ conf_relay_deinit(struct conf_relay *r)
 	free(r->auth_password_file);
 	free(r->auth_password_credential);
 	conf_password_free(r->auth_password);
+	free(r->delivers_from);
 }
 
 static char *
@@ -1398,6 +1614,13 @@ conf_relay_dup(const struct conf_relay *r)
 	d->auth_password_credential =
 	    conf_strdup_or_null(r->auth_password_credential);
 	d->auth_password = conf_strdup_or_null(r->auth_password);
+	d->delivers_from = NULL;
+	if (r->ndelivers_from > 0) {
+		d->delivers_from = xreallocarray(NULL, r->ndelivers_from,
+		    sizeof(*d->delivers_from));
+		memcpy(d->delivers_from, r->delivers_from,
+		    r->ndelivers_from * sizeof(*d->delivers_from));
+	}
 	return d;
 }
 
@@ -1425,6 +1648,7 @@ conf_free(struct conf *conf)
 	free(conf->helo);
 	free(conf->local_smtp_host);
 	free(conf->control_socket);
+	free(conf->metrics_file);
 	free(conf->path);
 	free(conf);
 }
@@ -1437,7 +1661,11 @@ conf_str_equal(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-/* Domains are compared as sets: reordering the list keeps the relay. */
+/*
+ * Domains are compared as sets: reordering the list keeps the relay.
+ * delivers-from is not compared: it only says which connections a flush
+ * window counts, so a change keeps the relay's state and backoff.
+ */
 bool
 conf_relay_equal(const struct conf_relay *a, const struct conf_relay *b)
 {
@@ -1617,6 +1845,7 @@ conf_print_summary(const struct conf *conf, FILE *f)
 {
 	const struct conf_relay	*r;
 	char			 a[32], b[32], c[32];
+	char			 net[INET6_ADDRSTRLEN + 4];
 	size_t			 i, j;
 
 	fprintf(f, "%s: OK\n", conf->path);
@@ -1664,6 +1893,15 @@ conf_print_summary(const struct conf *conf, FILE *f)
 		conf_print_hostport(f, conf->local_smtp_host,
 		    conf->local_smtp_port);
 	fprintf(f, "  control-socket   %s\n", conf->control_socket);
+	if (conf->flush_window_ms == 0)
+		fprintf(f, "  flush-window     off\n");
+	else
+		fprintf(f, "  flush-window     %s, or until %s after the "
+		    "relay's last connection\n",
+		    fmt_duration(conf->flush_window_ms, a, sizeof a),
+		    fmt_duration(conf->flush_quiet_ms, b, sizeof b));
+	fprintf(f, "  metrics-file     %s\n", conf->metrics_file != NULL ?
+	    conf->metrics_file : "none");
 
 	for (i = 0; i < conf->nrelays; i++) {
 		r = &conf->relays[i];
@@ -1673,6 +1911,13 @@ conf_print_summary(const struct conf *conf, FILE *f)
 		fprintf(f, "  command          %s\n", command_names[r->command]);
 		fprintf(f, "  source           %s\n",
 		    r->source != NULL ? r->source : "(any)");
+		if (r->ndelivers_from > 0) {
+			fprintf(f, "  delivers-from   ");
+			for (j = 0; j < r->ndelivers_from; j++)
+				fprintf(f, " %s", conf_net_fmt(
+				    &r->delivers_from[j], net, sizeof net));
+			fprintf(f, "\n");
+		}
 		if (r->tls != CONF_TLS_OPPORTUNISTIC || r->tls_ca != NULL ||
 		    !r->tls_verify)
 			fprintf(f, "  tls              %s%s%s%s\n",

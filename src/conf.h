@@ -133,7 +133,10 @@ struct conf	*conf_parse_flags(const char *path, const char *text,
 		    size_t len, unsigned flags, char **errors);
 void		 conf_free(struct conf *);
 
-/* Same host, port, source, command and domains: keep the relay's state. */
+/*
+ * Same host, port, source, command, domains, TLS and AUTH: keep the
+ * relay's state.  delivers-from is not compared (a change keeps it).
+ */
 bool		 conf_relay_equal(const struct conf_relay *,
 		    const struct conf_relay *);
 const struct conf_relay *conf_relay_find(const struct conf *, const char *name);

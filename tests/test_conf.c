@@ -3,10 +3,13 @@
  * test_conf: the config parser, checked by exact error texts (file:line
  * included), tables of values, and the shipped example file.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,6 +136,9 @@ test_defaults(void **state)
 	assert_int_equal(conf->max_sessions, 64);
 	assert_null(conf->local_smtp_host);
 	assert_int_equal(conf->local_smtp_port, 0);
+	assert_int_equal(conf->flush_window_ms, 5 * 60 * 1000);
+	assert_int_equal(conf->flush_quiet_ms, 30 * 1000);
+	assert_null(conf->metrics_file);
 	assert_int_equal(conf->nrelays, 1);
 	r = &conf->relays[0];
 	assert_string_equal(r->name, "mx2.isp.example");
@@ -140,6 +146,8 @@ test_defaults(void **state)
 	assert_int_equal(r->port, 25);
 	assert_int_equal(r->command, CONF_CMD_ETRN);
 	assert_null(r->source);
+	assert_null(r->delivers_from);
+	assert_int_equal(r->ndelivers_from, 0);
 	assert_int_equal(r->line, 1);
 	conf_free(conf);
 }
@@ -168,6 +176,9 @@ test_all_keys(void **state)
 	    "reply-timeout = 90\n"
 	    "max-sessions = 4096\n"
 	    "local-smtp = [::1]:2525\n"
+	    "flush-window = 10m\n"
+	    "flush-quiet = 1m\n"
+	    "metrics-file = /var/lib/prometheus/node-exporter/etrnd.prom\n"
 	    "  ; indented comment\n"
 	    "[relay a]\n"
 	    "host = mx.a.example\n"
@@ -176,7 +187,8 @@ test_all_keys(void **state)
 	    "command = qsnd\n"
 	    "source = 2001:db8::1\n"
 	    "[relay b]\n"
-	    "domains = b.example\n");
+	    "domains = b.example\n"
+	    "delivers-from = 198.51.100.0/24\n");
 	assert_int_equal(conf->nwatch, 2);
 	assert_string_equal(conf->watch[0], "eth0");
 	assert_string_equal(conf->watch[1], "wlan*");
@@ -193,6 +205,10 @@ test_all_keys(void **state)
 	assert_int_equal(conf->max_sessions, 4096);
 	assert_string_equal(conf->local_smtp_host, "::1");
 	assert_int_equal(conf->local_smtp_port, 2525);
+	assert_int_equal(conf->flush_window_ms, 10 * 60 * 1000);
+	assert_int_equal(conf->flush_quiet_ms, 60 * 1000);
+	assert_string_equal(conf->metrics_file,
+	    "/var/lib/prometheus/node-exporter/etrnd.prom");
 	assert_int_equal(conf->nrelays, 2);
 	r = conf_relay_find(conf, "a");
 	assert_non_null(r);
@@ -203,11 +219,15 @@ test_all_keys(void **state)
 	assert_string_equal(r->domains[1], "@example.org");
 	assert_int_equal(r->command, CONF_CMD_QSND);
 	assert_string_equal(r->source, "2001:db8::1");
-	assert_int_equal(r->line, 17);
+	assert_null(r->delivers_from);
+	assert_int_equal(r->line, 20);
 	r = conf_relay_find(conf, "b");
 	assert_non_null(r);
 	assert_string_equal(r->host, "b");
-	assert_int_equal(r->line, 23);
+	assert_int_equal(r->line, 26);
+	assert_int_equal(r->ndelivers_from, 1);
+	assert_int_equal(r->delivers_from[0].addr.family, AF_INET);
+	assert_int_equal(r->delivers_from[0].plen, 24);
 	assert_null(conf_relay_find(conf, "c"));
 	conf_free(conf);
 }
@@ -423,6 +443,198 @@ test_relay_values(void **state)
 			assert_string_equal(r->source, t[i].source);
 		conf_free(conf);
 	}
+}
+
+/* flush-window and flush-quiet: defaults, 0, and quiet up to the window. */
+static void
+test_flush_values(void **state)
+{
+	static const struct {
+		const char	*daemon;
+		uint64_t	 window, quiet;
+	} t[] = {
+		{ "", 300000, 30000 },
+		{ "flush-window = 0\n", 0, 30000 },
+		/* The window off: quiet is not used, so not checked. */
+		{ "flush-window = 0\nflush-quiet = 1h\n", 0, 3600000 },
+		{ "flush-quiet = 1h\nflush-window = off\n", 0, 0 },
+		{ "flush-window = 2m\nflush-quiet = 5s\n", 120000, 5000 },
+		{ "flush-window = 10m\nflush-quiet = 10m\n", 600000, 600000 },
+		{ "flush-quiet = 5m\n", 300000, 300000 },
+		{ "flush-quiet = 1s\n", 300000, 1000 },
+		{ "flush-window = 1h30m\n", 5400000, 30000 },
+		{ "flush-window = 30s\n", 30000, 30000 },
+		{ "flush-window = 250ms\nflush-quiet = 250ms\n", 250, 250 },
+		{ "flush-window = 8760h\nflush-quiet = 8760h\n",
+		    8760ULL * 3600000, 8760ULL * 3600000 },
+	};
+	struct conf	*conf;
+	char		 text[256];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < nitems(t); i++) {
+		snprintf(text, sizeof text, "[daemon]\n%s" RELAY, t[i].daemon);
+		if (strstr(text, "= off") != NULL) {
+			/* Not a duration: the default stays, with an error. */
+			parse_fail(text, strlen(text), "t.conf:2: flush-quiet: "
+			    "1h is greater than flush-window (5m)\n"
+			    "t.conf:3: flush-window: invalid duration \"off\" "
+			    "(use a number with s, m, h or ms)\n");
+			continue;
+		}
+		conf = parse_ok(text);
+		assert_int_equal(conf->flush_window_ms, t[i].window);
+		assert_int_equal(conf->flush_quiet_ms, t[i].quiet);
+		conf_free(conf);
+	}
+}
+
+/* metrics-file: any absolute file name; its directory need not exist. */
+static void
+test_metrics_file(void **state)
+{
+	static const char *const ok[] = {
+		"/var/lib/prometheus/node-exporter/etrnd.prom",
+		"/nonexistent/directory/etrnd.prom",
+		"/etrnd.prom",
+		"//run//etrnd/metrics",
+		"/var/lib/prometheus/node-exporter/.etrnd.prom",
+		"/a/...",
+	};
+	struct conf	*conf;
+	char		 text[256];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < nitems(ok); i++) {
+		snprintf(text, sizeof text, "[daemon]\nmetrics-file = %s\n"
+		    RELAY, ok[i]);
+		conf = parse_ok(text);
+		assert_string_equal(conf->metrics_file, ok[i]);
+		conf_free(conf);
+	}
+
+	/* PATH_MAX - 1 bytes, then one more. */
+	{
+		char	*long_text, *expected;
+		size_t	 head = strlen("[daemon]\nmetrics-file = ");
+
+		long_text = xcalloc(1, 8192);
+		expected = xcalloc(1, 256);
+		snprintf(long_text, 8192, "[daemon]\nmetrics-file = /");
+		memset(long_text + head + 1, 'a', PATH_MAX - 2);
+		snprintf(long_text + head + PATH_MAX - 1, 8192 - head -
+		    PATH_MAX + 1, "\n" RELAY);
+		conf = parse_ok(long_text);
+		assert_int_equal(strlen(conf->metrics_file), PATH_MAX - 1);
+		conf_free(conf);
+		memset(long_text + head + 1, 'a', PATH_MAX - 1);
+		snprintf(long_text + head + PATH_MAX, 8192 - head - PATH_MAX,
+		    "\n" RELAY);
+		snprintf(expected, 256, "t.conf:2: metrics-file: \"/%.47s...\" "
+		    "is longer than %d bytes\n", long_text + head + 1,
+		    PATH_MAX - 1);
+		parse_fail(long_text, strlen(long_text), expected);
+		free(expected);
+		free(long_text);
+	}
+}
+
+/* A relay's delivers-from, each value with its length made explicit. */
+static const char *
+nets_fmt(const struct conf_relay *r, char *buf, size_t len)
+{
+	char	a[INET6_ADDRSTRLEN];
+	size_t	i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < r->ndelivers_from && off < len; i++) {
+		assert_non_null(inet_ntop(r->delivers_from[i].addr.family,
+		    r->delivers_from[i].addr.addr, a, sizeof a));
+		off += (size_t)snprintf(buf + off, len - off, "%s%s/%u",
+		    i > 0 ? " " : "", a, r->delivers_from[i].plen);
+	}
+	return buf;
+}
+
+/* delivers-from: addresses and prefixes of both families, in order. */
+static void
+test_delivers_from_values(void **state)
+{
+	static const struct {
+		const char	*value;
+		const char	*nets;
+	} t[] = {
+		{ "192.0.2.25", "192.0.2.25/32" },
+		{ "192.0.2.25/32", "192.0.2.25/32" },
+		{ "198.51.100.0/24", "198.51.100.0/24" },
+		{ "198.51.100.0/024", "198.51.100.0/24" },
+		{ "128.0.0.0/1", "128.0.0.0/1" },
+		{ "2001:DB8::25", "2001:db8::25/128" },
+		{ "2001:db8::/32", "2001:db8::/32" },
+		{ "::1", "::1/128" },
+		/* Overlapping is not listing twice. */
+		{ "192.0.2.1 192.0.2.0/24", "192.0.2.1/32 192.0.2.0/24" },
+		{ "\t203.0.113.0/24   2001:db8:1::/48\t192.0.2.1 ",
+		    "203.0.113.0/24 2001:db8:1::/48 192.0.2.1/32" },
+		{ "192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.4 192.0.2.5 "
+		    "192.0.2.6 192.0.2.7 2001:db8::8",
+		  "192.0.2.1/32 192.0.2.2/32 192.0.2.3/32 192.0.2.4/32 "
+		    "192.0.2.5/32 192.0.2.6/32 192.0.2.7/32 2001:db8::8/128" },
+	};
+	struct conf	*conf;
+	char		 text[512], nets[512];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < nitems(t); i++) {
+		snprintf(text, sizeof text, RELAY "delivers-from = %s\n",
+		    t[i].value);
+		conf = parse_ok(text);
+		assert_string_equal(nets_fmt(&conf->relays[0], nets,
+		    sizeof nets), t[i].nets);
+		conf_free(conf);
+	}
+}
+
+/*
+ * conf_relay_dup() copies delivers-from (the copy outlives its conf, as a
+ * session's does a reload) and conf_relay_free() frees it (valgrind and
+ * ASan say so).
+ */
+static void
+test_relay_dup(void **state)
+{
+	struct conf_relay	*d;
+	struct conf		*conf;
+	char			 nets[256];
+
+	(void)state;
+	conf = parse_ok("[relay r]\ndomains = a.example b.example\n"
+	    "source = 192.0.2.1\n"
+	    "delivers-from = 198.51.100.0/24 2001:db8::25\n"
+	    "[relay s]\ndomains = c.example\n");
+	d = conf_relay_dup(&conf->relays[0]);
+	assert_ptr_not_equal(d->delivers_from, conf->relays[0].delivers_from);
+	assert_true(conf_relay_equal(d, &conf->relays[0]));
+	conf_free(conf);
+	assert_string_equal(d->name, "r");
+	assert_string_equal(d->source, "192.0.2.1");
+	assert_int_equal(d->ndomains, 2);
+	assert_string_equal(d->domains[1], "b.example");
+	assert_string_equal(nets_fmt(d, nets, sizeof nets),
+	    "198.51.100.0/24 2001:db8::25/128");
+	conf_relay_free(d);
+
+	/* None: none copied. */
+	conf = parse_ok("[relay s]\ndomains = c.example\n");
+	d = conf_relay_dup(&conf->relays[0]);
+	conf_free(conf);
+	assert_null(d->delivers_from);
+	assert_int_equal(d->ndelivers_from, 0);
+	conf_relay_free(d);
+	conf_relay_free(NULL);
 }
 
 /* Domains: separators, the three forms, and '#' not being a comment. */
@@ -683,6 +895,157 @@ static const struct {
 	  "t.conf:2: domains: \"A.EXAMPLE\" is listed twice\n" },
 	{ "[relay r]\ndomains =\n",
 	  "t.conf:2: domains: empty value\n" },
+
+	/* The flush observation's keys. */
+	{ "[daemon]\nflush-window = 5x\n" RELAY,
+	  "t.conf:2: flush-window: invalid duration \"5x\" (use a number "
+	  "with s, m, h or ms)\n" },
+	{ "[daemon]\nflush-window = -1\n" RELAY,
+	  "t.conf:2: flush-window: invalid duration \"-1\" (use a number "
+	  "with s, m, h or ms)\n" },
+	{ "[daemon]\nflush-window = 8761h\n" RELAY,
+	  "t.conf:2: flush-window: duration \"8761h\" is too long (at most "
+	  "8760h)\n" },
+	{ "[daemon]\nflush-quiet = 0\n" RELAY,
+	  "t.conf:2: flush-quiet: must be greater than 0\n" },
+	{ "[daemon]\nflush-quiet = 1 m\n" RELAY,
+	  "t.conf:2: flush-quiet: invalid duration \"1 m\" (use a number "
+	  "with s, m, h or ms)\n" },
+	{ "[daemon]\nflush-quiet = 6m\n" RELAY,
+	  "t.conf:2: flush-quiet: 6m is greater than flush-window (default "
+	  "5m)\n" },
+	{ "[daemon]\nflush-window = 1m\nflush-quiet = 1m1s\n" RELAY,
+	  "t.conf:3: flush-quiet: 1m1s is greater than flush-window (1m)\n" },
+	{ "[daemon]\nflush-quiet = 2m\nflush-window = 1m\n" RELAY,
+	  "t.conf:2: flush-quiet: 2m is greater than flush-window (1m)\n" },
+	{ "[daemon]\nflush-window = 10s\n" RELAY,
+	  "t.conf:2: flush-window: 10s is less than flush-quiet (default 30s; "
+	  "0 turns the observation off)\n" },
+	{ "[daemon]\nflush-window = 0\nflush-quiet = 0\n" RELAY,
+	  "t.conf:3: flush-quiet: must be greater than 0\n" },
+	{ RELAY "flush-window = 1m\n",
+	  "t.conf:3: unknown key \"flush-window\" in [relay r]\n" },
+	{ "[daemon]\nmetrics-file = etrnd.prom\n" RELAY,
+	  "t.conf:2: metrics-file: \"etrnd.prom\" is not an absolute path\n" },
+	{ "[daemon]\nmetrics-file = ./etrnd.prom\n" RELAY,
+	  "t.conf:2: metrics-file: \"./etrnd.prom\" is not an absolute "
+	  "path\n" },
+	{ "[daemon]\nmetrics-file = ~/etrnd.prom\n" RELAY,
+	  "t.conf:2: metrics-file: \"~/etrnd.prom\" is not an absolute "
+	  "path\n" },
+	{ "[daemon]\nmetrics-file =\n" RELAY,
+	  "t.conf:2: metrics-file: empty value\n" },
+	{ "[daemon]\nmetrics-file = /var/lib/prometheus/node-exporter/\n"
+	  RELAY,
+	  "t.conf:2: metrics-file: \"/var/lib/prometheus/node-exporter/\" "
+	  "names a directory: add a file name (such as etrnd.prom)\n" },
+	{ "[daemon]\nmetrics-file = /\n" RELAY,
+	  "t.conf:2: metrics-file: \"/\" names a directory: add a file name "
+	  "(such as etrnd.prom)\n" },
+	{ "[daemon]\nmetrics-file = /var/lib/.\n" RELAY,
+	  "t.conf:2: metrics-file: \"/var/lib/.\" names a directory: add a "
+	  "file name (such as etrnd.prom)\n" },
+	{ "[daemon]\nmetrics-file = /var/lib/..\n" RELAY,
+	  "t.conf:2: metrics-file: \"/var/lib/..\" names a directory: add a "
+	  "file name (such as etrnd.prom)\n" },
+	{ "[daemon]\nmetrics-file = /var/lib/my metrics.prom\n" RELAY,
+	  "t.conf:2: metrics-file: \"/var/lib/my metrics.prom\" has a space "
+	  "or control character\n" },
+	{ "[daemon]\nmetrics-file = /var/lib/m\x01.prom\n" RELAY,
+	  "t.conf:2: metrics-file: \"/var/lib/m\\x01.prom\" has a space or "
+	  "control character\n" },
+	{ "[daemon]\nmetrics-file = /var/lib/etrnd.prom # ours\n" RELAY,
+	  "t.conf:2: metrics-file: comments must be on a line of their own "
+	  "(\"# ours\")\n" },
+	{ RELAY "metrics-file = /var/lib/etrnd.prom\n",
+	  "t.conf:3: unknown key \"metrics-file\" in [relay r]\n" },
+	{ RELAY "delivers-from = mx.example\n",
+	  "t.conf:3: delivers-from: invalid address \"mx.example\" (use an "
+	  "IPv4 or IPv6 address or prefix, such as 192.0.2.25 or "
+	  "2001:db8::/48)\n" },
+	{ RELAY "delivers-from = [2001:db8::1]\n",
+	  "t.conf:3: delivers-from: invalid address \"[2001:db8::1]\" (use an "
+	  "IPv4 or IPv6 address or prefix, such as 192.0.2.25 or "
+	  "2001:db8::/48)\n" },
+	{ RELAY "delivers-from = fe80::1%eth0\n",
+	  "t.conf:3: delivers-from: invalid address \"fe80::1%eth0\" (use an "
+	  "IPv4 or IPv6 address or prefix, such as 192.0.2.25 or "
+	  "2001:db8::/48)\n" },
+	{ RELAY "delivers-from = /24\n",
+	  "t.conf:3: delivers-from: invalid address \"/24\" (use an IPv4 or "
+	  "IPv6 address or prefix, such as 192.0.2.25 or 2001:db8::/48)\n" },
+	{ RELAY "delivers-from = 192.0.2.1,192.0.2.2\n",
+	  "t.conf:3: delivers-from: invalid address \"192.0.2.1,192.0.2.2\" "
+	  "(separate addresses with spaces)\n" },
+	{ RELAY "delivers-from = 192.0.2.0/33\n",
+	  "t.conf:3: delivers-from: invalid prefix length in \"192.0.2.0/33\" "
+	  "(use 1 to 32 for IPv4)\n" },
+	{ RELAY "delivers-from = 192.0.2.0/\n",
+	  "t.conf:3: delivers-from: invalid prefix length in \"192.0.2.0/\" "
+	  "(use 1 to 32 for IPv4)\n" },
+	{ RELAY "delivers-from = 192.0.2.0/x\n",
+	  "t.conf:3: delivers-from: invalid prefix length in \"192.0.2.0/x\" "
+	  "(use 1 to 32 for IPv4)\n" },
+	{ RELAY "delivers-from = 192.0.2.0/-1\n",
+	  "t.conf:3: delivers-from: invalid prefix length in \"192.0.2.0/-1\" "
+	  "(use 1 to 32 for IPv4)\n" },
+	{ RELAY "delivers-from = 2001:db8::/129\n",
+	  "t.conf:3: delivers-from: invalid prefix length in "
+	  "\"2001:db8::/129\" (use 1 to 128 for IPv6)\n" },
+	{ RELAY "delivers-from = 0.0.0.0/0\n",
+	  "t.conf:3: delivers-from: \"0.0.0.0/0\" matches every address "
+	  "(every inbound connection would count as the relay's)\n" },
+	{ RELAY "delivers-from = ::/0\n",
+	  "t.conf:3: delivers-from: \"::/0\" matches every address (every "
+	  "inbound connection would count as the relay's)\n" },
+	{ RELAY "delivers-from = 203.0.113.5/24\n",
+	  "t.conf:3: delivers-from: \"203.0.113.5/24\" has host bits set: "
+	  "write 203.0.113.0/24 for the network, or 203.0.113.5 for one "
+	  "address\n" },
+	{ RELAY "delivers-from = 203.0.113.129/25\n",
+	  "t.conf:3: delivers-from: \"203.0.113.129/25\" has host bits set: "
+	  "write 203.0.113.128/25 for the network, or 203.0.113.129 for one "
+	  "address\n" },
+	{ RELAY "delivers-from = 2001:db8::1/64\n",
+	  "t.conf:3: delivers-from: \"2001:db8::1/64\" has host bits set: "
+	  "write 2001:db8::/64 for the network, or 2001:db8::1 for one "
+	  "address\n" },
+	{ RELAY "delivers-from = ::ffff:192.0.2.1\n",
+	  "t.conf:3: delivers-from: \"::ffff:192.0.2.1\" is an IPv4-mapped "
+	  "address: write 192.0.2.1\n" },
+	{ RELAY "delivers-from = ::ffff:192.0.2.0/120\n",
+	  "t.conf:3: delivers-from: \"::ffff:192.0.2.0/120\" is an "
+	  "IPv4-mapped address: write 192.0.2.0/24\n" },
+	{ RELAY "delivers-from = 192.0.2.1 192.0.2.1/32\n",
+	  "t.conf:3: delivers-from: \"192.0.2.1/32\" is listed twice\n" },
+	{ RELAY "delivers-from = 2001:db8::/32 2001:DB8:0::/32\n",
+	  "t.conf:3: delivers-from: \"2001:DB8:0::/32\" is listed twice\n" },
+	/* A bad value is not the first of a pair. */
+	{ RELAY "delivers-from = 192.0.2.1/33 192.0.2.1\n",
+	  "t.conf:3: delivers-from: invalid prefix length in \"192.0.2.1/33\" "
+	  "(use 1 to 32 for IPv4)\n" },
+	{ RELAY "delivers-from = 192.0.2.1/33 mx.example 192.0.2.3/24\n",
+	  "t.conf:3: delivers-from: invalid prefix length in \"192.0.2.1/33\" "
+	  "(use 1 to 32 for IPv4)\n"
+	  "t.conf:3: delivers-from: invalid address \"mx.example\" (use an "
+	  "IPv4 or IPv6 address or prefix, such as 192.0.2.25 or "
+	  "2001:db8::/48)\n"
+	  "t.conf:3: delivers-from: \"192.0.2.3/24\" has host bits set: "
+	  "write 192.0.2.0/24 for the network, or 192.0.2.3 for one "
+	  "address\n" },
+	{ RELAY "delivers-from = 192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.4 "
+	  "192.0.2.5 192.0.2.6 192.0.2.7 192.0.2.8 192.0.2.9\n",
+	  "t.conf:3: delivers-from: 9 addresses or prefixes, more than 8\n" },
+	{ RELAY "delivers-from =\n",
+	  "t.conf:3: delivers-from: empty value\n" },
+	{ RELAY "delivers-from = 192.0.2.1 #provider\n",
+	  "t.conf:3: delivers-from: comments must be on a line of their own "
+	  "(\"#provider\")\n" },
+	{ RELAY "delivers-from = 192.0.2.1\ndelivers-from = 192.0.2.2\n",
+	  "t.conf:4: duplicate key \"delivers-from\" in [relay r] (first at "
+	  "line 3)\n" },
+	{ "[daemon]\ndelivers-from = 192.0.2.1\n" RELAY,
+	  "t.conf:2: unknown key \"delivers-from\" in [daemon]\n" },
 };
 
 static void
@@ -1604,6 +1967,13 @@ test_relay_equal(void **state)
 	assert_true(conf_relay_equal(&a->relays[0], &a->relays[0]));
 	conf_free(b);
 
+	/* delivers-from changes what a window counts, not the relay. */
+	b = parse_ok("[relay r]\ndomains = a.example b.example\n"
+	    "delivers-from = 198.51.100.0/24\n");
+	assert_true(conf_relay_equal(&a->relays[0], &b->relays[0]));
+	assert_true(conf_relay_equal(&b->relays[0], &a->relays[0]));
+	conf_free(b);
+
 	for (i = 0; i < nitems(variants); i++) {
 		snprintf(text, sizeof text, "[relay r]\n%s", variants[i]);
 		b = parse_ok(text);
@@ -1732,9 +2102,13 @@ test_summary(void **state)
 	    "helo = [192.0.2.1]\n"
 	    "local-smtp = [::1]:25\n"
 	    "control-socket = /run/etrnd/test.sock\n"
+	    "flush-window = 10m\n"
+	    "flush-quiet = 1m\n"
+	    "metrics-file = /var/lib/prometheus/node-exporter/etrnd.prom\n"
 	    "[relay isp]\n"
 	    "host = 192.0.2.2\n"
 	    "domains = example.org @example.net\n"
+	    "delivers-from = 198.51.100.0/24 192.0.2.25/32 2001:DB8:0::/48\n"
 	    "[relay v6]\n"
 	    "host = 2001:db8::2\n"
 	    "port = 2525\n"
@@ -1758,10 +2132,14 @@ test_summary(void **state)
 	    "  helo             [192.0.2.1]\n"
 	    "  local-smtp       [::1]:25\n"
 	    "  control-socket   /run/etrnd/test.sock\n"
+	    "  flush-window     10m, or until 1m after the relay's last "
+	    "connection\n"
+	    "  metrics-file     /var/lib/prometheus/node-exporter/etrnd.prom\n"
 	    "relay isp\n"
 	    "  host             192.0.2.2:25\n"
 	    "  command          ETRN\n"
 	    "  source           (any)\n"
+	    "  delivers-from    198.51.100.0/24 192.0.2.25 2001:db8::/48\n"
 	    "  domains          example.org @example.net\n"
 	    "relay v6\n"
 	    "  host             [2001:db8::2]:2525\n"
@@ -1792,11 +2170,27 @@ test_summary(void **state)
 	    "  helo             (this host's FQDN)\n"
 	    "  local-smtp       off\n"
 	    "  control-socket   /run/etrnd/control\n"
+	    "  flush-window     5m, or until 30s after the relay's last "
+	    "connection\n"
+	    "  metrics-file     none\n"
 	    "relay r\n"
 	    "  host             r:25\n"
 	    "  command          ETRN\n"
 	    "  source           (any)\n"
 	    "  domains          a.example\n");
+	free(out);
+	conf_free(conf);
+
+	/* The observation off. */
+	conf = parse_ok("[daemon]\nflush-window = 0\n" RELAY);
+	out = NULL;
+	assert_non_null(f = open_memstream(&out, &size));
+	conf_print_summary(conf, f);
+	fclose(f);
+	assert_non_null(strstr(out, "  control-socket   /run/etrnd/control\n"
+	    "  flush-window     off\n"
+	    "  metrics-file     none\n"
+	    "relay r\n"));
 	free(out);
 	conf_free(conf);
 }
@@ -1813,6 +2207,10 @@ main(void)
 		cmocka_unit_test(test_duration_keys),
 		cmocka_unit_test(test_relay_values),
 		cmocka_unit_test(test_domains_values),
+		cmocka_unit_test(test_flush_values),
+		cmocka_unit_test(test_metrics_file),
+		cmocka_unit_test(test_delivers_from_values),
+		cmocka_unit_test(test_relay_dup),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_durations),
