@@ -20,6 +20,7 @@
 #include "relay.h"
 
 #define HISTORY_RUNS	64	/* runs kept, every relay's together */
+#define HISTORY_DOMAINS_MAX 64	/* domains kept per run; the rest counted */
 
 struct history_domain {
 	char			*domain;	/* as written */
@@ -36,6 +37,8 @@ struct history_run {
 	int64_t			 ended;		/* wall seconds, 0: running */
 	struct history_domain	*doms;		/* in the order answered */
 	size_t			 ndoms;
+	size_t			 ndropped;	/* more domains answered than
+						 * HISTORY_DOMAINS_MAX */
 	bool			 has_flush;	/* a window was opened */
 	struct flushwatch_result flush;		/* its verdict so far */
 };
@@ -48,7 +51,11 @@ void		 history_free(struct history *);
 /* A run of relay started at wall, for trigger: its id. */
 uint64_t	 history_begin(struct history *, const char *relay,
 		    enum relay_trigger, int64_t wall);
-/* One domain's result (sent NULL: the domain as written went out). */
+/*
+ * One domain's result (sent NULL: the domain as written went out).  A
+ * domain answered again in the same run (a second session's) keeps its
+ * place and takes the new result.
+ */
 void		 history_result(struct history *, uint64_t id,
 		    const char *domain, const char *sent,
 		    const struct etrn_result *);
