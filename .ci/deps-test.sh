@@ -20,6 +20,8 @@ pkgs=(
 	postfix sasl2-bin libsasl2-modules libsasl2-modules-db
 	# the unpacked Exim's library and the unpacked Sendmail's .cf builder
 	libidn12 m4
+	# the metrics tests' OpenMetrics and text format parsers
+	python3-prometheus-client
 )
 # Postfix is installed without becoming this machine's MTA: the tests run
 # their own instances in namespaces.
