@@ -41,15 +41,20 @@ void		 metrics_forget(struct metrics *, const char *relay);
 /*
  * The exposition (OpenMetrics 1.0 text, "# EOF" last), one line per call
  * of fn: the counters, and the gauges of the relays and links given
- * (links NULL: no link monitor, none shown).
+ * (links NULL: no link monitor, none shown).  Every relay of rr is shown,
+ * its counters at zero before its first run; a relay's label value is its
+ * name as status shows it (str_vis()).
  */
 void		 metrics_render(const struct metrics *,
 		    const struct report_relays *, const struct linkstate *links,
 		    report_line_fn, void *arg);
 /*
- * The same into path, atomically: a temporary file beside it, written,
- * fsync'd, renamed over it; mode 0644.  0, or -1 with errno (the
- * temporary file removed).
+ * The same samples into path, atomically, in the Prometheus text format
+ * 0.0.4 that node_exporter's textfile collector parses (TYPE and HELP name
+ * a counter's _total samples; no UNIT, no EOF): a temporary file beside it
+ * (PATH.XXXXXX, which the collector's *.prom skips), written, fsync'd,
+ * renamed over it; mode 0644.  0, or -1 with errno (the temporary file
+ * removed, path as it was).
  */
 int		 metrics_write_file(const struct metrics *, const char *path,
 		    const struct report_relays *, const struct linkstate *links);
