@@ -3,6 +3,9 @@
  * report: how results and state are shown (see report.h).  Presentation
  * only: every function reads what it is given and renders it.
  */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +16,7 @@
 #include <event2/buffer.h>
 
 #include "config.h"
+#include "history.h"
 #include "linkstate.h"
 #include "log.h"
 #include "relay.h"
@@ -150,6 +154,203 @@ report_results(const struct report_relays *rr, char * const *names,
 	return rc.status;
 }
 
+static void	appendf(char *, size_t, size_t *, const char *, ...)
+		    LOG_FMT(4, 5);
+
+/* Add to the string in buf at *off, cut to fit; *off stays within buf. */
+static void
+appendf(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	if (*off + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off += (size_t)n < len - *off ? (size_t)n : len - *off - 1;
+}
+
+/* One address a connection came from, for the summary and JSON. */
+static const char *
+flush_addr(const struct route_addr *ra, char *a, size_t len)
+{
+	if (inet_ntop(ra->family, ra->addr, a, (socklen_t)len) == NULL)
+		snprintf(a, len, "?");
+	return a;
+}
+
+/* "203.0.113.5, 198.51.100.7", and " and more" beyond those kept. */
+static void
+flush_addrs(char *buf, size_t len, size_t *off,
+    const struct flushwatch_seen_out *s)
+{
+	char	 a[INET6_ADDRSTRLEN];
+	size_t	 i;
+
+	for (i = 0; i < s->naddrs && i < FLUSHWATCH_ADDRS_MAX; i++)
+		appendf(buf, len, off, "%s%s", i > 0 ? ", " : "",
+		    flush_addr(&s->addrs[i], a, sizeof(a)));
+	if (s->more_addrs)
+		appendf(buf, len, off, " and more");
+}
+
+/* "3 connections from 203.0.113.5" ("at least" when counts overflowed). */
+static void
+flush_conns(char *buf, size_t len, size_t *off,
+    const struct flushwatch_seen_out *s, bool overflow, const char *kind)
+{
+	appendf(buf, len, off, "%s%u %sconnection%s", overflow ?
+	    "at least " : "", s->nconns, kind, s->nconns == 1 ? "" : "s");
+	if (s->naddrs > 0) {
+		appendf(buf, len, off, " from ");
+		flush_addrs(buf, len, off, s);
+	}
+}
+
+/* "; 1 other inbound connection from 198.51.100.9", when any came. */
+static void
+flush_others(char *buf, size_t len, size_t *off,
+    const struct flushwatch_result *res)
+{
+	if (res->other.nconns == 0)
+		return;
+	appendf(buf, len, off, "; ");
+	flush_conns(buf, len, off, &res->other, res->overflow,
+	    "other inbound ");
+}
+
+char *
+report_flush_summary(char *buf, size_t len,
+    const struct flushwatch_result *res)
+{
+	char	 d1[32], d2[32];
+	size_t	 off = 0;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	switch (res->verdict) {
+	case FLUSHWATCH_WATCHING:
+		appendf(buf, len, &off, "watching for %s (",
+		    fmt_duration(res->elapsed_ms, d1, sizeof(d1)));
+		if (res->relay.nconns == 0)
+			appendf(buf, len, &off, "no connection from the relay "
+			    "yet");
+		else {
+			flush_conns(buf, len, &off, &res->relay, res->overflow,
+			    "");
+			appendf(buf, len, &off, " so far");
+		}
+		flush_others(buf, len, &off, res);
+		appendf(buf, len, &off, ")");
+		break;
+	case FLUSHWATCH_DELIVERED:
+		appendf(buf, len, &off, "delivered: ");
+		flush_conns(buf, len, &off, &res->relay, res->overflow, "");
+		fmt_duration(res->relay.first_ms, d1, sizeof(d1));
+		fmt_duration(res->relay.last_ms, d2, sizeof(d2));
+		if (strcmp(d1, d2) == 0)
+			appendf(buf, len, &off, ", %s after ETRN", d1);
+		else
+			appendf(buf, len, &off, ", first %s, last %s after "
+			    "ETRN", d1, d2);
+		flush_others(buf, len, &off, res);
+		break;
+	case FLUSHWATCH_NOTHING:
+		appendf(buf, len, &off, "nothing came back within %s",
+		    fmt_duration(res->window_ms, d1, sizeof(d1)));
+		flush_others(buf, len, &off, res);
+		break;
+	case FLUSHWATCH_NOT_OBSERVABLE:
+		appendf(buf, len, &off, "not observable");
+		switch (res->why) {
+		case FLUSHWATCH_WHY_NO_LISTENER:
+			appendf(buf, len, &off, ": nothing listens on port %u",
+			    res->port);
+			break;
+		case FLUSHWATCH_WHY_ELSEWHERE:
+			appendf(buf, len, &off, ": local-smtp is on another "
+			    "host");
+			break;
+		case FLUSHWATCH_WHY_KERNEL:
+			appendf(buf, len, &off, ": the kernel's socket "
+			    "diagnostics could not be asked (%s)",
+			    strerror(res->err));
+			break;
+		case FLUSHWATCH_WHY_NONE:
+			break;
+		}
+		break;
+	}
+	return buf;
+}
+
+char *
+report_flush_hint(char *buf, size_t len, const struct flushwatch_result *res)
+{
+	if (res->verdict != FLUSHWATCH_NOTHING)
+		return NULL;
+	snprintf(buf, len, "check that port %u is reachable from outside, "
+	    "that the domains' MX and A records point at this site's "
+	    "current address, and that the secondary holds mail for them "
+	    "(Postfix answers 250 to ETRN with an empty queue)%s", res->port,
+	    res->other.nconns > 0 ? "; other hosts connected meanwhile: if "
+	    "the provider delivers from one of them, add it to the relay's "
+	    "delivers-from" : "");
+	return buf;
+}
+
+/* A flush summary and its hint, each a line, indented by the caller. */
+static void
+flush_lines(const struct flushwatch_result *res, const char *first,
+    report_line_fn fn, void *arg)
+{
+	char	 sum[REPORT_FLUSH_LEN], hint[REPORT_FLUSH_LEN];
+
+	report_linef(fn, arg, "%s%s", first, report_flush_summary(sum,
+	    sizeof(sum), res));
+	if (report_flush_hint(hint, sizeof(hint), res) != NULL)
+		report_linef(fn, arg, "  hint: %s", hint);
+}
+
+struct flush_ctx {
+	char * const	*names;
+	size_t		 n;
+	report_line_fn	 fn;
+	void		*arg;
+};
+
+static void
+report_relay_flush(const struct sched_relay_info *ri, void *arg)
+{
+	struct flush_ctx	*fc = arg;
+	char			 name[STR_VIS_LEN(255)], first[STR_VIS_LEN(255)
+				    + 8];
+	size_t			 i;
+
+	for (i = 0; i < fc->n; i++)
+		if (strcmp(fc->names[i], ri->name) == 0)
+			break;
+	if ((fc->n > 0 && i == fc->n) || ri->flush == NULL ||
+	    !ri->flush_last_run)
+		return;
+	snprintf(first, sizeof(first), "%s flush ", str_vis(name, ri->name,
+	    255, ""));
+	flush_lines(ri->flush, first, fc->fn, fc->arg);
+}
+
+void
+report_flush_results(const struct report_relays *rr, char * const *names,
+    size_t n, report_line_fn fn, void *arg)
+{
+	struct flush_ctx	fc = { names, n, fn, arg };
+
+	rr->foreach(rr->src, report_relay_flush, &fc);
+}
+
 /* STATUS=: the relay part, and the counts beyond four relays. */
 struct line_ctx {
 	char		*buf;
@@ -240,6 +441,25 @@ report_relay_status(const struct sched_relay_info *ri, void *arg)
 		else
 			snprintf(p, len, "%s ok", name);
 		break;
+	}
+	/* What came back after the last run (not observable: a set-up
+	 * matter, for etrnctl status and the journal). */
+	i = strlen(p);
+	if (ri->flush != NULL && ri->flush_last_run) {
+		switch (ri->flush->verdict) {
+		case FLUSHWATCH_WATCHING:
+			appendf(p, len, &i, ", watching");
+			break;
+		case FLUSHWATCH_DELIVERED:
+			appendf(p, len, &i, ", delivered %u",
+			    ri->flush->relay.nconns);
+			break;
+		case FLUSHWATCH_NOTHING:
+			appendf(p, len, &i, ", nothing came back");
+			break;
+		case FLUSHWATCH_NOT_OBSERVABLE:
+			break;
+		}
 	}
 	lc->off += strlen(p);
 }
@@ -440,6 +660,9 @@ status_relay_text(const struct sched_relay_info *ri, void *arg)
 	    fmt_time(ri->next_retry, sc->now, t2, sizeof(t2)));
 	if (ri->route != NULL)
 		report_linef(sc->fn, sc->arg, "  route: %s", ri->route);
+	if (ri->flush != NULL)
+		flush_lines(ri->flush, ri->flush_last_run ? "  flush: " :
+		    "  flush (an earlier run): ", sc->fn, sc->arg);
 	report_linef(sc->fn, sc->arg, "  %-*s  %-*s  %-*s  %-*s  %-*s  %s",
 	    sc->w.domain, "DOMAIN", sc->w.result, "RESULT", sc->w.code, "CODE",
 	    sc->w.pending, "PENDING", sc->w.attempt, "LAST ATTEMPT", "REPLY");
@@ -576,6 +799,90 @@ json_time(struct evbuffer *b, int64_t t)
 }
 
 static void
+json_addrs(struct evbuffer *b, const struct flushwatch_seen_out *s)
+{
+	char	 a[INET6_ADDRSTRLEN];
+	size_t	 i;
+
+	evbuffer_add(b, "[", 1);
+	for (i = 0; i < s->naddrs && i < FLUSHWATCH_ADDRS_MAX; i++)
+		evbuffer_add_printf(b, "%s\"%s\"", i > 0 ? "," : "",
+		    flush_addr(&s->addrs[i], a, sizeof(a)));
+	evbuffer_add(b, "]", 1);
+}
+
+static const char *
+flush_why_name(enum flushwatch_why why)
+{
+	switch (why) {
+	case FLUSHWATCH_WHY_NO_LISTENER:
+		return "no-listener";
+	case FLUSHWATCH_WHY_ELSEWHERE:
+		return "elsewhere";
+	case FLUSHWATCH_WHY_KERNEL:
+		return "kernel";
+	case FLUSHWATCH_WHY_NONE:
+		break;
+	}
+	return NULL;
+}
+
+/*
+ * A flush window as JSON, for status and history alike (NULL: null);
+ * last_run (status only, NULL: left out) says whether the relay's last run
+ * opened it.
+ */
+static void
+json_flush(struct evbuffer *b, const struct flushwatch_result *res,
+    const bool *last_run)
+{
+	const char	*why;
+
+	if (res == NULL) {
+		evbuffer_add(b, "null", 4);
+		return;
+	}
+	evbuffer_add_printf(b, "{\"verdict\":\"%s\",\"started\":",
+	    flushwatch_verdict_name(res->verdict));
+	json_time(b, res->started);
+	evbuffer_add_printf(b, ",\"window_ms\":%llu,\"elapsed_ms\":%llu,"
+	    "\"port\":%u,\"connections\":%u,\"from\":",
+	    (unsigned long long)res->window_ms,
+	    (unsigned long long)res->elapsed_ms, res->port,
+	    res->relay.nconns);
+	json_addrs(b, &res->relay);
+	evbuffer_add_printf(b, ",\"more_from\":%s,\"first_ms\":",
+	    res->relay.more_addrs ? "true" : "false");
+	if (res->relay.nconns > 0)
+		evbuffer_add_printf(b, "%llu,\"last_ms\":%llu",
+		    (unsigned long long)res->relay.first_ms,
+		    (unsigned long long)res->relay.last_ms);
+	else
+		evbuffer_add(b, "null,\"last_ms\":null", 19);
+	evbuffer_add_printf(b, ",\"other_connections\":%u,\"other_from\":",
+	    res->other.nconns);
+	json_addrs(b, &res->other);
+	evbuffer_add_printf(b, ",\"other_more_from\":%s,\"overflow\":%s,"
+	    "\"reason\":", res->other.more_addrs ? "true" : "false",
+	    res->overflow ? "true" : "false");
+	why = res->verdict == FLUSHWATCH_NOT_OBSERVABLE ?
+	    flush_why_name(res->why) : NULL;
+	if (why != NULL)
+		evbuffer_add_printf(b, "\"%s\"", why);
+	else
+		evbuffer_add(b, "null", 4);
+	evbuffer_add(b, ",\"error\":", 9);
+	if (why != NULL && res->why == FLUSHWATCH_WHY_KERNEL)
+		json_str(b, strerror(res->err));
+	else
+		evbuffer_add(b, "null", 4);
+	if (last_run != NULL)
+		evbuffer_add_printf(b, ",\"last_run\":%s", *last_run ? "true" :
+		    "false");
+	evbuffer_add(b, "}", 1);
+}
+
+static void
 status_relay_json(const struct sched_relay_info *ri, void *arg)
 {
 	struct status_ctx	*sc = arg;
@@ -641,7 +948,9 @@ status_relay_json(const struct sched_relay_info *ri, void *arg)
 			evbuffer_add(b, "null", 4);
 		evbuffer_add(b, "}", 1);
 	}
-	evbuffer_add(b, "]}", 2);
+	evbuffer_add(b, "],\"flush\":", 10);
+	json_flush(b, ri->flush, &ri->flush_last_run);
+	evbuffer_add(b, "}", 1);
 }
 
 static void
@@ -696,4 +1005,156 @@ report_status_json(const struct report_relays *rr,
 	evbuffer_add(sc.json, "]}", 3);	/* with the NUL */
 	fn((const char *)evbuffer_pullup(sc.json, -1), arg);
 	evbuffer_free(sc.json);
+}
+
+/* "2026-12-01 23:40:05", local time: the history's run times. */
+static const char *
+fmt_local(int64_t t, char *buf, size_t len)
+{
+	time_t		tt = (time_t)t;
+	struct tm	tm;
+
+	if (t <= 0 || localtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+struct history_ctx {
+	report_line_fn	 fn;
+	void		*arg;
+	int64_t		 now;
+	size_t		 n;
+	struct evbuffer	*json;
+};
+
+static void
+history_count(const struct history_run *run, void *arg)
+{
+	struct history_ctx	*hc = arg;
+
+	(void)run;
+	hc->n++;
+}
+
+static void
+history_run_text(const struct history_run *run, void *arg)
+{
+	struct history_ctx	*hc = arg;
+	const struct history_domain *d;
+	char			 t[32], dur[48], name[STR_VIS_LEN(255)];
+	char			 line[REPORT_LINE_LEN];
+	int64_t			 end;
+	size_t			 i;
+
+	hc->fn("", hc->arg);
+	/* Wall seconds: "0s", never "0ms". */
+	end = run->ended != 0 ? run->ended : hc->now;
+	if (end > run->started)
+		fmt_duration((uint64_t)(end - run->started) * 1000, t,
+		    sizeof(t));
+	else
+		snprintf(t, sizeof(t), "0s");
+	snprintf(dur, sizeof(dur), "%s %s", run->ended != 0 ? "took" :
+	    "running for", t);
+	report_linef(hc->fn, hc->arg, "%llu %s %s %s, %s",
+	    (unsigned long long)run->id, fmt_local(run->started, t, sizeof(t)),
+	    str_vis(name, run->relay, 255, ""),
+	    relay_trigger_name(run->trigger), dur);
+	for (i = 0; i < run->ndoms; i++) {
+		d = &run->doms[i];
+		report_linef(hc->fn, hc->arg, "  %s", report_result_line(line,
+		    sizeof(line), NULL, d->sent != NULL ? d->sent : d->domain,
+		    &d->res));
+	}
+	if (run->ndropped > 0)
+		report_linef(hc->fn, hc->arg, "  and %zu more domain%s, not "
+		    "kept", run->ndropped, run->ndropped == 1 ? "" : "s");
+	if (run->has_flush)
+		flush_lines(&run->flush, "  flush: ", hc->fn, hc->arg);
+}
+
+void
+report_history_text(const struct history *h, const char *relay,
+    int64_t now, report_line_fn fn, void *arg)
+{
+	struct history_ctx	 hc;
+	struct tm		 tm;
+	time_t			 tt = (time_t)now;
+	char			 zone[16], name[STR_VIS_LEN(255)];
+
+	memset(&hc, 0, sizeof(hc));
+	hc.fn = fn;
+	hc.arg = arg;
+	hc.now = now;
+	history_foreach(h, relay, history_count, &hc);
+	if (localtime_r(&tt, &tm) == NULL ||
+	    strftime(zone, sizeof(zone), "%Z (%z)", &tm) == 0)
+		snprintf(zone, sizeof(zone), "?");
+	report_linef(fn, arg, "%s%s: %zu run%s kept (the last %d of all "
+	    "relays), oldest first; times in %s", relay != NULL ?
+	    "history of " : "history", relay != NULL ? str_vis(name, relay,
+	    255, "") : "", hc.n, hc.n == 1 ? "" : "s", HISTORY_RUNS, zone);
+	history_foreach(h, relay, history_run_text, &hc);
+}
+
+static void
+history_run_json(const struct history_run *run, void *arg)
+{
+	struct history_ctx		*hc = arg;
+	struct evbuffer			*b = hc->json;
+	const struct history_domain	*d;
+	char				 text[REPORT_TEXT_LEN];
+	size_t				 i;
+
+	evbuffer_add_printf(b, "%s{\"id\":%llu,\"relay\":", hc->n++ ? "," :
+	    "", (unsigned long long)run->id);
+	json_str(b, run->relay);
+	evbuffer_add_printf(b, ",\"trigger\":\"%s\",\"started\":",
+	    relay_trigger_name(run->trigger));
+	json_time(b, run->started);
+	evbuffer_add(b, ",\"ended\":", 9);
+	json_time(b, run->ended);
+	evbuffer_add(b, ",\"domains\":[", 12);
+	for (i = 0; i < run->ndoms; i++) {
+		d = &run->doms[i];
+		evbuffer_add_printf(b, "%s{\"domain\":", i ? "," : "");
+		json_str(b, d->domain);
+		evbuffer_add(b, ",\"sent\":", 8);
+		if (d->sent != NULL)
+			json_str(b, d->sent);
+		else
+			evbuffer_add(b, "null", 4);
+		evbuffer_add_printf(b, ",\"class\":\"%s\",\"code\":",
+		    etrn_class_name(d->res.cls));
+		if (d->res.code != 0)
+			evbuffer_add_printf(b, "%d", d->res.code);
+		else
+			evbuffer_add(b, "null", 4);
+		evbuffer_add(b, ",\"text\":", 8);
+		json_ascii(b, report_reply_text(text, sizeof(text),
+		    d->res.text));
+		evbuffer_add(b, "}", 1);
+	}
+	evbuffer_add_printf(b, "],\"more_domains\":%zu,\"flush\":",
+	    run->ndropped);
+	json_flush(b, run->has_flush ? &run->flush : NULL, NULL);
+	evbuffer_add(b, "}", 1);
+}
+
+void
+report_history_json(const struct history *h, const char *relay,
+    report_line_fn fn, void *arg)
+{
+	struct history_ctx	hc;
+
+	memset(&hc, 0, sizeof(hc));
+	if ((hc.json = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	evbuffer_add(hc.json, "{\"runs\":[", 9);
+	history_foreach(h, relay, history_run_json, &hc);
+	evbuffer_add_printf(hc.json, "],\"kept\":%d}", HISTORY_RUNS);
+	evbuffer_add(hc.json, "", 1);
+	fn((const char *)evbuffer_pullup(hc.json, -1), arg);
+	evbuffer_free(hc.json);
 }

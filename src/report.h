@@ -3,12 +3,13 @@
  * report: presentation, and only that: how results and state are shown to
  * people and programs.  The result line ("RELAY DOMAIN CLASS CODE TEXT"),
  * a server's reply on one escaped line, the exit rule of --once and
- * `etrnctl run`, systemd's STATUS= text, and etrnctl status as a table or
- * as JSON.  Everything a peer sent is escaped with str_vis() (\xNN), so no
+ * `etrnctl run`, systemd's STATUS= text, etrnctl status as a table or as
+ * JSON, what came back after ETRN (a flush window's summary and hint),
+ * and etrnctl history as text or JSON.  Everything a peer sent is escaped with str_vis() (\xNN), so no
  * escape sequence, C1 control or bidi override reaches a terminal or a log;
  * JSON strings carry that same escaped text, so they are ASCII and always
  * valid.  It reads state (sched_foreach's sched_relay_info, linkstate,
- * control_daemon_info) and never changes it; it does not log.
+ * control_daemon_info, history) and never changes it; it does not log.
  */
 #ifndef ETRND_REPORT_H
 #define ETRND_REPORT_H
@@ -69,14 +70,17 @@ int		 report_results(const struct report_relays *,
 /*
  * systemd's STATUS= line: the watched links (links NULL: no link monitor)
  * and each relay ("isp ok; mx2 421, retry 14:05:30"; retry times are
- * absolute since the line stays on show), or a count beyond four relays;
- * with no relay, what to do about it (conf_path names the file).
+ * absolute since the line stays on show) with what came back after its
+ * last run (", delivered 3", ", nothing came back", ", watching"), or a
+ * count beyond four relays; with no relay, what to do about it (conf_path
+ * names the file).
  */
 void		 report_status_line(char *buf, size_t len,
 		    const struct report_relays *, const struct linkstate *links,
 		    const char *conf_path);
 
-/* etrnctl status: the header, the links table and one table per relay. */
+/* etrnctl status: the header, the links table and one table per relay,
+ * after its "  flush: SUMMARY" line (and "  hint: ...") when watched. */
 void		 report_status_text(const struct report_relays *,
 		    const struct linkstate *links,
 		    const struct control_daemon_info *, int64_t now,
@@ -87,25 +91,40 @@ void		 report_status_json(const struct report_relays *,
 		    const struct control_daemon_info *, report_line_fn,
 		    void *arg);
 
+/* A flush summary or hint: the size that always fits (two lists of
+ * FLUSHWATCH_ADDRS_MAX IPv6 addresses). */
+#define REPORT_FLUSH_LEN	1024
+
 /*
  * What a flush window found, on one line: "delivered: 3 connections from
- * 203.0.113.5, first 0.4s, last 2.1s after ETRN", "nothing came back
+ * 203.0.113.5, first 400ms, last 2s after ETRN", "nothing came back
  * within 5m", "watching for 1m12s (1 connection from 203.0.113.5 so
- * far)", "not observable: nothing listens on port 25".  Returns buf.
+ * far)", "not observable: nothing listens on port 25"; "; 1 other
+ * inbound connection from 198.51.100.9" after the first three when others
+ * came.  Durations by fmt_duration().  Returns buf.
  */
 char		*report_flush_summary(char *buf, size_t len,
 		    const struct flushwatch_result *);
-/* What to check when nothing came back after an accepted ETRN; NULL for
- * every other verdict. */
-const char	*report_flush_hint(const struct flushwatch_result *);
+/*
+ * What to check when nothing came back after an accepted ETRN (the port
+ * watched, and delivers-from when other hosts connected), into buf; NULL
+ * for every other verdict.
+ */
+char		*report_flush_hint(char *buf, size_t len,
+		    const struct flushwatch_result *);
 /*
  * --once and etrnctl run, after report_results(): "RELAY flush SUMMARY"
- * for each relay named (all when n is 0) whose last run opened a window.
+ * for each relay named (all when n is 0) whose last run opened a window,
+ * and "  hint: HINT" after it when nothing came back.
  */
 void		 report_flush_results(const struct report_relays *,
 		    char * const *names, size_t n, report_line_fn, void *arg);
 
-/* etrnctl history [RELAY]: the runs kept, oldest first (relay NULL: all). */
+/*
+ * etrnctl history [RELAY]: the runs kept, oldest first (relay NULL: all):
+ * a line saying how many, then per run "ID TIME RELAY TRIGGER, took 2s",
+ * its domains' result lines and what came back.
+ */
 void		 report_history_text(const struct history *,
 		    const char *relay, int64_t now, report_line_fn, void *arg);
 /* etrnctl history --json: one line, one object (see etrnctl(8)). */

@@ -3,8 +3,14 @@
  * Tests for report, the presentation module, by tables: the result line,
  * a reply flattened and escaped (C1 controls, bidi overrides, invalid
  * UTF-8), the exit rule, STATUS= for every relay state, and etrnctl
- * status as text and as JSON, from relay tables instead of a scheduler.
+ * status as text and as JSON, from relay tables instead of a scheduler;
+ * what came back after ETRN (the flush summary, its hint, the lines of
+ * --once, status and STATUS=), and etrnctl history as text and JSON.
  */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,6 +23,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "history.h"
 #include "linkstate.h"
 #include "report.h"
 
@@ -550,7 +557,8 @@ test_status_json(void **state)
 	    "\"sent_as\":null,\"detail\":null},"
 	    "{\"domain\":\"s.example\",\"result\":\"none\",\"code\":null,"
 	    "\"text\":\"\",\"pending\":null,\"last_ok\":null,"
-	    "\"last_attempt\":null,\"sent_as\":null,\"detail\":null}]},"
+	    "\"last_attempt\":null,\"sent_as\":null,\"detail\":null}],"
+	    "\"flush\":null},"
 	    "{\"name\":\"c1\",\"host\":\"192.0.2.1\",\"port\":2525,"
 	    "\"state\":\"backoff\",\"failures\":1,\"last_success\":null,"
 	    "\"next_retry\":1796126490,\"route\":\"via site0\","
@@ -560,7 +568,7 @@ test_status_json(void **state)
 	    "\"text\":\"bad \\\\xc2\\\\x9b31m \\\\xff\\\\xfe \\\\xe2\\\\x80"
 	    "\\\\xae \\\"q\\\" \\\\x5c\",\"pending\":null,\"last_ok\":null,"
 	    "\"last_attempt\":1796126400,\"sent_as\":null,"
-	    "\"detail\":null}]}]}\n", ETRND_VERSION);
+	    "\"detail\":null}],\"flush\":null}]}\n", ETRND_VERSION);
 	assert_string_equal(l.buf, want);
 	/* Valid JSON whatever the bytes: ASCII only. */
 	assert_true(is_ascii_printable(l.buf));
@@ -641,7 +649,7 @@ test_status_forms(void **state)
 	assert_non_null(strstr(l.buf, "\"sent_as\":null,\"detail\":"
 	    "\"running\"}"));
 	assert_non_null(strstr(l.buf, "\"sent_as\":null,\"detail\":"
-	    "\"repeated\"}]}]}"));
+	    "\"repeated\"}],\"flush\":null}]}"));
 	assert_true(is_ascii_printable(l.buf));
 
 	/* STATUS=: a flush under way is no failure. */
@@ -652,6 +660,546 @@ test_status_forms(void **state)
 		report_status_line(buf, sizeof(buf), &rr, NULL, "/x");
 		assert_string_equal(buf, "exim ok");
 	}
+}
+
+/*
+ * A flush window's result: verdict, the relay's connections, addresses
+ * ("A B", "+" at the end: more than kept), first and last ms, the others'
+ * connections and addresses, overflow, why, errno, port, window and
+ * elapsed ms.
+ */
+struct flush_spec {
+	enum flushwatch_verdict	 verdict;
+	unsigned		 nconns;
+	const char		*addrs;
+	uint64_t		 first, last;
+	unsigned		 nother;
+	const char		*others;
+	bool			 overflow;
+	enum flushwatch_why	 why;
+	int			 err;
+	uint16_t		 port;
+	uint64_t		 window, elapsed;
+};
+
+static void
+seen_fill(struct flushwatch_seen_out *s, unsigned n, const char *addrs)
+{
+	char	 buf[512], *p, *tok, *save = NULL;
+
+	s->nconns = n;
+	if (addrs == NULL)
+		return;
+	snprintf(buf, sizeof(buf), "%s", addrs);
+	for (p = buf; (tok = strtok_r(p, " ", &save)) != NULL; p = NULL) {
+		if (strcmp(tok, "+") == 0) {
+			s->more_addrs = true;
+			continue;
+		}
+		assert_true(s->naddrs < FLUSHWATCH_ADDRS_MAX);
+		s->addrs[s->naddrs].family = strchr(tok, ':') != NULL ?
+		    AF_INET6 : AF_INET;
+		assert_int_equal(inet_pton(s->addrs[s->naddrs].family, tok,
+		    s->addrs[s->naddrs].addr), 1);
+		s->naddrs++;
+	}
+}
+
+static struct flushwatch_result
+flush_result(const struct flush_spec *f)
+{
+	struct flushwatch_result	r;
+
+	memset(&r, 0, sizeof(r));
+	r.verdict = f->verdict;
+	r.why = f->why;
+	r.err = f->err;
+	r.port = f->port;
+	r.started = NOW - 600;
+	r.window_ms = f->window;
+	r.elapsed_ms = f->elapsed;
+	r.overflow = f->overflow;
+	seen_fill(&r.relay, f->nconns, f->addrs);
+	r.relay.first_ms = f->first;
+	r.relay.last_ms = f->last;
+	seen_fill(&r.other, f->nother, f->others);
+	return r;
+}
+
+#define HINT	"check that port 25 is reachable from outside, that the "	\
+	"domains' MX and A records point at this site's current address, "	\
+	"and that the secondary holds mail for them (Postfix answers 250 to "	\
+	"ETRN with an empty queue)"
+#define HINT_OTHERS	"; other hosts connected meanwhile: if the provider "	\
+	"delivers from one of them, add it to the relay's delivers-from"
+
+struct summary_case {
+	struct flush_spec	 f;
+	const char		*want;
+	const char		*hint;	/* NULL: none */
+};
+
+static const struct summary_case summary_cases[] = {
+	{ { FLUSHWATCH_DELIVERED, 3, "203.0.113.5", 400, 2100, 0, NULL, false,
+	    FLUSHWATCH_WHY_NONE, 0, 25, 300000, 32100 },
+	  "delivered: 3 connections from 203.0.113.5, first 400ms, last 2s "
+	  "after ETRN", NULL },
+	{ { FLUSHWATCH_DELIVERED, 1, "203.0.113.5", 2000, 2000, 0, NULL, false,
+	    FLUSHWATCH_WHY_NONE, 0, 25, 300000, 32000 },
+	  "delivered: 1 connection from 203.0.113.5, 2s after ETRN", NULL },
+	{ { FLUSHWATCH_DELIVERED, 256, "203.0.113.5 2001:db8::25 +", 1000,
+	    90000, 1, "198.51.100.9", true, FLUSHWATCH_WHY_NONE, 0, 25,
+	    300000, 120000 },
+	  "delivered: at least 256 connections from 203.0.113.5, 2001:db8::25 "
+	  "and more, first 1s, last 1m30s after ETRN; at least 1 other "
+	  "inbound connection from 198.51.100.9", NULL },
+	{ { FLUSHWATCH_NOTHING, 0, NULL, 0, 0, 0, NULL, false,
+	    FLUSHWATCH_WHY_NONE, 0, 25, 300000, 300000 },
+	  "nothing came back within 5m", HINT },
+	{ { FLUSHWATCH_NOTHING, 0, NULL, 0, 0, 2, "198.51.100.9 198.51.100.10",
+	    false, FLUSHWATCH_WHY_NONE, 0, 2525, 90000, 90000 },
+	  "nothing came back within 1m30s; 2 other inbound connections from "
+	  "198.51.100.9, 198.51.100.10",
+	  "check that port 2525 is reachable from outside, that the domains' "
+	  "MX and A records point at this site's current address, and that "
+	  "the secondary holds mail for them (Postfix answers 250 to ETRN "
+	  "with an empty queue)" HINT_OTHERS },
+	{ { FLUSHWATCH_WATCHING, 0, NULL, 0, 0, 0, NULL, false,
+	    FLUSHWATCH_WHY_NONE, 0, 25, 300000, 12000 },
+	  "watching for 12s (no connection from the relay yet)", NULL },
+	{ { FLUSHWATCH_WATCHING, 1, "203.0.113.5", 3000, 3000, 0, NULL, false,
+	    FLUSHWATCH_WHY_NONE, 0, 25, 300000, 72000 },
+	  "watching for 1m12s (1 connection from 203.0.113.5 so far)", NULL },
+	{ { FLUSHWATCH_WATCHING, 0, NULL, 0, 0, 1, "198.51.100.9", false,
+	    FLUSHWATCH_WHY_NONE, 0, 25, 300000, 12000 },
+	  "watching for 12s (no connection from the relay yet; 1 other "
+	  "inbound connection from 198.51.100.9)", NULL },
+	{ { FLUSHWATCH_NOT_OBSERVABLE, 0, NULL, 0, 0, 0, NULL, false,
+	    FLUSHWATCH_WHY_NO_LISTENER, 0, 25, 300000, 0 },
+	  "not observable: nothing listens on port 25", NULL },
+	{ { FLUSHWATCH_NOT_OBSERVABLE, 0, NULL, 0, 0, 0, NULL, false,
+	    FLUSHWATCH_WHY_NO_LISTENER, 0, 2525, 300000, 0 },
+	  "not observable: nothing listens on port 2525", NULL },
+	{ { FLUSHWATCH_NOT_OBSERVABLE, 0, NULL, 0, 0, 0, NULL, false,
+	    FLUSHWATCH_WHY_ELSEWHERE, 0, 25, 300000, 0 },
+	  "not observable: local-smtp is on another host", NULL },
+	{ { FLUSHWATCH_NOT_OBSERVABLE, 0, NULL, 0, 0, 0, NULL, false,
+	    FLUSHWATCH_WHY_KERNEL, EPERM, 25, 300000, 0 },
+	  "not observable: the kernel's socket diagnostics could not be asked "
+	  "(Operation not permitted)", NULL },
+};
+
+static void
+test_flush_summary(void **state)
+{
+	struct flushwatch_result	 r;
+	char				 buf[REPORT_FLUSH_LEN], small[20];
+	size_t				 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(summary_cases) / sizeof(summary_cases[0]);
+	    i++) {
+		const struct summary_case	*c = &summary_cases[i];
+
+		r = flush_result(&c->f);
+		assert_ptr_equal(report_flush_summary(buf, sizeof(buf), &r),
+		    buf);
+		assert_string_equal(buf, c->want);
+		if (c->hint == NULL)
+			assert_null(report_flush_hint(buf, sizeof(buf), &r));
+		else {
+			assert_ptr_equal(report_flush_hint(buf, sizeof(buf),
+			    &r), buf);
+			assert_string_equal(buf, c->hint);
+		}
+		/* Cut to fit, never overrun. */
+		memset(small, 'x', sizeof(small));
+		report_flush_summary(small, 12, &r);
+		assert_int_equal(strncmp(small, c->want, 11), 0);
+		assert_int_equal(small[11], '\0');
+		assert_int_equal(small[12], 'x');
+	}
+	/* The longest: every address IPv6, both lists full, all fits. */
+	{
+		struct flush_spec	 f = summary_cases[2].f;
+		char			 many[8 * 48];
+
+		snprintf(many, sizeof(many), "%s", "");
+		for (i = 0; i < FLUSHWATCH_ADDRS_MAX; i++)
+			snprintf(many + strlen(many), sizeof(many) -
+			    strlen(many), "2001:db8:ffff:ffff:ffff:ffff:ffff:"
+			    "ff%02zx ", i);
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "+");
+		f.addrs = many;
+		f.others = many;
+		f.nother = 4000000000u;
+		f.nconns = 4000000000u;
+		f.first = 1000;
+		f.last = UINT64_MAX / 2;
+		r = flush_result(&f);
+		report_flush_summary(buf, sizeof(buf), &r);
+		assert_true(strlen(buf) < sizeof(buf) - 1);
+		assert_int_equal(strncmp(buf, "delivered: at least 4000000000 "
+		    "connections from 2001:db8:ffff:ffff:ffff:ffff:ffff:ff00, ",
+		    87), 0);
+		assert_non_null(strstr(buf, ":ff07 and more, first 1s, last "
+		    "2562047788015h12m after ETRN; at least 4000000000 other "
+		    "inbound connections from 2001:db8:ffff:ffff:ffff:ffff:ffff:"
+		    "ff00, "));
+		assert_int_equal(strcmp(buf + strlen(buf) - strlen(":ff07 and "
+		    "more"), ":ff07 and more"), 0);
+	}
+}
+
+/* A relay with a flush result, for the lines of --once and status. */
+struct flush_env {
+	struct etrn_result		 r[4];
+	struct sched_domain_info	 d[4];
+	struct sched_relay_info		 ri[4];
+	struct flushwatch_result	 fr[4];
+	struct fake			 f;
+};
+
+static void
+flush_env(struct flush_env *e)
+{
+	static const char *const	names[] = { "isp", "mx2", "old", "none" };
+	size_t				i;
+
+	memset(e, 0, sizeof(*e));
+	e->fr[0] = flush_result(&summary_cases[0].f);
+	e->fr[1] = flush_result(&summary_cases[4].f);
+	e->fr[2] = flush_result(&summary_cases[1].f);
+	for (i = 0; i < 4; i++) {
+		e->r[i] = result(ETRN_R_OK, 250, "Queuing started", -1);
+		e->d[i].domain = "a.example";
+		e->d[i].last = &e->r[i];
+		e->ri[i].name = names[i];
+		e->ri[i].host = "mx.example";
+		e->ri[i].port = 25;
+		e->ri[i].state = RELAY_S_IDLE;
+		e->ri[i].domains = &e->d[i];
+		e->ri[i].ndomains = 1;
+		e->ri[i].flush = i < 3 ? &e->fr[i] : NULL;
+		e->ri[i].flush_last_run = i < 2;
+	}
+	e->f.ri = e->ri;
+	e->f.n = 4;
+}
+
+/* --once and etrnctl run: the relays named whose last run was watched. */
+static void
+test_flush_results(void **state)
+{
+	struct flush_env	 e;
+	struct report_relays	 rr;
+	struct lines		 l;
+	char			 n_mx2[] = "mx2", n_old[] = "old";
+	char			*only_mx2[] = { n_mx2 }, *only_old[] = { n_old };
+
+	(void)state;
+	flush_env(&e);
+	rr = fake_relays(&e.f);
+	memset(&l, 0, sizeof(l));
+	report_flush_results(&rr, NULL, 0, collect, &l);
+	assert_string_equal(l.buf, "isp flush delivered: 3 connections from "
+	    "203.0.113.5, first 400ms, last 2s after ETRN\n"
+	    "mx2 flush nothing came back within 1m30s; 2 other inbound "
+	    "connections from 198.51.100.9, 198.51.100.10\n"
+	    "  hint: check that port 2525 is reachable from outside, that the "
+	    "domains' MX and A records point at this site's current address, "
+	    "and that the secondary holds mail for them (Postfix answers 250 "
+	    "to ETRN with an empty queue)" HINT_OTHERS "\n");
+	memset(&l, 0, sizeof(l));
+	report_flush_results(&rr, only_mx2, 1, collect, &l);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(strncmp(l.buf, "mx2 flush nothing", 17), 0);
+	/* An earlier run's window is not this run's. */
+	memset(&l, 0, sizeof(l));
+	report_flush_results(&rr, only_old, 1, collect, &l);
+	assert_int_equal(l.n, 0);
+	/* The name escaped as in the result lines. */
+	e.ri[0].name = "i\x1bsp";
+	memset(&l, 0, sizeof(l));
+	report_flush_results(&rr, NULL, 0, collect, &l);
+	assert_int_equal(strncmp(l.buf, "i\\x1bsp flush delivered: ", 25), 0);
+}
+
+/* STATUS=: a word on what came back after the relay's last run. */
+struct line_flush_case {
+	enum relay_state	 state;
+	int			 which;	/* summary_cases row, -1 none */
+	bool			 last_run;
+	const char		*want;
+};
+
+static const struct line_flush_case line_flush_cases[] = {
+	{ RELAY_S_IDLE, 0, true, "isp ok, delivered 3" },
+	{ RELAY_S_IDLE, 2, true, "isp ok, delivered 256" },
+	{ RELAY_S_IDLE, 3, true, "isp ok, nothing came back" },
+	{ RELAY_S_IDLE, 5, true, "isp ok, watching" },
+	{ RELAY_S_IDLE, 8, true, "isp ok" },
+	{ RELAY_S_IDLE, 3, false, "isp ok" },
+	{ RELAY_S_IDLE, -1, false, "isp ok" },
+	{ RELAY_S_BACKOFF, 1, true, "isp 421, retry 13:02:03, delivered 1" },
+};
+
+static void
+test_status_line_flush(void **state)
+{
+	struct sched_relay_info		 ri;
+	struct sched_domain_info	 d[2];
+	struct etrn_result		 r[2];
+	struct flushwatch_result	 fr;
+	struct fake			 f = { &ri, 1 };
+	struct report_relays		 rr = fake_relays(&f);
+	char				 buf[512], small[20];
+	size_t				 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(line_flush_cases) /
+	    sizeof(line_flush_cases[0]); i++) {
+		const struct line_flush_case	*c = &line_flush_cases[i];
+
+		fill_relay(&ri, d, r, &status_cases[c->state ==
+		    RELAY_S_BACKOFF ? 8 : 1], "isp");
+		if (c->which >= 0) {
+			fr = flush_result(&summary_cases[c->which].f);
+			ri.flush = &fr;
+		}
+		ri.flush_last_run = c->last_run;
+		report_status_line(buf, sizeof(buf), &rr, NULL, "/x");
+		assert_string_equal(buf, c->want);
+	}
+	/* Cut to fit. */
+	fill_relay(&ri, d, r, &status_cases[1], "isp");
+	fr = flush_result(&summary_cases[3].f);
+	ri.flush = &fr;
+	ri.flush_last_run = true;
+	report_status_line(small, sizeof(small), &rr, NULL, "/x");
+	assert_string_equal(small, "isp ok, nothing cam");
+}
+
+/* etrnctl status: the flush line after the route, and the hint. */
+static void
+test_status_flush(void **state)
+{
+	struct flush_env		 e;
+	struct report_relays		 rr;
+	struct control_daemon_info	 di;
+	struct lines			 l;
+
+	(void)state;
+	flush_env(&e);
+	e.ri[1].route = "via ppp0";
+	e.ri[1].flush_last_run = false;
+	e.ri[1].port = 2525;
+	rr = fake_relays(&e.f);
+	memset(&di, 0, sizeof(di));
+	di.pid = 42;
+	memset(&l, 0, sizeof(l));
+	report_status_text(&rr, NULL, &di, NOW, collect, &l);
+	assert_non_null(strstr(l.buf, "\nrelay isp (mx.example:25): idle, 0 "
+	    "failures; last success -; next retry -\n"
+	    "  flush: delivered: 3 connections from 203.0.113.5, first 400ms, "
+	    "last 2s after ETRN\n  DOMAIN "));
+	assert_non_null(strstr(l.buf, "\nrelay mx2 (mx.example:2525): idle, 0 "
+	    "failures; last success -; next retry -\n"
+	    "  route: via ppp0\n"
+	    "  flush (an earlier run): nothing came back within 1m30s; 2 other "
+	    "inbound connections from 198.51.100.9, 198.51.100.10\n"
+	    "  hint: check that port 2525 is reachable from outside, that the "
+	    "domains' MX and A records point at this site's current address, "
+	    "and that the secondary holds mail for them (Postfix answers 250 "
+	    "to ETRN with an empty queue)" HINT_OTHERS "\n  DOMAIN "));
+	assert_non_null(strstr(l.buf, "\nrelay old (mx.example:25): idle, 0 "
+	    "failures; last success -; next retry -\n"
+	    "  flush (an earlier run): delivered: 1 connection from "
+	    "203.0.113.5, 2s after ETRN\n  DOMAIN "));
+	assert_non_null(strstr(l.buf, "\nrelay none (mx.example:25): idle, 0 "
+	    "failures; last success -; next retry -\n  DOMAIN "));
+}
+
+/* The flush member of status --json: every field, each verdict. */
+static void
+test_status_flush_json(void **state)
+{
+	struct flush_env		 e;
+	struct report_relays		 rr;
+	struct control_daemon_info	 di;
+	struct flushwatch_result	 ko, watching;
+	struct lines			 l;
+
+	(void)state;
+	flush_env(&e);
+	e.fr[2] = flush_result(&summary_cases[2].f);
+	ko = flush_result(&summary_cases[11].f);
+	watching = flush_result(&summary_cases[5].f);
+	watching.started = 0;
+	rr = fake_relays(&e.f);
+	memset(&di, 0, sizeof(di));
+	memset(&l, 0, sizeof(l));
+	report_status_json(&rr, NULL, &di, collect, &l);
+	assert_non_null(strstr(l.buf, "\"sent_as\":null,\"detail\":null}],"
+	    "\"flush\":{\"verdict\":\"delivered\",\"started\":1796125800,"
+	    "\"window_ms\":300000,\"elapsed_ms\":32100,\"port\":25,"
+	    "\"connections\":3,\"from\":[\"203.0.113.5\"],\"more_from\":false,"
+	    "\"first_ms\":400,\"last_ms\":2100,\"other_connections\":0,"
+	    "\"other_from\":[],\"other_more_from\":false,\"overflow\":false,"
+	    "\"reason\":null,\"error\":null,\"last_run\":true}},"
+	    "{\"name\":\"mx2\","));
+	assert_non_null(strstr(l.buf, "\"flush\":{\"verdict\":\"nothing\","
+	    "\"started\":1796125800,\"window_ms\":90000,\"elapsed_ms\":90000,"
+	    "\"port\":2525,\"connections\":0,\"from\":[],\"more_from\":false,"
+	    "\"first_ms\":null,\"last_ms\":null,\"other_connections\":2,"
+	    "\"other_from\":[\"198.51.100.9\",\"198.51.100.10\"],"
+	    "\"other_more_from\":false,\"overflow\":false,\"reason\":null,"
+	    "\"error\":null,\"last_run\":true}}"));
+	assert_non_null(strstr(l.buf, "\"flush\":{\"verdict\":\"delivered\","
+	    "\"started\":1796125800,\"window_ms\":300000,\"elapsed_ms\":120000,"
+	    "\"port\":25,\"connections\":256,\"from\":[\"203.0.113.5\","
+	    "\"2001:db8::25\"],\"more_from\":true,\"first_ms\":1000,"
+	    "\"last_ms\":90000,\"other_connections\":1,\"other_from\":"
+	    "[\"198.51.100.9\"],\"other_more_from\":false,\"overflow\":true,"
+	    "\"reason\":null,\"error\":null,\"last_run\":false}}"));
+	assert_non_null(strstr(l.buf, "\"flush\":null}]}"));
+	e.ri[0].flush = &ko;
+	e.ri[1].flush = &watching;
+	memset(&l, 0, sizeof(l));
+	report_status_json(&rr, NULL, &di, collect, &l);
+	assert_non_null(strstr(l.buf, "\"flush\":{\"verdict\":"
+	    "\"not-observable\",\"started\":1796125800,\"window_ms\":300000,"
+	    "\"elapsed_ms\":0,\"port\":25,\"connections\":0,\"from\":[],"
+	    "\"more_from\":false,\"first_ms\":null,\"last_ms\":null,"
+	    "\"other_connections\":0,\"other_from\":[],\"other_more_from\":"
+	    "false,\"overflow\":false,\"reason\":\"kernel\",\"error\":"
+	    "\"Operation not permitted\",\"last_run\":true}}"));
+	assert_non_null(strstr(l.buf, "\"flush\":{\"verdict\":\"watching\","
+	    "\"started\":null,\"window_ms\":300000,\"elapsed_ms\":12000,"));
+	assert_int_equal(l.n, 1);
+	assert_true(is_ascii_printable(l.buf));
+}
+
+/*
+ * etrnctl history: two relays' runs, a form the server asked for, a
+ * hostile reply and relay name, a run still going, one that was watched.
+ */
+static struct history *
+history_env(void)
+{
+	struct history			*h;
+	struct etrn_result		 r;
+	struct flushwatch_result	 fr;
+	uint64_t			 id;
+
+	h = history_new();
+	id = history_begin(h, "isp", RELAY_T_LINKUP, NOW - 3600);
+	r = result(ETRN_R_OK, 250, "Queuing started", -1);
+	history_result(h, id, "example.org", "#example.org", &r);
+	r = result(ETRN_R_TEMP, 0, "connect to 192.0.2.1 port 25: Connection "
+	    "refused", -1);
+	history_result(h, id, "b.example", NULL, &r);
+	history_end(h, id, NOW - 3598);
+	fr = flush_result(&summary_cases[3].f);
+	history_flush(h, id, &fr);
+	id = history_begin(h, "m\"x\\2\x9b", RELAY_T_MANUAL, NOW - 5);
+	r = result(ETRN_R_REFUSED, 554, "bad \xc2\x9b" "31m \"q\"\n2nd", -1);
+	history_result(h, id, "c.example", NULL, &r);
+	return h;
+}
+
+static void
+test_history_text(void **state)
+{
+	struct history	*h;
+	struct lines	 l;
+	struct etrn_result r = result(ETRN_R_OK, 250, "ok", -1);
+	char		 dom[32];
+	uint64_t	 id;
+	size_t		 i;
+
+	(void)state;
+	h = history_env();
+	memset(&l, 0, sizeof(l));
+	report_history_text(h, NULL, NOW, collect, &l);
+	assert_string_equal(l.buf, "history: 2 runs kept (the last 64 of all "
+	    "relays), oldest first; times in UTC (+0000)\n"
+	    "\n"
+	    "1 2026-12-01 11:00:00 isp link-up, took 2s\n"
+	    "  #example.org ok 250 Queuing started\n"
+	    "  b.example temporary - connect to 192.0.2.1 port 25: Connection "
+	    "refused\n"
+	    "  flush: nothing came back within 5m\n"
+	    "  hint: " HINT "\n"
+	    "\n"
+	    "2 2026-12-01 11:59:55 m\"x\\x5c2\\x9b manual, running for 5s\n"
+	    "  c.example refused 554 bad \\xc2\\x9b31m \"q\" 2nd\n");
+	assert_true(is_ascii_printable(l.buf));
+	/* One relay's. */
+	memset(&l, 0, sizeof(l));
+	report_history_text(h, "isp", NOW, collect, &l);
+	assert_int_equal(strncmp(l.buf, "history of isp: 1 run kept (the last "
+	    "64 of all relays), oldest first; times in UTC (+0000)\n\n1 "
+	    "2026-12-01 11:00:00 isp link-up, took 2s\n", 113), 0);
+	memset(&l, 0, sizeof(l));
+	report_history_text(h, "no\x1bsuch", NOW, collect, &l);
+	assert_string_equal(l.buf, "history of no\\x1bsuch: 0 runs kept (the "
+	    "last 64 of all relays), oldest first; times in UTC (+0000)\n");
+	history_free(h);
+
+	/* Domains beyond the run's bound: counted. */
+	h = history_new();
+	id = history_begin(h, "big", RELAY_T_INTERVAL, NOW);
+	for (i = 0; i < HISTORY_DOMAINS_MAX + 2; i++) {
+		snprintf(dom, sizeof(dom), "d%zu.example", i);
+		history_result(h, id, dom, NULL, &r);
+	}
+	history_end(h, id, NOW);
+	memset(&l, 0, sizeof(l));
+	report_history_text(h, NULL, NOW, collect, &l);
+	assert_non_null(strstr(l.buf, "big interval, took 0s\n"
+	    "  d0.example ok 250 ok\n"));
+	assert_non_null(strstr(l.buf, "\n  d63.example ok 250 ok\n"
+	    "  and 2 more domains, not kept\n"));
+	assert_int_equal(l.n, 3 + HISTORY_DOMAINS_MAX + 1);
+	history_free(h);
+}
+
+static void
+test_history_json(void **state)
+{
+	struct history	*h;
+	struct lines	 l;
+
+	(void)state;
+	h = history_env();
+	memset(&l, 0, sizeof(l));
+	report_history_json(h, NULL, collect, &l);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.buf, "{\"runs\":["
+	    "{\"id\":1,\"relay\":\"isp\",\"trigger\":\"link-up\","
+	    "\"started\":1796122800,\"ended\":1796122802,\"domains\":["
+	    "{\"domain\":\"example.org\",\"sent\":\"#example.org\","
+	    "\"class\":\"ok\",\"code\":250,\"text\":\"Queuing started\"},"
+	    "{\"domain\":\"b.example\",\"sent\":null,\"class\":\"temporary\","
+	    "\"code\":null,\"text\":\"connect to 192.0.2.1 port 25: "
+	    "Connection refused\"}],\"more_domains\":0,"
+	    "\"flush\":{\"verdict\":\"nothing\",\"started\":1796125800,"
+	    "\"window_ms\":300000,\"elapsed_ms\":300000,\"port\":25,"
+	    "\"connections\":0,\"from\":[],\"more_from\":false,"
+	    "\"first_ms\":null,\"last_ms\":null,\"other_connections\":0,"
+	    "\"other_from\":[],\"other_more_from\":false,\"overflow\":false,"
+	    "\"reason\":null,\"error\":null}},"
+	    "{\"id\":2,\"relay\":\"m\\\"x\\\\x5c2\\\\x9b\",\"trigger\":\"manual\","
+	    "\"started\":1796126395,\"ended\":null,\"domains\":["
+	    "{\"domain\":\"c.example\",\"sent\":null,\"class\":\"refused\","
+	    "\"code\":554,\"text\":\"bad \\\\xc2\\\\x9b31m \\\"q\\\" 2nd\"}],"
+	    "\"more_domains\":0,\"flush\":null}],\"kept\":64}\n");
+	assert_true(is_ascii_printable(l.buf));
+	memset(&l, 0, sizeof(l));
+	report_history_json(h, "nosuch", collect, &l);
+	assert_string_equal(l.buf, "{\"runs\":[],\"kept\":64}\n");
+	history_free(h);
 }
 
 int
@@ -666,6 +1214,13 @@ main(void)
 		cmocka_unit_test(test_status_text),
 		cmocka_unit_test(test_status_json),
 		cmocka_unit_test(test_status_forms),
+		cmocka_unit_test(test_flush_summary),
+		cmocka_unit_test(test_flush_results),
+		cmocka_unit_test(test_status_line_flush),
+		cmocka_unit_test(test_status_flush),
+		cmocka_unit_test(test_status_flush_json),
+		cmocka_unit_test(test_history_text),
+		cmocka_unit_test(test_history_json),
 	};
 
 	setenv("TZ", "UTC", 1);
