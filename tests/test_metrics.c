@@ -453,15 +453,20 @@ test_forget(void **state)
 	metrics_free(m);
 }
 
-/* A scratch directory under the build's tmp, removed with what is in it. */
-static void
-scratch_dir(char *buf, size_t len)
+/* A scratch directory for a test, removed with what is in it even when
+ * the test fails (cmocka runs the teardown then too). */
+static int
+scratch_setup(void **state)
 {
 	const char	*tmp = getenv("TMPDIR");
+	static char	 dir[256];
 
-	snprintf(buf, len, "%s/test_metrics.XXXXXX", tmp != NULL && *tmp ?
-	    tmp : "/tmp");
-	assert_non_null(mkdtemp(buf));
+	snprintf(dir, sizeof(dir), "%s/test_metrics.XXXXXX", tmp != NULL &&
+	    *tmp ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	*state = dir;
+	return 0;
 }
 
 /* The names in dir, sorted by the caller's expectation: "a b ". */
@@ -485,15 +490,17 @@ dir_names(const char *dir, char *buf, size_t len)
 	closedir(d);
 }
 
-static void
-scratch_rm(const char *dir)
+static int
+scratch_teardown(void **state)
 {
+	const char	*dir = *state;
 	DIR		*d;
 	struct dirent	*de;
 	char		 p[512];
 
+	chmod(dir, 0755);
 	if ((d = opendir(dir)) == NULL)
-		return;
+		return -1;
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
@@ -503,7 +510,7 @@ scratch_rm(const char *dir)
 			rmdir(p);
 	}
 	closedir(d);
-	rmdir(dir);
+	return rmdir(dir);
 }
 
 static char *
@@ -531,15 +538,13 @@ test_write_file(void **state)
 {
 	struct sample	 s;
 	struct stat	 st, old_st;
-	char		 dir[256], path[300], names[256], old[64];
-	const char	*text;
+	const char	*dir = *state, *text;
+	char		 path[300], names[256], old[64];
 	mode_t		 mask;
 	ssize_t		 n;
 	int		 fd;
 
-	(void)state;
 	sample_init(&s, NULL);
-	scratch_dir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/etrnd.prom", dir);
 	/* The old file, held open by a reader. */
 	assert_true((fd = open(path, O_WRONLY | O_CREAT, 0600)) != -1);
@@ -592,7 +597,6 @@ test_write_file(void **state)
 	assert_int_equal(metrics_write_file(s.m, path, &s.rr, s.ls), 0);
 	dir_names(dir, names, sizeof(names));
 	assert_string_equal(names, "etrnd.prom ");
-	scratch_rm(dir);
 	sample_deinit(&s);
 }
 
@@ -607,14 +611,13 @@ static void
 test_write_fail(void **state)
 {
 	struct sample	 s;
-	char		 dir[256], path[300], names[256];
+	const char	*dir = *state;
+	char		 path[300], names[256];
 	pid_t		 pid;
 	char		 verdict = 0;
 	int		 fd, status, p[2];
 
-	(void)state;
 	sample_init(&s, NULL);
-	scratch_dir(dir, sizeof(dir));
 
 	snprintf(path, sizeof(path), "%s/missing/etrnd.prom", dir);
 	errno = 0;
@@ -682,7 +685,6 @@ test_write_fail(void **state)
 		dir_names(dir, names, sizeof(names));
 		assert_string_equal(names, "etrnd.prom ");
 	}
-	scratch_rm(dir);
 	sample_deinit(&s);
 }
 
@@ -701,8 +703,10 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_zero),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_forget),
-		cmocka_unit_test(test_write_file),
-		cmocka_unit_test(test_write_fail),
+		cmocka_unit_test_setup_teardown(test_write_file,
+		    scratch_setup, scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_write_fail,
+		    scratch_setup, scratch_teardown),
 	};
 	struct sample	 s;
 	int		 rc = 0;
