@@ -3,7 +3,9 @@
  * sched: the mechanism that carries out each relay's policy (relay.c):
  * it owns the relays, their retry timers and sessions, the session slots
  * and their queue, the settle and interval timers, the local-smtp gate,
- * reload and shutdown, and the waiters of `etrnctl run`.  Every decision
+ * reload and shutdown, the flush window after a run whose ETRN was
+ * accepted, the history and counters of runs, and the waiters of `etrnctl
+ * run`.  Every decision
  * comes from relay.c as a step; sched_step() is the one place that turns
  * a step into timers, sessions and log lines.
  */
@@ -25,8 +27,11 @@
 #include <event2/util.h>
 
 #include "etrn.h"
+#include "flush.h"
+#include "history.h"
 #include "holddown.h"
 #include "log.h"
+#include "metrics.h"
 #include "probe.h"
 #include "relay.h"
 #include "report.h"
@@ -36,6 +41,9 @@
 #include "session.h"
 #include "tls.h"
 #include "util.h"
+
+/* Runs one flush window answers whose history gets its verdict. */
+#define SCHED_WINDOW_RUNS	8
 
 /* The mechanism around one relay's policy: its session and its timer. */
 struct sched_relay {
@@ -49,6 +57,22 @@ struct sched_relay {
 	struct holddown		 hold;		/* its link-ups, settle = 0 */
 	uint64_t		 hold_seq;	/* the run that opened it */
 	struct event		*retry_ev;
+	uint64_t		 hist_id;	/* the run's, in the history */
+	bool			 run_accepted;	/* an ETRN of the run was */
+	/*
+	 * The flush window: opened at a run's start, watched from its end
+	 * if an ETRN was accepted (later runs that are accepted join it
+	 * while it lasts), its verdict kept until the next one.
+	 */
+	struct flush_window	*window;
+	bool			 watching;	/* flush_watch()ed */
+	uint64_t		 window_seq;	/* the last run it answers */
+	uint64_t		 window_ids[SCHED_WINDOW_RUNS];
+	size_t			 nwindow_ids;	/* ... their history ids */
+	struct flushwatch_result flush;		/* the last verdict */
+	bool			 has_flush;
+	uint64_t		 flush_seq;	/* the last run it answered */
+	enum flushwatch_why	 why_said;	/* not observable: said once */
 	enum relay_state	 shown;		/* the state last traced */
 	bool			 warned_no_etrn;
 	TAILQ_ENTRY(sched_relay) entry;		/* relays or dying */
@@ -76,6 +100,8 @@ struct sched_waiter {
 	sched_run_cb		 cb;
 	void			*arg;
 	struct sched_waiter	**ref;		/* the owner's pointer to us */
+	unsigned		 flags;		/* SCHED_RUN_FLUSH */
+	bool			 done_said;	/* SCHED_RUN_DONE was called */
 };
 
 struct sched {
@@ -105,6 +131,10 @@ struct sched {
 
 	struct reach_net	 net;		/* what the relays' checks share */
 
+	struct flush		*flush;		/* the relays' flush windows */
+	struct history		*history;
+	struct metrics		*metrics;
+
 	TAILQ_HEAD(, sched_waiter) waiters;
 };
 
@@ -118,6 +148,8 @@ static void	sched_wait_cb(evutil_socket_t, short, void *);
 static void	sched_on_session_done(struct session *,
 		    const struct etrn_result *, size_t, const struct etrn *,
 		    void *);
+static void	sched_check_waiters(struct sched *);
+static void	sched_flush_done(const struct flushwatch_result *, void *);
 
 static void
 sched_changed(struct sched *sc)
@@ -267,11 +299,148 @@ sched_relay_free(struct sched_relay *sr)
 {
 	if (sr == NULL)
 		return;
+	flush_cancel(sr->window);
 	session_free(sr->session);
 	event_free(sr->retry_ev);
 	relay_deinit(&sr->rl);
 	free(sr->name);
 	free(sr);
+}
+
+/*
+ * A run's first session is about to open: it goes into the history and
+ * the counters, and a flush window opens unless one is still watching (a
+ * run accepted again joins it): a flush can begin before the session
+ * ends, so the connections there now are the baseline.
+ */
+static void
+sched_run_begins(struct sched_relay *sr)
+{
+	struct sched	*sc = sr->sched;
+
+	sr->hist_id = history_begin(sc->history, sr->name, sr->rl.run_why,
+	    wall_s());
+	metrics_on_run(sc->metrics, sr->name, sr->rl.run_why);
+	sr->run_accepted = false;
+	if (sr->window != NULL || sc->conf->flush_window_ms == 0 ||
+	    sc->shutting_down)
+		return;
+	sr->window = flush_begin(sc->flush, wall_s(), sched_flush_done, sr);
+	sr->watching = false;
+	sr->nwindow_ids = 0;
+}
+
+/* Where the relay's mail comes from: its addresses, and delivers-from. */
+static size_t
+sched_flush_from(const struct sched_relay *sr, struct flushwatch_net *from)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < sr->reach.naddrs && n < FLUSHWATCH_FROM_MAX; i++) {
+		from[n].addr = sr->reach.addrs[i];
+		from[n].plen = from[n].addr.family == AF_INET ? 32 : 128;
+		n++;
+	}
+	for (i = 0; i < sr->conf->ndelivers_from && n < FLUSHWATCH_FROM_MAX;
+	    i++)
+		from[n++] = sr->conf->delivers_from[i];
+	return n;
+}
+
+/*
+ * The run's last session ended.  Accepted: its window is watched (or the
+ * one it joined answers it too); not: the window it opened goes.
+ */
+static void
+sched_run_ends(struct sched_relay *sr)
+{
+	struct sched		*sc = sr->sched;
+	struct flushwatch_net	 from[FLUSHWATCH_FROM_MAX];
+	struct flushwatch_result res;
+	size_t			 n;
+
+	history_end(sc->history, sr->hist_id, wall_s());
+	if (sr->window == NULL)
+		return;
+	if (!sr->watching && (!sr->run_accepted || sc->shutting_down)) {
+		flush_cancel(sr->window);
+		sr->window = NULL;
+		return;
+	}
+	if (!sr->run_accepted)
+		return;
+	if (!sr->watching) {
+		n = sched_flush_from(sr, from);
+		flush_watch(sr->window, from, n);
+		sr->watching = true;
+		log_debug("relay %s: flush: watching port %u for connections "
+		    "from %zu address%s", sr->name, sc->conf->local_smtp_port ?
+		    sc->conf->local_smtp_port : 25, n, n == 1 ? "" : "es");
+	}
+	sr->window_seq = sr->rl.run_seq;
+	if (sr->nwindow_ids < SCHED_WINDOW_RUNS)
+		sr->window_ids[sr->nwindow_ids++] = sr->hist_id;
+	flush_peek(sr->window, &res);
+	history_flush(sc->history, sr->hist_id, &res);
+}
+
+/* Say what a window found, once: the journal's entry for it. */
+static void
+sched_log_flush(struct sched_relay *sr, const struct flushwatch_result *res)
+{
+	struct log_fields	 f = { .relay = sr->name };
+	char			 sum[REPORT_FLUSH_LEN], hbuf[REPORT_FLUSH_LEN];
+	const char		*hint;
+
+	report_flush_summary(sum, sizeof(sum), res);
+	switch (res->verdict) {
+	case FLUSHWATCH_DELIVERED:
+		sr->why_said = FLUSHWATCH_WHY_NONE;
+		log_event(LOG_INFO, LOG_EV_FLUSH_DELIVERED, &f,
+		    "relay %s: flush: %s", sr->name, sum);
+		break;
+	case FLUSHWATCH_NOTHING:
+		sr->why_said = FLUSHWATCH_WHY_NONE;
+		hint = report_flush_hint(hbuf, sizeof(hbuf), res);
+		log_event(LOG_WARNING, LOG_EV_FLUSH_NOTHING, &f,
+		    "relay %s: flush: %s after ETRN was accepted%s%s", sr->name,
+		    sum, hint != NULL ? "; " : "", hint != NULL ? hint : "");
+		break;
+	case FLUSHWATCH_NOT_OBSERVABLE:
+		/* Where it never can be, saying so at every run is noise. */
+		if (sr->why_said == res->why)
+			log_debug("relay %s: flush: %s", sr->name, sum);
+		else
+			log_info("relay %s: flush: %s (see FLUSH OBSERVATION "
+			    "in etrnd.conf(5))", sr->name, sum);
+		sr->why_said = res->why;
+		break;
+	case FLUSHWATCH_WATCHING:
+		break;
+	}
+}
+
+/* The window's verdict, from the loop: kept, recorded, said, answered. */
+static void
+sched_flush_done(const struct flushwatch_result *res, void *arg)
+{
+	struct sched_relay	*sr = arg;
+	struct sched		*sc = sr->sched;
+	size_t			 i;
+
+	sr->window = NULL;
+	sr->watching = false;
+	sr->flush = *res;
+	sr->has_flush = true;
+	sr->flush_seq = sr->window_seq;
+	for (i = 0; i < sr->nwindow_ids; i++)
+		history_flush(sc->history, sr->window_ids[i], res);
+	sr->nwindow_ids = 0;
+	metrics_on_flush(sc->metrics, sr->name, res);
+	sched_log_flush(sr, res);
+	sched_changed(sc);
+	sched_check_waiters(sc);
+	sched_check_idle(sc);
 }
 
 /* Open one session for the next chunk of due domains. */
@@ -296,6 +465,7 @@ sched_open(struct sched_relay *sr)
 	if (sr->rl.run_seq != sr->hold_seq) {
 		sr->hold_seq = sr->rl.run_seq;
 		holddown_ran(&sr->hold, now_ms(), sc->conf->holddown_ms);
+		sched_run_begins(sr);
 	}
 	if ((sr->session = session_new(sc->base, sc->dns, &p,
 	    sched_on_session_done, sr)) == NULL)
@@ -355,6 +525,7 @@ sched_check_waiters(struct sched *sc)
 {
 	struct sched_waiter	*w, *next;
 	sched_run_cb		 cb;
+	enum sched_run_phase	 phase;
 	void			*arg;
 	size_t			 i;
 
@@ -369,14 +540,35 @@ sched_check_waiters(struct sched *sc)
 		}
 		if (i < w->n)
 			continue;
+		if ((w->flags & SCHED_RUN_FLUSH) && !w->done_said) {
+			/* The results now; the waiter stays for the windows. */
+			w->done_said = true;
+			w->cb(SCHED_RUN_DONE, w->arg);
+			next = TAILQ_FIRST(&sc->waiters);
+			continue;
+		}
+		if (w->flags & SCHED_RUN_FLUSH) {
+			for (i = 0; i < w->n; i++) {
+				struct sched_relay *sr = w->w[i].relay;
+
+				if (sr != NULL && sr->window != NULL &&
+				    sr->watching &&
+				    sr->window_seq >= w->w[i].target)
+					break;
+			}
+			if (i < w->n)
+				continue;
+		}
 		/*
 		 * Gone before the call, and the owner's pointer with it: a
 		 * callback that cancels its own waiter cancels NULL.
 		 */
 		cb = w->cb;
 		arg = w->arg;
+		phase = (w->flags & SCHED_RUN_FLUSH) ? SCHED_RUN_FLUSHED :
+		    SCHED_RUN_DONE;
 		sched_waiter_cancel(w);
-		cb(SCHED_RUN_DONE, arg);
+		cb(phase, arg);
 		/* The callback may have cancelled others: start over. */
 		next = TAILQ_FIRST(&sc->waiters);
 	}
@@ -466,6 +658,25 @@ sched_log_result(const struct sched_relay *sr, const struct relay_domain *d,
 	case ETRN_R_NONE:
 		break;
 	}
+}
+
+/* One domain's result: the log, the history, the counters. */
+static void
+sched_record_result(struct sched_relay *sr, const struct relay_domain *d,
+    const struct etrn_result *res)
+{
+	char		 buf[ETRN_CMD_MAX];
+	const char	*sent;
+
+	sched_log_result(sr, d, res);
+	if (res->cls == ETRN_R_NONE)
+		return;
+	if (res->cls == ETRN_R_OK)
+		sr->run_accepted = true;
+	sent = relay_sent_arg(d, res, buf, sizeof(buf));
+	history_result(sr->sched->history, sr->hist_id, d->arg,
+	    strcmp(sent, d->arg) != 0 ? sent : NULL, res);
+	metrics_on_result(sr->sched->metrics, sr->name, res->cls);
 }
 
 /*
@@ -654,6 +865,7 @@ sched_on_session_done(struct session *s, const struct etrn_result *res,
 
 	if (sr->conf == NULL) {
 		/* Removed by a reload while this session ran. */
+		history_end(sc->history, sr->hist_id, wall_s());
 		TAILQ_REMOVE(&sc->dying, sr, entry);
 		sched_relay_free(sr);
 		sched_pump(sc);
@@ -669,9 +881,12 @@ sched_on_session_done(struct session *s, const struct etrn_result *res,
 	}
 	/* Before the policy records them: a log line compares with last. */
 	for (i = 0; i < nres && i < sr->rl.nchunk; i++)
-		sched_log_result(sr, &sr->rl.doms[sr->rl.chunk[i]], &res[i]);
+		sched_record_result(sr, &sr->rl.doms[sr->rl.chunk[i]],
+		    &res[i]);
 	sched_env(sc, &env);
 	st = relay_on_results(&sr->rl, res, nres, &env);
+	if (st.ended)
+		sched_run_ends(sr);
 	sched_step(sr, &st, &env);
 	/* A trigger that came during the run: its run starts now. */
 	sched_decide(sr);
@@ -769,6 +984,20 @@ sched_interval_cb(evutil_socket_t fd, short ev, void *arg)
 	sched_trigger_all(arg, RELAY_T_INTERVAL);
 }
 
+/* What the configuration says the flush windows watch. */
+static void
+sched_flush_configure(struct sched *sc)
+{
+	struct flushwatch_conf	 fc;
+
+	memset(&fc, 0, sizeof(fc));
+	fc.window_ms = sc->conf->flush_window_ms;
+	fc.quiet_ms = sc->conf->flush_quiet_ms;
+	fc.poll_ms = FLUSHWATCH_POLL_MS;
+	flush_configure(sc->flush, sc->conf->local_smtp_host,
+	    sc->conf->local_smtp_port, &fc);
+}
+
 static void
 sched_arm_interval(struct sched *sc)
 {
@@ -815,6 +1044,10 @@ sched_new(struct event_base *base, struct evdns_base *dns,
 	    sc->net_ev == NULL || sc->wait_ev == NULL ||
 	    sc->interval_ev == NULL)
 		fatalx("event_new");
+	sc->flush = flush_new(base);
+	sched_flush_configure(sc);
+	sc->history = history_new();
+	sc->metrics = metrics_new(wall_s());
 	for (i = 0; i < conf->nrelays; i++) {
 		sr = sched_relay_new(sc, &conf->relays[i]);
 		TAILQ_INSERT_TAIL(&sc->relays, sr, entry);
@@ -842,6 +1075,9 @@ sched_free(struct sched *sc)
 	}
 	probe_free(sc->probe);
 	sched_tls_clear(sc);
+	flush_free(sc->flush);
+	history_free(sc->history);
+	metrics_free(sc->metrics);
 	event_free(sc->wait_ev);
 	event_free(sc->net_ev);
 	event_free(sc->interval_ev);
@@ -892,6 +1128,11 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
 			TAILQ_REMOVE(&sc->queue, sr, qentry);
 		sr->conf = NULL;
 		sched_forget_waiters(sr);
+		flush_cancel(sr->window);
+		sr->window = NULL;
+		/* A relay gone: its series end; changed: its counts go on. */
+		if (conf_relay_find(conf, sr->name) == NULL)
+			metrics_forget(sc->metrics, sr->name);
 		if (sr->session != NULL) {
 			log_info("relay %s: removed or changed; letting its "
 			    "session finish", sr->name);
@@ -901,6 +1142,8 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
 	}
 	TAILQ_CONCAT(&sc->relays, &keep, entry);
 	sc->conf = conf;
+	/* Windows open keep what they were opened with. */
+	sched_flush_configure(sc);
 	if (interval_changed)
 		sched_arm_interval(sc);
 	sched_kick(sc);
@@ -1106,7 +1349,6 @@ sched_run(struct sched *sc, char * const *names, size_t n, unsigned flags,
 	size_t			 i, k;
 
 	*waiterp = NULL;
-	(void)flags;	/* SCHED_RUN_FLUSH: no windows yet */
 	if (sc->shutting_down) {
 		errno = ESHUTDOWN;
 		return -1;
@@ -1125,6 +1367,7 @@ sched_run(struct sched *sc, char * const *names, size_t n, unsigned flags,
 	w->sc = sc;
 	w->cb = cb;
 	w->arg = arg;
+	w->flags = flags;
 	k = 0;
 	TAILQ_FOREACH(sr, &sc->relays, entry) {
 		for (i = 0; i < n; i++)
@@ -1185,6 +1428,9 @@ sched_shutdown(struct sched *sc)
 		relay_stop(&sr->rl);
 		sched_trace(sr);
 		evtimer_del(sr->retry_ev);
+		/* No verdict: nobody would hear it. */
+		flush_cancel(sr->window);
+		sr->window = NULL;
 		if (sr->session != NULL)
 			session_shutdown(sr->session);
 	}
@@ -1200,8 +1446,9 @@ sched_shutdown(struct sched *sc)
 bool
 sched_busy(const struct sched *sc)
 {
+	/* --once waits for the verdicts of the windows its runs opened. */
 	return sc->nsessions > 0 || !TAILQ_EMPTY(&sc->queue) ||
-	    sc->probe != NULL;
+	    sc->probe != NULL || (sc->once && flush_busy(sc->flush));
 }
 
 void
@@ -1210,6 +1457,7 @@ sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 	const struct sched_relay		*sr;
 	struct sched_relay_info		 ri;
 	struct sched_domain_info	*di;
+	struct flushwatch_result	 live;
 	uint64_t			 now = now_ms();
 	size_t				 i;
 
@@ -1239,7 +1487,28 @@ sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 			    now ? sr->rl.retry_at - now : 0) + 999) / 1000;
 		ri.domains = di;
 		ri.ndomains = sr->rl.ndoms;
+		/* A window watched is shown as it goes; else the last. */
+		if (sr->window != NULL && sr->watching) {
+			flush_peek(sr->window, &live);
+			ri.flush = &live;
+			ri.flush_last_run = sr->window_seq == sr->rl.done_seq;
+		} else if (sr->has_flush) {
+			ri.flush = &sr->flush;
+			ri.flush_last_run = sr->flush_seq == sr->rl.done_seq;
+		}
 		fn(&ri, arg);
 		free(di);
 	}
+}
+
+const struct history *
+sched_history(const struct sched *sc)
+{
+	return sc->history;
+}
+
+const struct metrics *
+sched_metrics(const struct sched *sc)
+{
+	return sc->metrics;
 }

@@ -16,6 +16,9 @@
  */
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,6 +36,7 @@
 
 #include "conf.h"
 #include "fakesmtp.h"
+#include "history.h"
 #include "log.h"
 #include "report.h"
 #include "sched.h"
@@ -45,8 +49,11 @@
 /* A timer fires no earlier than its duration less this, on our clock. */
 #define CLOCK_SLACK_MS	10
 
-/* A [daemon] section with test-sized durations. */
-#define DAEMON_CT(settle, rmin, rmax, giveup, ctimeout, extra)		\
+/*
+ * A [daemon] section with test-sized durations, and no flush window
+ * unless the test is about one (this host's own MTA may listen on 25).
+ */
+#define DAEMON_BASE(settle, rmin, rmax, giveup, ctimeout)		\
 	"[daemon]\n"							\
 	"helo = " HELO "\n"						\
 	"settle = " settle "\n"						\
@@ -54,7 +61,16 @@
 	"retry-max = " rmax "\n"					\
 	"give-up = " giveup "\n"					\
 	"reply-timeout = 500ms\n"					\
-	"connect-timeout = " ctimeout "\n"				\
+	"connect-timeout = " ctimeout "\n"
+#define DAEMON_CT(settle, rmin, rmax, giveup, ctimeout, extra)		\
+	DAEMON_BASE(settle, rmin, rmax, giveup, ctimeout)		\
+	"flush-window = 0\n"						\
+	extra
+/* A flush window of window, ending quiet after the last connection. */
+#define DAEMON_FLUSH(window, quiet, extra)				\
+	DAEMON_BASE("0", "20ms", "40ms", "1h", "500ms")			\
+	"flush-window = " window "\n"					\
+	"flush-quiet = " quiet "\n"					\
 	extra
 #define DAEMON(settle, rmin, rmax, giveup, extra)			\
 	DAEMON_CT(settle, rmin, rmax, giveup, "500ms", extra)
@@ -94,6 +110,10 @@ struct env {
 	unsigned		 changed;
 	bool			 saw_backoff;	/* status said "retry HH:MM:SS" */
 	uint64_t		 first_ehlo_ms;
+
+	/* The flush tests: the site's MTA, and what a waiter heard. */
+	uint16_t		 mta;
+	char			 phases[8];	/* "D", "DF" */
 };
 
 /* The ETRN reply by the domain's first label, as Postfix words them. */
@@ -1007,6 +1027,272 @@ test_local_smtp_gives_up(void **state)
 	assert_string_equal(env->etrns[0], "1 ok.example\n");
 }
 
+/* The site's MTA for the flush tests: FAKE_ADDR:env->mta, listening. */
+static void
+mta_listen(struct env *env)
+{
+	env->mta = fake_refusing_port(FAKE_ADDR, &env->refuse_fd);
+	assert_int_not_equal(env->mta, 0);
+	assert_int_equal(listen(env->refuse_fd, 16), 0);
+}
+
+/*
+ * The secondary delivers: a connection from src to the MTA, accepted
+ * (whatever else waits in line, the probe's, is closed) and hung up, the
+ * client first.
+ */
+static void
+deliver_from(struct env *env, const char *src)
+{
+	struct sockaddr_in	 sin, peer;
+	socklen_t		 len;
+	char			 c;
+	int			 fd, srv, i;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, src, &sin.sin_addr), 1);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(inet_pton(AF_INET, FAKE_ADDR, &sin.sin_addr), 1);
+	sin.sin_port = htons(env->mta);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin,
+	    &(socklen_t){ sizeof(sin) }), 0);
+	for (i = 0; i < 16; i++) {
+		len = sizeof(peer);
+		assert_true((srv = accept(env->refuse_fd,
+		    (struct sockaddr *)&peer, &len)) >= 0);
+		if (peer.sin_port == sin.sin_port &&
+		    peer.sin_addr.s_addr == sin.sin_addr.s_addr)
+			break;
+		close(srv);
+	}
+	assert_true(i < 16);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(read(srv, &c, 1), 0);
+	assert_int_equal(close(srv), 0);
+}
+
+/* While the session runs: the flush may begin before ETRN is answered. */
+static void
+deliver_on_etrn(struct env *env, unsigned lis, unsigned conn)
+{
+	(void)lis;
+	(void)conn;
+	deliver_from(env, FAKE_ADDR);
+}
+
+static bool
+saw_phase_d(void *arg)
+{
+	struct env	*env = arg;
+
+	return strchr(env->phases, 'D') != NULL;
+}
+
+static void
+phases_cb(enum sched_run_phase phase, void *arg)
+{
+	struct env	*env = arg;
+
+	size_t		 n = strlen(env->phases);
+
+	assert_true(n + 1 < sizeof(env->phases));
+	env->phases[n] = phase == SCHED_RUN_DONE ? 'D' : 'F';
+	env->phases[n + 1] = '\0';
+}
+
+static bool
+flushed(void *arg)
+{
+	struct env	*env = arg;
+
+	return strchr(env->phases, 'F') != NULL;
+}
+
+/* What status would show of one relay's flush. */
+struct flush_seen {
+	const char		*name;
+	bool			 has;
+	bool			 last_run;
+	enum relay_state	 state;
+	struct flushwatch_result res;
+};
+
+static void
+flush_of(const struct sched_relay_info *ri, void *arg)
+{
+	struct flush_seen	*fs = arg;
+
+	if (strcmp(ri->name, fs->name) != 0)
+		return;
+	fs->state = ri->state;
+	if ((fs->has = ri->flush != NULL)) {
+		fs->res = *ri->flush;
+		fs->last_run = ri->flush_last_run;
+	}
+}
+
+static struct flush_seen
+flush_seen(struct env *env, const char *name)
+{
+	struct flush_seen	fs = { .name = name, .state = RELAY_NSTATES };
+
+	sched_foreach(env->sc, flush_of, &fs);
+	assert_int_not_equal(fs.state, RELAY_NSTATES);
+	return fs;
+}
+
+static void
+count_runs(const struct history_run *run, void *arg)
+{
+	const struct history_run	**last = arg;
+
+	*last = run;
+}
+
+/*
+ * An accepted ETRN opens a flush window: the secondary's connection,
+ * begun while the session still ran, is counted; etrnctl run --watch
+ * hears the results, then the verdict; status, the run's lines and the
+ * history show it.
+ */
+static void
+test_flush_delivered(void **state)
+{
+	struct env			*env = *state;
+	struct sched_waiter		*w = NULL;
+	struct flush_seen		 fs;
+	const struct history_run	*run = NULL;
+	struct report_relays		 rr;
+	const char			*unknown = NULL;
+	char				*buf = NULL;
+	size_t				 len = 0;
+	uint16_t			 port;
+	FILE				*f;
+
+	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
+	mta_listen(env);
+	env->conf = load(DAEMON_FLUSH("3s", "50ms",
+	    "local-smtp = " FAKE_ADDR ":%u\n")
+	    "[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
+	    "domains = ok.example\n", env->mta, port);
+	start(env, false);
+	env->on_etrn = deliver_on_etrn;
+	assert_int_equal(sched_run(env->sc, NULL, 0, SCHED_RUN_FLUSH,
+	    phases_cb, env, &w, &unknown), 0);
+	assert_true(fake_run_until(env->base, flushed, env, RUN_MAX_MS));
+	assert_string_equal(env->phases, "DF");
+	assert_null(w);
+
+	fs = flush_seen(env, "isp");
+	assert_int_equal(fs.state, RELAY_S_IDLE);
+	assert_true(fs.has);
+	assert_true(fs.last_run);
+	assert_int_equal(fs.res.verdict, FLUSHWATCH_DELIVERED);
+	assert_int_equal(fs.res.relay.nconns, 1);
+	assert_int_equal(fs.res.port, env->mta);
+	/* Quiet after it: long before the window's end. */
+	assert_true(fs.res.elapsed_ms < 3000);
+
+	rr = report_relays_of(env->sc);
+	assert_non_null(f = open_memstream(&buf, &len));
+	report_flush_results(&rr, NULL, 0, report_line_stdio, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "isp flush "));
+	assert_non_null(strstr(buf, "delivered"));
+	free(buf);
+
+	history_foreach(sched_history(env->sc), "isp", count_runs, &run);
+	assert_non_null(run);
+	assert_int_equal(run->trigger, RELAY_T_MANUAL);
+	assert_int_equal(run->ndoms, 1);
+	assert_string_equal(run->doms[0].domain, "ok.example");
+	assert_int_equal(run->doms[0].res.cls, ETRN_R_OK);
+	assert_true(run->ended != 0);
+	assert_true(run->has_flush);
+	assert_int_equal(run->flush.verdict, FLUSHWATCH_DELIVERED);
+	assert_int_equal(env->fs->nconns, 1);
+}
+
+/*
+ * Accepted, and nothing comes back: the window runs its length, and that
+ * is not a failure (no retry).  A relay whose ETRN was refused opens no
+ * window; without SCHED_RUN_FLUSH, a waiter hears only the results.
+ */
+static void
+test_flush_nothing(void **state)
+{
+	struct env		*env = *state;
+	struct sched_waiter	*w = NULL;
+	struct flush_seen	 fs;
+	const char		*unknown = NULL;
+	char			*isp[] = { "isp" };
+	char			 hint[REPORT_FLUSH_LEN];
+	uint16_t		 port;
+
+	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
+	mta_listen(env);
+	env->conf = load(DAEMON_FLUSH("300ms", "50ms",
+	    "local-smtp = " FAKE_ADDR ":%u\n")
+	    "[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
+	    "domains = ok.example\n"
+	    "[relay ref]\nhost = " FAKE_ADDR "\nport = %u\n"
+	    "domains = ref.example\n", env->mta, port, port);
+	start(env, false);
+	assert_int_equal(sched_run(env->sc, NULL, 0, SCHED_RUN_FLUSH,
+	    phases_cb, env, &w, &unknown), 0);
+	assert_true(fake_run_until(env->base, flushed, env, RUN_MAX_MS));
+	assert_string_equal(env->phases, "DF");
+	fs = flush_seen(env, "isp");
+	assert_int_equal(fs.state, RELAY_S_IDLE);
+	assert_true(fs.has);
+	assert_int_equal(fs.res.verdict, FLUSHWATCH_NOTHING);
+	assert_int_equal(fs.res.relay.nconns, 0);
+	assert_int_equal(fs.res.elapsed_ms, 300);
+	assert_non_null(report_flush_hint(hint, sizeof(hint), &fs.res));
+	assert_false(flush_seen(env, "ref").has);
+	fake_run_for(env->base, QUIET_MS);
+	/* Each asked once: nothing came back is no reason to ask again. */
+	assert_int_equal(env->fs->lis[0].nconns, 2);
+
+	/* Without the flag: the results, and that is all. */
+	env->phases[0] = '\0';
+	assert_int_equal(sched_run(env->sc, isp, 1, 0, phases_cb, env, &w,
+	    &unknown), 0);
+	assert_true(fake_run_until(env->base, saw_phase_d, env, RUN_MAX_MS));
+	assert_null(w);
+	fake_run_for(env->base, QUIET_MS);
+	assert_string_equal(env->phases, "D");
+}
+
+/* --once waits for the verdict of the window its run opened. */
+static void
+test_flush_once(void **state)
+{
+	struct env		*env = *state;
+	struct flush_seen	 fs;
+	uint16_t		 port;
+
+	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
+	mta_listen(env);
+	env->conf = load(DAEMON_FLUSH("3s", "50ms",
+	    "local-smtp = " FAKE_ADDR ":%u\n")
+	    "[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
+	    "domains = ok.example\n", env->mta, port);
+	start(env, true);
+	env->on_etrn = deliver_on_etrn;
+	sched_trigger_all(env->sc, RELAY_T_MANUAL);
+	assert_true(fake_run_until(env->base, is_idle, env, RUN_MAX_MS));
+	assert_int_equal(env->idle, 1);
+	fs = flush_seen(env, "isp");
+	assert_true(fs.has);
+	assert_int_equal(fs.res.verdict, FLUSHWATCH_DELIVERED);
+	assert_false(sched_busy(env->sc));
+}
+
 /* Shutdown with a session open: QUIT, then the idle hook. */
 static void
 test_shutdown(void **state)
@@ -1077,6 +1363,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_local_smtp_gives_up,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_delivered, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_flush_nothing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_flush_once, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown, setup,
 		    teardown),
 	};

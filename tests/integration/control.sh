@@ -140,7 +140,7 @@ ctl run long >/dev/null
 ctl status >"$T/out"
 check "status: columns line up under a long domain name" awk '
 	/^  DOMAIN / { want = index($0, "RESULT"); att = index($0, "LAST ATTEMPT") }
-	/^  [^ D]/ && !/^  route: / && want { n++; if (substr($0, want - 2, 2) != "  " ||
+	/^  [^ D]/ && !/^  (route|flush|hint)[: (]/ && want { n++; if (substr($0, want - 2, 2) != "  " ||
 	    substr($0, want, 1) == " " || substr($0, att, 1) == " ") bad++ }
 	END { exit !(n == 6 && bad == 0) }' "$T/out"
 check "status: last attempt, absolute with zone and relative" grep -Eq \
@@ -174,7 +174,11 @@ names = [r["name"] for r in d["relays"]]
 assert names == ["isp", "long", "down", "slow"], names
 isp = d["relays"][0]
 assert set(isp) == {"name", "host", "port", "state", "failures",
-                    "last_success", "next_retry", "route", "domains"}, isp.keys()
+                    "last_success", "next_retry", "route", "domains",
+                    "flush"}, isp.keys()
+# Watching, or a verdict, where this host's port 25 listens; else none.
+assert isp["flush"] is None or isp["flush"]["verdict"] in (
+    "watching", "delivered", "nothing", "not-observable"), isp["flush"]
 assert isp["route"] in ("local", "link down"), isp["route"]
 assert isp["port"] > 0 and isp["state"] == "idle" and isp["failures"] == 0
 assert isinstance(isp["last_success"], int)
