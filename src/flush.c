@@ -33,6 +33,8 @@ struct flush_window {
 	TAILQ_ENTRY(flush_window) entry;
 	struct flushwatch	 fw;
 	struct flushwatch_result res;		/* why, err, port, started */
+	uint64_t		 t0;		/* the run's start, ms */
+	bool			 started;	/* the baseline is taken */
 	bool			 unobservable;	/* known at the start */
 	uint64_t		 due;		/* next poll (ms), 0: none */
 	flush_done_cb		 cb;
@@ -151,18 +153,19 @@ flush_check(struct flush *fl, struct flushwatch_result *res)
 	return 0;
 }
 
-struct flush_window *
-flush_begin(struct flush *fl, int64_t wall, flush_done_cb cb, void *arg)
+/*
+ * The window's start: can it be watched, and the connections there now.
+ * Taken on the loop's next turn, not in flush_begin(): the run's session
+ * has issued its connect() by then, and the secondary cannot connect back
+ * before it has the ETRN, several round trips later.
+ */
+static void
+flush_start(struct flush *fl, struct flush_window *w)
 {
-	struct flush_window	*w;
-	size_t			 n = 0;
+	size_t	 n = 0;
 
-	w = xcalloc(1, sizeof(*w));
-	w->fl = fl;
-	w->cb = cb;
-	w->arg = arg;
-	w->res.port = fl->q.port;
-	w->res.started = wall;
+	w->started = true;
+	w->due = 0;
 	if (flush_check(fl, &w->res) == -1)
 		w->unobservable = true;
 	else if (sockdiag_conns(&fl->q, fl->conns, FLUSH_CONNS_MAX,
@@ -174,7 +177,22 @@ flush_begin(struct flush *fl, int64_t wall, flush_done_cb cb, void *arg)
 	}
 	if (n > FLUSH_CONNS_MAX)
 		n = FLUSH_CONNS_MAX;
-	flushwatch_begin(&w->fw, &fl->conf, now_ms(), fl->conns, n);
+	flushwatch_begin(&w->fw, &fl->conf, w->t0, fl->conns, n);
+}
+
+struct flush_window *
+flush_begin(struct flush *fl, int64_t wall, flush_done_cb cb, void *arg)
+{
+	struct flush_window	*w;
+
+	w = xcalloc(1, sizeof(*w));
+	w->fl = fl;
+	w->cb = cb;
+	w->arg = arg;
+	w->res.port = fl->q.port;
+	w->res.started = wall;
+	w->t0 = now_ms();
+	w->due = w->t0 != 0 ? w->t0 : 1;	/* flush_start() */
 	TAILQ_INSERT_TAIL(&fl->windows, w, entry);
 	flush_settle(fl, false);
 	return w;
@@ -185,8 +203,12 @@ flush_watch(struct flush_window *w, const struct flushwatch_net *from,
     size_t n)
 {
 	struct flushwatch_step	 st;
-	uint64_t		 now = now_ms();
+	uint64_t		 now;
 
+	/* A run over before the loop turned (it cannot, but be sure). */
+	if (!w->started)
+		flush_start(w->fl, w);
+	now = now_ms();
 	if (w->unobservable)
 		st = flushwatch_unobservable(&w->fw);
 	else
@@ -255,6 +277,9 @@ flush_timer_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	TAILQ_FOREACH(w, &fl->windows, entry)
+		if (!w->started)
+			flush_start(fl, w);
 	TAILQ_FOREACH(w, &fl->windows, entry) {
 		/* A timer a little early is still the authority. */
 		if (w->due == 0 || w->due > now + 1 ||
@@ -310,7 +335,8 @@ flush_gone_cb(evutil_socket_t fd, short ev, void *arg)
 		lost = true;
 	}
 	TAILQ_FOREACH(w, &fl->windows, entry) {
-		if (w->unobservable || w->fw.verdict != FLUSHWATCH_WATCHING)
+		if (!w->started || w->unobservable ||
+		    w->fw.verdict != FLUSHWATCH_WATCHING)
 			continue;
 		if (lost)
 			w->fw.overflow = true;
@@ -380,7 +406,7 @@ flush_settle(struct flush *fl, bool deliver)
 	}
 	now = now_ms();
 	TAILQ_FOREACH(w, &fl->windows, entry) {
-		if (!w->unobservable)
+		if (w->started && !w->unobservable)
 			observable = true;
 		if (w->due != 0 && w->due < first)
 			first = w->due;
