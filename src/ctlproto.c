@@ -25,9 +25,16 @@
 const char *const ctlproto_usage[] = {
 	CTLPROTO_USAGE_STATUS,
 	CTLPROTO_USAGE_RUN,
+	CTLPROTO_USAGE_HISTORY,
+	CTLPROTO_USAGE_METRICS,
 	CTLPROTO_USAGE_RELOAD,
 	NULL,
 };
+
+/* For the message about an unknown command. */
+#define USAGE_ALL	CTLPROTO_USAGE_STATUS ", " CTLPROTO_USAGE_RUN ", " \
+			CTLPROTO_USAGE_HISTORY ", " \
+			CTLPROTO_USAGE_METRICS ", " CTLPROTO_USAGE_RELOAD
 
 static int	req_error(char *, size_t, const char *, ...) LOG_FMT(3, 4);
 
@@ -83,6 +90,10 @@ req_parse_run(char * const *words, size_t n, struct ctlproto_req *req,
 			req->wait = false;
 			continue;
 		}
+		if (strcmp(w, "--no-flush") == 0) {
+			req->flush = false;
+			continue;
+		}
 		if (strcmp(w, "--link") == 0 || strncmp(w, "--link=", 7) == 0) {
 			if (w[6] == '=')
 				link = w + 7;
@@ -120,6 +131,34 @@ req_parse_run(char * const *words, size_t n, struct ctlproto_req *req,
 	return 0;
 }
 
+/* history [--json] [RELAY]: one relay at most, before or after --json. */
+static int
+req_parse_history(char * const *words, size_t n, struct ctlproto_req *req,
+    char *err, size_t len)
+{
+	const char	*w;
+	struct vis	 v1, v2;
+	size_t		 i;
+
+	for (i = 1; i < n; i++) {
+		w = words[i];
+		if (strcmp(w, "--json") == 0) {
+			req->json = true;
+			continue;
+		}
+		if (w[0] == '-')
+			return req_error(err, len, "history: unknown option "
+			    "\"%s\" (" CTLPROTO_USAGE_HISTORY ")", vis(w, &v1));
+		if (req->nrelays > 0)
+			return req_error(err, len, "history: one relay at "
+			    "most (got \"%s\" and \"%s\")",
+			    vis(req->relays[0], &v1), vis(w, &v2));
+		req->relays = words + i;
+		req->nrelays = 1;
+	}
+	return 0;
+}
+
 int
 ctlproto_req_parse(char * const *words, size_t n, struct ctlproto_req *req,
     char *err, size_t len)
@@ -129,9 +168,10 @@ ctlproto_req_parse(char * const *words, size_t n, struct ctlproto_req *req,
 
 	memset(req, 0, sizeof(*req));
 	req->wait = true;
+	req->flush = true;
 	if (n == 0)
 		return req_error(err, len, "no command given (status, run, "
-		    "reload)");
+		    "history, metrics, reload)");
 	if (n > CTLPROTO_WORDS_MAX)
 		return req_error(err, len, "more than %d words",
 		    CTLPROTO_WORDS_MAX);
@@ -145,7 +185,8 @@ ctlproto_req_parse(char * const *words, size_t n, struct ctlproto_req *req,
 		for (i = 1; i < n; i++) {
 			if (strcmp(words[i], "--json") != 0)
 				return req_error(err, len, "status: unexpected "
-				    "\"%s\" (" CTLPROTO_USAGE_STATUS ")", vis(words[i], &v));
+				    "\"%s\" (" CTLPROTO_USAGE_STATUS ")",
+				    vis(words[i], &v));
 			req->json = true;
 		}
 		return 0;
@@ -157,12 +198,23 @@ ctlproto_req_parse(char * const *words, size_t n, struct ctlproto_req *req,
 			    "(got \"%s\")", vis(words[1], &v));
 		return 0;
 	}
+	if (strcmp(words[0], "metrics") == 0) {
+		req->verb = CTLPROTO_METRICS;
+		if (n > 1)
+			return req_error(err, len, "metrics takes no arguments "
+			    "(got \"%s\")", vis(words[1], &v));
+		return 0;
+	}
 	if (strcmp(words[0], "run") == 0) {
 		req->verb = CTLPROTO_RUN;
 		return req_parse_run(words, n, req, err, len);
 	}
-	return req_error(err, len, "unknown command \"%s\" (" CTLPROTO_USAGE_STATUS ", "
-	    CTLPROTO_USAGE_RUN ", " CTLPROTO_USAGE_RELOAD ")", vis(words[0], &v));
+	if (strcmp(words[0], "history") == 0) {
+		req->verb = CTLPROTO_HISTORY;
+		return req_parse_history(words, n, req, err, len);
+	}
+	return req_error(err, len, "unknown command \"%s\" (" USAGE_ALL ")",
+	    vis(words[0], &v));
 }
 
 int
@@ -175,15 +227,25 @@ ctlproto_req_format(const struct ctlproto_req *req, char *buf, size_t len)
 	case CTLPROTO_STATUS:
 		n = snprintf(buf, len, "status%s\n", req->json ? " --json" : "");
 		return n < 0 || (size_t)n >= len ? -1 : 0;
+	case CTLPROTO_METRICS:
+		n = snprintf(buf, len, "metrics\n");
+		return n < 0 || (size_t)n >= len ? -1 : 0;
 	case CTLPROTO_RELOAD:
 		n = snprintf(buf, len, "reload\n");
 		return n < 0 || (size_t)n >= len ? -1 : 0;
+	case CTLPROTO_HISTORY:
 	case CTLPROTO_RUN:
 		break;
 	}
-	n = snprintf(buf, len, "run%s%s%s", req->wait ? "" : " --no-wait",
-	    req->link != NULL ? " --link " : "",
-	    req->link != NULL ? req->link : "");
+	/* history and run: the verb and its options, then the relays. */
+	if (req->verb == CTLPROTO_HISTORY)
+		n = snprintf(buf, len, "history%s", req->json ? " --json" : "");
+	else
+		n = snprintf(buf, len, "run%s%s%s%s",
+		    req->wait ? "" : " --no-wait",
+		    req->flush ? "" : " --no-flush",
+		    req->link != NULL ? " --link " : "",
+		    req->link != NULL ? req->link : "");
 	if (n < 0 || (size_t)n >= len)
 		return -1;
 	off = (size_t)n;

@@ -8,14 +8,21 @@
  * One request line per connection:
  *
  *   status [--json]               the daemon, its links and relays
- *   run [--no-wait] [--link IFACE] [RELAY...]
- *                                 ask now and wait for the results; with
- *                                 --link, only if IFACE is watched
+ *   run [--no-wait] [--no-flush] [--link IFACE] [RELAY...]
+ *                                 ask now and wait for the results, then
+ *                                 for the flush verdicts of the windows
+ *                                 the runs opened (not with --no-flush);
+ *                                 with --link, only if IFACE is watched
+ *   history [--json] [RELAY]      the runs kept in memory, oldest first
+ *   metrics                       the OpenMetrics exposition, "# EOF" last
  *   reload                        re-read the configuration, synchronously
  *
  * The answer is any number of data lines, each starting with "- ", and one
  * final line: "ok" (perhaps followed by a note), "exit N" (run: the status
- * etrnd --once would give, 0 to 255) or "error MESSAGE".  Whatever of the
+ * etrnd --once would give, 0 to 255) or "error MESSAGE".  A run's result
+ * lines come as soon as its runs are over; its flush lines, and "exit N",
+ * when the windows have their verdicts (up to flush-window later), so a
+ * client waiting for a run reads with no deadline.  Whatever of the
  * peer's an answer, a log line or status repeats has backslash and every
  * byte outside printable ASCII (and a quote inside quotes) escaped as
  * \xNN, as does a server's reply text in status.  IFACE must be an
@@ -37,24 +44,31 @@ struct sockaddr_un;
 
 /* Each verb's usage, for etrnctl's usage() and the daemon's errors. */
 #define CTLPROTO_USAGE_STATUS	"status [--json]"
-#define CTLPROTO_USAGE_RUN	"run [--no-wait] [--link IFACE] [RELAY...]"
+#define CTLPROTO_USAGE_RUN	"run [--no-wait] [--no-flush] [--link IFACE] " \
+				"[RELAY...]"
+#define CTLPROTO_USAGE_HISTORY	"history [--json] [RELAY]"
+#define CTLPROTO_USAGE_METRICS	"metrics"
 #define CTLPROTO_USAGE_RELOAD	"reload"
-/* The three, in order, then NULL. */
+/* Every verb's, in the order above, then NULL. */
 extern const char *const ctlproto_usage[];
 
 enum ctlproto_verb {
 	CTLPROTO_STATUS,
 	CTLPROTO_RUN,
+	CTLPROTO_HISTORY,
+	CTLPROTO_METRICS,
 	CTLPROTO_RELOAD,
 };
 
 /* A parsed request; its strings point into the words it was parsed from. */
 struct ctlproto_req {
 	enum ctlproto_verb	 verb;
-	bool			 json;		/* status --json */
+	bool			 json;		/* status, history --json */
 	bool			 wait;		/* run: false with --no-wait */
+	bool			 flush;		/* run: false with --no-flush */
 	const char		*link;		/* run --link IFACE, or NULL */
-	char * const		*relays;	/* run: the relays named */
+	char * const		*relays;	/* run, history (at most one):
+						 * the relays named */
 	size_t			 nrelays;
 };
 

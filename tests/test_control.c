@@ -19,7 +19,11 @@
 
 #include "ctlproto.h"
 
-#define RUN_USAGE	"(run [--no-wait] [--link IFACE] [RELAY...])"
+#define RUN_USAGE	"(run [--no-wait] [--no-flush] [--link IFACE] " \
+			"[RELAY...])"
+#define ALL_USAGE	"(status [--json], run [--no-wait] [--no-flush] " \
+			"[--link IFACE] [RELAY...], history [--json] " \
+			"[RELAY], metrics, reload)"
 #define IFNAME_BAD	"is not an interface name (1 to 15 bytes; no \"/\", " \
 			"\":\", space or control character)"
 
@@ -29,6 +33,7 @@ struct req_case {
 	enum ctlproto_verb verb;
 	bool		 json;
 	bool		 wait;
+	bool		 flush;
 	const char	*link;
 	const char	*relays;	/* space-separated, "" for none */
 	const char	*canonical;	/* ctlproto_req_format(), no newline */
@@ -37,32 +42,34 @@ struct req_case {
 #define BAD(l, e)	{ .line = (l), .error = (e) }
 
 static const struct req_case cases[] = {
-	{ "status", NULL, CTLPROTO_STATUS, false, true, NULL, "", "status" },
-	{ "status --json", NULL, CTLPROTO_STATUS, true, true, NULL, "",
+	{ "status", NULL, CTLPROTO_STATUS, false, true, true, NULL, "",
+	    "status" },
+	{ "status --json", NULL, CTLPROTO_STATUS, true, true, true, NULL, "",
 	    "status --json" },
-	{ "reload", NULL, CTLPROTO_RELOAD, false, true, NULL, "", "reload" },
-	{ "run", NULL, CTLPROTO_RUN, false, true, NULL, "", "run" },
-	{ "run isp mx2", NULL, CTLPROTO_RUN, false, true, NULL, "isp mx2",
+	{ "reload", NULL, CTLPROTO_RELOAD, false, true, true, NULL, "",
+	    "reload" },
+	{ "run", NULL, CTLPROTO_RUN, false, true, true, NULL, "", "run" },
+	{ "run isp mx2", NULL, CTLPROTO_RUN, false, true, true, NULL, "isp mx2",
 	    "run isp mx2" },
 	/* The bug: --no-wait after --link IFACE, and the options in turn. */
-	{ "run --link ppp0 --no-wait", NULL, CTLPROTO_RUN, false, false, "ppp0",
-	    "", "run --no-wait --link ppp0" },
-	{ "run --no-wait --link ppp0", NULL, CTLPROTO_RUN, false, false, "ppp0",
-	    "", "run --no-wait --link ppp0" },
-	{ "run --link=wwan0 isp", NULL, CTLPROTO_RUN, false, true, "wwan0",
-	    "isp", "run --link wwan0 isp" },
-	{ "run isp --no-wait", NULL, CTLPROTO_RUN, false, false, NULL, "isp",
-	    "run --no-wait isp" },
+	{ "run --link ppp0 --no-wait", NULL, CTLPROTO_RUN, false, false, true,
+	    "ppp0", "", "run --no-wait --link ppp0" },
+	{ "run --no-wait --link ppp0", NULL, CTLPROTO_RUN, false, false, true,
+	    "ppp0", "", "run --no-wait --link ppp0" },
+	{ "run --link=wwan0 isp", NULL, CTLPROTO_RUN, false, true, true,
+	    "wwan0", "isp", "run --link wwan0 isp" },
+	{ "run isp --no-wait", NULL, CTLPROTO_RUN, false, false, true, NULL,
+	    "isp", "run --no-wait isp" },
 	BAD("run --link --no-wait", "--link needs an interface name " RUN_USAGE),
 	BAD("run --link", "--link needs an interface name " RUN_USAGE),
 	BAD("run --link=", "--link needs an interface name " RUN_USAGE),
 	BAD("run --link a --link b", "--link given twice (\"a\" and \"b\")"),
 	/* Interface names as the kernel takes them (dev_valid_name()). */
-	{ "run --link 0123456789abcde", NULL, CTLPROTO_RUN, false, true,
+	{ "run --link 0123456789abcde", NULL, CTLPROTO_RUN, false, true, true,
 	    "0123456789abcde", "", "run --link 0123456789abcde" },
-	{ "run --link w\xc3\xa9", NULL, CTLPROTO_RUN, false, true, "w\xc3\xa9",
-	    "", "run --link w\xc3\xa9" },
-	{ "run --link a\"b", NULL, CTLPROTO_RUN, false, true, "a\"b", "",
+	{ "run --link w\xc3\xa9", NULL, CTLPROTO_RUN, false, true, true,
+	    "w\xc3\xa9", "", "run --link w\xc3\xa9" },
+	{ "run --link a\"b", NULL, CTLPROTO_RUN, false, true, true, "a\"b", "",
 	    "run --link a\"b" },
 	BAD("run --link a/b", "--link: \"a/b\" " IFNAME_BAD),
 	BAD("run --link 0123456789abcdef", "--link: \"0123456789abcdef\" "
@@ -89,25 +96,61 @@ static const struct req_case cases[] = {
 	    "empty or has a space or control character"),
 	BAD("run --link a\\ --link b\x9b", "--link given twice (\"a\\x5c\" and "
 	    "\"b\\x9b\")"),
-	BAD("\x9b" "31mred", "unknown command \"\\x9b31mred\" (status [--json], "
-	    "run [--no-wait] [--link IFACE] [RELAY...], reload)"),
+	BAD("\x9b" "31mred", "unknown command \"\\x9b31mred\" " ALL_USAGE),
 	BAD("status \xe2\x80\xae", "status: unexpected \"\\xe2\\x80\\xae\" "
 	    "(status [--json])"),
 	BAD("reload \"x", "reload takes no arguments (got \"\\x22x\")"),
 	BAD("run --\x85", "run: unknown option \"--\\x85\" " RUN_USAGE),
 	BAD("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 	    "unknown command \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-	    "xxxxxxxxxxxxxxxx...\" (status [--json], run [--no-wait] [--link "
-	    "IFACE] [RELAY...], reload)"),
+	    "xxxxxxxxxxxxxxxx...\" " ALL_USAGE),
 	BAD("run --bogus", "run: unknown option \"--bogus\" " RUN_USAGE),
 	BAD("run isp --no-wait mx2", "run: options go before the relay names "
 	    RUN_USAGE),
 	BAD("status --bogus", "status: unexpected \"--bogus\" (status [--json])"),
 	BAD("status isp", "status: unexpected \"isp\" (status [--json])"),
 	BAD("reload now", "reload takes no arguments (got \"now\")"),
-	BAD("frobnicate", "unknown command \"frobnicate\" (status [--json], run "
-	    "[--no-wait] [--link IFACE] [RELAY...], reload)"),
-	BAD("", "no command given (status, run, reload)"),
+	BAD("frobnicate", "unknown command \"frobnicate\" " ALL_USAGE),
+	BAD("", "no command given (status, run, history, metrics, reload)"),
+	/* run --no-flush: results, then "exit N" without the verdicts. */
+	{ "run --no-flush", NULL, CTLPROTO_RUN, false, true, false, NULL, "",
+	    "run --no-flush" },
+	{ "run isp --no-flush --link ppp0 --no-wait", NULL, CTLPROTO_RUN,
+	    false, false, false, "ppp0", "isp",
+	    "run --no-wait --no-flush --link ppp0 isp" },
+	{ "run --no-flush --no-flush mx2", NULL, CTLPROTO_RUN, false, true,
+	    false, NULL, "mx2", "run --no-flush mx2" },
+	BAD("run --no-flush=yes", "run: unknown option \"--no-flush=yes\" "
+	    RUN_USAGE),
+	BAD("run --json", "run: unknown option \"--json\" " RUN_USAGE),
+	/* history [--json] [RELAY]: one relay, on either side of --json. */
+	{ "history", NULL, CTLPROTO_HISTORY, false, true, true, NULL, "",
+	    "history" },
+	{ "history --json", NULL, CTLPROTO_HISTORY, true, true, true, NULL, "",
+	    "history --json" },
+	{ "history isp", NULL, CTLPROTO_HISTORY, false, true, true, NULL, "isp",
+	    "history isp" },
+	{ "history --json isp", NULL, CTLPROTO_HISTORY, true, true, true, NULL,
+	    "isp", "history --json isp" },
+	{ "history isp --json", NULL, CTLPROTO_HISTORY, true, true, true, NULL,
+	    "isp", "history --json isp" },
+	BAD("history isp mx2", "history: one relay at most (got \"isp\" and "
+	    "\"mx2\")"),
+	BAD("history --json a b c", "history: one relay at most (got \"a\" and "
+	    "\"b\")"),
+	BAD("history --no-wait", "history: unknown option \"--no-wait\" "
+	    "(history [--json] [RELAY])"),
+	BAD("history -", "history: unknown option \"-\" (history [--json] "
+	    "[RELAY])"),
+	BAD("history a \x9b" "31m", "history: one relay at most (got \"a\" and "
+	    "\"\\x9b31m\")"),
+	/* metrics: nothing to say. */
+	{ "metrics", NULL, CTLPROTO_METRICS, false, true, true, NULL, "",
+	    "metrics" },
+	BAD("metrics --json", "metrics takes no arguments (got \"--json\")"),
+	BAD("metrics isp", "metrics takes no arguments (got \"isp\")"),
+	BAD("metrics \xe2\x80\xae", "metrics takes no arguments (got "
+	    "\"\\xe2\\x80\\xae\")"),
 };
 
 /* A case's line for the test log, without raw control bytes. */
@@ -155,6 +198,7 @@ test_table(void **state)
 		assert_int_equal(req.verb, c->verb);
 		assert_int_equal(req.json, c->json);
 		assert_int_equal(req.wait, c->wait);
+		assert_int_equal(req.flush, c->flush);
 		if (c->link == NULL)
 			assert_null(req.link);
 		else
@@ -305,9 +349,11 @@ test_usage(void **state)
 	(void)state;
 	assert_string_equal(ctlproto_usage[0], "status [--json]");
 	assert_string_equal(ctlproto_usage[1],
-	    "run [--no-wait] [--link IFACE] [RELAY...]");
-	assert_string_equal(ctlproto_usage[2], "reload");
-	assert_null(ctlproto_usage[3]);
+	    "run [--no-wait] [--no-flush] [--link IFACE] [RELAY...]");
+	assert_string_equal(ctlproto_usage[2], "history [--json] [RELAY]");
+	assert_string_equal(ctlproto_usage[3], "metrics");
+	assert_string_equal(ctlproto_usage[4], "reload");
+	assert_null(ctlproto_usage[5]);
 }
 
 /* Words split on spaces and tabs, runs of them skipped. */
