@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * control: the control socket's transport (the grammar is ctlproto's, what
- * an answer shows is report's).  Each client is a bufferevent with one
- * deadline for its whole request and one for every write, so a client
- * that says nothing, trickles, or stops reading costs a few seconds at
- * most, and when all slots are taken the oldest client still owing its
- * request makes room; one that vanishes while waiting for a run just
+ * an answer shows is report's and metrics').  Each client is a bufferevent
+ * with one deadline for its whole request and one for every write, so a
+ * client that says nothing, trickles, or stops reading costs a few seconds
+ * at most, and when all slots are taken the oldest client still owing its
+ * request makes room.  A run's answer may take minutes (its results, then
+ * the flush verdicts up to flush-window later): nothing times the wait
+ * itself, only each write, and a client that vanishes meanwhile just
  * cancels its waiter.  Out of descriptors, the listener pauses instead of
  * spinning.
  */
@@ -30,6 +32,7 @@
 #include "ctlproto.h"
 #include "linkstate.h"
 #include "log.h"
+#include "metrics.h"
 #include "report.h"
 #include "sched.h"
 #include "util.h"
@@ -52,9 +55,11 @@ struct control_client {
 	struct control		*ctl;
 	struct bufferevent	*bev;
 	struct event		*deadline;	/* until the request is read */
-	struct sched_waiter	*waiter;	/* run: results pending */
+	struct sched_waiter	*waiter;	/* run: results or flush
+						 * verdicts pending */
 	char			**names;	/* run: the relays asked */
 	size_t			 nnames;
+	int			 status;	/* run: from the results */
 	bool			 answered;	/* final line queued */
 	TAILQ_ENTRY(control_client) entry;
 };
@@ -186,19 +191,28 @@ control_status(struct control_client *c, bool json)
 	client_ok(c, NULL);
 }
 
-/* The runs asked for are over: the --once lines and exit status. */
+/*
+ * The runs asked for are over (DONE): their --once lines at once, since
+ * the verdicts may be minutes away.  Their windows have verdicts
+ * (FLUSHED): the flush lines.  The last call ends the answer with "exit
+ * N", N from the results alone: what came back is not a failure to retry.
+ */
 static void
-control_run_done(enum sched_run_phase phase, void *arg)
+control_run_cb(enum sched_run_phase phase, void *arg)
 {
 	struct control_client	*c = arg;
 	struct report_relays	 rr = report_relays_of(c->ctl->sched);
-	int			 status;
 
-	(void)phase;
-	c->waiter = NULL;
-	status = report_results(&rr, c->names, c->nnames, control_data_line,
-	    c);
-	client_exit(c, status);
+	if (phase == SCHED_RUN_DONE) {
+		c->status = report_results(&rr, c->names, c->nnames,
+		    control_data_line, c);
+		/* Still there: the flush verdicts are to come. */
+		if (c->waiter != NULL)
+			return;
+	} else
+		report_flush_results(&rr, c->names, c->nnames,
+		    control_data_line, c);
+	client_exit(c, c->status);
 }
 
 static void
@@ -220,8 +234,9 @@ control_run(struct control_client *c, const struct ctlproto_req *req)
 	for (i = 0; i < req->nrelays; i++)
 		c->names[i] = xstrdup(req->relays[i]);
 	c->nnames = req->nrelays;
-	if (sched_run(c->ctl->sched, c->names, c->nnames, 0,
-	    req->wait ? control_run_done : NULL, c, &c->waiter,
+	if (sched_run(c->ctl->sched, c->names, c->nnames,
+	    req->flush ? SCHED_RUN_FLUSH : 0,
+	    req->wait ? control_run_cb : NULL, c, &c->waiter,
 	    &unknown) == -1) {
 		if (errno == ENOENT)
 			client_error(c, "no relay \"%s\"", vis(v, unknown));
@@ -238,6 +253,61 @@ control_run(struct control_client *c, const struct ctlproto_req *req)
 		    "the relays named");
 	if (!req->wait)
 		client_ok(c, NULL);
+}
+
+/* Whether name is a configured relay's. */
+struct control_find {
+	const char	*name;
+	bool		 found;
+};
+
+static void
+control_find_cb(const struct sched_relay_info *ri, void *arg)
+{
+	struct control_find	*f = arg;
+
+	if (strcmp(ri->name, f->name) == 0)
+		f->found = true;
+}
+
+/*
+ * The runs kept, of every relay or of one that is configured now (one
+ * removed by a reload may still have runs kept, but a name is checked
+ * the way run checks it, so a typo is not an empty history).
+ */
+static void
+control_history(struct control_client *c, const struct ctlproto_req *req)
+{
+	const struct history	*h = sched_history(c->ctl->sched);
+	const char		*relay = NULL;
+	struct control_find	 f;
+	char			 v[VIS_LEN];
+
+	if (req->nrelays > 0) {
+		f.name = relay = req->relays[0];
+		f.found = false;
+		sched_foreach(c->ctl->sched, control_find_cb, &f);
+		if (!f.found) {
+			client_error(c, "no relay \"%s\"", vis(v, relay));
+			return;
+		}
+	}
+	if (req->json)
+		report_history_json(h, relay, control_data_line, c);
+	else
+		report_history_text(h, relay, wall_s(), control_data_line, c);
+	client_ok(c, NULL);
+}
+
+/* The exposition, each line as data; "# EOF" is its last. */
+static void
+control_metrics(struct control_client *c)
+{
+	struct report_relays	rr = report_relays_of(c->ctl->sched);
+
+	metrics_render(sched_metrics(c->ctl->sched), &rr, c->ctl->links,
+	    control_data_line, c);
+	client_ok(c, NULL);
 }
 
 static void
@@ -267,18 +337,35 @@ control_request(struct control_client *c, char *line)
 	struct ctlproto_req	 req;
 	size_t			 n;
 
-	/* From now on the client may wait long (run), but not stop reading. */
+	/*
+	 * From now on the client may wait long (run: minutes, for the flush
+	 * verdicts), but not stop reading: the write timeout below counts
+	 * only while part of the answer is waiting to be taken.
+	 */
 	evtimer_del(c->deadline);
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	n = ctlproto_split(line, words, nitems(words));
 	if (ctlproto_req_parse(words, n, &req, err, sizeof(err)) == -1)
 		client_error(c, "%s", err);
-	else if (req.verb == CTLPROTO_STATUS)
-		control_status(c, req.json);
-	else if (req.verb == CTLPROTO_RUN)
-		control_run(c, &req);
-	else
-		control_reload(c);
+	else {
+		switch (req.verb) {
+		case CTLPROTO_STATUS:
+			control_status(c, req.json);
+			break;
+		case CTLPROTO_RUN:
+			control_run(c, &req);
+			break;
+		case CTLPROTO_HISTORY:
+			control_history(c, &req);
+			break;
+		case CTLPROTO_METRICS:
+			control_metrics(c);
+			break;
+		case CTLPROTO_RELOAD:
+			control_reload(c);
+			break;
+		}
+	}
 	if (!c->answered) {
 		struct timeval tv = ms_to_tv(CONTROL_WRITE_MS);
 
