@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * etrnctl: talk to a running etrnd over its control socket (see ctlproto.h
- * for the protocol): show its state, make it ask its relays now, or make it
- * re-read its configuration and say whether that worked.
+ * for the protocol): show its state, its recent runs or its metrics, make
+ * it ask its relays now (and say what came back), or make it re-read its
+ * configuration and say whether that worked.
  *
  * Which socket: -s SOCKET; else control-socket in -c FILE; else the one in
  * the default configuration file if that exists; else the default socket.
@@ -31,7 +32,8 @@
 #include "log.h"
 #include "util.h"
 
-#define ETRNCTL_TIMEOUT_S	30	/* status, reload, run --no-wait */
+/* All but a waiting run, whose answer may take flush-window and more. */
+#define ETRNCTL_TIMEOUT_S	30
 
 /*
  * An error line on stderr through log: with the journal's "<3>" when
@@ -225,11 +227,17 @@ ctl_answer(FILE *fp, const struct ctlproto_req *req)
 		}
 		switch (a.kind) {
 		case CTLPROTO_DATA:
-			/* A rejected reload's file:line errors are errors. */
+			/*
+			 * A rejected reload's file:line errors are errors.
+			 * The rest as it comes: a run's results are shown
+			 * while its flush verdicts are awaited.
+			 */
 			if (req->verb == CTLPROTO_RELOAD)
 				log_err("%s", a.text);
-			else
+			else {
 				printf("%s\n", a.text);
+				fflush(stdout);
+			}
 			break;
 		case CTLPROTO_OK:
 			/* A reload says it worked; status and run show it. */
