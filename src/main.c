@@ -4,8 +4,8 @@
  * the moment a watched link comes up, on an interval, or on request.
  *
  * main owns the event base, the resolver, the configuration, the link
- * monitor and the scheduler; it turns signals into events and tears down
- * in the reverse order of start-up.
+ * monitor and the scheduler; it turns signals into events, keeps
+ * metrics-file up to date, and tears down in the reverse order of start-up.
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
@@ -34,6 +34,7 @@
 #include "control.h"
 #include "link.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "report.h"
 #include "resolver.h"
@@ -42,6 +43,7 @@
 #include "util.h"
 
 #define STOP_DEADLINE_MS	3000	/* SIGTERM: QUIT, then exit by this */
+#define METRICS_FILE_MS		1000	/* metrics-file: one write a second */
 /* Another etrnd serves the control socket: distinct from every other
  * status, and not in the unit's RestartPreventExitStatus= (78), so the
  * unit retries and takes over once the other instance is stopped. */
@@ -63,6 +65,11 @@ struct etrnd {
 	struct control		*control;
 	struct sig_events	 sigs;
 	struct event		*stop_ev;
+	/* metrics-file: a write after a change, at most one a second. */
+	struct event		*metrics_ev;
+	uint64_t		 metrics_last;	/* now_ms() of the last write */
+	int			 metrics_err;	/* warned of; 0: writes work */
+	bool			 metrics_written; /* the file is ours to remove */
 	int64_t			 started;	/* wall seconds */
 	int64_t			 reload_time;	/* wall seconds, 0 = never */
 	bool			 reload_ok;
@@ -178,6 +185,84 @@ helo_name(const struct etrnd *d, const struct conf *conf)
 	return conf->helo != NULL ? conf->helo : d->helo_default;
 }
 
+/*
+ * Write metrics-file now.  A failure is warned of when it first happens
+ * or changes, then only traced until a write works again.
+ */
+static void
+etrnd_metrics_write(struct etrnd *d)
+{
+	const char		*path = d->conf->metrics_file;
+	struct report_relays	 rr = report_relays_of(d->sched);
+	int			 err;
+
+	d->metrics_last = now_ms();
+	if (metrics_write_file(sched_metrics(d->sched), path, &rr,
+	    linkmon_state(d->link)) == 0) {
+		if (d->metrics_err != 0)
+			log_info("metrics-file %s: written again", path);
+		d->metrics_err = 0;
+		d->metrics_written = true;
+		return;
+	}
+	err = errno;
+	if (err != d->metrics_err)
+		log_warnx("metrics-file %s: %s; trying again at the next "
+		    "change or reload", path, strerror(err));
+	else
+		log_debug("metrics-file %s: %s, still", path, strerror(err));
+	d->metrics_err = err;
+}
+
+static void
+etrnd_metrics_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct etrnd	*d = arg;
+
+	(void)fd;
+	(void)ev;
+	if (d->conf->metrics_file != NULL)
+		etrnd_metrics_write(d);
+}
+
+/*
+ * Something metrics show changed: write metrics-file once the last write
+ * is a second old, so a burst of changes costs one write, and an idle
+ * daemon none.  Only the daemon has the timer (not --once or --check).
+ */
+static void
+etrnd_metrics_soon(struct etrnd *d)
+{
+	uint64_t	now = now_ms(), wait = 0;
+	struct timeval	tv;
+
+	if (d->metrics_ev == NULL || d->conf->metrics_file == NULL ||
+	    evtimer_pending(d->metrics_ev, NULL))
+		return;
+	if (d->metrics_last != 0 && now < d->metrics_last + METRICS_FILE_MS)
+		wait = d->metrics_last + METRICS_FILE_MS - now;
+	tv = ms_to_tv(wait);
+	evtimer_add(d->metrics_ev, &tv);
+}
+
+/*
+ * A reload moved metrics-file or dropped it: the old file, ours, goes, so
+ * that the textfile collector does not show series nobody updates.  The
+ * new one is written as after any reload.
+ */
+static void
+etrnd_metrics_moved(struct etrnd *d, const char *old, const char *new)
+{
+	if (old == NULL || (new != NULL && strcmp(old, new) == 0))
+		return;
+	if (d->metrics_written && unlink(old) == -1 && errno != ENOENT)
+		log_warn("metrics-file %s: removing it after the reload", old);
+	d->metrics_written = false;
+	d->metrics_err = 0;
+	d->metrics_last = 0;
+}
+
+/* STATUS= and metrics-file, after anything they show changed. */
 static void
 etrnd_update_status(struct etrnd *d)
 {
@@ -190,6 +275,7 @@ etrnd_update_status(struct etrnd *d)
 	report_status_line(line, sizeof(line), &rr, d->link != NULL ?
 	    linkmon_state(d->link) : NULL, d->conf_path);
 	notify_status("%s", line);
+	etrnd_metrics_soon(d);
 }
 
 /*
@@ -321,6 +407,7 @@ etrnd_reload(struct etrnd *d, char **errorsp)
 	/* A reload is also how an admin says "look again": names too. */
 	resolver_refresh(d->resolver, true);
 	sched_reconfigure(d->sched, conf, helo_name(d, conf));
+	etrnd_metrics_moved(d, d->conf->metrics_file, conf->metrics_file);
 	conf_free(d->conf);
 	d->conf = conf;
 	d->reload_ok = true;
@@ -554,6 +641,8 @@ etrnd_free(struct etrnd *d)
 	/* The reverse of construction in main(). */
 	if (d->stop_ev != NULL)
 		event_free(d->stop_ev);
+	if (d->metrics_ev != NULL)
+		event_free(d->metrics_ev);
 	control_free(d->control);	/* its clients may wait on sched */
 	linkmon_free(d->link);
 	notify_deinit();
@@ -719,6 +808,8 @@ main(int argc, char *argv[])
 
 		status = report_results(&rr, NULL, 0, report_line_stdio,
 		    stdout);
+		/* sched_busy() held until the windows had their verdicts. */
+		report_flush_results(&rr, NULL, 0, report_line_stdio, stdout);
 		etrnd_free(&d);
 		return status;
 	}
@@ -743,6 +834,8 @@ main(int argc, char *argv[])
 		etrnd_free(&d);
 		return status;
 	}
+	if ((d.metrics_ev = evtimer_new(d.base, etrnd_metrics_cb, &d)) == NULL)
+		fatalx("evtimer_new");
 	log_info("etrnd %s started: %zu relay%s, %s", ETRND_VERSION,
 	    d.conf->nrelays, d.conf->nrelays == 1 ? "" : "s",
 	    linkstate_online(linkmon_state(d.link)) ? "a watched link is up" :
