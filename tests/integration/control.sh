@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: ISC
 # etrnctl against a running etrnd: status (text and JSON), run (waiting,
 # --no-wait, unknown relay, --link), reload (good and bad), many clients at
-# once, silent, garbage and vanishing clients, and no daemon at all; how
+# once, silent, garbage and vanishing clients, and no daemon at all; run's
+# flush verdicts (streamed after the results, a wait longer than the write
+# timeout, --no-flush, a client gone while waiting), history, metrics and
+# metrics-file (written, moved by a reload, a failure warned once); how
 # etrnctl finds the socket (-s, -c FILE) and says why it cannot; a second
 # etrnd on the same socket refuses to start; what a peer sends reaches no log
 # or answer unescaped; clients that trickle their request are cut off at
@@ -130,13 +133,14 @@ check "status: column headings" grep -Eq \
 check "status: how the kernel reaches a relay given by address" grep -Eq \
 	"^  route: (local|link down)$" "$T/out"
 
-ctl run isp >"$T/out"
+# (--no-flush: the results only, whatever listens on port 25 here.)
+ctl run --no-flush isp >"$T/out"
 check "run isp: exit 0" test $? -eq 0
 check "run isp: the --once lines" diff -u - "$T/out" <<OUT
 isp example.org ok 250 Queuing started
 isp @example.net ok 250 Queuing started
 OUT
-ctl run long >/dev/null
+ctl run --no-flush long >/dev/null
 ctl status >"$T/out"
 check "status: columns line up under a long domain name" awk '
 	/^  DOMAIN / { want = index($0, "RESULT"); att = index($0, "LAST ATTEMPT") }
@@ -224,8 +228,8 @@ for req in (b"run --link --no-wait\n", b"run --link\n", b"run --link a/b\n",
     s.close()
 PY
 check "daemon: --link --no-wait is an error, not an interface name" diff -u - "$T/raw" <<'OUT'
-error --link needs an interface name (run [--no-wait] [--link IFACE] [RELAY...])
-error --link needs an interface name (run [--no-wait] [--link IFACE] [RELAY...])
+error --link needs an interface name (run [--no-wait] [--no-flush] [--link IFACE] [RELAY...])
+error --link needs an interface name (run [--no-wait] [--no-flush] [--link IFACE] [RELAY...])
 error --link: "a/b" is not an interface name (1 to 15 bytes; no "/", ":", space or control character)
 ok eth9 is not watched; nothing to do
 OUT
@@ -534,7 +538,7 @@ domains = example.org
 CONF
 ctl reload >/dev/null
 check "no relays: a reload that adds one works" test $? -eq 0
-ctl run isp >"$T/out"
+ctl run --no-flush isp >"$T/out"
 check "no relays: ... and the new relay answers a run" grep -qx "isp example.org ok 250 Queuing started" "$T/out"
 check "no relays: STATUS= moves on" wait_for 5 grep -q "^STATUS=.*isp" "$T/notify.log"
 kill "$DPID"
@@ -558,7 +562,7 @@ printf '[daemon]\ncontrol-socket = %s\n\n[relay c1]\nhost = 127.0.0.1\nport = %s
 FPID=$!
 PIDS+=("$FPID")
 wait_for 10 test -S "$SOCK2"
-"$ETRNCTL" -s "$SOCK2" run c1 >"$T/c1.out"
+"$ETRNCTL" -s "$SOCK2" run --no-flush c1 >"$T/c1.out"
 "$ETRNCTL" -s "$SOCK2" status >"$T/out"
 check "run: a C1 control in a server's reply is escaped" grep -qx \
 	'c1 c1.example ok 250 Queuing \\xc2\\x9b31m started' "$T/c1.out"
@@ -645,4 +649,167 @@ check "EMFILE: and says so" grep -q "control: accepting clients again" "$T/fd.lo
 kill "$FPID"
 wait "$FPID"
 check "EMFILE: clean exit" test $? -eq 0
+
+# Flush verdicts.  The site's MTA is a listener on local-smtp's port (so
+# the window watches it, whatever listens on port 25 here); the relays are
+# on 127.0.3.1, so nothing the MTA sees comes from them and each window
+# runs its whole flush-window: longer than the daemon's 10 s write
+# timeout, which must count only while an answer waits to be taken.
+SOCK3="$T/control3"
+mta=$(free_port)
+python3 "$LISTENER" 127.0.0.1 "$mta" --log "$T/mta.log" --ready "$T/ready4" \
+	--lifetime 120 &
+PIDS+=($!)
+fl=$(free_port)
+python3 "$LISTENER" 127.0.3.1 "$fl" --log "$T/fl.log" --ready "$T/ready5" \
+	--lifetime 120 &
+PIDS+=($!)
+wait_for 10 test -e "$T/ready4"
+wait_for 10 test -e "$T/ready5"
+mkdir "$T/prom"
+write_flush_conf() {
+	cat >"$T/flush.conf" <<CONF
+[daemon]
+control-socket = $SOCK3
+local-smtp = 127.0.0.1:$mta
+flush-window = 12s
+flush-quiet = 1s
+metrics-file = $1
+
+[relay fl]
+host = 127.0.3.1
+port = $fl
+domains = f.example
+
+[relay other]
+host = 127.0.3.1
+port = $fl
+domains = o.example
+CONF
+}
+write_flush_conf "$T/prom/etrnd.prom"
+"$ETRND" -v -c "$T/flush.conf" 2>"$T/flush.log" &
+LPID=$!
+PIDS+=("$LPID")
+wait_for 10 test -S "$SOCK3"
+ctl3() { "$ETRNCTL" -s "$SOCK3" "$@"; }
+check "metrics-file: written at start" wait_for 5 test -s "$T/prom/etrnd.prom"
+
+ctl3 run --no-flush fl >"$T/out"
+check "run --no-flush: exit 0" test $? -eq 0
+check "run --no-flush: the results only" diff -u - "$T/out" <<OUT
+fl f.example ok 250 Queuing started
+OUT
+# Waiting: the result line shows while etrnctl still waits for the verdict.
+ctl3 run fl >"$T/run.out" 2>"$T/run.err" &
+RUNPID=$!
+PIDS+=("$RUNPID")
+check "run: the result line is printed before the verdict is in" \
+	wait_for 10 grep -qx "fl f.example ok 250 Queuing started" "$T/run.out"
+check "run: ... while etrnctl waits on" kill -0 "$RUNPID"
+wait "$RUNPID"
+rc=$?
+check "run: exit 0, from the results (nothing came back is no failure)" \
+	test "$rc" -eq 0
+check "run: the flush line follows the results" awk '
+	NR == 1 && $0 == "fl f.example ok 250 Queuing started" { r = 1 }
+	NR == 2 && /^fl flush / { f = 1 }
+	END { exit !(r && f && NR == 2) }' "$T/run.out"
+check "run: nothing came back within the 12 s window, after more than the 10 s write timeout" \
+	grep -q "^fl flush nothing came back" "$T/run.out"
+check "run: no error" test ! -s "$T/run.err"
+
+# A client gone while it waits for the verdicts is dropped then, not when
+# the window closes (12 s after the run began).
+ctl3 run fl >"$T/gone.out" &
+gpid=$!
+PIDS+=("$gpid")
+wait_for 10 grep -q "^fl f.example ok" "$T/gone.out"
+fds_waiting=$(ls /proc/"$LPID"/fd | wc -l)
+kill "$gpid"
+wait "$gpid" 2>/dev/null
+check "a client gone while waiting for the verdicts: its descriptor is closed while the window is open" \
+	wait_for 5 bash -c "[ \$(ls /proc/$LPID/fd | wc -l) -lt $fds_waiting ]"
+check "... and the daemon still answers" ctl3 status
+
+# history: every relay's runs or one configured relay's; JSON parses.
+ctl3 history >"$T/hist" 2>"$T/err"
+check "history: exit 0" test $? -eq 0
+check "history: shows fl's runs" grep -qw "fl" "$T/hist"
+ctl3 run --no-flush other >/dev/null
+ctl3 history --json >"$T/hist.json"
+ctl3 history --json fl >"$T/hist-fl.json"
+check "history --json: one line, one object; history fl only fl's runs" \
+	python3 - "$T/hist.json" "$T/hist-fl.json" <<'PY'
+import json, sys
+def relays(path):
+    lines = open(path).read().splitlines()
+    assert len(lines) == 1, lines
+    seen = []
+    def walk(v):
+        if isinstance(v, dict):
+            if isinstance(v.get("relay"), str):
+                seen.append(v["relay"])
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+    walk(json.loads(lines[0]))
+    return seen
+every, fl = relays(sys.argv[1]), relays(sys.argv[2])
+assert "fl" in every and "other" in every, every
+assert fl and set(fl) == {"fl"}, fl
+PY
+ctl3 history nosuch 2>"$T/err"
+check "history of an unknown relay: exit 1" test $? -eq 1
+check "... naming it as run does" grep -qx 'etrnctl: no relay "nosuch"' "$T/err"
+ctl3 history fl other 2>"$T/err"
+check "history of two relays: usage error (64)" test $? -eq 64
+check "... saying one at most" grep -q "history: one relay at most" "$T/err"
+
+# metrics: the exposition as it is, "# EOF" last, the verdict counted.
+ctl3 metrics >"$T/metrics"
+check "metrics: exit 0" test $? -eq 0
+check "metrics: ends with # EOF" test "$(tail -n 1 "$T/metrics")" = "# EOF"
+check "metrics: no data-line prefix" bash -c "! grep -q '^- ' '$T/metrics'"
+check "metrics: the window's verdict counted" grep -Eq \
+	'^etrnd_flush_verdicts_total\{relay="fl",verdict="nothing"\} [1-9]' \
+	"$T/metrics"
+check "metrics-file: follows the runs" wait_for 5 grep -Eq \
+	'^etrnd_flush_verdicts_total\{relay="fl",verdict="nothing"\} [1-9]' \
+	"$T/prom/etrnd.prom"
+ctl3 metrics extra 2>/dev/null
+check "metrics with an argument: usage error (64)" test $? -eq 64
+
+# metrics-file moved by a reload: the new one written, the old one gone.
+write_flush_conf "$T/prom/moved.prom"
+ctl3 reload >/dev/null
+check "metrics-file moved: the new file is written" \
+	wait_for 5 test -s "$T/prom/moved.prom"
+check "metrics-file moved: the old one is removed" \
+	test ! -e "$T/prom/etrnd.prom"
+# A directory that is not there: warned once, however many changes follow,
+# then written again once it exists.
+write_flush_conf "$T/nodir/etrnd.prom"
+ctl3 reload >/dev/null
+# Changes until a second write has failed (at most one a second).
+for i in $(seq 10); do
+	ctl3 run --no-flush other >/dev/null
+	grep -q "metrics-file $T/nodir/etrnd.prom: .*, still" "$T/flush.log" &&
+		break
+	sleep 0.5
+done
+check "metrics-file failing: tried again, warned once" bash -c "
+	grep -q 'metrics-file $T/nodir/etrnd.prom: .*, still' '$T/flush.log' &&
+	[ \$(grep -c 'metrics-file $T/nodir/etrnd.prom: No such file or directory; trying again' '$T/flush.log') -eq 1 ]"
+mkdir "$T/nodir"
+ctl3 run --no-flush other >/dev/null
+check "metrics-file: written once the directory exists" \
+	wait_for 5 test -s "$T/nodir/etrnd.prom"
+check "... and says so" wait_for 5 grep -q \
+	"metrics-file $T/nodir/etrnd.prom: written again" "$T/flush.log"
+kill "$LPID"
+wait "$LPID"
+check "flush daemon: clean exit" test $? -eq 0
 finish
