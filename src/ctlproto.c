@@ -75,51 +75,63 @@ vis(const char *w, struct vis *v)
 	return str_vis(v->s, w, VIS_MAX, "\"");
 }
 
+/* run --link IFACE: once, and a name the kernel would take. */
+static int
+req_link(struct ctlproto_req *req, const char *link, char *err, size_t len)
+{
+	struct vis	v1, v2;
+
+	if (*link == '\0')
+		return req_error(err, len, "--link needs an interface name ("
+		    CTLPROTO_USAGE_RUN ")");
+	if (req->link != NULL)
+		return req_error(err, len, "--link given twice (\"%s\" and "
+		    "\"%s\")", vis(req->link, &v1), vis(link, &v2));
+	if (!ifname_valid(link))
+		return req_error(err, len, "--link: \"%s\" is not an interface "
+		    "name (1 to %d bytes; no \"/\", \":\", space or control "
+		    "character)", vis(link, &v1), IFNAMSIZ - 1);
+	req->link = link;
+	return 0;
+}
+
 static int
 req_parse_run(char * const *words, size_t n, struct ctlproto_req *req,
     char *err, size_t len)
 {
 	const char	*w, *link;
-	struct vis	 v1, v2;
+	struct vis	 v1;
 	size_t		 i, first = 0;
+	bool		 opts = true;
 
-	/* Relays are the words that are not options, in order. */
+	/* Relays are the words that are not options, in order; after "--",
+	 * every word is a relay ("-x" is a valid relay name). */
 	for (i = 1; i < n; i++) {
 		w = words[i];
-		if (strcmp(w, "--no-wait") == 0) {
-			req->wait = false;
+		if (opts && w[0] == '-') {
+			if (strcmp(w, "--") == 0)
+				opts = false;
+			else if (strcmp(w, "--no-wait") == 0)
+				req->wait = false;
+			else if (strcmp(w, "--no-flush") == 0)
+				req->flush = false;
+			else if (strcmp(w, "--link") == 0 ||
+			    strncmp(w, "--link=", 7) == 0) {
+				if (w[6] == '=')
+					link = w + 7;
+				else if (i + 1 < n && words[i + 1][0] != '-')
+					link = words[++i];
+				else
+					link = "";
+				if (req_link(req, link, err, len) == -1)
+					return -1;
+			} else
+				return req_error(err, len, "run: unknown "
+				    "option \"%s\" (" CTLPROTO_USAGE_RUN ")",
+				    vis(w, &v1));
 			continue;
 		}
-		if (strcmp(w, "--no-flush") == 0) {
-			req->flush = false;
-			continue;
-		}
-		if (strcmp(w, "--link") == 0 || strncmp(w, "--link=", 7) == 0) {
-			if (w[6] == '=')
-				link = w + 7;
-			else if (i + 1 < n && words[i + 1][0] != '-')
-				link = words[++i];
-			else
-				link = "";
-			if (*link == '\0')
-				return req_error(err, len, "--link needs an "
-				    "interface name (" CTLPROTO_USAGE_RUN ")");
-			if (req->link != NULL)
-				return req_error(err, len, "--link given twice "
-				    "(\"%s\" and \"%s\")", vis(req->link, &v1),
-				    vis(link, &v2));
-			if (!ifname_valid(link))
-				return req_error(err, len, "--link: \"%s\" is "
-				    "not an interface name (1 to %d bytes; no "
-				    "\"/\", \":\", space or control character)",
-				    vis(link, &v1), IFNAMSIZ - 1);
-			req->link = link;
-			continue;
-		}
-		if (w[0] == '-')
-			return req_error(err, len, "run: unknown option "
-			    "\"%s\" (" CTLPROTO_USAGE_RUN ")", vis(w, &v1));
-		/* Move the relay names together, in place, in their order. */
+		/* The relay names must be together, in their order. */
 		if (first == 0)
 			first = i;
 		if (req->nrelays > 0 && first + req->nrelays != i)
@@ -139,14 +151,19 @@ req_parse_history(char * const *words, size_t n, struct ctlproto_req *req,
 	const char	*w;
 	struct vis	 v1, v2;
 	size_t		 i;
+	bool		 opts = true;
 
 	for (i = 1; i < n; i++) {
 		w = words[i];
-		if (strcmp(w, "--json") == 0) {
+		if (opts && strcmp(w, "--") == 0) {
+			opts = false;
+			continue;
+		}
+		if (opts && strcmp(w, "--json") == 0) {
 			req->json = true;
 			continue;
 		}
-		if (w[0] == '-')
+		if (opts && w[0] == '-')
 			return req_error(err, len, "history: unknown option "
 			    "\"%s\" (" CTLPROTO_USAGE_HISTORY ")", vis(w, &v1));
 		if (req->nrelays > 0)
@@ -222,6 +239,7 @@ ctlproto_req_format(const struct ctlproto_req *req, char *buf, size_t len)
 {
 	size_t	off, i;
 	int	n;
+	bool	dashes = false;
 
 	switch (req->verb) {
 	case CTLPROTO_STATUS:
@@ -237,18 +255,31 @@ ctlproto_req_format(const struct ctlproto_req *req, char *buf, size_t len)
 	case CTLPROTO_RUN:
 		break;
 	}
-	/* history and run: the verb and its options, then the relays. */
+	/*
+	 * history and run: the verb and its options, then the relays, after
+	 * "--" if one looks like an option.  An interface name that does
+	 * is glued to --link.
+	 */
+	for (i = 0; i < req->nrelays; i++)
+		if (req->relays[i][0] == '-')
+			dashes = true;
 	if (req->verb == CTLPROTO_HISTORY)
 		n = snprintf(buf, len, "history%s", req->json ? " --json" : "");
 	else
 		n = snprintf(buf, len, "run%s%s%s%s",
 		    req->wait ? "" : " --no-wait",
 		    req->flush ? "" : " --no-flush",
-		    req->link != NULL ? " --link " : "",
-		    req->link != NULL ? req->link : "");
+		    req->link == NULL ? "" : req->link[0] == '-' ? " --link=" :
+		    " --link ", req->link != NULL ? req->link : "");
 	if (n < 0 || (size_t)n >= len)
 		return -1;
 	off = (size_t)n;
+	if (dashes) {
+		if (off + 3 >= len)
+			return -1;
+		memcpy(buf + off, " --", 4);
+		off += 3;
+	}
 	for (i = 0; i < req->nrelays; i++) {
 		n = snprintf(buf + off, len - off, " %s", req->relays[i]);
 		if (n < 0 || (size_t)n >= len - off)

@@ -17,6 +17,9 @@
  *   metrics                       the OpenMetrics exposition, "# EOF" last
  *   reload                        re-read the configuration, synchronously
  *
+ * In run and history, "--" ends the options (a relay's name may start
+ * with "-").
+ *
  * The answer is any number of data lines, each starting with "- ", and one
  * final line: "ok" (perhaps followed by a note), "exit N" (run: the status
  * etrnd --once would give, 0 to 255) or "error MESSAGE".  A run's result

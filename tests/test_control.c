@@ -123,6 +123,20 @@ static const struct req_case cases[] = {
 	BAD("run --no-flush=yes", "run: unknown option \"--no-flush=yes\" "
 	    RUN_USAGE),
 	BAD("run --json", "run: unknown option \"--json\" " RUN_USAGE),
+	/* After "--", relay names that look like options; an interface
+	 * name that does is glued to --link. */
+	{ "run -- -x", NULL, CTLPROTO_RUN, false, true, true, NULL, "-x",
+	    "run -- -x" },
+	{ "run --no-wait -- isp --link", NULL, CTLPROTO_RUN, false, false, true,
+	    NULL, "isp --link", "run --no-wait -- isp --link" },
+	{ "run --", NULL, CTLPROTO_RUN, false, true, true, NULL, "", "run" },
+	{ "run -- -- isp", NULL, CTLPROTO_RUN, false, true, true, NULL,
+	    "-- isp", "run -- -- isp" },
+	{ "run --link=-x isp", NULL, CTLPROTO_RUN, false, true, true, "-x",
+	    "isp", "run --link=-x isp" },
+	BAD("run --link -x", "--link needs an interface name " RUN_USAGE),
+	BAD("run isp -- mx2", "run: options go before the relay names "
+	    RUN_USAGE),
 	/* history [--json] [RELAY]: one relay, on either side of --json. */
 	{ "history", NULL, CTLPROTO_HISTORY, false, true, true, NULL, "",
 	    "history" },
@@ -134,6 +148,10 @@ static const struct req_case cases[] = {
 	    "isp", "history --json isp" },
 	{ "history isp --json", NULL, CTLPROTO_HISTORY, true, true, true, NULL,
 	    "isp", "history --json isp" },
+	{ "history -- --json", NULL, CTLPROTO_HISTORY, false, true, true, NULL,
+	    "--json", "history -- --json" },
+	{ "history --json -- -x", NULL, CTLPROTO_HISTORY, true, true, true,
+	    NULL, "-x", "history --json -- -x" },
 	BAD("history isp mx2", "history: one relay at most (got \"isp\" and "
 	    "\"mx2\")"),
 	BAD("history --json a b c", "history: one relay at most (got \"a\" and "
