@@ -2,8 +2,8 @@
 /*
  * control: the daemon's end of etrnctl(8): a unix stream socket served in
  * the event loop, its clients and their deadlines.  The protocol (request
- * and answer grammar) is ctlproto.h's; what status and run show is
- * report.h's.
+ * and answer grammar) is ctlproto.h's; what status, run and history show
+ * is report.h's, what metrics shows metrics.h's.
  */
 #ifndef ETRND_CONTROL_H
 #define ETRND_CONTROL_H
