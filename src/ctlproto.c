@@ -113,8 +113,8 @@ req_parse_run(char * const *words, size_t n, struct ctlproto_req *req,
 				opts = false;
 			else if (strcmp(w, "--no-wait") == 0)
 				req->wait = false;
-			else if (strcmp(w, "--no-flush") == 0)
-				req->flush = false;
+			else if (strcmp(w, "--watch") == 0)
+				req->flush = true;
 			else if (strcmp(w, "--link") == 0 ||
 			    strncmp(w, "--link=", 7) == 0) {
 				if (w[6] == '=')
@@ -139,6 +139,10 @@ req_parse_run(char * const *words, size_t n, struct ctlproto_req *req,
 			    "the relay names (" CTLPROTO_USAGE_RUN ")");
 		req->nrelays++;
 	}
+	if (req->flush && !req->wait)
+		return req_error(err, len, "run: --watch waits for the flush "
+		    "verdicts, --no-wait for nothing: not both ("
+		    CTLPROTO_USAGE_RUN ")");
 	req->relays = req->nrelays > 0 ? words + first : NULL;
 	return 0;
 }
@@ -185,7 +189,6 @@ ctlproto_req_parse(char * const *words, size_t n, struct ctlproto_req *req,
 
 	memset(req, 0, sizeof(*req));
 	req->wait = true;
-	req->flush = true;
 	if (n == 0)
 		return req_error(err, len, "no command given (status, run, "
 		    "history, metrics, reload)");
@@ -268,7 +271,7 @@ ctlproto_req_format(const struct ctlproto_req *req, char *buf, size_t len)
 	else
 		n = snprintf(buf, len, "run%s%s%s%s",
 		    req->wait ? "" : " --no-wait",
-		    req->flush ? "" : " --no-flush",
+		    req->flush ? " --watch" : "",
 		    req->link == NULL ? "" : req->link[0] == '-' ? " --link=" :
 		    " --link ", req->link != NULL ? req->link : "");
 	if (n < 0 || (size_t)n >= len)

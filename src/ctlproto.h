@@ -8,11 +8,11 @@
  * One request line per connection:
  *
  *   status [--json]               the daemon, its links and relays
- *   run [--no-wait] [--no-flush] [--link IFACE] [RELAY...]
- *                                 ask now and wait for the results, then
- *                                 for the flush verdicts of the windows
- *                                 the runs opened (not with --no-flush);
- *                                 with --link, only if IFACE is watched
+ *   run [--no-wait | --watch] [--link IFACE] [RELAY...]
+ *                                 ask now and wait for the results; with
+ *                                 --watch, then for the flush verdicts of
+ *                                 the windows the runs opened; with
+ *                                 --link, only if IFACE is watched
  *   history [--json] [RELAY]      the runs kept in memory, oldest first
  *   metrics                       the OpenMetrics exposition, "# EOF" last
  *   reload                        re-read the configuration, synchronously
@@ -47,7 +47,7 @@ struct sockaddr_un;
 
 /* Each verb's usage, for etrnctl's usage() and the daemon's errors. */
 #define CTLPROTO_USAGE_STATUS	"status [--json]"
-#define CTLPROTO_USAGE_RUN	"run [--no-wait] [--no-flush] [--link IFACE] " \
+#define CTLPROTO_USAGE_RUN	"run [--no-wait | --watch] [--link IFACE] " \
 				"[RELAY...]"
 #define CTLPROTO_USAGE_HISTORY	"history [--json] [RELAY]"
 #define CTLPROTO_USAGE_METRICS	"metrics"
@@ -68,7 +68,7 @@ struct ctlproto_req {
 	enum ctlproto_verb	 verb;
 	bool			 json;		/* status, history --json */
 	bool			 wait;		/* run: false with --no-wait */
-	bool			 flush;		/* run: false with --no-flush */
+	bool			 flush;		/* run --watch */
 	const char		*link;		/* run --link IFACE, or NULL */
 	char * const		*relays;	/* run, history (at most one):
 						 * the relays named */

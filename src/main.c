@@ -83,11 +83,13 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: etrnd [-c FILE] [-t] [--once] [--check [RELAY...]] [-v] "
-	    "[-V] [-h]\n"
+	    "usage: etrnd [-c FILE] [-t] [--once [--watch]] [--check [RELAY...]] "
+	    "[-v] [-V] [-h]\n"
 	    "  -c, --config FILE  configuration file (default %s)\n"
 	    "  -t, --test         check the configuration, print a summary, exit\n"
 	    "      --once         ask every relay now, print the results, exit\n"
+	    "      --watch        with --once: then wait for what comes back "
+	    "(flush-window)\n"
 	    "      --check        connect, greet, STARTTLS and AUTH as "
 	    "configured,\n"
 	    "                     report what each relay offers; no ETRN\n"
@@ -663,6 +665,7 @@ main(int argc, char *argv[])
 		{ "config",	required_argument,	NULL, 'c' },
 		{ "test",	no_argument,		NULL, 't' },
 		{ "once",	no_argument,		NULL, 'o' },
+		{ "watch",	no_argument,		NULL, 'w' },
 		{ "check",	no_argument,		NULL, 'C' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, 'V' },
@@ -675,6 +678,7 @@ main(int argc, char *argv[])
 	struct event_config	*cfg;
 	char			*errors = NULL;
 	int			 ch, verbose = 0, test = 0, status = 0;
+	bool			 watch = false;
 
 	memset(&d, 0, sizeof(d));
 	d.conf_path = ETRND_CONF_PATH;
@@ -688,6 +692,9 @@ main(int argc, char *argv[])
 			break;
 		case 'o':
 			d.once = true;
+			break;
+		case 'w':
+			watch = true;
 			break;
 		case 'C':
 			d.check = true;
@@ -709,6 +716,11 @@ main(int argc, char *argv[])
 	if (test + d.once + d.check > 1) {
 		fprintf(stderr, "etrnd: -t, --once and --check go alone: "
 		    "choose one\n");
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (watch && !d.once) {
+		fprintf(stderr, "etrnd: --watch goes with --once\n");
 		usage(stderr);
 		return EX_USAGE;
 	}
@@ -797,6 +809,9 @@ main(int argc, char *argv[])
 	hooks.idle = etrnd_idle;
 	hooks.watched = etrnd_watched;
 	hooks.arg = &d;
+	/* --once waits for what comes back only when asked to. */
+	if (d.once && !watch)
+		d.conf->flush_window_ms = 0;
 	d.sched = sched_new(d.base, resolver_dns(d.resolver), d.conf,
 	    helo_name(&d, d.conf), d.once, &hooks);
 
@@ -808,7 +823,8 @@ main(int argc, char *argv[])
 
 		status = report_results(&rr, NULL, 0, report_line_stdio,
 		    stdout);
-		/* sched_busy() held until the windows had their verdicts. */
+		/* --watch: sched_busy() held until the windows had their
+		 * verdicts. */
 		report_flush_results(&rr, NULL, 0, report_line_stdio, stdout);
 		etrnd_free(&d);
 		return status;

@@ -19,9 +19,9 @@
 
 #include "ctlproto.h"
 
-#define RUN_USAGE	"(run [--no-wait] [--no-flush] [--link IFACE] " \
+#define RUN_USAGE	"(run [--no-wait | --watch] [--link IFACE] " \
 			"[RELAY...])"
-#define ALL_USAGE	"(status [--json], run [--no-wait] [--no-flush] " \
+#define ALL_USAGE	"(status [--json], run [--no-wait | --watch] " \
 			"[--link IFACE] [RELAY...], history [--json] " \
 			"[RELAY], metrics, reload)"
 #define IFNAME_BAD	"is not an interface name (1 to 15 bytes; no \"/\", " \
@@ -42,34 +42,34 @@ struct req_case {
 #define BAD(l, e)	{ .line = (l), .error = (e) }
 
 static const struct req_case cases[] = {
-	{ "status", NULL, CTLPROTO_STATUS, false, true, true, NULL, "",
+	{ "status", NULL, CTLPROTO_STATUS, false, true, false, NULL, "",
 	    "status" },
-	{ "status --json", NULL, CTLPROTO_STATUS, true, true, true, NULL, "",
+	{ "status --json", NULL, CTLPROTO_STATUS, true, true, false, NULL, "",
 	    "status --json" },
-	{ "reload", NULL, CTLPROTO_RELOAD, false, true, true, NULL, "",
+	{ "reload", NULL, CTLPROTO_RELOAD, false, true, false, NULL, "",
 	    "reload" },
-	{ "run", NULL, CTLPROTO_RUN, false, true, true, NULL, "", "run" },
-	{ "run isp mx2", NULL, CTLPROTO_RUN, false, true, true, NULL, "isp mx2",
+	{ "run", NULL, CTLPROTO_RUN, false, true, false, NULL, "", "run" },
+	{ "run isp mx2", NULL, CTLPROTO_RUN, false, true, false, NULL, "isp mx2",
 	    "run isp mx2" },
 	/* The bug: --no-wait after --link IFACE, and the options in turn. */
-	{ "run --link ppp0 --no-wait", NULL, CTLPROTO_RUN, false, false, true,
+	{ "run --link ppp0 --no-wait", NULL, CTLPROTO_RUN, false, false, false,
 	    "ppp0", "", "run --no-wait --link ppp0" },
-	{ "run --no-wait --link ppp0", NULL, CTLPROTO_RUN, false, false, true,
+	{ "run --no-wait --link ppp0", NULL, CTLPROTO_RUN, false, false, false,
 	    "ppp0", "", "run --no-wait --link ppp0" },
-	{ "run --link=wwan0 isp", NULL, CTLPROTO_RUN, false, true, true,
+	{ "run --link=wwan0 isp", NULL, CTLPROTO_RUN, false, true, false,
 	    "wwan0", "isp", "run --link wwan0 isp" },
-	{ "run isp --no-wait", NULL, CTLPROTO_RUN, false, false, true, NULL,
+	{ "run isp --no-wait", NULL, CTLPROTO_RUN, false, false, false, NULL,
 	    "isp", "run --no-wait isp" },
 	BAD("run --link --no-wait", "--link needs an interface name " RUN_USAGE),
 	BAD("run --link", "--link needs an interface name " RUN_USAGE),
 	BAD("run --link=", "--link needs an interface name " RUN_USAGE),
 	BAD("run --link a --link b", "--link given twice (\"a\" and \"b\")"),
 	/* Interface names as the kernel takes them (dev_valid_name()). */
-	{ "run --link 0123456789abcde", NULL, CTLPROTO_RUN, false, true, true,
+	{ "run --link 0123456789abcde", NULL, CTLPROTO_RUN, false, true, false,
 	    "0123456789abcde", "", "run --link 0123456789abcde" },
-	{ "run --link w\xc3\xa9", NULL, CTLPROTO_RUN, false, true, true,
+	{ "run --link w\xc3\xa9", NULL, CTLPROTO_RUN, false, true, false,
 	    "w\xc3\xa9", "", "run --link w\xc3\xa9" },
-	{ "run --link a\"b", NULL, CTLPROTO_RUN, false, true, true, "a\"b", "",
+	{ "run --link a\"b", NULL, CTLPROTO_RUN, false, true, false, "a\"b", "",
 	    "run --link a\"b" },
 	BAD("run --link a/b", "--link: \"a/b\" " IFNAME_BAD),
 	BAD("run --link 0123456789abcdef", "--link: \"0123456789abcdef\" "
@@ -112,45 +112,46 @@ static const struct req_case cases[] = {
 	BAD("reload now", "reload takes no arguments (got \"now\")"),
 	BAD("frobnicate", "unknown command \"frobnicate\" " ALL_USAGE),
 	BAD("", "no command given (status, run, history, metrics, reload)"),
-	/* run --no-flush: results, then "exit N" without the verdicts. */
-	{ "run --no-flush", NULL, CTLPROTO_RUN, false, true, false, NULL, "",
-	    "run --no-flush" },
-	{ "run isp --no-flush --link ppp0 --no-wait", NULL, CTLPROTO_RUN,
-	    false, false, false, "ppp0", "isp",
-	    "run --no-wait --no-flush --link ppp0 isp" },
-	{ "run --no-flush --no-flush mx2", NULL, CTLPROTO_RUN, false, true,
-	    false, NULL, "mx2", "run --no-flush mx2" },
-	BAD("run --no-flush=yes", "run: unknown option \"--no-flush=yes\" "
+	/* run --watch: results, then the flush verdicts, then "exit N". */
+	{ "run --watch", NULL, CTLPROTO_RUN, false, true, true, NULL, "",
+	    "run --watch" },
+	{ "run isp --watch --link ppp0", NULL, CTLPROTO_RUN, false, true,
+	    true, "ppp0", "isp", "run --watch --link ppp0 isp" },
+	{ "run --watch --watch mx2", NULL, CTLPROTO_RUN, false, true, true,
+	    NULL, "mx2", "run --watch mx2" },
+	BAD("run --watch=yes", "run: unknown option \"--watch=yes\" "
 	    RUN_USAGE),
+	BAD("run --watch --no-wait", "run: --watch waits for the flush "
+	    "verdicts, --no-wait for nothing: not both " RUN_USAGE),
 	BAD("run --json", "run: unknown option \"--json\" " RUN_USAGE),
 	/* After "--", relay names that look like options; an interface
 	 * name that does is glued to --link. */
-	{ "run -- -x", NULL, CTLPROTO_RUN, false, true, true, NULL, "-x",
+	{ "run -- -x", NULL, CTLPROTO_RUN, false, true, false, NULL, "-x",
 	    "run -- -x" },
-	{ "run --no-wait -- isp --link", NULL, CTLPROTO_RUN, false, false, true,
+	{ "run --no-wait -- isp --link", NULL, CTLPROTO_RUN, false, false, false,
 	    NULL, "isp --link", "run --no-wait -- isp --link" },
-	{ "run --", NULL, CTLPROTO_RUN, false, true, true, NULL, "", "run" },
-	{ "run -- -- isp", NULL, CTLPROTO_RUN, false, true, true, NULL,
+	{ "run --", NULL, CTLPROTO_RUN, false, true, false, NULL, "", "run" },
+	{ "run -- -- isp", NULL, CTLPROTO_RUN, false, true, false, NULL,
 	    "-- isp", "run -- -- isp" },
-	{ "run --link=-x isp", NULL, CTLPROTO_RUN, false, true, true, "-x",
+	{ "run --link=-x isp", NULL, CTLPROTO_RUN, false, true, false, "-x",
 	    "isp", "run --link=-x isp" },
 	BAD("run --link -x", "--link needs an interface name " RUN_USAGE),
 	BAD("run isp -- mx2", "run: options go before the relay names "
 	    RUN_USAGE),
 	/* history [--json] [RELAY]: one relay, on either side of --json. */
-	{ "history", NULL, CTLPROTO_HISTORY, false, true, true, NULL, "",
+	{ "history", NULL, CTLPROTO_HISTORY, false, true, false, NULL, "",
 	    "history" },
-	{ "history --json", NULL, CTLPROTO_HISTORY, true, true, true, NULL, "",
+	{ "history --json", NULL, CTLPROTO_HISTORY, true, true, false, NULL, "",
 	    "history --json" },
-	{ "history isp", NULL, CTLPROTO_HISTORY, false, true, true, NULL, "isp",
+	{ "history isp", NULL, CTLPROTO_HISTORY, false, true, false, NULL, "isp",
 	    "history isp" },
-	{ "history --json isp", NULL, CTLPROTO_HISTORY, true, true, true, NULL,
+	{ "history --json isp", NULL, CTLPROTO_HISTORY, true, true, false, NULL,
 	    "isp", "history --json isp" },
-	{ "history isp --json", NULL, CTLPROTO_HISTORY, true, true, true, NULL,
+	{ "history isp --json", NULL, CTLPROTO_HISTORY, true, true, false, NULL,
 	    "isp", "history --json isp" },
-	{ "history -- --json", NULL, CTLPROTO_HISTORY, false, true, true, NULL,
+	{ "history -- --json", NULL, CTLPROTO_HISTORY, false, true, false, NULL,
 	    "--json", "history -- --json" },
-	{ "history --json -- -x", NULL, CTLPROTO_HISTORY, true, true, true,
+	{ "history --json -- -x", NULL, CTLPROTO_HISTORY, true, true, false,
 	    NULL, "-x", "history --json -- -x" },
 	BAD("history isp mx2", "history: one relay at most (got \"isp\" and "
 	    "\"mx2\")"),
@@ -163,7 +164,7 @@ static const struct req_case cases[] = {
 	BAD("history a \x9b" "31m", "history: one relay at most (got \"a\" and "
 	    "\"\\x9b31m\")"),
 	/* metrics: nothing to say. */
-	{ "metrics", NULL, CTLPROTO_METRICS, false, true, true, NULL, "",
+	{ "metrics", NULL, CTLPROTO_METRICS, false, true, false, NULL, "",
 	    "metrics" },
 	BAD("metrics --json", "metrics takes no arguments (got \"--json\")"),
 	BAD("metrics isp", "metrics takes no arguments (got \"isp\")"),
@@ -367,7 +368,7 @@ test_usage(void **state)
 	(void)state;
 	assert_string_equal(ctlproto_usage[0], "status [--json]");
 	assert_string_equal(ctlproto_usage[1],
-	    "run [--no-wait] [--no-flush] [--link IFACE] [RELAY...]");
+	    "run [--no-wait | --watch] [--link IFACE] [RELAY...]");
 	assert_string_equal(ctlproto_usage[2], "history [--json] [RELAY]");
 	assert_string_equal(ctlproto_usage[3], "metrics");
 	assert_string_equal(ctlproto_usage[4], "reload");

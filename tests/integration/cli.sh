@@ -32,6 +32,9 @@ for modes in "-t --once" "-t --check" "--once --check"; do
 	check "$modes together exit 64" test $? -eq 64
 	check "... saying to choose one" grep -q "choose one" "$T/err"
 done
+"$ETRND" --watch -c "$SRC/conf/etrnd.conf" >/dev/null 2>"$T/err"
+check "--watch without --once exits 64" test $? -eq 64
+check "... saying it goes with --once" grep -q "watch goes with --once" "$T/err"
 "$ETRND" -c "$T/missing.conf" -t 2>"$T/err"
 check "a missing config exits 78" test $? -eq 78
 check "... and names the file" grep -q "missing.conf" "$T/err"
@@ -98,6 +101,8 @@ once_conf() {
 connect-timeout = 5s
 reply-timeout = 5s
 control-socket = $T/control
+# No flush window (whatever listens on port 25 here): its own test below.
+flush-window = 0
 
 [relay isp]
 host = 127.0.0.1
@@ -210,6 +215,39 @@ etrn_at=$(awk '/ ETRN / {print $1; exit}' "$T/l.log")
 ready_at=$(stat -c %.Y "$T/mta.ready" 2>/dev/null || echo 0)
 check "local-smtp: ETRN sent only after the local MTA listened" \
 	awk -v e="$etrn_at" -v r="$ready_at" 'BEGIN {exit !(e >= r && r > 0)}'
+
+# --once --watch waits for the flush window's verdict and prints it after
+# the results, with the hint; the exit status stays the results'.  The site's
+# MTA is a listener on local-smtp's port that the relay (on 127.0.3.1)
+# never connects back to.
+port=$(free_port)
+mta=$(free_port)
+once_conf "$port"
+sed -i -e "s/^host = 127.0.0.1$/host = 127.0.3.1/" -e "s/^flush-window = 0$/flush-window = 2s\nflush-quiet = 1s\nlocal-smtp = 127.0.0.1:$mta/" "$T/once.conf"
+rm -f "$T/ready"
+python3 "$LISTENER" 127.0.3.1 "$port" --log "$T/fl.log" --ready "$T/ready" \
+	--lifetime 20 &
+PIDS+=($!)
+python3 "$LISTENER" 127.0.0.1 "$mta" --log "$T/mta2.log" \
+	--ready "$T/mta2.ready" --lifetime 20 &
+PIDS+=($!)
+wait_for 10 test -e "$T/ready"
+wait_for 10 test -e "$T/mta2.ready"
+# Without --watch, the results only: no window is opened.
+"$ETRND" --once -c "$T/once.conf" >"$T/out" 2>"$T/err"
+check "--once without --watch: exit 0" test $? -eq 0
+check "--once without --watch: the results only" \
+	awk 'NR <= 2 && / ok 250 Queuing started$/ { r++ } END { exit !(r == 2 && NR == 2) }' "$T/out"
+check "--once without --watch: no flush line in the log" \
+	eval '! grep -q "flush:" "$T/err"'
+"$ETRND" --once --watch -c "$T/once.conf" >"$T/out" 2>"$T/err"
+check "--once with a flush window: exit 0, from the results" test $? -eq 0
+check "--once: the results, then nothing came back and the hint" \
+	awk -v port="$mta" '
+	NR <= 2 && / ok 250 Queuing started$/ { r++ }
+	NR == 3 && /^isp flush nothing came back within 2s/ { f = 1 }
+	NR == 4 && index($0, "  hint: check that port " port " ") == 1 { h = 1 }
+	END { exit !(r == 2 && f && h && NR == 4) }' "$T/out"
 
 # max-sessions = 1024 needs more descriptors than a 256 soft limit: etrnd
 # raises it (within the hard limit) at start.

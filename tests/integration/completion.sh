@@ -38,12 +38,14 @@ expect() {
 check "complete -p etrnctl uses _etrnctl" bash -c \
 	". '$COMPLETION_DIR/etrnctl'; complete -p etrnctl | grep -q _etrnctl"
 expect "etrnctl st<TAB>" "status" _etrnctl etrnctl st
-expect "etrnctl <TAB>: the commands" "reload run status" _etrnctl etrnctl ""
+expect "etrnctl <TAB>: the commands" "history metrics reload run status" _etrnctl etrnctl ""
 expect "etrnctl r<TAB>" "reload run" _etrnctl etrnctl r
 expect "etrnctl --s<TAB>" "--socket" _etrnctl etrnctl --s
 expect "etrnctl -s SOCK st<TAB>" "status" _etrnctl etrnctl -s /x st
 expect "etrnctl status --<TAB>" "--json" _etrnctl etrnctl status --
-expect "etrnctl run --<TAB>" "--link --no-wait" _etrnctl etrnctl run --
+expect "etrnctl run --<TAB>" "--link --no-wait --watch" _etrnctl etrnctl run --
+expect "etrnctl history --<TAB>" "--json" _etrnctl etrnctl history --
+expect "etrnctl metrics <TAB>: nothing" "" _etrnctl etrnctl metrics ""
 expect "etrnctl reload <TAB>: nothing" "" _etrnctl etrnctl reload ""
 # The machine's own interfaces starting with l (lo, perhaps lxcbr0...).
 expect "etrnctl run --link l<TAB>: interfaces" \
@@ -74,6 +76,7 @@ wait_for 10 test -S "$SOCK"
 expect "etrnctl -s SOCK run <TAB>: the relays" "isp mx2" _etrnctl etrnctl -s "$SOCK" run ""
 expect "etrnctl -c FILE run m<TAB>" "mx2" _etrnctl etrnctl -c "$T/etrnd.conf" run m
 expect "etrnctl -s SOCK run --no-wait i<TAB>" "isp" _etrnctl etrnctl -s "$SOCK" run --no-wait i
+expect "etrnctl -s SOCK history <TAB>: the relays" "isp mx2" _etrnctl etrnctl -s "$SOCK" history ""
 
 expect "etrn -C <TAB>" "ETRN QSND" _etrn etrn -C ""
 expect "etrn --h<TAB>" "--help" _etrn etrn --h

@@ -4,7 +4,7 @@
 # --no-wait, unknown relay, --link), reload (good and bad), many clients at
 # once, silent, garbage and vanishing clients, and no daemon at all; run's
 # flush verdicts (streamed after the results, a wait longer than the write
-# timeout, --no-flush, a client gone while waiting), history, metrics and
+# timeout, without --watch, a client gone while waiting), history, metrics and
 # metrics-file (written, moved by a reload, a failure warned once); how
 # etrnctl finds the socket (-s, -c FILE) and says why it cannot; a second
 # etrnd on the same socket refuses to start; what a peer sends reaches no log
@@ -133,14 +133,14 @@ check "status: column headings" grep -Eq \
 check "status: how the kernel reaches a relay given by address" grep -Eq \
 	"^  route: (local|link down)$" "$T/out"
 
-# (--no-flush: the results only, whatever listens on port 25 here.)
-ctl run --no-flush isp >"$T/out"
+# (Without --watch: the results only, whatever listens on port 25 here.)
+ctl run isp >"$T/out"
 check "run isp: exit 0" test $? -eq 0
 check "run isp: the --once lines" diff -u - "$T/out" <<OUT
 isp example.org ok 250 Queuing started
 isp @example.net ok 250 Queuing started
 OUT
-ctl run --no-flush long >/dev/null
+ctl run long >/dev/null
 ctl status >"$T/out"
 check "status: columns line up under a long domain name" awk '
 	/^  DOMAIN / { want = index($0, "RESULT"); att = index($0, "LAST ATTEMPT") }
@@ -228,8 +228,8 @@ for req in (b"run --link --no-wait\n", b"run --link\n", b"run --link a/b\n",
     s.close()
 PY
 check "daemon: --link --no-wait is an error, not an interface name" diff -u - "$T/raw" <<'OUT'
-error --link needs an interface name (run [--no-wait] [--no-flush] [--link IFACE] [RELAY...])
-error --link needs an interface name (run [--no-wait] [--no-flush] [--link IFACE] [RELAY...])
+error --link needs an interface name (run [--no-wait | --watch] [--link IFACE] [RELAY...])
+error --link needs an interface name (run [--no-wait | --watch] [--link IFACE] [RELAY...])
 error --link: "a/b" is not an interface name (1 to 15 bytes; no "/", ":", space or control character)
 ok eth9 is not watched; nothing to do
 OUT
@@ -538,7 +538,7 @@ domains = example.org
 CONF
 ctl reload >/dev/null
 check "no relays: a reload that adds one works" test $? -eq 0
-ctl run --no-flush isp >"$T/out"
+ctl run isp >"$T/out"
 check "no relays: ... and the new relay answers a run" grep -qx "isp example.org ok 250 Queuing started" "$T/out"
 check "no relays: STATUS= moves on" wait_for 5 grep -q "^STATUS=.*isp" "$T/notify.log"
 kill "$DPID"
@@ -562,7 +562,7 @@ printf '[daemon]\ncontrol-socket = %s\n\n[relay c1]\nhost = 127.0.0.1\nport = %s
 FPID=$!
 PIDS+=("$FPID")
 wait_for 10 test -S "$SOCK2"
-"$ETRNCTL" -s "$SOCK2" run --no-flush c1 >"$T/c1.out"
+"$ETRNCTL" -s "$SOCK2" run c1 >"$T/c1.out"
 "$ETRNCTL" -s "$SOCK2" status >"$T/out"
 check "run: a C1 control in a server's reply is escaped" grep -qx \
 	'c1 c1.example ok 250 Queuing \\xc2\\x9b31m started' "$T/c1.out"
@@ -695,13 +695,13 @@ wait_for 10 test -S "$SOCK3"
 ctl3() { "$ETRNCTL" -s "$SOCK3" "$@"; }
 check "metrics-file: written at start" wait_for 5 test -s "$T/prom/etrnd.prom"
 
-ctl3 run --no-flush fl >"$T/out"
-check "run --no-flush: exit 0" test $? -eq 0
-check "run --no-flush: the results only" diff -u - "$T/out" <<OUT
+ctl3 run fl >"$T/out"
+check "run without --watch: exit 0" test $? -eq 0
+check "run without --watch: the results only" diff -u - "$T/out" <<OUT
 fl f.example ok 250 Queuing started
 OUT
 # Waiting: the result line shows while etrnctl still waits for the verdict.
-ctl3 run fl >"$T/run.out" 2>"$T/run.err" &
+ctl3 run --watch fl >"$T/run.out" 2>"$T/run.err" &
 RUNPID=$!
 PIDS+=("$RUNPID")
 check "run: the result line is printed before the verdict is in" \
@@ -721,7 +721,7 @@ check "run: no error" test ! -s "$T/run.err"
 
 # A client gone while it waits for the verdicts is dropped then, not when
 # the window closes (12 s after the run began).
-ctl3 run fl >"$T/gone.out" &
+ctl3 run --watch fl >"$T/gone.out" &
 gpid=$!
 PIDS+=("$gpid")
 wait_for 10 grep -q "^fl f.example ok" "$T/gone.out"
@@ -736,7 +736,7 @@ check "... and the daemon still answers" bash -c "\"$ETRNCTL\" -s \"$SOCK3\" sta
 ctl3 history >"$T/hist" 2>"$T/err"
 check "history: exit 0" test $? -eq 0
 check "history: shows fl's runs" grep -qw "fl" "$T/hist"
-ctl3 run --no-flush other >/dev/null
+ctl3 run other >/dev/null
 ctl3 history --json >"$T/hist.json"
 ctl3 history --json fl >"$T/hist-fl.json"
 check "history --json: one line, one object; history fl only fl's runs" \
@@ -795,7 +795,7 @@ write_flush_conf "$T/nodir/etrnd.prom"
 ctl3 reload >/dev/null
 # Changes until a second write has failed (at most one a second).
 for i in $(seq 10); do
-	ctl3 run --no-flush other >/dev/null
+	ctl3 run other >/dev/null
 	grep -q "metrics-file $T/nodir/etrnd.prom: .*, still" "$T/flush.log" &&
 		break
 	sleep 0.5
@@ -804,7 +804,7 @@ check "metrics-file failing: tried again, warned once" bash -c "
 	grep -q 'metrics-file $T/nodir/etrnd.prom: .*, still' '$T/flush.log' &&
 	[ \$(grep -c 'metrics-file $T/nodir/etrnd.prom: No such file or directory; trying again' '$T/flush.log') -eq 1 ]"
 mkdir "$T/nodir"
-ctl3 run --no-flush other >/dev/null
+ctl3 run other >/dev/null
 check "metrics-file: written once the directory exists" \
 	wait_for 5 test -s "$T/nodir/etrnd.prom"
 check "... and says so" wait_for 5 grep -q \
