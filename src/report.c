@@ -1120,12 +1120,12 @@ history_run_json(const struct history_run *run, void *arg)
 		d = &run->doms[i];
 		evbuffer_add_printf(b, "%s{\"domain\":", i ? "," : "");
 		json_str(b, d->domain);
-		evbuffer_add(b, ",\"sent\":", 8);
+		evbuffer_add(b, ",\"sent_as\":", 11);
 		if (d->sent != NULL)
 			json_str(b, d->sent);
 		else
 			evbuffer_add(b, "null", 4);
-		evbuffer_add_printf(b, ",\"class\":\"%s\",\"code\":",
+		evbuffer_add_printf(b, ",\"result\":\"%s\",\"code\":",
 		    etrn_class_name(d->res.cls));
 		if (d->res.code != 0)
 			evbuffer_add_printf(b, "%d", d->res.code);

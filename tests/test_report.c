@@ -1179,9 +1179,9 @@ test_history_json(void **state)
 	assert_string_equal(l.buf, "{\"runs\":["
 	    "{\"id\":1,\"relay\":\"isp\",\"trigger\":\"link-up\","
 	    "\"started\":1796122800,\"ended\":1796122802,\"domains\":["
-	    "{\"domain\":\"example.org\",\"sent\":\"#example.org\","
-	    "\"class\":\"ok\",\"code\":250,\"text\":\"Queuing started\"},"
-	    "{\"domain\":\"b.example\",\"sent\":null,\"class\":\"temporary\","
+	    "{\"domain\":\"example.org\",\"sent_as\":\"#example.org\","
+	    "\"result\":\"ok\",\"code\":250,\"text\":\"Queuing started\"},"
+	    "{\"domain\":\"b.example\",\"sent_as\":null,\"result\":\"temporary\","
 	    "\"code\":null,\"text\":\"connect to 192.0.2.1 port 25: "
 	    "Connection refused\"}],\"more_domains\":0,"
 	    "\"flush\":{\"verdict\":\"nothing\",\"started\":1796125800,"
@@ -1192,7 +1192,7 @@ test_history_json(void **state)
 	    "\"reason\":null,\"error\":null}},"
 	    "{\"id\":2,\"relay\":\"m\\\"x\\\\x5c2\\\\x9b\",\"trigger\":\"manual\","
 	    "\"started\":1796126395,\"ended\":null,\"domains\":["
-	    "{\"domain\":\"c.example\",\"sent\":null,\"class\":\"refused\","
+	    "{\"domain\":\"c.example\",\"sent_as\":null,\"result\":\"refused\","
 	    "\"code\":554,\"text\":\"bad \\\\xc2\\\\x9b31m \\\"q\\\" 2nd\"}],"
 	    "\"more_domains\":0,\"flush\":null}],\"kept\":64}\n");
 	assert_true(is_ascii_printable(l.buf));
