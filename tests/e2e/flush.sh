@@ -18,9 +18,9 @@
 #                   delivers-from) until delivers-from names it
 #   no-listener     nothing listens on the site's :25: "not-observable",
 #                   reason "no-listener"
-#   metrics         etrnctl metrics and the metrics-file parse with
-#                   python3-prometheus-client's OpenMetrics parser and
-#                   count two runs (link-up: delivered, manual: nothing);
+#   metrics         etrnctl metrics (OpenMetrics) and the metrics-file
+#                   (text format 0.0.4) parse with python3-prometheus-
+#                   client's parsers and count two runs (link-up: delivered, manual: nothing);
 #                   etrnctl history --json lists both with their verdicts
 #
 # usage: flush.sh [SCENARIO...]; without arguments every scenario runs,
@@ -336,32 +336,37 @@ scenario_no_listener() {
 	stop_etrnd
 }
 
-# metrics_sum NAME [LABEL=VALUE...]: from an exposition on standard input,
-# parsed with prometheus_client's OpenMetrics parser (which fails on any
-# error, a missing "# EOF" too), the sum of the samples NAME whose labels
-# match (0 when there are none).
-metrics_sum() {
-	"$DEB_PY3" -c '
+# The parsers of Debian's python3-prometheus-client: "openmetrics" (etrnctl
+# metrics; fails on any error, a missing "# EOF" too) or "text", the
+# Prometheus text format 0.0.4 of the metrics-file (node_exporter's).
+METRICS_PARSER='
 import sys
-from prometheus_client.openmetrics.parser import text_string_to_metric_families
-name, want = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
-total = 0
-for fam in text_string_to_metric_families(sys.stdin.read()):
-    for s in fam.samples:
-        if s.name == name and all(s.labels.get(k) == v for k, v in want.items()):
-            total += s.value
-print("%g" % total)' "$@"
+if sys.argv[1] == "openmetrics":
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+else:
+    from prometheus_client.parser import text_string_to_metric_families
+fams = list(text_string_to_metric_families(sys.stdin.read()))
+'
+
+# metrics_sum FORMAT NAME [LABEL=VALUE...]: from an exposition in FORMAT
+# on standard input, parsed, the sum of the samples NAME whose labels match
+# (0 when there are none).
+metrics_sum() {
+	"$DEB_PY3" -c "$METRICS_PARSER"'
+name, want = sys.argv[2], dict(a.split("=", 1) for a in sys.argv[3:])
+print("%g" % sum(s.value for f in fams for s in f.samples
+                 if s.name == name and
+                 all(s.labels.get(k) == v for k, v in want.items())))' "$@"
 }
 
-# metrics_parses: the exposition on standard input parses, and has the
-# families the issue names.
+# metrics_parses FORMAT: the exposition on standard input parses, and has
+# counters for runs, ETRN results and flush verdicts.
 metrics_parses() {
-	"$DEB_PY3" -c '
-import sys
-from prometheus_client.openmetrics.parser import text_string_to_metric_families
-names = {f.name for f in text_string_to_metric_families(sys.stdin.read())}
-need = {"etrnd_runs", "etrnd_etrn_results", "etrnd_flush_verdicts"}
-sys.exit(0 if need <= names else "missing: %s" % sorted(need - names))'
+	"$DEB_PY3" -c "$METRICS_PARSER"'
+types = {f.name: f.type for f in fams}
+need = ("etrnd_runs", "etrnd_etrn_results", "etrnd_flush_verdicts")
+bad = [n for n in need if types.get(n) != "counter"]
+sys.exit("not counters: %s" % bad if bad else 0)' "$1"
 }
 
 # history_runs CONF: "RELAY TRIGGER VERDICT" per run in etrnctl history
@@ -395,8 +400,8 @@ metrics-file = $file"
 	start_etrnd_e2e "$T/m.conf" "$T/m.log"
 	ctl "$T/m.conf" metrics >"$T/m0.prom"
 	check "etrnctl metrics parses (OpenMetrics), with runs, results and flush verdicts" \
-		metrics_parses <"$T/m0.prom"
-	m0=$(metrics_sum etrnd_runs_total relay=isp <"$T/m0.prom")
+		metrics_parses openmetrics <"$T/m0.prom"
+	m0=$(metrics_sum openmetrics etrnd_runs_total relay=isp <"$T/m0.prom")
 	check "no run yet: etrnd_runs_total{relay=isp} is 0" test "$m0" = 0
 
 	# Run 1, at link-up: the 6 messages come back.
@@ -414,19 +419,19 @@ metrics-file = $file"
 	check "run 2: nothing" test "$(flush_get "$T/m.conf" isp verdict)" = nothing
 
 	ctl "$T/m.conf" metrics >"$T/m1.prom"
-	check "etrnctl metrics still parses" metrics_parses <"$T/m1.prom"
+	check "etrnctl metrics still parses" metrics_parses openmetrics <"$T/m1.prom"
 	check "etrnd_runs_total{relay=isp}: 2 more (link-up 1, manual 1)" test \
-		"$(metrics_sum etrnd_runs_total relay=isp <"$T/m1.prom") $(metrics_sum etrnd_runs_total relay=isp trigger=link-up <"$T/m1.prom") $(metrics_sum etrnd_runs_total relay=isp trigger=manual <"$T/m1.prom")" \
+		"$(metrics_sum openmetrics etrnd_runs_total relay=isp <"$T/m1.prom") $(metrics_sum openmetrics etrnd_runs_total relay=isp trigger=link-up <"$T/m1.prom") $(metrics_sum openmetrics etrnd_runs_total relay=isp trigger=manual <"$T/m1.prom")" \
 		= "$((m0 + 2)) 1 1"
 	check "etrnd_flush_verdicts_total{relay=isp}: delivered 1, nothing 1" test \
-		"$(metrics_sum etrnd_flush_verdicts_total relay=isp verdict=delivered <"$T/m1.prom") $(metrics_sum etrnd_flush_verdicts_total relay=isp verdict=nothing <"$T/m1.prom")" \
+		"$(metrics_sum openmetrics etrnd_flush_verdicts_total relay=isp verdict=delivered <"$T/m1.prom") $(metrics_sum openmetrics etrnd_flush_verdicts_total relay=isp verdict=nothing <"$T/m1.prom")" \
 		= "1 1"
 	check "etrnd_etrn_results_total{relay=isp,class=ok}: 4 (2 runs, 2 domains)" \
-		test "$(metrics_sum etrnd_etrn_results_total relay=isp class=ok <"$T/m1.prom")" = 4
+		test "$(metrics_sum openmetrics etrnd_etrn_results_total relay=isp class=ok <"$T/m1.prom")" = 4
 	check "metrics-file written" test -s "$file"
-	check "metrics-file parses (OpenMetrics)" metrics_parses <"$file"
+	check "metrics-file parses (text format 0.0.4)" metrics_parses text <"$file"
 	check "metrics-file counts the same runs and verdicts" wait_secs 5 eval \
-		"[ \"\$(metrics_sum etrnd_runs_total relay=isp <'$file') \$(metrics_sum etrnd_flush_verdicts_total relay=isp <'$file')\" = '2 2' ]"
+		"[ \"\$(metrics_sum text etrnd_runs_total relay=isp <'$file') \$(metrics_sum text etrnd_flush_verdicts_total relay=isp <'$file')\" = '2 2' ]"
 	check "no temporary file left beside it" test "$(find "$T" -maxdepth 1 \
 		-name '*etrnd.prom*' ! -name etrnd.prom | wc -l)" -eq 0
 
