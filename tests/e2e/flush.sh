@@ -229,9 +229,14 @@ scenario_broken_return() {
 		"$(relay_get "$T/b.conf" isp '[f["connections"], f["other_connections"], f["reason"]]')" \
 		= '[0, 0, null]'
 	check "the sink saw no connection" test "$(sink_conns sink)" -eq 0
+	check "the window: flush-window's 8s, watched to its end" \
+		relay_get "$T/b.conf" isp \
+		'f["window_ms"] == 8000 <= f["elapsed_ms"] or exit(1)'
 	check "logged: nothing came back" log_has "$T/b.log" isp nothing
 	check "... with the hint: inbound port 25, MX" \
 		log_has "$T/b.log" isp nothing "port 25" MX
+	check "etrnctl status shows the hint" \
+		eval "ctl '$T/b.conf' status | grep -q 'hint: .*port 25'"
 	check "not a failure: relay neither backing off nor failed" \
 		not_failed "$T/b.conf" isp
 	check "no retry was armed" \
