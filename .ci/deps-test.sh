@@ -20,7 +20,8 @@ pkgs=(
 	postfix sasl2-bin libsasl2-modules libsasl2-modules-db
 	# the unpacked Exim's library and the unpacked Sendmail's .cf builder
 	libidn12 m4
-	# the metrics tests' OpenMetrics and text format parsers
+	# the metrics tests' OpenMetrics and text format parsers (test_metrics,
+	# e2e/flush.sh)
 	python3-prometheus-client
 )
 # Postfix is installed without becoming this machine's MTA: the tests run

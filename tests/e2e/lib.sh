@@ -256,12 +256,14 @@ wait_deferred() {
 }
 
 # start_sink NAME [ADDRESS]: the site's SMTP server on ADDRESS:25 (default
-# "::", IPv4 and IPv6) in the site namespace, logging to $T/NAME.log.
+# "::", IPv4 and IPv6) in the site namespace, logging to $T/NAME.log (the
+# messages) and $T/NAME.conns (the connections it accepted, sink_conns).
 start_sink() {
 	local name=$1 addr=${2:-::}
 	rm -f "$T/$name.ready"
 	ip netns exec "$NS_SITE" python3 "$SINK" "$addr" 25 \
-		--log "$T/$name.log" --ready "$T/$name.ready" --lifetime 300 &
+		--log "$T/$name.log" --ready "$T/$name.ready" --lifetime 300 \
+		--conns "$T/$name.conns" &
 	SINK_PID=$!
 	PIDS+=("$SINK_PID")
 	wait_for 10 test -e "$T/$name.ready"
@@ -286,6 +288,33 @@ stop_sink() {
 	kill "$SINK_PID" 2>/dev/null
 	wait "$SINK_PID" 2>/dev/null
 	return 0
+}
+
+# sink_conns NAME [ADDRESS]: SMTP connections the sink NAME accepted (from
+# ADDRESS; IPv4-mapped peers are written as IPv4).
+sink_conns() {
+	local f=$T/$1.conns
+	[ -e "$f" ] || { echo 0; return; }
+	if [ $# -ge 2 ]; then
+		awk -v a="$2" '$2 == a {n++} END {print n + 0}' "$f"
+	else
+		wc -l <"$f"
+	fi
+}
+
+# wait_secs SECONDS COMMAND...: like wait_for, for a COMMAND that takes
+# time itself (etrnctl and python3): bounded by the clock, not by a count,
+# polling every 200 ms.
+wait_secs() {
+	local end
+	end=$(awk -v n="$EPOCHREALTIME" -v s="$1" 'BEGIN {printf "%.3f", n + s}')
+	shift
+	while :; do
+		"$@" && return 0
+		awk -v n="$EPOCHREALTIME" -v e="$end" 'BEGIN {exit !(n < e)}' ||
+			return 1
+		sleep 0.2
+	done
 }
 
 # delivered LOG [PATTERN]: messages the sink recorded (matching PATTERN).

@@ -9,6 +9,10 @@ EHLO/HELO, MAIL, RCPT, DATA (dot-terminated, dot-unstuffed), RSET, NOOP,
 QUIT; no PIPELINING, so the client works in lock-step.  Each connection
 gets its own thread.  Listens on ADDRESS:PORT ("::" accepts IPv4 too);
 --ready FILE is created once listening; --lifetime S bounds the whole run.
+--conns FILE appends one line per accepted connection, "<unix time>
+<peer address> <peer port>" (IPv4-mapped addresses as IPv4): the
+connections a flush made, for etrnd's flush observation to be compared
+with.
 """
 import argparse
 import socket
@@ -24,6 +28,15 @@ def record(log, rcpts, msgid):
         log.write("%.6f %s %s\n" % (time.time(), ",".join(rcpts) or "-",
                                     msgid or "-"))
         log.flush()
+
+
+def record_conn(conns, peer):
+    addr = peer[0]
+    if addr.startswith("::ffff:") and "." in addr:
+        addr = addr[7:]
+    with lock:
+        conns.write("%.6f %s %d\n" % (time.time(), addr, peer[1]))
+        conns.flush()
 
 
 def serve(conn, args, log):
@@ -105,6 +118,7 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--ready")
     ap.add_argument("--lifetime", type=float, default=300.0)
+    ap.add_argument("--conns")
     args = ap.parse_args()
 
     family = socket.AF_INET6 if ":" in args.address else socket.AF_INET
@@ -115,6 +129,7 @@ def main():
     srv.bind((args.address, args.port))
     srv.listen(128)
     log = open(args.log, "a")
+    conns = open(args.conns, "a") if args.conns else None
     if args.ready:
         open(args.ready, "w").close()
     deadline = time.monotonic() + args.lifetime
@@ -124,9 +139,11 @@ def main():
             break
         srv.settimeout(left)
         try:
-            conn, _ = srv.accept()
+            conn, peer = srv.accept()
         except socket.timeout:
             break
+        if conns:
+            record_conn(conns, peer)
         threading.Thread(target=serve, args=(conn, args, log),
                          daemon=True).start()
     return 0
