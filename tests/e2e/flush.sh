@@ -333,7 +333,7 @@ scenario_no_listener() {
 	check "Postfix found the site's port closed (the mail stays queued)" \
 		wait_for 10 grep -q "Connection refused" "${PF_DIR[mx]}/maillog"
 	# etrnctl run waits for the verdict and prints it after the results.
-	out=$(ctl "$T/n.conf" run isp)
+	out=$(ctl "$T/n.conf" run --watch isp)
 	check "etrnctl run: result lines, then 'isp flush not observable'" \
 		eval "grep -q '^isp example.org ok 250' <<<\"\$out\" &&
 		    tail -1 <<<\"\$out\" | grep -q '^isp flush not.observable'"
@@ -416,7 +416,7 @@ metrics-file = $file"
 	check "run 1: delivered" \
 		test "$(flush_get "$T/m.conf" isp verdict)" = delivered
 	# Run 2, by hand: Postfix says 250 with an empty queue too.
-	out=$(ctl "$T/m.conf" run isp)
+	out=$(ctl "$T/m.conf" run --watch isp)
 	check "run 2 (etrnctl run): exit 0 (nothing came back is no failure)" \
 		test $? -eq 0
 	check "... the results, 'isp flush nothing' once the window closed, the hint" \
