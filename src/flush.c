@@ -27,6 +27,9 @@
 
 /* Connections one poll can tell apart: as many as a window tracks. */
 #define FLUSH_CONNS_MAX		FLUSHWATCH_TRACK_MAX
+/* Polls that fail in a row before a window gives up (a kernel that
+ * answers late once is no reason to). */
+#define FLUSH_POLL_FAILS	3
 
 struct flush_window {
 	struct flush		*fl;
@@ -51,9 +54,11 @@ struct flush {
 	struct event		*gone_ev;	/* while a window is open */
 	int			 gone_fd;
 	struct sockdiag_conn	*conns;		/* the last snapshot */
+	unsigned		 fails;		/* polls failed in a row */
 };
 
 static void	flush_settle(struct flush *, bool deliver);
+static void	flush_gone_close(struct flush *);
 static void	flush_timer_cb(evutil_socket_t, short, void *);
 
 struct flush *
@@ -222,6 +227,12 @@ flush_watch(struct flush_window *w, const struct flushwatch_net *from,
 }
 
 void
+flush_extend(struct flush_window *w, uint64_t start)
+{
+	flushwatch_extend(&w->fw, start);
+}
+
+void
 flush_cancel(struct flush_window *w)
 {
 	struct flush	*fl;
@@ -273,6 +284,7 @@ flush_timer_cb(evutil_socket_t fd, short ev, void *arg)
 	uint64_t		 now = now_ms();
 	size_t			 n = 0;
 	bool			 polled = false, failed = false;
+	bool			 truncated = false;
 	int			 err = 0;
 
 	(void)fd;
@@ -289,11 +301,15 @@ flush_timer_cb(evutil_socket_t fd, short ev, void *arg)
 			polled = true;
 			if (sockdiag_conns(&fl->q, fl->conns, FLUSH_CONNS_MAX,
 			    &n) == -1) {
-				failed = true;
+				failed = ++fl->fails >= FLUSH_POLL_FAILS;
 				err = errno;
-			} else if (n > FLUSH_CONNS_MAX) {
-				n = FLUSH_CONNS_MAX;
-				w->fw.overflow = true;
+				n = 0;
+			} else {
+				fl->fails = 0;
+				if (n > FLUSH_CONNS_MAX) {
+					n = FLUSH_CONNS_MAX;
+					truncated = true;
+				}
 			}
 		}
 		w->due = 0;
@@ -301,11 +317,21 @@ flush_timer_cb(evutil_socket_t fd, short ev, void *arg)
 			w->res.why = FLUSHWATCH_WHY_KERNEL;
 			w->res.err = err;
 			st = flushwatch_unobservable(&w->fw);
-		} else
+		} else if (fl->fails > 0) {
+			/* Try again at the next poll. */
+			st.verdict = FLUSHWATCH_WATCHING;
+			st.poll = true;
+			st.delay = fl->conf.poll_ms;
+		} else {
+			if (truncated)
+				w->fw.overflow = true;
 			st = flushwatch_on_snapshot(&w->fw, now, fl->conns,
 			    n);
+		}
 		flush_step(w, &st, now);
 	}
+	if (failed)
+		fl->fails = 0;
 	flush_settle(fl, true);
 }
 
@@ -325,10 +351,11 @@ flush_gone_cb(evutil_socket_t fd, short ev, void *arg)
 	    &lost) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
-		/* Polls still see what lingers; only the brief are lost. */
+		/* Polls still see what lingers; only the brief are lost.
+		 * The next window opens the notices afresh. */
 		lost = true;
 		n = 0;
-		event_del(fl->gone_ev);
+		flush_gone_close(fl);
 	}
 	if (n > FLUSH_CONNS_MAX) {
 		n = FLUSH_CONNS_MAX;
@@ -399,6 +426,9 @@ flush_settle(struct flush *fl, bool deliver)
 		if (w == NULL)
 			break;
 		flush_peek(w, &res);
+		if (res.verdict == FLUSHWATCH_NOT_OBSERVABLE &&
+		    res.why == FLUSHWATCH_WHY_NONE)
+			res.why = FLUSHWATCH_WHY_OVERFLOW;
 		cb = w->cb;
 		arg = w->arg;
 		flush_window_free(w);

@@ -51,6 +51,9 @@ struct flush_window *flush_begin(struct flush *, int64_t wall,
  */
 void		 flush_watch(struct flush_window *,
 		    const struct flushwatch_net *from, size_t n);
+/* Another run, begun at start (monotonic ms), was accepted while the
+ * window is open: it answers that run too (flushwatch_extend()). */
+void		 flush_extend(struct flush_window *, uint64_t start);
 /* The run accepted nothing, or its owner goes: no verdict.  NULL: no-op. */
 void		 flush_cancel(struct flush_window *);
 /* What the window found so far. */

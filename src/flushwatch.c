@@ -96,6 +96,7 @@ flushwatch_begin(struct flushwatch *fw, const struct flushwatch_conf *conf,
 	fw->verdict = FLUSHWATCH_WATCHING;
 	fw->start = start;
 	fw->conf = *conf;
+	fw->end = start + conf->window_ms;
 	if (fw->conf.poll_ms == 0)
 		fw->conf.poll_ms = 1;
 	for (i = 0; i < n; i++)
@@ -192,12 +193,15 @@ flushwatch_on_snapshot(struct flushwatch *fw, uint64_t now,
 		return st;
 	}
 
-	end = fw->start + fw->conf.window_ms;
+	end = fw->end;
 	quiet_end = fw->relay.last + fw->conf.quiet_ms;
 	if (fw->relay.nconns > 0 && now >= quiet_end)
 		fw->verdict = FLUSHWATCH_DELIVERED;
 	else if (now >= end)
+		/* With connections untold, none from the relay proves
+		 * nothing. */
 		fw->verdict = fw->relay.nconns > 0 ? FLUSHWATCH_DELIVERED :
+		    fw->overflow ? FLUSHWATCH_NOT_OBSERVABLE :
 		    FLUSHWATCH_NOTHING;
 	if (fw->verdict != FLUSHWATCH_WATCHING)
 		return flushwatch_final(fw);
@@ -213,8 +217,23 @@ struct flushwatch_step
 flushwatch_unobservable(struct flushwatch *fw)
 {
 	if (fw->verdict == FLUSHWATCH_WATCHING)
-		fw->verdict = FLUSHWATCH_NOT_OBSERVABLE;
+		fw->verdict = fw->watching && fw->relay.nconns > 0 ?
+		    FLUSHWATCH_DELIVERED : FLUSHWATCH_NOT_OBSERVABLE;
 	return flushwatch_final(fw);
+}
+
+void
+flushwatch_extend(struct flushwatch *fw, uint64_t start)
+{
+	uint64_t	 end = start + fw->conf.window_ms;
+	uint64_t	 cap = fw->start + 2 * fw->conf.window_ms;
+
+	if (fw->verdict != FLUSHWATCH_WATCHING)
+		return;
+	if (end > cap)
+		end = cap;
+	if (end > fw->end)
+		fw->end = end;
 }
 
 static void
@@ -234,10 +253,10 @@ void
 flushwatch_result(const struct flushwatch *fw, uint64_t now,
     struct flushwatch_result *res)
 {
-	uint64_t	 end = fw->start + fw->conf.window_ms;
+	uint64_t	 end = fw->end;
 
 	res->verdict = fw->verdict;
-	res->window_ms = fw->conf.window_ms;
+	res->window_ms = fw->end - fw->start;
 	if (now > end)
 		now = end;
 	res->elapsed_ms = now > fw->start ? now - fw->start : 0;

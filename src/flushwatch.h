@@ -41,8 +41,14 @@
  * Timing: the window runs from the run's start for window_ms; once a relay
  * connection was seen it ends early when none has been new or open for
  * quiet_ms; with none it runs its whole length (a secondary may take a
- * minute to start its queue run).  Polls every poll_ms, the last one at
- * the window's end; none once the verdict is final.
+ * minute to start its queue run).  A later run accepted while it is open
+ * joins it and moves its end to window_ms after that run's start, up to
+ * twice window_ms from the first (runs every minute must still get a
+ * verdict).  Polls every poll_ms, the last one at the window's end; none
+ * once the verdict is final.
+ *
+ * Too many connections on the port to tell apart (overflow) and none from
+ * the relay: NOT_OBSERVABLE, never a false NOTHING.
  */
 #ifndef ETRND_FLUSHWATCH_H
 #define ETRND_FLUSHWATCH_H
@@ -102,6 +108,7 @@ struct flushwatch {
 	enum flushwatch_verdict	 verdict;
 	bool			 watching;	/* flushwatch_watch() came */
 	uint64_t		 start;		/* the run's start, ms */
+	uint64_t		 end;		/* the window's end, ms */
 	struct flushwatch_conf	 conf;
 	struct flushwatch_net	 from[FLUSHWATCH_FROM_MAX];
 	size_t			 nfrom;
@@ -120,6 +127,7 @@ enum flushwatch_why {
 	FLUSHWATCH_WHY_NO_LISTENER,	/* nothing listens on the MTA's port */
 	FLUSHWATCH_WHY_ELSEWHERE,	/* local-smtp is another host */
 	FLUSHWATCH_WHY_KERNEL,		/* inet_diag could not be asked */
+	FLUSHWATCH_WHY_OVERFLOW,	/* too many connections to tell */
 };
 
 /* The connections of one kind, as people are shown them. */
@@ -175,9 +183,15 @@ struct flushwatch_step flushwatch_watch(struct flushwatch *,
  * is asked for), after it counted. */
 struct flushwatch_step flushwatch_on_snapshot(struct flushwatch *,
 		    uint64_t now, const struct sockdiag_conn *, size_t n);
-/* Nothing listens on the MTA's port, or the kernel cannot be asked:
- * final. */
+/* Nothing listens on the MTA's port, or the kernel cannot be asked any
+ * more: final; DELIVERED if relay connections were counted already. */
 struct flushwatch_step flushwatch_unobservable(struct flushwatch *);
+/*
+ * Another run accepted at start joins the open window: its end moves to
+ * window_ms after start, but no further than twice window_ms after the
+ * first run's start.
+ */
+void		 flushwatch_extend(struct flushwatch *, uint64_t start);
 
 /* The verdict and counts of fw at now (monotonic ms) into res, whose
  * why, err, port and started are left as they are. */

@@ -280,6 +280,11 @@ report_flush_summary(char *buf, size_t len,
 			    "diagnostics could not be asked (%s)",
 			    strerror(res->err));
 			break;
+		case FLUSHWATCH_WHY_OVERFLOW:
+			appendf(buf, len, &off, ": more connections on port %u "
+			    "than could be told apart, none of them known to "
+			    "be the relay's", res->port);
+			break;
 		case FLUSHWATCH_WHY_NONE:
 			break;
 		}
@@ -336,6 +341,12 @@ report_relay_flush(const struct sched_relay_info *ri, void *arg)
 			break;
 	if ((fc->n > 0 && i == fc->n) || ri->flush == NULL ||
 	    !ri->flush_last_run)
+		return;
+	/* A run that had nothing accepted: the window is not its. */
+	for (i = 0; i < ri->ndomains; i++)
+		if (ri->domains[i].last->cls == ETRN_R_OK)
+			break;
+	if (i == ri->ndomains)
 		return;
 	snprintf(first, sizeof(first), "%s flush ", str_vis(name, ri->name,
 	    255, ""));
@@ -821,6 +832,8 @@ flush_why_name(enum flushwatch_why why)
 		return "elsewhere";
 	case FLUSHWATCH_WHY_KERNEL:
 		return "kernel";
+	case FLUSHWATCH_WHY_OVERFLOW:
+		return "overflow";
 	case FLUSHWATCH_WHY_NONE:
 		break;
 	}

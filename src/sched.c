@@ -58,7 +58,10 @@ struct sched_relay {
 	uint64_t		 hold_seq;	/* the run that opened it */
 	struct event		*retry_ev;
 	uint64_t		 hist_id;	/* the run's, in the history */
+	uint64_t		 run_t0;	/* its start, monotonic ms */
+	bool			 run_open;	/* begun, not yet ended */
 	bool			 run_accepted;	/* an ETRN of the run was */
+	uint64_t		 accepted_seq;	/* the last run that was */
 	/*
 	 * The flush window: opened at a run's start, watched from its end
 	 * if an ETRN was accepted (later runs that are accepted join it
@@ -321,6 +324,8 @@ sched_run_begins(struct sched_relay *sr)
 	sr->hist_id = history_begin(sc->history, sr->name, sr->rl.run_why,
 	    wall_s());
 	metrics_on_run(sc->metrics, sr->name, sr->rl.run_why);
+	sr->run_t0 = now_ms();
+	sr->run_open = true;
 	sr->run_accepted = false;
 	if (sr->window != NULL || sc->conf->flush_window_ms == 0 ||
 	    sc->shutting_down)
@@ -360,6 +365,9 @@ sched_run_ends(struct sched_relay *sr)
 	size_t			 n;
 
 	history_end(sc->history, sr->hist_id, wall_s());
+	sr->run_open = false;
+	if (sr->run_accepted)
+		sr->accepted_seq = sr->rl.run_seq;
 	if (sr->window == NULL)
 		return;
 	if (!sr->watching && (!sr->run_accepted || sc->shutting_down)) {
@@ -369,7 +377,10 @@ sched_run_ends(struct sched_relay *sr)
 	}
 	if (!sr->run_accepted)
 		return;
-	if (!sr->watching) {
+	if (sr->watching)
+		/* A run that joins gets a whole window too (within bounds). */
+		flush_extend(sr->window, sr->run_t0);
+	else {
 		n = sched_flush_from(sr, from);
 		flush_watch(sr->window, from, n);
 		sr->watching = true;
@@ -407,8 +418,12 @@ sched_log_flush(struct sched_relay *sr, const struct flushwatch_result *res)
 		    sum, hint != NULL ? "; " : "", hint != NULL ? hint : "");
 		break;
 	case FLUSHWATCH_NOT_OBSERVABLE:
-		/* Where it never can be, saying so at every run is noise. */
-		if (sr->why_said == res->why)
+		/* Where it never can be, saying so at every run is noise;
+		 * the kernel failing to answer is news, each time it starts. */
+		if (res->why == FLUSHWATCH_WHY_KERNEL &&
+		    sr->why_said != res->why)
+			log_warnx("relay %s: flush: %s", sr->name, sum);
+		else if (sr->why_said == res->why)
 			log_debug("relay %s: flush: %s", sr->name, sum);
 		else
 			log_info("relay %s: flush: %s (see FLUSH OBSERVATION "
@@ -865,7 +880,8 @@ sched_on_session_done(struct session *s, const struct etrn_result *res,
 
 	if (sr->conf == NULL) {
 		/* Removed by a reload while this session ran. */
-		history_end(sc->history, sr->hist_id, wall_s());
+		if (sr->run_open)
+			history_end(sc->history, sr->hist_id, wall_s());
 		TAILQ_REMOVE(&sc->dying, sr, entry);
 		sched_relay_free(sr);
 		sched_pump(sc);
@@ -1137,12 +1153,17 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
 			log_info("relay %s: removed or changed; letting its "
 			    "session finish", sr->name);
 			TAILQ_INSERT_TAIL(&sc->dying, sr, entry);
-		} else
+		} else {
+			/* Between two sessions of a run: it ends here. */
+			if (sr->run_open)
+				history_end(sc->history, sr->hist_id,
+				    wall_s());
 			sched_relay_free(sr);
+		}
 	}
 	TAILQ_CONCAT(&sc->relays, &keep, entry);
 	sc->conf = conf;
-	/* Windows open keep what they were opened with. */
+	/* Windows open watch a new local-smtp port from their next poll. */
 	sched_flush_configure(sc);
 	if (interval_changed)
 		sched_arm_interval(sc);
@@ -1491,10 +1512,10 @@ sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 		if (sr->window != NULL && sr->watching) {
 			flush_peek(sr->window, &live);
 			ri.flush = &live;
-			ri.flush_last_run = sr->window_seq == sr->rl.done_seq;
+			ri.flush_last_run = sr->window_seq == sr->accepted_seq;
 		} else if (sr->has_flush) {
 			ri.flush = &sr->flush;
-			ri.flush_last_run = sr->flush_seq == sr->rl.done_seq;
+			ri.flush_last_run = sr->flush_seq == sr->accepted_seq;
 		}
 		fn(&ri, arg);
 		free(di);

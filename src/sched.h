@@ -109,8 +109,9 @@ struct sched_relay_info {
 	/* The last window after an accepted ETRN (watching, or its
 	 * verdict); NULL: none since start or since the relay changed. */
 	const struct flushwatch_result	*flush;
-	bool				 flush_last_run; /* opened by the
-							  * relay's last run */
+	bool				 flush_last_run; /* answers the
+							  * relay's last
+							  * accepted run */
 };
 
 /* The runs and counters sched records, for etrnctl history and metrics. */

@@ -362,6 +362,55 @@ test_unobservable(void **state)
 	    "nothing");
 	assert_string_equal(flushwatch_verdict_name(
 	    FLUSHWATCH_NOT_OBSERVABLE), "not-observable");
+	/* The kernel gives out after the relay was seen: delivered. */
+	flushwatch_begin(&fw, &conf, 0, NULL, 0);
+	watch(&fw, &from, 1);
+	c.cookie = 2;
+	st = flushwatch_on_snapshot(&fw, 1000, &c, 1);
+	assert_int_equal(st.verdict, FLUSHWATCH_WATCHING);
+	assert_int_equal(flushwatch_unobservable(&fw).verdict,
+	    FLUSHWATCH_DELIVERED);
+}
+
+/*
+ * A run accepted while the window is open gets a whole window from its
+ * own start, but the window never runs past twice its length.
+ */
+static void
+test_extend(void **state)
+{
+	struct flushwatch		 fw;
+	struct flushwatch_net		 from;
+	struct flushwatch_result	 res;
+	struct flushwatch_step		 st;
+
+	(void)state;
+	assert_int_equal(flushwatch_net_parse("198.51.100.7", &from), 0);
+	flushwatch_begin(&fw, &conf, 1000, NULL, 0);
+	watch(&fw, &from, 1);
+	/* Joined at 1000 + W - 5000: ends at 1000 + 2W - 5000. */
+	flushwatch_extend(&fw, 1000 + W - 5000);
+	st = flushwatch_on_snapshot(&fw, 1000 + W, NULL, 0);
+	assert_int_equal(st.verdict, FLUSHWATCH_WATCHING);
+	assert_int_equal(st.delay, P);
+	/* An earlier join does not shorten it. */
+	flushwatch_extend(&fw, 2000);
+	st = flushwatch_on_snapshot(&fw, 1000 + 2 * W - 5500, NULL, 0);
+	assert_int_equal(st.verdict, FLUSHWATCH_WATCHING);
+	assert_int_equal(st.delay, 500);
+	/* Joined again late: capped at twice the window. */
+	flushwatch_extend(&fw, 1000 + 2 * W - 5100);
+	st = flushwatch_on_snapshot(&fw, 1000 + 2 * W - 5000, NULL, 0);
+	assert_int_equal(st.verdict, FLUSHWATCH_WATCHING);
+	assert_int_equal(st.delay, P);
+	st = flushwatch_on_snapshot(&fw, 1000 + 2 * W, NULL, 0);
+	assert_int_equal(st.verdict, FLUSHWATCH_NOTHING);
+	flushwatch_result(&fw, 1000 + 2 * W + 700, &res);
+	assert_int_equal(res.window_ms, 2 * W);
+	assert_int_equal(res.elapsed_ms, 2 * W);
+	/* A final verdict is not reopened. */
+	flushwatch_extend(&fw, 1000 + 2 * W + 10);
+	assert_int_equal(fw.end, 1000 + 2 * W);
 }
 
 /*
@@ -399,6 +448,10 @@ test_bounds(void **state)
 	assert_true(fw.overflow);
 	assert_int_equal(fw.relay.nconns, 0);
 	assert_int_equal(st.verdict, FLUSHWATCH_WATCHING);
+	/* None from the relay among what could not be told apart proves
+	 * nothing: not observable, never a false "nothing came back". */
+	st = flushwatch_on_snapshot(&fw, W, NULL, 0);
+	assert_int_equal(st.verdict, FLUSHWATCH_NOT_OBSERVABLE);
 
 	/* A fresh window: the table's worth counted once each. */
 	flushwatch_begin(&fw, &conf, 0, NULL, 0);
@@ -468,6 +521,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_unobservable),
+		cmocka_unit_test(test_extend),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_net),
 	};

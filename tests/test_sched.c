@@ -1268,6 +1268,50 @@ test_flush_nothing(void **state)
 	assert_string_equal(env->phases, "D");
 }
 
+/*
+ * One domain accepted, one failing and retried while the window is open:
+ * the retries accept nothing, so the verdict is still the relay's last
+ * accepted run's, and run --watch prints it.
+ */
+static void
+test_flush_retry(void **state)
+{
+	struct env		*env = *state;
+	struct sched_waiter	*w = NULL;
+	struct flush_seen	 fs;
+	struct report_relays	 rr;
+	const char		*unknown = NULL;
+	char			*buf = NULL;
+	size_t			 len = 0;
+	uint16_t		 port;
+	FILE			*f;
+
+	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
+	mta_listen(env);
+	env->conf = load(DAEMON_FLUSH("400ms", "300ms",
+	    "local-smtp = " FAKE_ADDR ":%u\n")
+	    "[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
+	    "domains = ok.example tmp.example\n", env->mta, port);
+	start(env, false);
+	env->on_etrn = deliver_on_etrn;
+	assert_int_equal(sched_run(env->sc, NULL, 0, SCHED_RUN_FLUSH,
+	    phases_cb, env, &w, &unknown), 0);
+	assert_true(fake_run_until(env->base, flushed, env, RUN_MAX_MS));
+	assert_string_equal(env->phases, "DF");
+	/* tmp.example was asked again while the window was open. */
+	assert_true(env->fs->lis[0].nconns >= 2);
+	fs = flush_seen(env, "isp");
+	assert_true(fs.has);
+	assert_true(fs.last_run);
+	assert_int_equal(fs.res.verdict, FLUSHWATCH_DELIVERED);
+	rr = report_relays_of(env->sc);
+	assert_non_null(f = open_memstream(&buf, &len));
+	report_flush_results(&rr, NULL, 0, report_line_stdio, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "isp flush delivered"));
+	free(buf);
+}
+
 /* --once waits for the verdict of the window its run opened. */
 static void
 test_flush_once(void **state)
@@ -1366,6 +1410,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_flush_delivered, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_flush_nothing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_flush_retry, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_flush_once, setup,
 		    teardown),
