@@ -248,9 +248,10 @@ etrnd_metrics_soon(struct etrnd *d)
 }
 
 /*
- * A reload moved metrics-file or dropped it: the old file, ours, goes, so
- * that the textfile collector does not show series nobody updates.  The
- * new one is written as after any reload.
+ * A reload moved metrics-file or dropped it, or the daemon stops (new
+ * NULL): the old file, ours, goes, so that the textfile collector does not
+ * show series nobody updates and an absent() alert can fire.  The new one
+ * is written as after any reload.
  */
 static void
 etrnd_metrics_moved(struct etrnd *d, const char *old, const char *new)
@@ -258,7 +259,7 @@ etrnd_metrics_moved(struct etrnd *d, const char *old, const char *new)
 	if (old == NULL || (new != NULL && strcmp(old, new) == 0))
 		return;
 	if (d->metrics_written && unlink(old) == -1 && errno != ENOENT)
-		log_warn("metrics-file %s: removing it after the reload", old);
+		log_warn("metrics-file %s: cannot remove it", old);
 	d->metrics_written = false;
 	d->metrics_err = 0;
 	d->metrics_last = 0;
@@ -866,6 +867,9 @@ main(int argc, char *argv[])
 
 	if (event_base_dispatch(d.base) == -1)
 		log_warnx("event loop failed");
+	/* Stopped by SIGTERM or SIGINT: no stale series left exported. */
+	if (d.stopping)
+		etrnd_metrics_moved(&d, d.conf->metrics_file, NULL);
 	log_info("stopped");
 	etrnd_free(&d);
 	return 0;

@@ -5,12 +5,12 @@
 # once, silent, garbage and vanishing clients, and no daemon at all; run's
 # flush verdicts (streamed after the results, a wait longer than the write
 # timeout, without --watch, a client gone while waiting), history, metrics and
-# metrics-file (written, moved by a reload, a failure warned once); how
-# etrnctl finds the socket (-s, -c FILE) and says why it cannot; a second
-# etrnd on the same socket refuses to start; what a peer sends reaches no log
-# or answer unescaped; clients that trickle their request are cut off at
-# one deadline; running out of descriptors pauses accept() instead of
-# spinning.  Loopback only.
+# metrics-file (written, moved by a reload, a failure warned once, removed
+# at a clean stop); how etrnctl finds the socket (-s, -c FILE) and says why
+# it cannot; a second etrnd on the same socket refuses to start; what a peer
+# sends reaches no log or answer unescaped; clients that trickle their
+# request are cut off at one deadline; running out of descriptors pauses
+# accept() instead of spinning.  Loopback only.
 . "$(dirname "$0")/lib.sh"
 : "${ETRNCTL:?set ETRNCTL to the etrnctl binary}"
 SOCK="$T/control"
@@ -812,4 +812,5 @@ check "... and says so" wait_for 5 grep -q \
 kill "$LPID"
 wait "$LPID"
 check "flush daemon: clean exit" test $? -eq 0
+check "metrics-file: removed at a clean stop" test ! -e "$T/nodir/etrnd.prom"
 finish
