@@ -1166,7 +1166,7 @@ report_history_json(const struct history *h, const char *relay,
 		fatalx("evbuffer_new");
 	evbuffer_add(hc.json, "{\"runs\":[", 9);
 	history_foreach(h, relay, history_run_json, &hc);
-	evbuffer_add_printf(hc.json, "],\"kept\":%d}", HISTORY_RUNS);
+	evbuffer_add_printf(hc.json, "],\"max_runs\":%d}", HISTORY_RUNS);
 	evbuffer_add(hc.json, "", 1);
 	fn((const char *)evbuffer_pullup(hc.json, -1), arg);
 	evbuffer_free(hc.json);

@@ -1194,11 +1194,11 @@ test_history_json(void **state)
 	    "\"started\":1796126395,\"ended\":null,\"domains\":["
 	    "{\"domain\":\"c.example\",\"sent_as\":null,\"result\":\"refused\","
 	    "\"code\":554,\"text\":\"bad \\\\xc2\\\\x9b31m \\\"q\\\" 2nd\"}],"
-	    "\"more_domains\":0,\"flush\":null}],\"kept\":64}\n");
+	    "\"more_domains\":0,\"flush\":null}],\"max_runs\":64}\n");
 	assert_true(is_ascii_printable(l.buf));
 	memset(&l, 0, sizeof(l));
 	report_history_json(h, "nosuch", collect, &l);
-	assert_string_equal(l.buf, "{\"runs\":[],\"kept\":64}\n");
+	assert_string_equal(l.buf, "{\"runs\":[],\"max_runs\":64}\n");
 	history_free(h);
 }
 
