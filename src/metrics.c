@@ -25,7 +25,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,23 +212,6 @@ metrics_label(const char *s, size_t max)
 	return out;
 }
 
-static void	metrics_linef(struct metrics_render *, const char *, ...)
-		    LOG_FMT(2, 3);
-
-static void
-metrics_linef(struct metrics_render *mr, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*line;
-
-	va_start(ap, fmt);
-	if (vasprintf(&line, fmt, ap) == -1)
-		fatalx("vasprintf");
-	va_end(ap);
-	mr->fn(line, mr->arg);
-	free(line);
-}
-
 /*
  * A family's metadata.  OpenMetrics names a counter family without its
  * samples' _total suffix; the 0.0.4 format names the samples.
@@ -242,10 +224,10 @@ metrics_family(struct metrics_render *mr, const char *name,
 
 	if (mr->format == METRICS_PROMETHEUS && strcmp(type, "counter") == 0)
 		suffix = "_total";
-	metrics_linef(mr, "# HELP %s%s %s", name, suffix, help);
-	metrics_linef(mr, "# TYPE %s%s %s", name, suffix, type);
+	report_linef(mr->fn, mr->arg, "# HELP %s%s %s", name, suffix, help);
+	report_linef(mr->fn, mr->arg, "# TYPE %s%s %s", name, suffix, type);
 	if (mr->format == METRICS_OPENMETRICS && unit != NULL)
-		metrics_linef(mr, "# UNIT %s %s", name, unit);
+		report_linef(mr->fn, mr->arg, "# UNIT %s %s", name, unit);
 }
 
 static void
@@ -300,8 +282,8 @@ metrics_counters(struct metrics_render *mr)
 	for (i = 0; i < mr->nrows; i++) {
 		row = &mr->rows[i];
 		for (k = 0; k < METRICS_NTRIGGERS; k++)
-			metrics_linef(mr, "etrnd_runs_total{relay=\"%s\","
-			    "trigger=\"%s\"} %llu", row->label,
+			report_linef(mr->fn, mr->arg, "etrnd_runs_total{"
+			    "relay=\"%s\",trigger=\"%s\"} %llu", row->label,
 			    relay_trigger_name((enum relay_trigger)k),
 			    COUNT(runs[k]));
 	}
@@ -310,8 +292,8 @@ metrics_counters(struct metrics_render *mr)
 	for (i = 0; i < mr->nrows; i++) {
 		row = &mr->rows[i];
 		for (k = 0; k < nitems(metrics_classes); k++)
-			metrics_linef(mr, "etrnd_etrn_results_total{relay=\"%s\","
-			    "class=\"%s\"} %llu", row->label,
+			report_linef(mr->fn, mr->arg, "etrnd_etrn_results_"
+			    "total{relay=\"%s\",class=\"%s\"} %llu", row->label,
 			    etrn_class_name(metrics_classes[k]),
 			    COUNT(results[k]));
 	}
@@ -321,8 +303,9 @@ metrics_counters(struct metrics_render *mr)
 	for (i = 0; i < mr->nrows; i++) {
 		row = &mr->rows[i];
 		for (k = 0; k < nitems(metrics_verdicts); k++)
-			metrics_linef(mr, "etrnd_flush_verdicts_total{relay="
-			    "\"%s\",verdict=\"%s\"} %llu", row->label,
+			report_linef(mr->fn, mr->arg, "etrnd_flush_verdicts_"
+			    "total{relay=\"%s\",verdict=\"%s\"} %llu",
+			    row->label,
 			    flushwatch_verdict_name(metrics_verdicts[k]),
 			    COUNT(verdicts[k]));
 	}
@@ -331,8 +314,8 @@ metrics_counters(struct metrics_render *mr)
 	    "delivers-from in flush windows.");
 	for (i = 0; i < mr->nrows; i++) {
 		row = &mr->rows[i];
-		metrics_linef(mr, "etrnd_flush_connections_total{relay=\"%s\"} "
-		    "%llu", row->label, COUNT(conns));
+		report_linef(mr->fn, mr->arg, "etrnd_flush_connections_total"
+		    "{relay=\"%s\"} %llu", row->label, COUNT(conns));
 	}
 #undef COUNT
 }
@@ -351,8 +334,9 @@ metrics_gauges(struct metrics_render *mr, const struct linkstate *links)
 	for (i = 0; i < mr->nrows; i++) {
 		row = &mr->rows[i];
 		if (row->configured && row->last_success > 0)
-			metrics_linef(mr, "etrnd_relay_last_success_timestamp_"
-			    "seconds{relay=\"%s\"} %lld", row->label,
+			report_linef(mr->fn, mr->arg, "etrnd_relay_last_"
+			    "success_timestamp_seconds{relay=\"%s\"} %lld",
+			    row->label,
 			    (long long)row->last_success);
 	}
 	metrics_family(mr, "etrnd_relay_state", "gauge", NULL,
@@ -363,21 +347,21 @@ metrics_gauges(struct metrics_render *mr, const struct linkstate *links)
 			continue;
 		open += row->state == RELAY_S_RUNNING;
 		for (k = 0; k < RELAY_NSTATES; k++)
-			metrics_linef(mr, "etrnd_relay_state{relay=\"%s\","
-			    "state=\"%s\"} %d", row->label,
+			report_linef(mr->fn, mr->arg, "etrnd_relay_state{"
+			    "relay=\"%s\",state=\"%s\"} %d", row->label,
 			    relay_state_name((enum relay_state)k),
 			    row->state == k);
 	}
 	metrics_family(mr, "etrnd_sessions_open", "gauge", NULL,
 	    "Relays with an ETRN session under way.");
-	metrics_linef(mr, "etrnd_sessions_open %zu", open);
+	report_linef(mr->fn, mr->arg, "etrnd_sessions_open %zu", open);
 	metrics_family(mr, "etrnd_link_up", "gauge", NULL,
 	    "Whether a watched link is usable: up, with carrier and a global "
 	    "address.");
 	for (i = 0; links != NULL && linkstate_get(links, i, &li); i++) {
 		label = metrics_label(li.name, IFNAMSIZ);
-		metrics_linef(mr, "etrnd_link_up{link=\"%s\"} %d", label,
-		    li.usable);
+		report_linef(mr->fn, mr->arg, "etrnd_link_up{link=\"%s\"} %d",
+		    label, li.usable);
 		free(label);
 	}
 }
@@ -398,7 +382,7 @@ metrics_render_as(const struct metrics *m, enum metrics_format format,
 	metrics_rows(&mr, rr);
 	metrics_family(&mr, "etrnd_start_time_seconds", "gauge", "seconds",
 	    "When etrnd started, in seconds since the epoch.");
-	metrics_linef(&mr, "etrnd_start_time_seconds %lld",
+	report_linef(fn, arg, "etrnd_start_time_seconds %lld",
 	    (long long)m->started);
 	metrics_counters(&mr);
 	metrics_gauges(&mr, links);

@@ -42,11 +42,7 @@ report_relays_of(const struct sched *sc)
 	return rr;
 }
 
-static void	report_linef(report_line_fn, void *, const char *, ...)
-		    LOG_FMT(3, 4);
-
-/* One formatted line to fn. */
-static void
+void
 report_linef(report_line_fn fn, void *arg, const char *fmt, ...)
 {
 	va_list	 ap;

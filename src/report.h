@@ -5,11 +5,12 @@
  * a server's reply on one escaped line, the exit rule of --once and
  * `etrnctl run`, systemd's STATUS= text, etrnctl status as a table or as
  * JSON, what came back after ETRN (a flush window's summary and hint),
- * and etrnctl history as text or JSON.  Everything a peer sent is escaped with str_vis() (\xNN), so no
- * escape sequence, C1 control or bidi override reaches a terminal or a log;
- * JSON strings carry that same escaped text, so they are ASCII and always
- * valid.  It reads state (sched_foreach's sched_relay_info, linkstate,
- * control_daemon_info, history) and never changes it; it does not log.
+ * and etrnctl history as text or JSON.  Everything a peer sent is escaped
+ * with str_vis() (\xNN), so no escape sequence, C1 control or bidi
+ * override reaches a terminal or a log; JSON strings carry that same
+ * escaped text, so they are ASCII and always valid.  It reads state
+ * (sched_foreach's sched_relay_info, linkstate, control_daemon_info,
+ * history) and never changes it; it does not log.
  */
 #ifndef ETRND_REPORT_H
 #define ETRND_REPORT_H
@@ -36,6 +37,9 @@ struct linkstate;
 typedef void	(*report_line_fn)(const char *line, void *arg);
 /* A report_line_fn that writes each line to the FILE * in arg. */
 void		 report_line_stdio(const char *line, void *fp);
+/* One line, formatted as printf does, to fn. */
+void		 report_linef(report_line_fn fn, void *arg, const char *fmt,
+		    ...) __attribute__((format(printf, 3, 4)));
 
 /* The relays to show: the scheduler's, or a test's table. */
 struct report_relays {
