@@ -71,6 +71,9 @@ watch = site0
 settle = 0
 helo = site.example
 control-socket = $T/control
+# Watch for the secondary's connections back (default 5m and 30s).
+flush-window = 20s
+flush-quiet = 2s
 
 [relay provider]
 host = 192.0.2.2
@@ -85,7 +88,9 @@ t0=$EPOCHREALTIME
 ip -n "$NS_SITE" link set site0 up
 wait_delivered sink "$N" 30
 status=$?
-sleep 0.5
+# Did etrnd see the mail come back?  Its verdict, once the connections
+# have stopped for flush-quiet.
+wait_for 25 grep -Eq "flush: (delivered|nothing|not observable)" "$T/etrnd.log"
 
 say "etrnd's log"
 grep -v -e "^netlink:" -e "RTM_NEWLINK" -e "<- 250-" "$T/etrnd.log"
