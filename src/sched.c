@@ -3,14 +3,13 @@
  * sched: the mechanism that carries out each relay's policy (relay.c):
  * it owns the relays, their retry timers and sessions, the session slots
  * and their queue, the settle and interval timers, the local-smtp gate,
- * reload and shutdown, the flush window after a run whose ETRN was
- * accepted, the history and counters of runs, and the waiters of `etrnctl
- * run`.  Every decision
+ * reload and shutdown, and the waiters of `etrnctl run`.  Every decision
  * comes from relay.c as a step; sched_step() is the one place that turns
- * a step into timers, sessions and log lines.
+ * a step into timers, sessions and log lines.  What runs leave behind
+ * (history, counters, flush windows) is runlog.c's: sched tells it when a
+ * run begins, what each domain answered and when the run ends.
  */
 #include <sys/queue.h>
-#include <sys/socket.h>
 
 #include <arpa/inet.h>
 #include <linux/rtnetlink.h>
@@ -27,23 +26,18 @@
 #include <event2/util.h>
 
 #include "etrn.h"
-#include "flush.h"
-#include "history.h"
 #include "holddown.h"
 #include "log.h"
-#include "metrics.h"
 #include "probe.h"
 #include "relay.h"
 #include "report.h"
 #include "reach.h"
 #include "route.h"
+#include "runlog.h"
 #include "sched.h"
 #include "session.h"
 #include "tls.h"
 #include "util.h"
-
-/* Runs one flush window answers whose history gets its verdict. */
-#define SCHED_WINDOW_RUNS	8
 
 /* The mechanism around one relay's policy: its session and its timer. */
 struct sched_relay {
@@ -57,25 +51,7 @@ struct sched_relay {
 	struct holddown		 hold;		/* its link-ups, settle = 0 */
 	uint64_t		 hold_seq;	/* the run that opened it */
 	struct event		*retry_ev;
-	uint64_t		 hist_id;	/* the run's, in the history */
-	uint64_t		 run_t0;	/* its start, monotonic ms */
-	bool			 run_open;	/* begun, not yet ended */
-	bool			 run_accepted;	/* an ETRN of the run was */
-	uint64_t		 accepted_seq;	/* the last run that was */
-	/*
-	 * The flush window: opened at a run's start, watched from its end
-	 * if an ETRN was accepted (later runs that are accepted join it
-	 * while it lasts), its verdict kept until the next one.
-	 */
-	struct flush_window	*window;
-	bool			 watching;	/* flush_watch()ed */
-	uint64_t		 window_seq;	/* the last run it answers */
-	uint64_t		 window_ids[SCHED_WINDOW_RUNS];
-	size_t			 nwindow_ids;	/* ... their history ids */
-	struct flushwatch_result flush;		/* the last verdict */
-	bool			 has_flush;
-	uint64_t		 flush_seq;	/* the last run it answered */
-	enum flushwatch_why	 why_said;	/* not observable: said once */
+	struct runlog_relay	 log;		/* its runs' records */
 	enum relay_state	 shown;		/* the state last traced */
 	bool			 warned_no_etrn;
 	TAILQ_ENTRY(sched_relay) entry;		/* relays or dying */
@@ -134,9 +110,7 @@ struct sched {
 
 	struct reach_net	 net;		/* what the relays' checks share */
 
-	struct flush		*flush;		/* the relays' flush windows */
-	struct history		*history;
-	struct metrics		*metrics;
+	struct runlog		*runlog;	/* history, counters, windows */
 
 	TAILQ_HEAD(, sched_waiter) waiters;
 };
@@ -152,7 +126,6 @@ static void	sched_on_session_done(struct session *,
 		    const struct etrn_result *, size_t, const struct etrn *,
 		    void *);
 static void	sched_check_waiters(struct sched *);
-static void	sched_flush_done(const struct flushwatch_result *, void *);
 
 static void
 sched_changed(struct sched *sc)
@@ -290,6 +263,7 @@ sched_relay_new(struct sched *sc, const struct conf_relay *cr)
 	sr->conf = cr;
 	sr->name = xstrdup(cr->name);
 	sr->shown = sr->rl.state;
+	runlog_relay_init(sc->runlog, &sr->log, sr->name);
 	if ((sr->retry_ev = evtimer_new(sc->base, sched_retry_cb, sr)) == NULL)
 		fatalx("evtimer_new");
 	reach_init(&sr->reach, cr->host, cr->source != NULL);
@@ -302,7 +276,7 @@ sched_relay_free(struct sched_relay *sr)
 {
 	if (sr == NULL)
 		return;
-	flush_cancel(sr->window);
+	runlog_relay_deinit(&sr->log);
 	session_free(sr->session);
 	event_free(sr->retry_ev);
 	relay_deinit(&sr->rl);
@@ -310,149 +284,12 @@ sched_relay_free(struct sched_relay *sr)
 	free(sr);
 }
 
-/*
- * A run's first session is about to open: it goes into the history and
- * the counters, and a flush window opens unless one is still watching (a
- * run accepted again joins it): a flush can begin before the session
- * ends, so the connections there now are the baseline.
- */
+/* A window's verdict was recorded and said: status and waiters hear. */
 static void
-sched_run_begins(struct sched_relay *sr)
+sched_on_verdict(void *arg)
 {
-	struct sched	*sc = sr->sched;
+	struct sched	*sc = arg;
 
-	sr->hist_id = history_begin(sc->history, sr->name, sr->rl.run_why,
-	    wall_s());
-	metrics_on_run(sc->metrics, sr->name, sr->rl.run_why);
-	sr->run_t0 = now_ms();
-	sr->run_open = true;
-	sr->run_accepted = false;
-	if (sr->window != NULL || sc->conf->flush_window_ms == 0 ||
-	    sc->shutting_down)
-		return;
-	sr->window = flush_begin(sc->flush, wall_s(), sched_flush_done, sr);
-	sr->watching = false;
-	sr->nwindow_ids = 0;
-}
-
-/* Where the relay's mail comes from: its addresses, and delivers-from. */
-static size_t
-sched_flush_from(const struct sched_relay *sr, struct flushwatch_net *from)
-{
-	size_t	 i, n = 0;
-
-	for (i = 0; i < sr->reach.naddrs && n < FLUSHWATCH_FROM_MAX; i++) {
-		from[n].addr = sr->reach.addrs[i];
-		from[n].plen = from[n].addr.family == AF_INET ? 32 : 128;
-		n++;
-	}
-	for (i = 0; i < sr->conf->ndelivers_from && n < FLUSHWATCH_FROM_MAX;
-	    i++)
-		from[n++] = sr->conf->delivers_from[i];
-	return n;
-}
-
-/*
- * The run's last session ended.  Accepted: its window is watched (or the
- * one it joined answers it too); not: the window it opened goes.
- */
-static void
-sched_run_ends(struct sched_relay *sr)
-{
-	struct sched		*sc = sr->sched;
-	struct flushwatch_net	 from[FLUSHWATCH_FROM_MAX];
-	struct flushwatch_result res;
-	size_t			 n;
-
-	history_end(sc->history, sr->hist_id, wall_s());
-	sr->run_open = false;
-	if (sr->run_accepted)
-		sr->accepted_seq = sr->rl.run_seq;
-	if (sr->window == NULL)
-		return;
-	if (!sr->watching && (!sr->run_accepted || sc->shutting_down)) {
-		flush_cancel(sr->window);
-		sr->window = NULL;
-		return;
-	}
-	if (!sr->run_accepted)
-		return;
-	if (sr->watching)
-		/* A run that joins gets a whole window too (within bounds). */
-		flush_extend(sr->window, sr->run_t0);
-	else {
-		n = sched_flush_from(sr, from);
-		flush_watch(sr->window, from, n);
-		sr->watching = true;
-		log_debug("relay %s: flush: watching port %u for connections "
-		    "from %zu address%s", sr->name, sc->conf->local_smtp_port ?
-		    sc->conf->local_smtp_port : 25, n, n == 1 ? "" : "es");
-	}
-	sr->window_seq = sr->rl.run_seq;
-	if (sr->nwindow_ids < SCHED_WINDOW_RUNS)
-		sr->window_ids[sr->nwindow_ids++] = sr->hist_id;
-	flush_peek(sr->window, &res);
-	history_flush(sc->history, sr->hist_id, &res);
-}
-
-/* Say what a window found, once: the journal's entry for it. */
-static void
-sched_log_flush(struct sched_relay *sr, const struct flushwatch_result *res)
-{
-	struct log_fields	 f = { .relay = sr->name };
-	char			 sum[REPORT_FLUSH_LEN], hbuf[REPORT_FLUSH_LEN];
-	const char		*hint;
-
-	report_flush_summary(sum, sizeof(sum), res);
-	switch (res->verdict) {
-	case FLUSHWATCH_DELIVERED:
-		sr->why_said = FLUSHWATCH_WHY_NONE;
-		log_event(LOG_INFO, LOG_EV_FLUSH_DELIVERED, &f,
-		    "relay %s: flush: %s", sr->name, sum);
-		break;
-	case FLUSHWATCH_NOTHING:
-		sr->why_said = FLUSHWATCH_WHY_NONE;
-		hint = report_flush_hint(hbuf, sizeof(hbuf), res);
-		log_event(LOG_WARNING, LOG_EV_FLUSH_NOTHING, &f,
-		    "relay %s: flush: %s after ETRN was accepted%s%s", sr->name,
-		    sum, hint != NULL ? "; " : "", hint != NULL ? hint : "");
-		break;
-	case FLUSHWATCH_NOT_OBSERVABLE:
-		/* Where it never can be, saying so at every run is noise;
-		 * the kernel failing to answer is news, each time it starts. */
-		if (res->why == FLUSHWATCH_WHY_KERNEL &&
-		    sr->why_said != res->why)
-			log_warnx("relay %s: flush: %s", sr->name, sum);
-		else if (sr->why_said == res->why)
-			log_debug("relay %s: flush: %s", sr->name, sum);
-		else
-			log_info("relay %s: flush: %s (see FLUSH OBSERVATION "
-			    "in etrnd.conf(5))", sr->name, sum);
-		sr->why_said = res->why;
-		break;
-	case FLUSHWATCH_WATCHING:
-		break;
-	}
-}
-
-/* The window's verdict, from the loop: kept, recorded, said, answered. */
-static void
-sched_flush_done(const struct flushwatch_result *res, void *arg)
-{
-	struct sched_relay	*sr = arg;
-	struct sched		*sc = sr->sched;
-	size_t			 i;
-
-	sr->window = NULL;
-	sr->watching = false;
-	sr->flush = *res;
-	sr->has_flush = true;
-	sr->flush_seq = sr->window_seq;
-	for (i = 0; i < sr->nwindow_ids; i++)
-		history_flush(sc->history, sr->window_ids[i], res);
-	sr->nwindow_ids = 0;
-	metrics_on_flush(sc->metrics, sr->name, res);
-	sched_log_flush(sr, res);
 	sched_changed(sc);
 	sched_check_waiters(sc);
 	sched_check_idle(sc);
@@ -480,7 +317,7 @@ sched_open(struct sched_relay *sr)
 	if (sr->rl.run_seq != sr->hold_seq) {
 		sr->hold_seq = sr->rl.run_seq;
 		holddown_ran(&sr->hold, now_ms(), sc->conf->holddown_ms);
-		sched_run_begins(sr);
+		runlog_run_begin(&sr->log, sr->rl.run_why);
 	}
 	if ((sr->session = session_new(sc->base, sc->dns, &p,
 	    sched_on_session_done, sr)) == NULL)
@@ -566,9 +403,8 @@ sched_check_waiters(struct sched *sc)
 			for (i = 0; i < w->n; i++) {
 				struct sched_relay *sr = w->w[i].relay;
 
-				if (sr != NULL && sr->window != NULL &&
-				    sr->watching &&
-				    sr->window_seq >= w->w[i].target)
+				if (sr != NULL &&
+				    runlog_awaits(&sr->log, w->w[i].target))
 					break;
 			}
 			if (i < w->n)
@@ -680,18 +516,8 @@ static void
 sched_record_result(struct sched_relay *sr, const struct relay_domain *d,
     const struct etrn_result *res)
 {
-	char		 buf[ETRN_CMD_MAX];
-	const char	*sent;
-
 	sched_log_result(sr, d, res);
-	if (res->cls == ETRN_R_NONE)
-		return;
-	if (res->cls == ETRN_R_OK)
-		sr->run_accepted = true;
-	sent = relay_sent_arg(d, res, buf, sizeof(buf));
-	history_result(sr->sched->history, sr->hist_id, d->arg,
-	    strcmp(sent, d->arg) != 0 ? sent : NULL, res);
-	metrics_on_result(sr->sched->metrics, sr->name, res->cls);
+	runlog_result(&sr->log, d, res);
 }
 
 /*
@@ -879,9 +705,7 @@ sched_on_session_done(struct session *s, const struct etrn_result *res,
 	sc->nsessions--;
 
 	if (sr->conf == NULL) {
-		/* Removed by a reload while this session ran. */
-		if (sr->run_open)
-			history_end(sc->history, sr->hist_id, wall_s());
+		/* Removed by a reload while this session ran: its run ends. */
 		TAILQ_REMOVE(&sc->dying, sr, entry);
 		sched_relay_free(sr);
 		sched_pump(sc);
@@ -902,7 +726,8 @@ sched_on_session_done(struct session *s, const struct etrn_result *res,
 	sched_env(sc, &env);
 	st = relay_on_results(&sr->rl, res, nres, &env);
 	if (st.ended)
-		sched_run_ends(sr);
+		runlog_run_end(&sr->log, sr->rl.run_seq, sr->conf,
+		    sr->reach.addrs, sr->reach.naddrs);
 	sched_step(sr, &st, &env);
 	/* A trigger that came during the run: its run starts now. */
 	sched_decide(sr);
@@ -1000,20 +825,6 @@ sched_interval_cb(evutil_socket_t fd, short ev, void *arg)
 	sched_trigger_all(arg, RELAY_T_INTERVAL);
 }
 
-/* What the configuration says the flush windows watch. */
-static void
-sched_flush_configure(struct sched *sc)
-{
-	struct flushwatch_conf	 fc;
-
-	memset(&fc, 0, sizeof(fc));
-	fc.window_ms = sc->conf->flush_window_ms;
-	fc.quiet_ms = sc->conf->flush_quiet_ms;
-	fc.poll_ms = FLUSHWATCH_POLL_MS;
-	flush_configure(sc->flush, sc->conf->local_smtp_host,
-	    sc->conf->local_smtp_port, &fc);
-}
-
 static void
 sched_arm_interval(struct sched *sc)
 {
@@ -1060,10 +871,8 @@ sched_new(struct event_base *base, struct evdns_base *dns,
 	    sc->net_ev == NULL || sc->wait_ev == NULL ||
 	    sc->interval_ev == NULL)
 		fatalx("event_new");
-	sc->flush = flush_new(base);
-	sched_flush_configure(sc);
-	sc->history = history_new();
-	sc->metrics = metrics_new(wall_s());
+	sc->runlog = runlog_new(base, sched_on_verdict, sc);
+	runlog_configure(sc->runlog, conf);
 	for (i = 0; i < conf->nrelays; i++) {
 		sr = sched_relay_new(sc, &conf->relays[i]);
 		TAILQ_INSERT_TAIL(&sc->relays, sr, entry);
@@ -1091,9 +900,7 @@ sched_free(struct sched *sc)
 	}
 	probe_free(sc->probe);
 	sched_tls_clear(sc);
-	flush_free(sc->flush);
-	history_free(sc->history);
-	metrics_free(sc->metrics);
+	runlog_free(sc->runlog);
 	event_free(sc->wait_ev);
 	event_free(sc->net_ev);
 	event_free(sc->interval_ev);
@@ -1144,27 +951,20 @@ sched_reconfigure(struct sched *sc, const struct conf *conf,
 			TAILQ_REMOVE(&sc->queue, sr, qentry);
 		sr->conf = NULL;
 		sched_forget_waiters(sr);
-		flush_cancel(sr->window);
-		sr->window = NULL;
-		/* A relay gone: its series end; changed: its counts go on. */
-		if (conf_relay_find(conf, sr->name) == NULL)
-			metrics_forget(sc->metrics, sr->name);
+		runlog_relay_retire(&sr->log,
+		    conf_relay_find(conf, sr->name) == NULL);
 		if (sr->session != NULL) {
 			log_info("relay %s: removed or changed; letting its "
 			    "session finish", sr->name);
 			TAILQ_INSERT_TAIL(&sc->dying, sr, entry);
-		} else {
+		} else
 			/* Between two sessions of a run: it ends here. */
-			if (sr->run_open)
-				history_end(sc->history, sr->hist_id,
-				    wall_s());
 			sched_relay_free(sr);
-		}
 	}
 	TAILQ_CONCAT(&sc->relays, &keep, entry);
 	sc->conf = conf;
 	/* Windows open watch a new local-smtp port from their next poll. */
-	sched_flush_configure(sc);
+	runlog_configure(sc->runlog, conf);
 	if (interval_changed)
 		sched_arm_interval(sc);
 	sched_kick(sc);
@@ -1445,13 +1245,11 @@ sched_shutdown(struct sched *sc)
 	evtimer_del(sc->interval_ev);
 	while ((sr = TAILQ_FIRST(&sc->queue)) != NULL)
 		TAILQ_REMOVE(&sc->queue, sr, qentry);
+	runlog_shutdown(sc->runlog);
 	TAILQ_FOREACH(sr, &sc->relays, entry) {
 		relay_stop(&sr->rl);
 		sched_trace(sr);
 		evtimer_del(sr->retry_ev);
-		/* No verdict: nobody would hear it. */
-		flush_cancel(sr->window);
-		sr->window = NULL;
 		if (sr->session != NULL)
 			session_shutdown(sr->session);
 	}
@@ -1469,7 +1267,7 @@ sched_busy(const struct sched *sc)
 {
 	/* --once waits for the verdicts of the windows its runs opened. */
 	return sc->nsessions > 0 || !TAILQ_EMPTY(&sc->queue) ||
-	    sc->probe != NULL || (sc->once && flush_busy(sc->flush));
+	    sc->probe != NULL || (sc->once && runlog_busy(sc->runlog));
 }
 
 void
@@ -1508,15 +1306,8 @@ sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 			    now ? sr->rl.retry_at - now : 0) + 999) / 1000;
 		ri.domains = di;
 		ri.ndomains = sr->rl.ndoms;
-		/* A window watched is shown as it goes; else the last. */
-		if (sr->window != NULL && sr->watching) {
-			flush_peek(sr->window, &live);
-			ri.flush = &live;
-			ri.flush_last_run = sr->window_seq == sr->accepted_seq;
-		} else if (sr->has_flush) {
-			ri.flush = &sr->flush;
-			ri.flush_last_run = sr->flush_seq == sr->accepted_seq;
-		}
+		ri.flush = runlog_flush_info(&sr->log, &live,
+		    &ri.flush_last_run);
 		fn(&ri, arg);
 		free(di);
 	}
@@ -1525,11 +1316,11 @@ sched_foreach(const struct sched *sc, sched_relay_fn fn, void *arg)
 const struct history *
 sched_history(const struct sched *sc)
 {
-	return sc->history;
+	return runlog_history(sc->runlog);
 }
 
 const struct metrics *
 sched_metrics(const struct sched *sc)
 {
-	return sc->metrics;
+	return runlog_metrics(sc->runlog);
 }

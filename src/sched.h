@@ -4,7 +4,8 @@
  * retry timers and sessions, the session slots (max-sessions), the settle
  * and interval timers, the local-smtp gate, reload and shutdown, and the
  * callers of sched_run() waiting for results.  Triggers coalesce: never
- * two sessions to one relay.  The relay states are relay.h's.
+ * two sessions to one relay.  The relay states are relay.h's; what the
+ * runs leave behind (history, counters, flush windows) is runlog.h's.
  */
 #ifndef ETRND_SCHED_H
 #define ETRND_SCHED_H
