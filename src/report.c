@@ -292,12 +292,19 @@ report_flush_summary(char *buf, size_t len,
 char *
 report_flush_hint(char *buf, size_t len, const struct flushwatch_result *res)
 {
+	char	 here[48] = "";
+
 	if (res->verdict != FLUSHWATCH_NOTHING)
 		return NULL;
-	snprintf(buf, len, "check that port %u is reachable from outside, "
+	/* Secondaries deliver to port 25; a router may forward it to
+	 * local-smtp's. */
+	if (res->port != 25)
+		snprintf(here, sizeof(here), " (it arrives here on port %u)",
+		    res->port);
+	snprintf(buf, len, "check that port 25 is reachable from outside%s, "
 	    "that the domains' MX and A records point at this site's "
 	    "current address, and that the secondary holds mail for them "
-	    "(Postfix answers 250 to ETRN with an empty queue)%s", res->port,
+	    "(Postfix answers 250 to ETRN with an empty queue)%s", here,
 	    res->other.nconns > 0 ? "; other hosts connected meanwhile: if "
 	    "the provider delivers from one of them, add it to the relay's "
 	    "delivers-from" : "");

@@ -760,7 +760,8 @@ static const struct summary_case summary_cases[] = {
 	    false, FLUSHWATCH_WHY_NONE, 0, 2525, 90000, 90000 },
 	  "nothing came back within 1m30s; 2 other inbound connections from "
 	  "198.51.100.9, 198.51.100.10",
-	  "check that port 2525 is reachable from outside, that the domains' "
+	  "check that port 25 is reachable from outside (it arrives here on "
+	  "port 2525), that the domains' "
 	  "MX and A records point at this site's current address, and that "
 	  "the secondary holds mail for them (Postfix answers 250 to ETRN "
 	  "with an empty queue)" HINT_OTHERS },
@@ -906,7 +907,8 @@ test_flush_results(void **state)
 	    "203.0.113.5, first 400ms, last 2s after ETRN\n"
 	    "mx2 flush nothing came back within 1m30s; 2 other inbound "
 	    "connections from 198.51.100.9, 198.51.100.10\n"
-	    "  hint: check that port 2525 is reachable from outside, that the "
+	    "  hint: check that port 25 is reachable from outside (it arrives "
+	    "here on port 2525), that the "
 	    "domains' MX and A records point at this site's current address, "
 	    "and that the secondary holds mail for them (Postfix answers 250 "
 	    "to ETRN with an empty queue)" HINT_OTHERS "\n");
@@ -1008,7 +1010,8 @@ test_status_flush(void **state)
 	    "  route: via ppp0\n"
 	    "  flush (an earlier run): nothing came back within 1m30s; 2 other "
 	    "inbound connections from 198.51.100.9, 198.51.100.10\n"
-	    "  hint: check that port 2525 is reachable from outside, that the "
+	    "  hint: check that port 25 is reachable from outside (it arrives "
+	    "here on port 2525), that the "
 	    "domains' MX and A records point at this site's current address, "
 	    "and that the secondary holds mail for them (Postfix answers 250 "
 	    "to ETRN with an empty queue)" HINT_OTHERS "\n  DOMAIN "));
