@@ -51,13 +51,6 @@ flushwatch_track(struct flushwatch *fw, uint64_t cookie, uint8_t kind)
 	return t;
 }
 
-static bool
-flushwatch_addr_eq(const struct route_addr *a, const struct route_addr *b)
-{
-	return a->family == b->family &&
-	    memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
-}
-
 /* A new connection of this kind first seen at first, from addr. */
 static void
 flushwatch_count(struct flushwatch_seen *s, uint64_t first, uint64_t last,
@@ -70,7 +63,7 @@ flushwatch_count(struct flushwatch_seen *s, uint64_t first, uint64_t last,
 	if (last > s->last)
 		s->last = last;
 	for (i = 0; i < s->naddrs; i++)
-		if (flushwatch_addr_eq(&s->addrs[i], addr))
+		if (route_addr_equal(&s->addrs[i], addr))
 			return;
 	if (s->naddrs < FLUSHWATCH_ADDRS_MAX)
 		s->addrs[s->naddrs++] = *addr;

@@ -334,3 +334,10 @@ route_type_name(uint8_t type)
 		return "other";
 	}
 }
+
+bool
+route_addr_equal(const struct route_addr *a, const struct route_addr *b)
+{
+	return a->family == b->family &&
+	    memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
+}

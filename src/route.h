@@ -57,6 +57,9 @@ int		 route_default(int family, struct route_info *ri);
  * while the interface's addresses are tentative).
  */
 bool		 route_usable(const struct route_info *ri);
+/* The same family and address. */
+bool		 route_addr_equal(const struct route_addr *,
+		    const struct route_addr *);
 /* "unicast", "local", "unreachable", ..., "no route": for logs, status. */
 const char	*route_type_name(uint8_t type);
 

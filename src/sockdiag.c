@@ -79,13 +79,6 @@ sockdiag_addr(int family, const uint32_t *raw, struct route_addr *a)
 }
 
 static bool
-sockdiag_addr_eq(const struct route_addr *a, const struct route_addr *b)
-{
-	return a->family == b->family &&
-	    memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
-}
-
-static bool
 sockdiag_addr_any(const struct route_addr *a)
 {
 	static const unsigned char	 zero[16];
@@ -232,7 +225,7 @@ sockdiag_conn_cb(const struct inet_diag_msg *m, bool v6only, void *arg)
 		return;
 	sockdiag_addr(m->idiag_family, m->id.idiag_src, &c.local);
 	if (l->q->local.family != AF_UNSPEC &&
-	    !sockdiag_addr_eq(&c.local, &l->q->local))
+	    !route_addr_equal(&c.local, &l->q->local))
 		return;
 	sockdiag_addr(m->idiag_family, m->id.idiag_dst, &c.remote);
 	c.state = m->idiag_state;
@@ -336,7 +329,7 @@ sockdiag_listen_cb(const struct inet_diag_msg *m, bool v6only, void *arg)
 	struct route_addr	 a;
 
 	sockdiag_addr(m->idiag_family, m->id.idiag_src, &a);
-	if (want->family == AF_UNSPEC || sockdiag_addr_eq(&a, want))
+	if (want->family == AF_UNSPEC || route_addr_equal(&a, want))
 		l->found = true;
 	else if (sockdiag_addr_any(&a) && a.family == want->family)
 		l->found = true;
