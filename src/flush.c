@@ -53,7 +53,8 @@ struct flush {
 	struct event		*timer;
 	struct event		*gone_ev;	/* while a window is open */
 	int			 gone_fd;
-	struct sockdiag_conn	*conns;		/* the last snapshot */
+	struct sockdiag_conn	*conns;		/* the last snapshot, while a
+						 * window is open */
 	unsigned		 fails;		/* polls failed in a row */
 };
 
@@ -75,7 +76,6 @@ flush_new(struct event_base *base)
 	fl->conf.quiet_ms = FLUSHWATCH_QUIET_MS;
 	fl->conf.poll_ms = FLUSHWATCH_POLL_MS;
 	TAILQ_INIT(&fl->windows);
-	fl->conns = xcalloc(FLUSH_CONNS_MAX, sizeof(*fl->conns));
 	if ((fl->timer = evtimer_new(base, flush_timer_cb, fl)) == NULL)
 		fatalx("evtimer_new");
 	return fl;
@@ -198,6 +198,8 @@ flush_begin(struct flush *fl, int64_t wall, flush_done_cb cb, void *arg)
 	w->res.started = wall;
 	w->t0 = now_ms();
 	w->due = w->t0 != 0 ? w->t0 : 1;	/* flush_start() */
+	if (fl->conns == NULL)
+		fl->conns = xcalloc(FLUSH_CONNS_MAX, sizeof(*fl->conns));
 	TAILQ_INSERT_TAIL(&fl->windows, w, entry);
 	flush_settle(fl, false);
 	return w;
@@ -445,6 +447,11 @@ flush_settle(struct flush *fl, bool deliver)
 		flush_gone_open(fl);
 	else
 		flush_gone_close(fl);
+	/* Idle, etrnd holds no snapshot's worth of memory. */
+	if (TAILQ_EMPTY(&fl->windows)) {
+		free(fl->conns);
+		fl->conns = NULL;
+	}
 	if (first == UINT64_MAX) {
 		evtimer_del(fl->timer);
 		return;

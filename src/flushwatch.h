@@ -65,7 +65,7 @@
 #define FLUSHWATCH_POLL_MS	1000
 
 #define FLUSHWATCH_FROM_MAX	16	/* relay addresses + delivers-from */
-#define FLUSHWATCH_TRACK_MAX	256	/* connections told apart */
+#define FLUSHWATCH_TRACK_MAX	1024	/* connections told apart */
 #define FLUSHWATCH_ADDRS_MAX	8	/* addresses kept per kind */
 
 enum flushwatch_verdict {
