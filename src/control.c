@@ -255,21 +255,6 @@ control_run(struct control_client *c, const struct ctlproto_req *req)
 		client_ok(c, NULL);
 }
 
-/* Whether name is a configured relay's. */
-struct control_find {
-	const char	*name;
-	bool		 found;
-};
-
-static void
-control_find_cb(const struct sched_relay_info *ri, void *arg)
-{
-	struct control_find	*f = arg;
-
-	if (strcmp(ri->name, f->name) == 0)
-		f->found = true;
-}
-
 /*
  * The runs kept, of every relay or of one that is configured now (one
  * removed by a reload may still have runs kept, but a name is checked
@@ -280,14 +265,11 @@ control_history(struct control_client *c, const struct ctlproto_req *req)
 {
 	const struct history	*h = sched_history(c->ctl->sched);
 	const char		*relay = NULL;
-	struct control_find	 f;
 	char			 v[VIS_LEN];
 
 	if (req->nrelays > 0) {
-		f.name = relay = req->relays[0];
-		f.found = false;
-		sched_foreach(c->ctl->sched, control_find_cb, &f);
-		if (!f.found) {
+		relay = req->relays[0];
+		if (!sched_has_relay(c->ctl->sched, relay)) {
 			client_error(c, "no relay \"%s\"", vis(v, relay));
 			return;
 		}

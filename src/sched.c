@@ -1175,10 +1175,7 @@ sched_run(struct sched *sc, char * const *names, size_t n, unsigned flags,
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		TAILQ_FOREACH(sr, &sc->relays, entry)
-			if (strcmp(sr->name, names[i]) == 0)
-				break;
-		if (sr == NULL) {
+		if (!sched_has_relay(sc, names[i])) {
 			*unknown = names[i];
 			errno = ENOENT;
 			return -1;
@@ -1217,6 +1214,17 @@ sched_run(struct sched *sc, char * const *names, size_t n, unsigned flags,
 	}
 	sched_kick(sc);
 	return 0;
+}
+
+bool
+sched_has_relay(const struct sched *sc, const char *name)
+{
+	const struct sched_relay	*sr;
+
+	TAILQ_FOREACH(sr, &sc->relays, entry)
+		if (strcmp(sr->name, name) == 0)
+			return true;
+	return false;
 }
 
 void

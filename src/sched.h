@@ -78,6 +78,8 @@ typedef void	(*sched_run_cb)(enum sched_run_phase, void *arg);
 int		 sched_run(struct sched *, char * const *names, size_t n,
 		    unsigned flags, sched_run_cb cb, void *arg,
 		    struct sched_waiter **waiter, const char **unknown);
+/* Is name a configured relay's? */
+bool		 sched_has_relay(const struct sched *, const char *name);
 /* Drop a waiter without calling it back.  NULL is a no-op. */
 void		 sched_waiter_cancel(struct sched_waiter *);
 
