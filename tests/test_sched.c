@@ -1145,6 +1145,50 @@ flush_seen(struct env *env, const char *name)
 	return fs;
 }
 
+/* The flush lines of --once and etrnctl run --watch; free() them. */
+static char *
+flush_lines(struct env *env)
+{
+	struct report_relays	 rr = report_relays_of(env->sc);
+	char			*buf = NULL;
+	size_t			 len = 0;
+	FILE			*f;
+
+	assert_non_null(f = open_memstream(&buf, &len));
+	report_flush_results(&rr, NULL, 0, report_line_stdio, f);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * A relay with one domain at a fake server and the site's MTA listening,
+ * a flush window of window and quiet: started, run --watch asked.
+ */
+static void
+flush_start(struct env *env, const char *window, const char *quiet,
+    const char *domains)
+{
+	struct sched_waiter	*w = NULL;
+	const char		*unknown = NULL;
+	char			 extra[128];
+	uint16_t		 port;
+
+	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
+	mta_listen(env);
+	snprintf(extra, sizeof(extra), "flush-window = %s\nflush-quiet = "
+	    "%s\nlocal-smtp = " FAKE_ADDR ":%u\n", window, quiet, env->mta);
+	env->conf = load(DAEMON_BASE("0", "20ms", "40ms", "1h", "500ms")
+	    "%s[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
+	    "domains = %s\n", extra, port, domains);
+	start(env, false);
+	env->on_etrn = deliver_on_etrn;
+	assert_int_equal(sched_run(env->sc, NULL, 0, SCHED_RUN_FLUSH,
+	    phases_cb, env, &w, &unknown), 0);
+	assert_true(fake_run_until(env->base, flushed, env, RUN_MAX_MS));
+	assert_string_equal(env->phases, "DF");
+	assert_null(w);
+}
+
 static void
 count_runs(const struct history_run *run, void *arg)
 {
@@ -1163,30 +1207,11 @@ static void
 test_flush_delivered(void **state)
 {
 	struct env			*env = *state;
-	struct sched_waiter		*w = NULL;
 	struct flush_seen		 fs;
 	const struct history_run	*run = NULL;
-	struct report_relays		 rr;
-	const char			*unknown = NULL;
-	char				*buf = NULL;
-	size_t				 len = 0;
-	uint16_t			 port;
-	FILE				*f;
+	char				*buf;
 
-	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
-	mta_listen(env);
-	env->conf = load(DAEMON_FLUSH("3s", "50ms",
-	    "local-smtp = " FAKE_ADDR ":%u\n")
-	    "[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
-	    "domains = ok.example\n", env->mta, port);
-	start(env, false);
-	env->on_etrn = deliver_on_etrn;
-	assert_int_equal(sched_run(env->sc, NULL, 0, SCHED_RUN_FLUSH,
-	    phases_cb, env, &w, &unknown), 0);
-	assert_true(fake_run_until(env->base, flushed, env, RUN_MAX_MS));
-	assert_string_equal(env->phases, "DF");
-	assert_null(w);
-
+	flush_start(env, "3s", "50ms", "ok.example");
 	fs = flush_seen(env, "isp");
 	assert_int_equal(fs.state, RELAY_S_IDLE);
 	assert_true(fs.has);
@@ -1197,10 +1222,7 @@ test_flush_delivered(void **state)
 	/* Quiet after it: long before the window's end. */
 	assert_true(fs.res.elapsed_ms < 3000);
 
-	rr = report_relays_of(env->sc);
-	assert_non_null(f = open_memstream(&buf, &len));
-	report_flush_results(&rr, NULL, 0, report_line_stdio, f);
-	fclose(f);
+	buf = flush_lines(env);
 	assert_non_null(strstr(buf, "isp flush "));
 	assert_non_null(strstr(buf, "delivered"));
 	free(buf);
@@ -1277,37 +1299,17 @@ static void
 test_flush_retry(void **state)
 {
 	struct env		*env = *state;
-	struct sched_waiter	*w = NULL;
 	struct flush_seen	 fs;
-	struct report_relays	 rr;
-	const char		*unknown = NULL;
-	char			*buf = NULL;
-	size_t			 len = 0;
-	uint16_t		 port;
-	FILE			*f;
+	char			*buf;
 
-	port = env->fs->lis[fake_listen(env->fs, FAKE_ADDR)].port;
-	mta_listen(env);
-	env->conf = load(DAEMON_FLUSH("400ms", "300ms",
-	    "local-smtp = " FAKE_ADDR ":%u\n")
-	    "[relay isp]\nhost = " FAKE_ADDR "\nport = %u\n"
-	    "domains = ok.example tmp.example\n", env->mta, port);
-	start(env, false);
-	env->on_etrn = deliver_on_etrn;
-	assert_int_equal(sched_run(env->sc, NULL, 0, SCHED_RUN_FLUSH,
-	    phases_cb, env, &w, &unknown), 0);
-	assert_true(fake_run_until(env->base, flushed, env, RUN_MAX_MS));
-	assert_string_equal(env->phases, "DF");
+	flush_start(env, "400ms", "300ms", "ok.example tmp.example");
 	/* tmp.example was asked again while the window was open. */
 	assert_true(env->fs->lis[0].nconns >= 2);
 	fs = flush_seen(env, "isp");
 	assert_true(fs.has);
 	assert_true(fs.last_run);
 	assert_int_equal(fs.res.verdict, FLUSHWATCH_DELIVERED);
-	rr = report_relays_of(env->sc);
-	assert_non_null(f = open_memstream(&buf, &len));
-	report_flush_results(&rr, NULL, 0, report_line_stdio, f);
-	fclose(f);
+	buf = flush_lines(env);
 	assert_non_null(strstr(buf, "isp flush delivered"));
 	free(buf);
 }
